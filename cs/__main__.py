@@ -1,0 +1,5 @@
+import sys
+
+from cs.main import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""The click layer: parse arguments, call domain code, format what it returns.
+
+Domain modules return data (dicts, dataclasses, lists); only this file prints.
+`cs record` is dispatched in cs.main before this module is imported (start-up
+speed); the `record` command here exists so that `cs --help` lists it.
+"""
+
+import sys
+
+import click
+
+from cs import __version__
+
+
+class CsError(click.ClickException):
+    """A clear message for the user and exit status 1; never a traceback."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cs")
+def cli():
+    """Record every Claude Code session; find anything the screen showed."""
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def record(command):
+    """Run COMMAND in a recorded pseudo-terminal."""
+    from cs.record_cmd import main as record_main
+
+    sys.exit(record_main(list(command)))
+
+
+# ---- shell integration (cs init) -------------------------------------------
+
+
+# ---- indexing and asking (cs index, search, list, show, replay) ------------
+
+
+# ---- retention (cs prune, compress, config) --------------------------------

@@ -1,0 +1,93 @@
+"""The SQLite index: opened in WAL mode, private, and migrated on every open.
+
+Migrations are the numbered SQL files in migrations/ (shipped as cs.migrations),
+applied in order, each in its own transaction together with the record that it
+ran (sqlite-utils' Migrations, as in simonw's llm). Shipped files are never
+edited: a schema change is a new file.
+"""
+
+import os
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from cs import paths
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def migration_files() -> list:
+    """(name, sql) for every shipped migration, in order."""
+    files = [
+        f
+        for f in resources.files("cs.migrations").iterdir()
+        if f.name.endswith(".sql")
+    ]
+    return [(f.name[: -len(".sql")], f.read_text()) for f in sorted(files, key=lambda f: f.name)]
+
+
+def split_statements(sql: str) -> list:
+    """Split a script into statements. sqlite3's executescript() would COMMIT
+    first and break the migration's transaction, so statements run one by one;
+    complete_statement() knows that a trigger's BEGIN ... END is one statement."""
+    statements, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in current.splitlines()
+    ):
+        raise ValueError(f"incomplete SQL statement in migration: {current.strip()[:80]}")
+    return statements
+
+
+def _migration_fn(sql: str):
+    def apply(db):
+        for statement in split_statements(sql):
+            db.execute(statement)
+
+    return apply
+
+
+def migrations() -> Migrations:
+    m = Migrations("cs")
+    for name, sql in migration_files():
+        m(name=name)(_migration_fn(sql))
+    return m
+
+
+def open_db(path: Path = None, migrate: bool = True, stop_before=None) -> sqlite_utils.Database:
+    """Open (creating privately if needed) and migrate the index database."""
+    path = Path(path) if path else paths.db_path()
+    paths.ensure_private_dir(path.parent)
+    if not path.exists():
+        try:
+            os.close(paths.create_private_file(path, append=False))
+        except FileExistsError:
+            pass  # another process created it first; fine
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
+    if migrate:
+        migrations().apply(db, stop_before=stop_before)
+    # SQLite gives -wal and -shm the database file's mode; make sure anyway.
+    for suffix in ("", "-wal", "-shm"):
+        paths.make_private(Path(str(path) + suffix))
+    return db
+
+
+def delete_session(db: sqlite_utils.Database, session_id: str) -> None:
+    """Remove a session and everything indexed from it (FTS rows go by trigger)."""
+    with db.atomic():
+        db.execute("DELETE FROM lines WHERE session_id = ?", [session_id])
+        db.execute("DELETE FROM log_files WHERE session_id = ?", [session_id])
+        db.execute("DELETE FROM sessions WHERE id = ?", [session_id])

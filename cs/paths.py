@@ -1,0 +1,91 @@
+"""Where cs keeps things, and how it creates them privately.
+
+Everything cs writes may hold secrets typed into a terminal, so directories are
+0700 and files 0600 from the moment they exist, whatever the umask: modes are
+passed to the creating call and then forced with fchmod (the umask can only
+remove bits, and we never want a window where the file is readable by others).
+"""
+
+import os
+import stat
+from pathlib import Path
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+class UnsafePathError(OSError):
+    """A path we were about to write is a symlink or belongs to someone else."""
+
+
+def cs_home() -> Path:
+    """The cs home: $CS_HOME, else ~/.claude-sessions."""
+    home = os.environ.get("CS_HOME")
+    if home:
+        return Path(home).expanduser()
+    return Path.home() / ".claude-sessions"
+
+
+def logs_dir() -> Path:
+    return cs_home() / "logs"
+
+
+def db_path() -> Path:
+    return cs_home() / "index.db"
+
+
+def config_path() -> Path:
+    return cs_home() / "config.toml"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) as 0700; refuse a symlink or a foreign owner.
+
+    The umask is narrowed while creating so that no directory of ours is ever,
+    even for an instant, open to others."""
+    path = Path(path)
+    old_umask = os.umask(0o077)
+    try:
+        os.makedirs(path, DIR_MODE, exist_ok=True)
+    finally:
+        os.umask(old_umask)
+    st = os.lstat(path)
+    _check_ownership(path, st)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafePathError(f"{path} is not a directory")
+    if stat.S_IMODE(st.st_mode) != DIR_MODE:
+        os.chmod(path, DIR_MODE)
+    return path
+
+
+def _check_ownership(path: Path, st: os.stat_result) -> None:
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafePathError(f"refusing to follow symlink {path}")
+    if st.st_uid != os.getuid():
+        raise UnsafePathError(f"{path} belongs to another user (uid {st.st_uid})")
+
+
+def create_private_file(path: Path, append: bool = True) -> int:
+    """Create a new file 0600 and return its fd (O_EXCL|O_NOFOLLOW: never follow
+    or reuse what someone planted at the path)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    if append:
+        flags |= os.O_APPEND
+    fd = os.open(path, flags, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def make_private(path: Path) -> None:
+    """Force an existing file we own (e.g. SQLite's -wal/-shm) to 0600."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    _check_ownership(Path(path), st)
+    if st.st_mode & 0o777 != FILE_MODE:
+        os.chmod(path, FILE_MODE)
