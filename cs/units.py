@@ -1,0 +1,67 @@
+"""Parsing the durations, dates and sizes that users type (`30d`, `2026-01-31`, `5G`).
+
+Every parser raises ValueError with a message fit to show the user as is.
+"""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `15m`, `12h`, `30d`, `2w` -> timedelta (positive)."""
+    m = _DURATION_RE.match(str(text))
+    if not m:
+        raise ValueError(
+            f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)"
+        )
+    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[m.group(2)])
+
+
+def parse_date(text: str) -> datetime:
+    """An ISO date or date-time; naive values are taken as local time. Returns aware UTC."""
+    try:
+        value = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]"
+        ) from None
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(timezone.utc)
+
+
+def parse_moment(text: str, now: datetime = None) -> datetime:
+    """A point in time: a duration ago (`7d`) or a date. Returns aware UTC."""
+    now = now or datetime.now(timezone.utc)
+    if _DURATION_RE.match(str(text)):
+        return now - parse_duration(text)
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise ValueError(
+            f"invalid time {text!r}: use a duration such as 30d, 12h, 2w, or a date YYYY-MM-DD"
+        ) from None
+
+
+def parse_size(text) -> int:
+    """`5G`, `256M`, `100k`, `1024` (bytes), binary units -> bytes."""
+    if isinstance(text, int) and text >= 0:
+        return text
+    m = _SIZE_RE.match(str(text))
+    if not m:
+        raise ValueError(f"invalid size {text!r}: use a number with K, M, G or T (e.g. 5G)")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
+def format_size(n: int) -> str:
+    for unit in ("B", "K", "M", "G"):
+        if abs(n) < 1024 or unit == "G":
+            return f"{n:.0f}{unit}" if unit == "B" else f"{n:.1f}{unit}"
+        n /= 1024
+    return f"{n:.1f}T"
