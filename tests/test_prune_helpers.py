@@ -1,0 +1,158 @@
+"""Helpers shared by the retention tests (no tests here): sessions written the
+way the recorder writes them (cs.logfile encoders, crafted timestamps, the
+live lock), and index rows matching migrations/0001_initial.sql."""
+
+import fcntl
+import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from cs import logfile, paths
+
+DAY = 86400.0
+
+
+def ago(days: float) -> float:
+    return time.time() - days * DAY
+
+
+def make_session(
+    logs_dir: Path,
+    ended_days_ago: float = None,
+    *,
+    last_days_ago: float = None,
+    duration_s: float = 600,
+    cwd: str = "/home/u/work/proj",
+    git_toplevel: str = None,
+    chunks: int = 20,
+    chunk_bytes: int = 200,
+    segments: int = 1,
+    compressed_segments=(),
+    session_id: str = None,
+) -> str:
+    """Write a session's log files; returns its id.
+
+    ended_days_ago: the end line's time. Without it the session is cut off and
+    last_days_ago is the time of its last line."""
+    sid = session_id or str(uuid.uuid4())
+    paths.ensure_private_dir(logs_dir)
+    finished = ended_days_ago is not None
+    t_end = ago(ended_days_ago if finished else last_days_ago)
+    t0 = t_end - duration_s
+    start = {"cwd": cwd, "argv": ["claude"], "cols": 80, "rows": 24, "format": 1}
+    if git_toplevel:
+        start["git"] = {"toplevel": git_toplevel, "branch": "main"}
+    lines = [logfile.event_line(sid, "start", start, t=t0)]
+    step = duration_s / (chunks + 1)
+    for i in range(chunks):
+        direction = logfile.OUTPUT if i % 3 else logfile.INPUT
+        payload = (f"chunk {i} of {sid[:8]} " * 50).encode()[:chunk_bytes]
+        lines.append(logfile.io_line(sid, direction, payload, t=t0 + (i + 1) * step))
+    if finished:
+        lines.append(logfile.event_line(sid, "end", {"exit_code": 0}, t=t_end))
+    else:
+        lines.append(logfile.io_line(sid, logfile.OUTPUT, b"last words", t=t_end))
+    per = max(1, len(lines) // segments)
+    parts = [lines[i * per : (i + 1) * per] for i in range(segments - 1)] + [lines[(segments - 1) * per :]]
+    for n, part in enumerate(parts, start=1):
+        if n > 1:
+            part = [logfile.event_line(sid, "segment", {"segment": n}, t=t0)] + part
+        data = b"".join(part)
+        name = logfile.segment_name(sid, n, compressed=n in compressed_segments)
+        fd = paths.create_private_file(logs_dir / name, append=False)
+        with os.fdopen(fd, "wb") as f:
+            f.write(gzip.compress(data) if n in compressed_segments else data)
+    return sid
+
+
+class LiveLock:
+    """Hold the recorder's live lock on segment 1 from the test process."""
+
+    def __init__(self, logs_dir: Path, sid: str):
+        self.fd = os.open(logs_dir / logfile.segment_name(sid), os.O_RDWR)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def release(self):
+        os.close(self.fd)
+
+
+def index_session(db, logs_dir: Path, sid: str) -> None:
+    """Insert index rows for a session as an indexer would (until `cs index`
+    lands: sessions, lines (+ FTS via triggers), log_files)."""
+    records = list(logfile.iter_session_records(logs_dir, sid))
+    first, last = records[0][3], records[-1][3]
+    finished = last.get("type") == "end"
+    db.execute(
+        "INSERT INTO sessions(id, started_at, ended_at, last_event_at, status, cwd) VALUES (?,?,?,?,?,?)",
+        [sid, first["timestamp"], last["timestamp"] if finished else None, last["timestamp"],
+         "finished" if finished else "cut_off", first.get("cwd")],
+    )
+    for n, off, end, rec in records:
+        if logfile.is_io(rec) and rec["data"]:
+            text = logfile.decode_data(rec).decode("utf-8", "replace")
+            db.execute(
+                "INSERT OR IGNORE INTO lines(session_id, ts, direction, text, segment, offset) "
+                "VALUES (?,?,?,?,?,?)",
+                [sid, rec["timestamp"], rec["direction"], text, n, off],
+            )
+    for path in logfile.session_segments(logs_dir, sid):
+        _, n, _ = logfile.parse_segment_name(path.name)
+        st = path.stat()
+        total = sum(len(line) for _, _, line in logfile.iter_lines(path))
+        db.execute(
+            "INSERT INTO log_files(name, session_id, segment, inode, size, offset) VALUES (?,?,?,?,?,?)",
+            [path.name, sid, n, st.st_ino, st.st_size, total],
+        )
+
+
+def index_all(logs_dir: Path, sids) -> None:
+    from cs.db import open_db
+
+    db = open_db()
+    with db.atomic():
+        for sid in sids:
+            index_session(db, logs_dir, sid)
+    db.conn.close()
+
+
+def tree_hashes(root: Path) -> dict:
+    """{relative path: sha256} of every file under root."""
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file():
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def run_cs(cs_exe, *args, check=True, env=None):
+    proc = subprocess.run([cs_exe, *args], capture_output=True, text=True, env=env, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"cs {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def index_state(db_file: Path):
+    """(session ids, log_files names, number of lines, number of FTS rows)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_file)
+    try:
+        sessions = {r[0] for r in conn.execute("SELECT id FROM sessions")}
+        names = {r[0] for r in conn.execute("SELECT name FROM log_files")}
+        nlines = conn.execute("SELECT count(*) FROM lines").fetchone()[0]
+        nfts = conn.execute("SELECT count(*) FROM lines_fts").fetchone()[0]
+    finally:
+        conn.close()
+    return sessions, names, nlines, nfts
+
+
+def session_files(logs_dir: Path, sid: str) -> list:
+    return sorted(p.name for p in Path(logs_dir).glob(f"{sid}*"))
+
+
+__all__ = [n for n in dir() if not n.startswith("_")] + ["shutil"]
