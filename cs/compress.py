@@ -162,7 +162,7 @@ def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = No
               "busy": False}
     logs_dir = paths.logs_dir()
     if dry_run:
-        infos = retention.read_all(logs_dir, retention.index_hints(paths.db_path()), now.timestamp())
+        infos = retention.read_all(logs_dir, retention.index_hints(db_file=paths.db_path()), now.timestamp())
         for info in _candidates(infos, older_than):
             segs = _plain_segments(info)
             size = sum(os.stat(p).st_size for p in segs)
@@ -187,7 +187,7 @@ def _compress_locked(older_than, db, now, result) -> dict:
     try:
         result["temps_removed"] = remove_stray_temps(logs_dir)
         result["index_rows_fixed"] = reconcile_index(db, logs_dir)
-        infos = retention.read_all(logs_dir, retention.index_hints(paths.db_path()), now.timestamp())
+        infos = retention.read_all(logs_dir, retention.index_hints(db), now.timestamp())
         result["skipped_live"] = sum(1 for i in infos if i.status in ("live", "starting"))
         for info in _candidates(infos, older_than):
             with liveness.hold_if_idle(logs_dir, info.id) as idle:

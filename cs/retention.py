@@ -279,22 +279,27 @@ def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now:
     return info
 
 
-def index_hints(db_file: Path) -> dict:
-    """{session_id: ended_at} of finished sessions, from the index read-only
-    (never created, migrated or written here). {} if there is no usable index."""
-    if not Path(db_file).exists():
-        return {}
+_HINTS_SQL = "SELECT id, ended_at FROM sessions WHERE status = 'finished' AND ended_at IS NOT NULL"
+
+
+def index_hints(db=None, db_file: Path = None) -> dict:
+    """{session_id: ended_at} of finished sessions, from the index: through the
+    caller's connection, or (dry runs) by opening db_file immutable, which
+    creates no -wal/-shm file and takes no lock, so not a byte changes. A
+    finished session's end time never changes, so a stale read only misses
+    hints. {} if there is no usable index."""
     try:
-        conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=1)
+        if db is not None:
+            return dict(db.execute(_HINTS_SQL).fetchall())
+        if db_file is None or not Path(db_file).exists():
+            return {}
+        conn = sqlite3.connect(f"file:{Path(db_file).absolute()}?immutable=1", uri=True)
         try:
-            rows = conn.execute(
-                "SELECT id, ended_at FROM sessions WHERE status = 'finished' AND ended_at IS NOT NULL"
-            ).fetchall()
+            return dict(conn.execute(_HINTS_SQL).fetchall())
         finally:
             conn.close()
     except sqlite3.Error:
         return {}
-    return dict(rows)
 
 
 def read_all(logs_dir: Path, hints: dict = None, now: float = None) -> list:
@@ -544,7 +549,7 @@ def prune(policy: Policy, dry_run: bool = False, db=None, now: datetime = None, 
     now_ts = (now or datetime.now(timezone.utc)).timestamp()
     result = _empty_result(policy, dry_run)
     if dry_run:
-        infos = read_all(logs_dir, index_hints(paths.db_path()), now_ts)
+        infos = read_all(logs_dir, index_hints(db_file=paths.db_path()), now_ts)
         pending = set(_read_pending(home))
         to_remove, kept, protected = select(infos, policy)
         chosen = {i.id for i, _ in to_remove}
@@ -574,7 +579,7 @@ def _prune_locked(policy: Policy, db, now_ts: float, result: dict) -> dict:
             result["resumed"].append(info.id)
             result["files_removed"] += removed
             result["bytes_freed"] += freed
-        infos = read_all(logs_dir, index_hints(paths.db_path()), now_ts)
+        infos = read_all(logs_dir, index_hints(db), now_ts)
         to_remove, kept, protected = select(infos, policy)
         reasons_by_id = {info.id: reasons for info, reasons in to_remove}
         if to_remove:

@@ -156,3 +156,7 @@ def session_files(logs_dir: Path, sid: str) -> list:
 
 
 __all__ = [n for n in dir() if not n.startswith("_")] + ["shutil"]
+
+
+def all_session_ids(logs_dir: Path) -> list:
+    return sorted({p.name.split(".")[0] for p in Path(logs_dir).iterdir() if logfile.parse_segment_name(p.name)})
