@@ -81,10 +81,15 @@ class LiveLock:
         os.close(self.fd)
 
 
-def index_session(db, logs_dir: Path, sid: str) -> None:
+def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
     """Insert index rows for a session as an indexer would (until `cs index`
     lands: sessions, lines (+ FTS via triggers), log_files)."""
-    records = list(logfile.iter_session_records(logs_dir, sid))
+    if segment_paths is None:
+        segment_paths = logfile.session_segments(logs_dir, sid)
+    records = []
+    for path in segment_paths:
+        n = logfile.parse_segment_name(path.name)[1]
+        records.extend((n, off, end, rec) for off, end, rec in logfile.iter_records(path))
     first, last = records[0][3], records[-1][3]
     finished = last.get("type") == "end"
     db.execute(
@@ -100,23 +105,28 @@ def index_session(db, logs_dir: Path, sid: str) -> None:
                 "VALUES (?,?,?,?,?,?)",
                 [sid, rec["timestamp"], rec["direction"], text, n, off],
             )
-    for path in logfile.session_segments(logs_dir, sid):
-        _, n, _ = logfile.parse_segment_name(path.name)
+    ends = {}
+    for n, off, end, rec in records:
+        ends[n] = end
+    for path in segment_paths:
+        n = logfile.parse_segment_name(path.name)[1]
         st = path.stat()
-        total = sum(len(line) for _, _, line in logfile.iter_lines(path))
         db.execute(
             "INSERT INTO log_files(name, session_id, segment, inode, size, offset) VALUES (?,?,?,?,?,?)",
-            [path.name, sid, n, st.st_ino, st.st_size, total],
+            [path.name, sid, n, st.st_ino, st.st_size, ends.get(n, 0)],
         )
 
 
 def index_all(logs_dir: Path, sids) -> None:
     from cs.db import open_db
+    from cs.retention import scan_logs
 
+    on_disk = scan_logs(logs_dir)
     db = open_db()
     with db.atomic():
         for sid in sids:
-            index_session(db, logs_dir, sid)
+            sf = on_disk[sid]
+            index_session(db, logs_dir, sid, [sf.reading_path(n) for n in sorted(sf.segments)])
     db.conn.close()
 
 
