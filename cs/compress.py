@@ -5,15 +5,16 @@ Per segment, atomically:
   1. write .<name>.gz.tmp (0600 whatever the umask, created O_EXCL), gzip
      level 6, fsync;
   2. rename it to <name>.gz, fsync the directory;
-  3. unlink <name>, fsync the directory;
-  4. rename the index's log_files row from <name> to <name>.gz, with the new
-     inode and size; its offset is in the uncompressed stream, so it stays.
+  3. rename the index's log_files row from <name> to <name>.gz, with the new
+     inode and size; its offset is in the uncompressed stream, so it stays;
+  4. unlink <name>, fsync the directory.
 
 Killed at any point this leaves the plain file (plus a stray temp file, which
 the next run removes) or both files: readers prefer the plain one when both
 exist (logfile.session_segments), and the next run checks that the .gz holds
-exactly the plain file's bytes before removing the plain one. A log_files row
-left pointing at the removed plain name (killed between 3 and 4) is renamed by
+exactly the plain file's bytes before removing the plain one. No log_files
+row ever names a missing file; a row naming a plain file that is gone while
+its .gz exists (a file compressed by hand, or by an older cs) is renamed by
 the next run's reconcile step.
 
 A live session is never touched: the shared live-lock is held on segment 1
@@ -102,9 +103,12 @@ def compress_segment(plain: Path, db=None) -> dict:
             raise RuntimeError(f"{plain.name} changed while being compressed")
         os.replace(tmp, gz)
         retention.fsync_dir(plain.parent)
+    # The row moves to the .gz while the plain file still exists, so no row
+    # ever names a missing file; readers keep preferring the plain file until
+    # it goes, and it holds the same bytes.
+    _update_index_row(db, plain.name, gz)
     os.unlink(plain)
     retention.fsync_dir(plain.parent)
-    _update_index_row(db, plain.name, gz)
     return {"name": plain.name, "bytes_before": before, "bytes_after": os.stat(gz).st_size}
 
 

@@ -170,3 +170,47 @@ __all__ = [n for n in dir() if not n.startswith("_")] + ["shutil"]
 
 def all_session_ids(logs_dir: Path) -> list:
     return sorted({p.name.split(".")[0] for p in Path(logs_dir).iterdir() if logfile.parse_segment_name(p.name)})
+
+
+def tui_chunk(rng, i: int) -> bytes:
+    """Terminal output shaped like Claude Code's Ink TUI: colours, cursor moves
+    between words, box drawing, spinner redraws."""
+    words = ["the", "function", "returns", "None", "when", "config", "file", "missing", "Error:",
+             "tests/test_x.py", "passed", "def", "import", "self", "value", "─" * 8, "│", "✻ Thinking…"]
+    parts = []
+    for _ in range(rng.randint(3, 12)):
+        parts.append("\x1b[%d;%dH\x1b[38;5;%dm" % (rng.randint(1, 40), rng.randint(1, 80), rng.randint(1, 255)))
+        parts.append("\x1b[1C".join(rng.choice(words) for _ in range(rng.randint(1, 8))))
+        parts.append("\x1b[39m\x1b[2K" if rng.random() < 0.3 else "\x1b[0m")
+    parts.append(" %d" % i)
+    return "".join(parts).encode()
+
+
+def make_tui_session(logs_dir: Path, ended_days_ago: float, nbytes: int, segments: int = 1, seed: int = 0) -> str:
+    """A finished session of about nbytes of realistic log lines, split in segments."""
+    import random
+
+    rng = random.Random(seed)
+    sid = str(uuid.uuid4())
+    paths.ensure_private_dir(logs_dir)
+    t_end = ago(ended_days_ago)
+    t0 = t_end - 3600
+    out = [logfile.event_line(sid, "start", {"cwd": "/home/u/proj", "argv": ["claude"]}, t=t0)]
+    size, i = 0, 0
+    while size < nbytes:
+        direction = logfile.INPUT if i % 10 == 0 else logfile.OUTPUT
+        data = b"y" if direction == logfile.INPUT else tui_chunk(rng, i)
+        line = logfile.io_line(sid, direction, data, t=t0 + i * 0.01)
+        out.append(line)
+        size += len(line)
+        i += 1
+    out.append(logfile.event_line(sid, "end", {"exit_code": 0}, t=t_end))
+    per = len(out) // segments + 1
+    for n in range(1, segments + 1):
+        part = out[(n - 1) * per : n * per]
+        if n > 1:
+            part = [logfile.event_line(sid, "segment", {"segment": n}, t=t0)] + part
+        fd = paths.create_private_file(logs_dir / logfile.segment_name(sid, n), append=False)
+        with os.fdopen(fd, "wb") as f:
+            f.write(b"".join(part))
+    return sid
