@@ -156,14 +156,17 @@ def _plain_segments(info) -> list:
 
 
 def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = None,
-             _locked: bool = False) -> dict:
+             budget_bytes: int = None, _locked: bool = False) -> dict:
     """Compress finished sessions that ended before `older_than` (None: all
-    finished ones). Returns what was (or would be) compressed, with sizes."""
+    finished ones), oldest first. Returns what was (or would be) compressed,
+    with sizes. With budget_bytes, stops after the session that reaches that
+    many plain bytes (the watcher's periodic call must not stall indexing;
+    the rest waits for the next call, "remaining" says how many sessions)."""
     now = now or datetime.now(timezone.utc)
     result = {"dry_run": dry_run, "older_than": older_than.isoformat() if older_than else None,
               "sessions": [], "files": 0, "bytes_before": 0, "bytes_after": 0, "ratio": None,
               "skipped_live": 0, "temps_removed": 0, "index_rows_fixed": 0, "errors": [],
-              "busy": False}
+              "remaining": 0, "busy": False}
     logs_dir = paths.logs_dir()
     if dry_run:
         infos = retention.read_all(logs_dir, retention.index_hints(db_file=paths.db_path()), now.timestamp())
@@ -177,15 +180,15 @@ def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = No
         result["skipped_live"] = sum(1 for i in infos if i.status in ("live", "starting"))
         return result
     if _locked:
-        return _compress_locked(older_than, db, now, result)
+        return _compress_locked(older_than, db, now, result, budget_bytes)
     with retention.maintenance_lock(paths.cs_home()) as held:
         if not held:
             result["busy"] = True
             return result
-        return _compress_locked(older_than, db, now, result)
+        return _compress_locked(older_than, db, now, result, budget_bytes)
 
 
-def _compress_locked(older_than, db, now, result) -> dict:
+def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
     logs_dir = paths.logs_dir()
     db, opened = retention._open_index_for_writing(db)
     try:
@@ -193,7 +196,11 @@ def _compress_locked(older_than, db, now, result) -> dict:
         result["index_rows_fixed"] = reconcile_index(db, logs_dir)
         infos = retention.read_all(logs_dir, retention.index_hints(db), now.timestamp())
         result["skipped_live"] = sum(1 for i in infos if i.status in ("live", "starting"))
-        for info in _candidates(infos, older_than):
+        candidates = _candidates(infos, older_than)
+        for index, info in enumerate(candidates):
+            if budget_bytes is not None and result["bytes_before"] >= budget_bytes:
+                result["remaining"] = len(candidates) - index
+                break
             with liveness.hold_if_idle(logs_dir, info.id) as idle:
                 if not idle:
                     result["skipped_live"] += 1

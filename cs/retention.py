@@ -47,6 +47,10 @@ LOCK_NAME = "prune.lock"
 # recorder between creating its file and taking its lock: leave it alone.
 STARTING_GRACE_S = 120
 
+# apply_policy runs inside the watcher's loop: compress at most about this
+# much per call (~1-2 s of zlib), leaving the rest for the next call.
+WATCHER_COMPRESS_BUDGET = 64 * 1024 * 1024
+
 _TAIL_WINDOW = 64 * 1024
 _FIRST_LINE_LIMIT = 1024 * 1024
 
@@ -190,21 +194,24 @@ def _last_record_gz(path: Path):
     return last
 
 
+# The same order as the indexer's project_name (cs/indexer.py), so that
+# `cs prune --project X` removes what `cs list --project X` shows.
+_TOPLEVEL_KEYS = ("git_toplevel", "git_root", "toplevel", "project_dir")
+
+
 def project_of(start: dict):
-    """Basename of the git top level, else of cwd (as the indexer names projects)."""
+    """Basename of the git top level, else the start line's project, else the
+    basename of cwd."""
     if not start:
         return None
-    if isinstance(start.get("project"), str) and start["project"]:
-        return start["project"]
-    top = None
-    git = start.get("git")
-    if isinstance(git, dict):
-        top = git.get("toplevel") or git.get("root")
-    top = top or start.get("git_toplevel") or start.get("git_root")
-    base = top if isinstance(top, str) and top else start.get("cwd")
-    if not isinstance(base, str) or not base:
-        return None
-    return os.path.basename(base.rstrip("/")) or base
+    for key in _TOPLEVEL_KEYS:
+        if start.get(key):
+            return os.path.basename(str(start[key]).rstrip("/")) or None
+    if start.get("project"):
+        return str(start["project"])
+    if start.get("cwd"):
+        return os.path.basename(str(start["cwd"]).rstrip("/")) or "/"
+    return None
 
 
 @dataclass
@@ -639,5 +646,6 @@ def apply_policy(db=None, now: datetime = None) -> dict:
             result["pruned"] = _prune_locked(policy, db, now.timestamp(), _empty_result(policy, False))
         if values.get("compress_after") not in (None, "off"):
             cutoff = now - parse_duration(values["compress_after"])
-            result["compressed"] = compress.compress(older_than=cutoff, db=db, now=now, _locked=True)
+            result["compressed"] = compress.compress(older_than=cutoff, db=db, now=now,
+                                                     budget_bytes=WATCHER_COMPRESS_BUDGET, _locked=True)
     return result

@@ -226,3 +226,35 @@ def test_segments_and_gz_read_as_one_stream(logs):
     assert recs[0][3]["type"] == "start" and recs[-1][3]["type"] == "end"
     io = [r for *_, r in recs if logfile.is_io(r)]
     assert [logfile.decode_data(r).split(b" ")[1] for r in io] == [str(i).encode() for i in range(40)]
+
+
+def test_budget_limits_one_call_and_the_next_continues(cs_home, logs):
+    from datetime import datetime, timedelta, timezone
+
+    from cs import compress
+
+    sids = [make_session(logs, 10 + i, chunks=50) for i in range(4)]
+    cutoff = datetime.now(timezone.utc) - timedelta(days=7)
+    first = compress.compress(older_than=cutoff, budget_bytes=1)
+    assert len(first["sessions"]) == 1 and first["remaining"] == 3
+    assert first["sessions"][0]["id"] == sids[-1]  # oldest first
+    second = compress.compress(older_than=cutoff)
+    assert len(second["sessions"]) == 3 and second["remaining"] == 0
+
+
+def test_apply_policy_with_the_watchers_connection(cs_home, logs):
+    """The watcher passes its own open database; rows change through it."""
+    from cs import config, retention
+    from cs.db import open_db
+
+    old, kept = make_session(logs, 200), make_session(logs, 10)
+    index_all(logs, [old, kept])
+    config.set_value("retention", "30d")
+    db = open_db()
+    try:
+        result = retention.apply_policy(db)
+        assert [s["id"] for s in result["pruned"]["removed"]] == [old]
+        assert [r[0] for r in db.execute("SELECT id FROM sessions")] == [kept]
+        assert [r[0] for r in db.execute("SELECT name FROM log_files")] == [logfile.segment_name(kept, compressed=True)]
+    finally:
+        db.conn.close()

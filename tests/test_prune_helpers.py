@@ -46,7 +46,7 @@ def make_session(
     t0 = t_end - duration_s
     start = {"cwd": cwd, "argv": ["claude"], "cols": 80, "rows": 24, "format": 1}
     if git_toplevel:
-        start["git"] = {"toplevel": git_toplevel, "branch": "main"}
+        start.update(git_root=git_toplevel, git_branch="main")  # as cs/session_meta.py writes it
     lines = [logfile.event_line(sid, "start", start, t=t0)]
     step = duration_s / (chunks + 1)
     for i in range(chunks):
