@@ -151,7 +151,7 @@ def _candidates(infos: list, older_than) -> list:
 
 
 def _plain_segments(info) -> list:
-    return [info.files.segments[n]["plain"] for n in sorted(info.files.segments)
+    return [Path(info.files.segments[n]["plain"]) for n in sorted(info.files.segments)
             if info.files.segments[n].get("plain")]
 
 

@@ -126,7 +126,7 @@ def index_all(logs_dir: Path, sids) -> None:
     with db.atomic():
         for sid in sids:
             sf = on_disk[sid]
-            index_session(db, logs_dir, sid, [sf.reading_path(n) for n in sorted(sf.segments)])
+            index_session(db, logs_dir, sid, [Path(sf.reading_path(n)) for n in sorted(sf.segments)])
     db.conn.close()
 
 
