@@ -190,7 +190,7 @@ class LogWriter:
         if self.failure is None:
             if path:
                 self.current_path = path
-            self.failure = _describe(error)
+            self.failure = _describe(error, self.current_path)
         self._close_fds()
 
     def _close_fds(self) -> None:
@@ -203,9 +203,11 @@ class LogWriter:
         self._fd = self._lock_fd = -1
 
 
-def _describe(error: OSError) -> str:
+def _describe(error: OSError, path) -> str:
     if isinstance(error, paths.UnsafePathError):
         return str(error)
+    if error.errno == errno.EEXIST and path and os.path.islink(path):
+        return "refusing to follow a symlink planted at the log path"
     if error.errno == errno.EEXIST:
         return "log file already exists (refusing to reuse it)"
     if error.errno == errno.ELOOP:
