@@ -39,14 +39,19 @@ class ResumeIdScanner:
         self._tail = b""
 
     def feed(self, data: bytes) -> None:
-        window = self._tail + data
-        self._tail = window[-_RESUME_TAIL:]
-        if b"resume" not in window:  # cheap pre-filter: most chunks stop here
-            return
-        text = _ESCAPE_RE.sub(b"", _CURSOR_FORWARD_RE.sub(b" ", window))
-        matches = _RESUME_RE.findall(text)
-        if matches:
-            self.session_id = matches[-1].decode().lower()
+        tail = self._tail
+        # Cheap pre-filter, without copying the chunk: most chunks stop here.
+        # "resume" in the tail covers a match that started in an earlier chunk.
+        if b"resume" in data or b"resume" in tail or b"resume" in tail[-8:] + data[:8]:
+            window = tail + data
+            text = _ESCAPE_RE.sub(b"", _CURSOR_FORWARD_RE.sub(b" ", window))
+            matches = _RESUME_RE.findall(text)
+            if matches:
+                self.session_id = matches[-1].decode().lower()
+        if len(data) >= _RESUME_TAIL:
+            self._tail = data[-_RESUME_TAIL:]
+        else:
+            self._tail = (tail + data)[-_RESUME_TAIL:]
 
 
 class LogWriter:
