@@ -34,6 +34,26 @@ def record(command):
 # ---- shell integration (cs init) -------------------------------------------
 
 
+@cli.command()
+@click.argument("shell", metavar="SHELL")
+def init(shell):
+    """Print the integration script for SHELL (bash, zsh or fish).
+
+    \b
+    bash:  eval "$(cs init bash)"      in ~/.bashrc
+    zsh:   eval "$(cs init zsh)"       in ~/.zshrc
+    fish:  cs init fish | source       in ~/.config/fish/config.fish
+    """
+    from cs.shell_init import UnknownShell, init_script
+
+    try:
+        text = init_script(shell)
+    except UnknownShell as e:
+        # A wrong argument: exit status 2 with the usage line, like click's own.
+        raise click.UsageError(str(e)) from None
+    click.echo(text, nl=False)
+
+
 # ---- indexing and asking (cs index, search, list, show, replay) ------------
 
 
