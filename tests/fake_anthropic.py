@@ -233,14 +233,25 @@ def claude_home(tmp, cwd, api_key: str, base_url: str = None) -> dict:
     return env
 
 
+# Where a real claude may be installed besides PATH: the copy .ci/setup pins in
+# the repository, and the one on the build machine.
+_CLAUDE_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / ".cache/claude-code/node_modules/.bin/claude",
+    Path("/opt/claude-probe/node_modules/.bin/claude"),
+)
+
+
 def find_claude():
     """The real Claude Code CLI: $CS_CLAUDE_BIN, else `claude` on PATH, else the
-    copy installed for probing on the build machine; None when there is none."""
+    copy .ci/setup installs in .cache/claude-code, else the one installed for
+    probing on the build machine; None when there is none."""
     explicit = os.environ.get("CS_CLAUDE_BIN")
     if explicit:
         return explicit if os.access(explicit, os.X_OK) else None
     on_path = shutil.which("claude")
     if on_path:
         return on_path
-    probe = "/opt/claude-probe/node_modules/.bin/claude"
-    return probe if os.access(probe, os.X_OK) else None
+    for candidate in _CLAUDE_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
