@@ -85,7 +85,8 @@ def noninteractive_argv(shell: str, script: str, args=()):
         return [exe, "--norc", "--noprofile", "-c", script, "bash", *args]
     if shell == "zsh":
         return [exe, "-f", "-c", script, "zsh", *args]
-    return [exe, "--no-config", "-c", script, *args]
+    # `--`: fish would take a leading -p or -c among args for its own options.
+    return [exe, "--no-config", "-c", script, "--", *args]
 
 
 def all_args(shell: str) -> str:

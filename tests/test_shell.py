@@ -6,6 +6,7 @@ these tests are about what reaches the program and what the wrapper does
 around it. The real Claude Code CLI is driven in tests/test_claude_e2e.py.
 """
 
+import base64
 import json
 import os
 import subprocess
@@ -73,18 +74,18 @@ def printed_argv(proc):
 
 @needs_recorder
 @pytest.mark.parametrize("shell", SHELLS)
-def test_arguments_reach_claude_intact_and_session_is_recorded(shell, cs_exe, env, cs_home, tmp_path):
-    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude {all_args(shell)}"), AWKWARD, env, tmp_path)
+@pytest.mark.parametrize("args", [AWKWARD, ["-p", "--", "-c", "x"], []], ids=["awkward", "options", "none"])
+def test_arguments_reach_claude_intact_and_session_is_recorded(shell, args, cs_exe, env, cs_home, tmp_path):
+    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude {all_args(shell)}"), args, env, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert printed_argv(proc) == AWKWARD
+    assert printed_argv(proc) == args
     (log,) = logs(cs_home)
     start = start_record(log)
     assert Path(start["argv"][0]).name == "claude"
-    assert start["argv"][1:] == AWKWARD
-    # The output claude printed is in the log too.
-    out = b"".join(__import__("base64").b64decode(r["data"]) for r in records(log)
-                   if r.get("direction") == "output")
-    assert json.dumps(AWKWARD).encode() in out
+    assert start["argv"][1:] == args
+    # What claude printed is in the log too, byte for byte.
+    out = b"".join(base64.b64decode(r["data"]) for r in records(log) if r.get("direction") == "output")
+    assert out == proc.stdout
 
 
 @needs_recorder
