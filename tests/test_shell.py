@@ -404,3 +404,20 @@ def test_interactive_shell_starts_the_indexer_once_quietly_in_background(shell, 
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+
+
+@pytest.mark.parametrize("manager, unit", [("systemd", "cs-indexer.service"),
+                                           ("launchd", "com.cs.indexer.plist")])
+def test_init_prints_the_watcher_unit_running_this_cs(manager, unit, cs_exe):
+    shipped = Path(__file__).resolve().parent.parent / "shell" / unit
+    if not shipped.exists():
+        pytest.skip(f"shell/{unit} (the indexer's unit file) is not in this checkout yet")
+    proc = subprocess.run([cs_exe, "init", manager], capture_output=True, text=True, check=True)
+    # The unit runs the cs that printed it, by absolute path (a service
+    # manager's PATH seldom has a virtualenv or ~/.local/bin), and is
+    # otherwise the shipped file.
+    assert cs_exe in proc.stdout
+    assert proc.stdout.replace(cs_exe, "cs").replace("/usr/bin/env cs", "cs") == \
+        shipped.read_text().replace("/usr/bin/env cs", "cs")
+    if manager == "systemd":
+        assert f"ExecStart={cs_exe} index --watch" in proc.stdout
