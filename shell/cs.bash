@@ -14,7 +14,7 @@ __cs_init_loaded=1
 # expanded inside the definition.
 function claude {
     # Opted out: run the real claude untouched.
-    if [ "${CS_DISABLE:-0}" != 0 ]; then
+    if [ -n "${CS_DISABLE-}" ]; then
         command claude "$@"
         return
     fi
@@ -60,7 +60,7 @@ __cs_warn_once() {
 # watcher already running) just exits quietly.
 case $- in
     *i*)
-        if [ "${CS_DISABLE:-0}" = 0 ] && [ "${CS_NO_DAEMON:-0}" = 0 ] && type -P cs >/dev/null 2>&1; then
+        if [ -z "${CS_DISABLE-}${CS_NO_DAEMON-}" ] && type -P cs >/dev/null 2>&1; then
             (command cs index --daemon </dev/null >/dev/null 2>&1 &)
         fi
         ;;

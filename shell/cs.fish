@@ -12,7 +12,7 @@ if not set -q __cs_init_loaded
     # --wraps: claude's own completions keep working for the function.
     function claude --wraps claude --description 'Claude Code, recorded by cs'
         # Opted out: run the real claude untouched.
-        if set -q CS_DISABLE; and test "$CS_DISABLE" != 0; and test -n "$CS_DISABLE"
+        if test -n "$CS_DISABLE"
             command claude $argv
             return $status
         end
@@ -54,8 +54,7 @@ if not set -q __cs_init_loaded
     # backgrounding and returns at once; a cs without `index --daemon` (or a
     # watcher already running) just exits quietly.
     if status is-interactive
-        and test "$CS_DISABLE" = 0 -o -z "$CS_DISABLE"
-        and test "$CS_NO_DAEMON" = 0 -o -z "$CS_NO_DAEMON"
+        and test -z "$CS_DISABLE$CS_NO_DAEMON"
         and command -q cs
         command sh -c 'cs index --daemon </dev/null >/dev/null 2>&1 &' </dev/null >/dev/null 2>&1
     end
