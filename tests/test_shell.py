@@ -421,3 +421,17 @@ def test_init_prints_the_watcher_unit_running_this_cs(manager, unit, cs_exe):
         shipped.read_text().replace("/usr/bin/env cs", "cs")
     if manager == "systemd":
         assert f"ExecStart={cs_exe} index --watch" in proc.stdout
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell, strict", [("bash", "set -euo pipefail"),
+                                           ("zsh", "setopt err_exit no_unset pipe_fail")])
+def test_strict_mode_scripts_behave_as_with_claude_itself(shell, strict, cs_exe, env, cs_home, tmp_path):
+    """Under errexit and nounset the function is as quiet as claude: a success
+    goes on, a failure stops the script with claude's status."""
+    script = wrapped(shell, cs_exe, f"{strict}\nclaude ok\necho between\nFAKE_CLAUDE_EXIT=9 claude fails\necho after")
+    proc = run_shell(shell, script, (), env, tmp_path)
+    assert proc.returncode == 9
+    assert proc.stdout.decode().splitlines() == ['["ok"]', "between", '["fails"]']
+    assert proc.stderr == b""
+    assert len(logs(cs_home)) == 2
