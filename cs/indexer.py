@@ -182,6 +182,9 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
             if progress:
                 progress(sum(f[2] for f in files.values()))
             continue
+        if statuses.get(sid) in ("finished", "cut_off") and _only_compressed(files, rows):
+            _note_compressed(db, sid, files, rows)
+            continue
         try:
             read = _index_session(db, logs_dir, sid, files, rows, cache, stats)
         except Exception as e:  # one bad session must not stop the others
@@ -218,6 +221,33 @@ def _needs_work(logs_dir, sid, files: dict, rows: dict, status) -> bool:
             return True
     # Unchanged files; a session indexed as running may have stopped since.
     return status == "running" and not session_is_live(logs_dir, sid)
+
+
+def _only_compressed(files: dict, rows: dict) -> bool:
+    """True if the only change is segments of an ended session gzipped in place
+    (retention's compress): same content, nothing to read."""
+    if set(files) != set(rows):
+        return False
+    for n, (path, inode, size) in files.items():
+        row = rows[n]
+        if (row["name"], row["inode"], row["size"]) == (path.name, inode, size):
+            continue
+        if path.name != row["name"] + ".gz":
+            return False
+    return True
+
+
+def _note_compressed(db, sid, files, rows) -> None:
+    with db.atomic():
+        for n, (path, inode, size) in files.items():
+            row = rows[n]
+            if row["name"] != path.name:
+                db.execute(
+                    "UPDATE log_files SET name = ?, inode = ?, size = ? WHERE name = ?",
+                    [path.name, inode, size, row["name"]],
+                )
+        db.execute("UPDATE sessions SET log_bytes = ? WHERE id = ?",
+                   [sum(f[2] for f in files.values()), sid])
 
 
 def _must_restart(files: dict, rows: dict) -> bool:

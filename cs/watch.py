@@ -45,7 +45,15 @@ def try_lock_watcher():
         os.close(fd)
         return None
     os.fchmod(fd, 0o600)
+    _write_pid(fd)
     return fd
+
+
+def _write_pid(fd) -> None:
+    """For people (and tests) who want to know which process it is. The lock,
+    not this number, is what keeps a second watcher out."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
 
 def watcher_running() -> bool:
@@ -78,6 +86,7 @@ def start_daemon() -> bool:
         if os.fork():
             os._exit(0)
         os.chdir("/")
+        _write_pid(fd)
         null = os.open(os.devnull, os.O_RDWR)
         for std in (0, 1, 2):
             os.dup2(null, std)
