@@ -87,11 +87,14 @@ def split_terms(words) -> list:
                 terms.append(phrase)
             i = j + 1
         else:
+            # A quote inside a word (x"y) is just a character.
             j = i
-            while j < n and not text[j].isspace() and text[j] != '"':
+            while j < n and not text[j].isspace():
                 j += 1
             terms.append(text[i:j])
             i = j
+    if not terms and text.strip():
+        terms = [text.strip()]  # only quotes: search for them literally
     return terms
 
 
