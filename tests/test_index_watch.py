@@ -63,7 +63,7 @@ def test_live_line_searchable_within_a_second(watcher, cs_home):
     w.output("still streaming on scr")
     assert wait_for(lambda: db_has("still streaming on scr", provisional=True))
     w.output("een\r\n")
-    assert wait_for(lambda: db_has("still streaming on screen", provisional=False))
+    assert wait_for(lambda: db_has("still streaming on screen"))
     assert wait_for(lambda: not db_has("still streaming on scr"))
     w.close()  # recorder gone without an end line: the periodic pass notices
     assert wait_for(lambda: session_status(w.sid) == "cut_off", bound=15)
