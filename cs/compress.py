@@ -106,8 +106,9 @@ def compress_segment(plain: Path, db=None) -> dict:
     # The row moves to the .gz while the plain file still exists, so no row
     # ever names a missing file; readers keep preferring the plain file until
     # it goes, and it holds the same bytes.
-    _update_index_row(db, plain.name, gz)
-    os.unlink(plain)
+    with retention.indexing_paused():  # no pass sees the row moved but the plain file still there
+        _update_index_row(db, plain.name, gz)
+        os.unlink(plain)
     retention.fsync_dir(plain.parent)
     return {"name": plain.name, "bytes_before": before, "bytes_after": os.stat(gz).st_size}
 

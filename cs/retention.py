@@ -519,18 +519,39 @@ def _remove_sessions(home: Path, logs_dir: Path, db, infos: list) -> list:
     for the sessions this call actually removed files of."""
     ids = [i.id for i in infos]
     _write_pending(home, ids)
-    _delete_rows(db, ids)
     done = []
-    for info in infos:
-        # Liveness was settled when these were chosen: a session that is not
-        # live never becomes live again (a recorder always starts a new id).
-        removed, freed = _unlink_files(info.files.all_files())
-        if removed:
-            done.append((info, removed, freed))
-    _delete_rows(db, ids)
+    with indexing_paused():
+        _delete_rows(db, ids)
+        for info in infos:
+            # Liveness was settled when these were chosen: a session that is
+            # not live never becomes live again (a recorder starts a new id).
+            removed, freed = _unlink_files(info.files.all_files())
+            if removed:
+                done.append((info, removed, freed))
+        _delete_rows(db, ids)
     fsync_dir(logs_dir)
     _clear_pending(home)
     return done
+
+
+# An indexing pass that read a file just before we unlinked it could write its
+# rows just after: holding the indexer's pass lock while rows and files go
+# closes that window. Not for ever, though: a first indexing of a large
+# history can hold it for minutes, and without it we are still safe (rows are
+# deleted twice, and every prune removes index rows whose files are gone).
+PASS_LOCK_WAIT_S = 10.0
+
+
+@contextlib.contextmanager
+def indexing_paused(timeout: float = PASS_LOCK_WAIT_S):
+    """Hold the indexer's pass lock (<home>/index.lock) if we can get it in time."""
+    try:
+        from cs.indexer import pass_lock
+    except ImportError:
+        yield False
+        return
+    with pass_lock(timeout) as lock:
+        yield lock.acquired
 
 
 def _finish_pending(home: Path, logs_dir: Path, db) -> list:
