@@ -13,8 +13,9 @@ Crash safety (proved by tests/test_prune_crash.py, which SIGKILLs prune):
   2. their index rows are deleted (one transaction);
   3. their files are unlinked, highest segment first, segment 1 last, so that
      whatever is left of a half-removed session still starts with its start line;
-  4. their index rows are deleted again (an indexer running concurrently may
-     have re-read a file between 2 and 3), the directory is fsync'd;
+  4. their index rows are deleted again if an indexing pass could have run
+     meanwhile (2-4 hold the indexer's pass lock when it can be had within
+     10 s: every index writer takes it), the directory is fsync'd;
   5. prune.pending is removed.
 
 At every point, no index row points at a missing file (rows always go before
@@ -520,7 +521,7 @@ def _remove_sessions(home: Path, logs_dir: Path, db, infos: list) -> list:
     ids = [i.id for i in infos]
     _write_pending(home, ids)
     done = []
-    with indexing_paused():
+    with indexing_paused() as no_pass_running:
         _delete_rows(db, ids)
         for info in infos:
             # Liveness was settled when these were chosen: a session that is
@@ -528,7 +529,8 @@ def _remove_sessions(home: Path, logs_dir: Path, db, infos: list) -> list:
             removed, freed = _unlink_files(info.files.all_files())
             if removed:
                 done.append((info, removed, freed))
-        _delete_rows(db, ids)
+        if not no_pass_running:
+            _delete_rows(db, ids)  # a pass may have re-read a file meanwhile
     fsync_dir(logs_dir)
     _clear_pending(home)
     return done
