@@ -39,6 +39,9 @@ READ_SIZE = 65536
 # bigger lines; far less per-chunk Python work). Reads stop at the first
 # EAGAIN, so a lone keystroke echo is never held back waiting for more.
 BURST_MAX = 256 * 1024
+# A PTY read returns at most ~4 KiB (the line discipline's buffer), a pipe read
+# at most what is buffered: a shorter read means nothing more is waiting.
+SHORT_READ = 4095
 # After the child exits, output still in the PTY or the pipe is drained until
 # EOF; a grandchild holding them open ends the drain after this long silence.
 DRAIN_IDLE_S = 0.1
@@ -273,18 +276,25 @@ class _Session:
         poller = select.poll()
         registered = {}
         drain_until = None  # after the child exits: (idle deadline, hard deadline)
+        state = None
         while True:
-            want = self._wanted_events(wake_r, drain=drain_until is not None)
-            if not want or (drain_until is not None and want.keys() == {wake_r}):
-                return
-            for fd in list(registered):
-                if fd not in want:
-                    poller.unregister(fd)
-                    del registered[fd]
-            for fd, mask in want.items():
-                if registered.get(fd) != mask:
-                    poller.register(fd, mask)
-                    registered[fd] = mask
+            # Re-register only when what we wait for changed (keeps the per-
+            # keystroke path short).
+            now_state = (self.master_live, self.child_stdout, self.child_stdin,
+                         not self.pending_input, self.stdin_open, drain_until is None)
+            if now_state != state:
+                state = now_state
+                want = self._wanted_events(wake_r, drain=drain_until is not None)
+                if drain_until is not None and want.keys() == {wake_r}:
+                    return  # drained to EOF
+                for fd in list(registered):
+                    if fd not in want:
+                        poller.unregister(fd)
+                        del registered[fd]
+                for fd, mask in want.items():
+                    if registered.get(fd) != mask:
+                        poller.register(fd, mask)
+                        registered[fd] = mask
             timeout = None
             if drain_until is not None:
                 now = time.monotonic()
@@ -332,11 +342,13 @@ class _Session:
     def _pump_output(self, fd: int) -> None:
         data, eof = _read_burst(fd)
         if data:
-            # Logged before it is shown: a byte the user saw is in the log.
-            self.sink.output(data)
+            # Shown first, logged in the same turn before anything else is read:
+            # the log write stays off the keystroke-echo path, and only a SIGKILL
+            # between these two calls could show a chunk that is not logged.
             target = self.stdout_fd if fd == self.child_stdout else self.display_fd
             if target is not None and not _write_all(target, data):
                 self._display_failed(fd, target)
+            self.sink.output(data)
         if eof:
             self._close_output(fd)
 
@@ -371,10 +383,13 @@ class _Session:
             if not self.stdin_tty:
                 self._close_child_stdin()  # EOF reaches the child
             return
+        # The prompt state is read before forwarding: the key may end the prompt.
         masked = self.stdin_tty and self._password_prompt()
-        self.sink.input(data, masked)
+        # Forwarded first, logged right after: the child (and the kernel's echo)
+        # work on the key while we write the log line.
         self.pending_input = data
         self._flush_input()
+        self.sink.input(data, masked)
 
     def _password_prompt(self) -> bool:
         """True when the child's terminal is line-buffered with echo off: a
@@ -560,6 +575,8 @@ def _read_burst(fd: int):
             return b"".join(chunks), True
         chunks.append(data)
         total += len(data)
+        if len(data) < SHORT_READ:
+            break  # the buffer is drained: don't spend a syscall to learn it
     if len(chunks) == 1:
         return chunks[0], False
     return b"".join(chunks), False
