@@ -58,6 +58,7 @@ class Outer:
         self.proc = ptyprocess.PtyProcess.spawn(argv, env=env, dimensions=(50, 160))
         self.fd = self.proc.fd
         self.peak_rss_kb = 0
+        self.head = b""  # the first bytes shown, to report a tool's error message
 
     def sample_rss(self):
         try:
@@ -93,6 +94,8 @@ class Outer:
                 data = b""
             if not data:
                 return seen
+            if len(self.head) < 300:
+                self.head += data[:300]
             seen += len(data)
             if until is not None:
                 tail = (tail + data)[-4096:]
@@ -117,7 +120,8 @@ def bench_throughput(make, env, path, size):
     elapsed = time.perf_counter() - start
     outer.close()
     if seen < size:
-        raise RuntimeError(f"lost output: {seen} of {size} bytes")
+        shown = outer.head.decode(errors="replace").replace("\r\n", " / ").strip()
+        raise RuntimeError(f"lost output: {seen} of {size} bytes; it printed: {shown}")
     return size / elapsed / 1e6, outer.peak_rss_kb / 1024
 
 
