@@ -171,7 +171,8 @@ def test_raw_mode_while_recording_and_restored_after_sigterm(cs_exe, cs_home, tm
     assert end["exit_code"] == 143 and end["signal"] == 15
 
 
-def test_sigterm_restores_terminal_for_the_shell_after(cs_exe, cs_home, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_restores_terminal_for_the_shell_after(cs_exe, cs_home, tmp_path, sig):
     before, after, pidfile = tmp_path / "before", tmp_path / "after", tmp_path / "pid"
     script = (
         f'stty -g > {before}; "$0" record -- sh -c "echo \\$PPID > {pidfile}; exec sleep 60"; '
@@ -182,10 +183,11 @@ def test_sigterm_restores_terminal_for_the_shell_after(cs_exe, cs_home, tmp_path
     while not (pidfile.exists() and pidfile.read_text().strip()):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.kill(int(pidfile.read_text()), signal.SIGTERM)
-    term.expect(b"rc=143")
+    os.kill(int(pidfile.read_text()), sig)
+    term.expect(b"rc=%d" % (128 + sig))
     assert term.finish() == 0
     assert before.read_text() == after.read_text()
+    assert events(read_session(cs_home), "end")[0]["signal"] == sig
 
 
 def test_ctrl_c_typed_reaches_the_child_through_its_terminal(cs_exe, cs_home):
