@@ -79,15 +79,18 @@ def terminal_size(fd: int):
     return size.columns, size.lines
 
 
-def record(argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> Result:
-    """Run argv (argv[0] already resolved to an executable path) and copy bytes
-    until it exits. The user's terminal is restored on every way out."""
-    session = _Session(argv, env, sink, stdin_fd, stdout_fd, stderr_fd)
+def record(executable, argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1,
+           stderr_fd: int = 2) -> Result:
+    """Run `executable` (already resolved, e.g. /usr/bin/claude) with `argv`
+    (argv[0] as the user typed it) and copy bytes until it exits. The user's
+    terminal is restored on every way out."""
+    session = _Session(executable, argv, env, sink, stdin_fd, stdout_fd, stderr_fd)
     return session.run()
 
 
 class _Session:
-    def __init__(self, argv, env, sink, stdin_fd, stdout_fd, stderr_fd):
+    def __init__(self, executable, argv, env, sink, stdin_fd, stdout_fd, stderr_fd):
+        self.executable = executable
         self.argv = argv
         self.env = env
         self.sink = sink
@@ -228,11 +231,12 @@ class _Session:
             err = os.dup(self.stderr_fd)
             child_fds[2] = err
             ours.append(err)
-        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers)
+        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers,
+                              (self.executable, self.argv, self.env))
         cols, rows = self.size or (80, 24)
         try:
             proc = ptyprocess.PtyProcess.spawn(
-                self.argv, env=self.env, dimensions=(rows, cols),
+                [self.executable] + list(self.argv[1:]), env=self.env, dimensions=(rows, cols),
                 preexec_fn=preexec, pass_fds=tuple(child_fds.values()),
             )
         except OSError as e:
@@ -525,10 +529,11 @@ class _ChildSetup:
     """Runs in the child between fork and exec (ptyprocess's preexec_fn): fds 0-2
     are the PTY slave at that point."""
 
-    def __init__(self, child_fds: dict, attrs, old_handlers: dict):
+    def __init__(self, child_fds: dict, attrs, old_handlers: dict, exec_args):
         self.child_fds = child_fds
         self.attrs = attrs
         self.old_handlers = old_handlers
+        self.exec_args = exec_args
 
     def __call__(self):
         signal.set_wakeup_fd(-1)
@@ -548,6 +553,11 @@ class _ChildSetup:
         for fd in set(self.child_fds.values()):
             if fd not in self.child_fds:
                 os.close(fd)
+        # Exec here rather than in ptyprocess, which would replace argv[0] with
+        # the resolved path: the command sees argv exactly as typed. (A failure
+        # raises, and ptyprocess reports it to the parent as an exception.)
+        executable, argv, env = self.exec_args
+        os.execve(executable, argv, env)
 
 
 def _ignore_in_handler(signum, frame):
@@ -608,6 +618,9 @@ def _kill(pid: int, sig: int) -> None:
 
 
 def _command_failed(name: str, error: OSError) -> CommandFailed:
-    if error.errno in (errno.ENOENT, None) or isinstance(error, FileNotFoundError):
+    # ptyprocess re-raises the child's exec error by class, without errno.
+    if isinstance(error, FileNotFoundError) or error.errno == errno.ENOENT:
         return CommandFailed(127, f"cs: command not found: {name}")
-    return CommandFailed(126, f"cs: cannot execute {name}: {os.strerror(error.errno)}")
+    if isinstance(error, PermissionError) or error.errno == errno.EACCES:
+        return CommandFailed(126, f"cs: permission denied: {name}")
+    return CommandFailed(126, f"cs: cannot execute {name}: {error}")

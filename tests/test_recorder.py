@@ -458,3 +458,12 @@ def test_record_path_imports_no_click_sqlite_or_watchdog(cs_exe, cs_home):
     assert "cs.recorder" in imported  # the measurement sees our modules
     for heavy in ("click", "sqlite3", "_sqlite3", "watchdog", "sqlite_utils", "subprocess", "uuid"):
         assert heavy not in imported, heavy
+
+
+def test_command_sees_argv_as_typed(cs_exe, cs_home):
+    # argv[0] stays "sh" (not the resolved /usr/bin/sh), as without the wrapper.
+    r = subprocess.run([cs_exe, "record", "--", "sh", "-c", 'tr "\\0" "\\n" < /proc/$$/cmdline'],
+                       capture_output=True, text=True)
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[:2] == ["sh", "-c"]
+    assert read_session(cs_home)[0]["argv"][0] == "sh"
