@@ -39,9 +39,10 @@ READ_SIZE = 65536
 # bigger lines; far less per-chunk Python work). Reads stop at the first
 # EAGAIN, so a lone keystroke echo is never held back waiting for more.
 BURST_MAX = 256 * 1024
-# A PTY read returns at most ~4 KiB (the line discipline's buffer), a pipe read
-# at most what is buffered: a shorter read means nothing more is waiting.
-SHORT_READ = 4095
+# A read shorter than this (a keystroke's echo, a prompt) ends the burst without
+# the extra read that would only say EAGAIN; longer reads mean output is
+# streaming (a PTY hands it over in pieces of up to ~4 KiB), so read on.
+SHORT_READ = 512
 # After the child exits, output still in the PTY or the pipe is drained until
 # EOF; a grandchild holding them open ends the drain after this long silence.
 DRAIN_IDLE_S = 0.1
@@ -586,7 +587,7 @@ def _read_burst(fd: int):
         chunks.append(data)
         total += len(data)
         if len(data) < SHORT_READ:
-            break  # the buffer is drained: don't spend a syscall to learn it
+            break  # not streaming: don't spend a syscall to learn it is drained
     if len(chunks) == 1:
         return chunks[0], False
     return b"".join(chunks), False
@@ -595,7 +596,15 @@ def _read_burst(fd: int):
 def _write_all(fd: int, data: bytes) -> bool:
     """Write everything, through short writes and a non-blocking fd. False if
     the other side is gone (EPIPE, EIO)."""
-    view = memoryview(data)
+    try:
+        n = os.write(fd, data)
+    except (BlockingIOError, InterruptedError):
+        n = 0
+    except OSError:
+        return False
+    if n == len(data):  # the usual case, kept short
+        return True
+    view = memoryview(data)[n:]
     while view:
         try:
             n = os.write(fd, view)
