@@ -209,6 +209,14 @@ def main():
     ap.add_argument("--only", help="comma-separated tool names")
     args = ap.parse_args()
 
+    # A pip install compiles bytecode; a source checkout run with
+    # PYTHONDONTWRITEBYTECODE would recompile cs on every start. Measure the former.
+    import compileall
+
+    import cs
+
+    compileall.compile_dir(os.path.dirname(cs.__file__), quiet=1)
+
     tmp = tempfile.mkdtemp(prefix="cs-bench-")
     env = dict(os.environ, TERM="xterm", CS_HOME=os.path.join(tmp, "cs-home"), HOME=tmp)
     env.pop("CS_SESSION_ID", None)
