@@ -70,11 +70,7 @@ def world(tmp_path, cs_exe, cs_home, claude_bin, api):
         "LANG": "C.UTF-8",
         "SHELL": shutil.which("bash") or "/bin/bash",
     })
-    rc = tmp_path / "bashrc"
-    rc.write_text("PS1='$ '\n")
-    wrapped_rc = tmp_path / "bashrc-cs"
-    wrapped_rc.write_text('eval "$(cs init bash)"\nPS1=\'$ \'\n')
-    return {"env": env, "project": project, "rc": rc, "wrapped_rc": wrapped_rc, "tmp": tmp_path}
+    return {"env": env, "project": project, "tmp": tmp_path}
 
 
 class Tmux:
@@ -198,18 +194,42 @@ def normalise(screen: str) -> str:
     return "\n".join(lines)
 
 
-def run_conversation(tmux_bin, world, rc, name, session=None):
-    """In a bash started with `rc` inside tmux, type `claude`, converse, exit:
-    (screen with the reply, screen after exit). Each run gets a fresh HOME,
-    the same as the other's: claude remembers notices it has shown."""
-    bash = shutil.which("bash")
+def start_shell(shell, home: Path, with_cs: bool):
+    """(command line, extra environment) for an interactive `shell` whose
+    start-up file loads the cs integration or not, with the prompt `$ `."""
+    exe = shutil.which(shell)
+    if not exe:
+        pytest.skip(f"{shell} is not installed")
+    load = {"bash": 'eval "$(cs init bash)"', "zsh": 'eval "$(cs init zsh)"',
+            "fish": "cs init fish | source"}[shell] if with_cs else ""
+    if shell == "bash":
+        rc = home / ".bashrc"
+        rc.write_text(f"{load}\nPS1='$ '\n")
+        return f"{exe} --noprofile --rcfile {rc} -i", {}
+    if shell == "zsh":
+        (home / ".zshrc").write_text(f"{load}\nPROMPT='$ '\n")
+        return f"{exe} -i", {"ZDOTDIR": str(home)}
+    conf = home / ".config" / "fish"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "config.fish").write_text(
+        f"{load}\nfunction fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n")
+    return f"{exe} -i", {"XDG_CONFIG_HOME": str(home / ".config")}
+
+
+def run_conversation(tmux_bin, world, shell, with_cs, session=None):
+    """In `shell` inside tmux, with or without the cs integration loaded, type
+    `claude`, converse, exit: (screen with the reply, screen after exit).
+    Each run gets a fresh HOME, the same as the other's: claude remembers
+    notices it has shown."""
+    name = f"{shell}-{'cs' if with_cs else 'bare'}"
     env = dict(world["env"])
     env.update(claude_home(world["tmp"] / name, world["project"], API_KEY, env["ANTHROPIC_BASE_URL"]))
-    tmux = Tmux(tmux_bin, env, world["project"],
-                f"{bash} --noprofile --rcfile {rc} -i")
+    command, extra = start_shell(shell, Path(env["HOME"]), with_cs)
+    env.update(extra)
+    tmux = Tmux(tmux_bin, env, world["project"], command)
     try:
-        tmux.wait(lambda s: s.rstrip().endswith("$"), what="the bash prompt")
-        tmux.type("claude; echo rc=$?")
+        tmux.wait(lambda s: s.rstrip().endswith("$"), what=f"the {shell} prompt")
+        tmux.type("claude; echo rc=" + ("$status" if shell == "fish" else "$?"))
         tmux.keys("Enter")
         during, after = (session or talk_then_exit)(tmux)
         # Kept beside the test's other files, for reading when a comparison fails.
@@ -225,11 +245,12 @@ def decoded(log, direction):
                     if r.get("direction") == direction)
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(
-        tmux_bin, world, cs_home, api):
-    bare_during, bare_after = run_conversation(tmux_bin, world, world["rc"], "bare")
+        shell, tmux_bin, world, cs_home, api):
+    bare_during, bare_after = run_conversation(tmux_bin, world, shell, with_cs=False)
     assert not logs(cs_home), "the bare run must not be recorded"
-    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, world["wrapped_rc"], "wrapped")
+    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, shell, with_cs=True)
 
     # (a) the user sees the same thing, and claude exits the same way.
     assert REPLY in bare_during
@@ -285,9 +306,8 @@ def test_print_mode_through_the_wrapper_gives_the_same_bytes_on_a_pipe(world, cs
 def test_ctrl_c_twice_leaves_claude_the_same_way_through_the_wrapper(tmux_bin, world, cs_home):
     """Ctrl-C must reach claude as the key it is (the recorder's terminal is
     raw), not kill the recorder; the exit is the same as without it."""
-    bare_during, bare_after = run_conversation(tmux_bin, world, world["rc"], "bare", interrupt_twice)
-    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, world["wrapped_rc"], "wrapped",
-                                                     interrupt_twice)
+    bare_during, bare_after = run_conversation(tmux_bin, world, "bash", False, interrupt_twice)
+    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, "bash", True, interrupt_twice)
     assert normalise(wrapped_during) == normalise(bare_during)
     assert normalise(wrapped_after) == normalise(bare_after)
     (log,) = logs(cs_home)
