@@ -39,14 +39,19 @@ class ResumeIdScanner:
         self._tail = b""
 
     def feed(self, data: bytes) -> None:
-        window = self._tail + data
-        self._tail = window[-_RESUME_TAIL:]
-        if b"resume" not in window:  # cheap pre-filter: most chunks stop here
-            return
-        text = _ESCAPE_RE.sub(b"", _CURSOR_FORWARD_RE.sub(b" ", window))
-        matches = _RESUME_RE.findall(text)
-        if matches:
-            self.session_id = matches[-1].decode().lower()
+        tail = self._tail
+        # Cheap pre-filter, without copying the chunk: most chunks stop here.
+        # "resume" in the tail covers a match that started in an earlier chunk.
+        if b"resume" in data or b"resume" in tail or b"resume" in tail[-8:] + data[:8]:
+            window = tail + data
+            text = _ESCAPE_RE.sub(b"", _CURSOR_FORWARD_RE.sub(b" ", window))
+            matches = _RESUME_RE.findall(text)
+            if matches:
+                self.session_id = matches[-1].decode().lower()
+        if len(data) >= _RESUME_TAIL:
+            self._tail = data[-_RESUME_TAIL:]
+        else:
+            self._tail = (tail + data)[-_RESUME_TAIL:]
 
 
 class LogWriter:
@@ -190,7 +195,7 @@ class LogWriter:
         if self.failure is None:
             if path:
                 self.current_path = path
-            self.failure = _describe(error)
+            self.failure = _describe(error, self.current_path)
         self._close_fds()
 
     def _close_fds(self) -> None:
@@ -203,9 +208,11 @@ class LogWriter:
         self._fd = self._lock_fd = -1
 
 
-def _describe(error: OSError) -> str:
+def _describe(error: OSError, path) -> str:
     if isinstance(error, paths.UnsafePathError):
         return str(error)
+    if error.errno == errno.EEXIST and path and os.path.islink(path):
+        return "refusing to follow a symlink planted at the log path"
     if error.errno == errno.EEXIST:
         return "log file already exists (refusing to reuse it)"
     if error.errno == errno.ELOOP:

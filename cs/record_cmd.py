@@ -120,17 +120,20 @@ def _record(exec_argv, user_argv) -> int:
 
 def _rotate_size(notices) -> int:
     """rotate_size from config.toml; a bad value must not cost the session."""
-    from cs import config, units
+    from cs import config
 
-    default = units.parse_size(config.DEFAULTS["rotate_size"])
+    value = config.DEFAULTS["rotate_size"]
     try:
-        size = units.parse_size(config.load().get("rotate_size") or default)
+        value = config.load().get("rotate_size") or value
+        if value == "256M":  # the default: skip importing the parser (start-up)
+            return 256 * 1024 * 1024
+        from cs import units
+
+        size = units.parse_size(value)
     except Exception as e:  # malformed TOML or size: fall back, say so afterwards
         notices.append(f"cs: config: {e} (using rotate_size {config.DEFAULTS['rotate_size']})")
-        return default
-    if size <= 0:
-        return default
-    return size
+        return 256 * 1024 * 1024
+    return size if size > 0 else 256 * 1024 * 1024
 
 
 def _report(writer, notices) -> None:

@@ -109,6 +109,7 @@ class _Session:
         else:
             self.display_fd = None
         self.saved_attrs = None
+        self.raw_fd = None  # the user's terminal fd we changed modes of
         self.size = terminal_size(self.tty_fd) if self.tty_fd is not None else None
         self.pid = None
         self.master = -1
@@ -162,24 +163,32 @@ class _Session:
     def _enter_raw(self) -> None:
         """Raw mode on the user's terminal when it is our input: every key,
         ^C ^Z ^\\ included, goes as a byte to the child's PTY, whose own line
-        discipline then does what the user's would have done."""
+        discipline then does what the user's would have done. When the terminal
+        is only our output (stdin a pipe), just its output processing is turned
+        off: the child's PTY already did it (else "\\n" would arrive as "\\r\\r\\n")."""
         if self.tty_fd is not None:
             try:
                 self.saved_attrs = termios.tcgetattr(self.tty_fd)
             except termios.error:
                 self.saved_attrs = None
-        if self.stdin_tty and self.saved_attrs is not None:
-            termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, self._raw_attrs())
+        if self.stdin_tty:
+            self.raw_fd = self.stdin_fd
+        elif self.stdout_tty:
+            self.raw_fd = self.stdout_fd
+        if self.raw_fd is not None and self.saved_attrs is not None:
+            termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self._raw_attrs())
 
     def _raw_attrs(self):
         mode = list(self.saved_attrs)
-        mode[0] &= ~(termios.BRKINT | termios.ICRNL | termios.INPCK | termios.ISTRIP
-                     | termios.IXON | termios.INLCR | termios.IGNCR)
         if self.stdout_tty:
             # Output bytes arrive already processed by the child's PTY.
             mode[1] &= ~termios.OPOST
         # else: our stdout is a pipe whose reader (`| jq`) also prints on this
         # terminal; leave output processing on so its lines are not staircased.
+        if not self.stdin_tty:
+            return mode
+        mode[0] &= ~(termios.BRKINT | termios.ICRNL | termios.INPCK | termios.ISTRIP
+                     | termios.IXON | termios.INLCR | termios.IGNCR)
         mode[2] &= ~(termios.CSIZE | termios.PARENB)
         mode[2] |= termios.CS8
         mode[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
@@ -189,9 +198,9 @@ class _Session:
         return mode
 
     def _leave_raw(self) -> None:
-        if self.stdin_tty and self.saved_attrs is not None:
+        if self.raw_fd is not None and self.saved_attrs is not None:
             try:
-                termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, self.saved_attrs)
+                termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self.saved_attrs)
             except termios.error:
                 pass  # the terminal is gone (hang-up): nothing to restore
 
@@ -415,8 +424,7 @@ class _Session:
             elif sig == signal.SIGCONT:
                 # We were stopped and continued (the shell may have reset the
                 # terminal meanwhile): back to raw, and catch up on resizes.
-                if self.stdin_tty and self.saved_attrs is not None:
-                    self._enter_raw_again()
+                self._enter_raw_again()
                 self._sync_size()
             elif sig in FORWARDED:
                 if self.pid is not None and self.status is None:
@@ -461,8 +469,10 @@ class _Session:
         _kill(self.pid, signal.SIGCONT)
 
     def _enter_raw_again(self) -> None:
+        if self.raw_fd is None or self.saved_attrs is None:
+            return
         try:
-            termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, self._raw_attrs())
+            termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self._raw_attrs())
         except termios.error:
             pass
 

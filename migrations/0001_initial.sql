@@ -30,6 +30,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_started_at ON sessions(started_at);
 CREATE INDEX sessions_cwd ON sessions(cwd);
+CREATE INDEX sessions_project ON sessions(project);
 
 -- Text as the screen showed it (output) or as the user submitted it (input).
 -- Each distinct line is stored once per session, at its first appearance.
@@ -41,9 +42,13 @@ CREATE TABLE lines (
     text TEXT NOT NULL,
     segment INTEGER NOT NULL,             -- log segment number (1 = <uuid>.jsonl)
     offset INTEGER NOT NULL,              -- byte offset of that chunk's JSONL line in the segment
+    provisional INTEGER NOT NULL DEFAULT 0, -- 1: still on the screen of a live session; replaced
+                                          -- or confirmed by the next indexing pass
     UNIQUE (session_id, direction, text)
 );
 CREATE INDEX lines_session_ts ON lines(session_id, ts);
+CREATE INDEX lines_ts ON lines(ts);
+CREATE INDEX lines_provisional ON lines(session_id) WHERE provisional = 1;
 
 -- Full-text index over lines.text. The trigram tokenizer makes every
 -- substring of three or more characters searchable ("1234" finds "E1234").
@@ -72,3 +77,15 @@ CREATE TABLE log_files (
     skipped_lines INTEGER NOT NULL DEFAULT 0  -- corrupt or foreign lines seen
 );
 CREATE INDEX log_files_session ON log_files(session_id);
+
+-- The renderer of a session that was still live when an indexing process last
+-- stopped, so the next process resumes where it left off instead of
+-- re-rendering the session from its start. Only valid while `positions` (JSON
+-- [[segment, offset], ...]) equals what log_files says was consumed; anything
+-- else (another cs version, a file replaced) means: render again from the start.
+CREATE TABLE render_state (
+    session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    positions TEXT NOT NULL,
+    cs_version TEXT NOT NULL,
+    state BLOB NOT NULL
+);

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Index and search benchmark: cs against ripgrep over the same sessions.
+
+Generates a corpus of sessions with Claude-Code-like output (answers streamed
+in several redraws of an Ink frame, words separated by cursor moves instead of
+spaces, a spinner, the input box redrawn below) and some sessions of ordinary
+line-by-line text; writes them as cs logs (cs.logfile encoders, exactly what
+the recorder writes) and, beside them, the decoded output bytes (what
+script(1) would have kept) for rg. Then measures, in the same run:
+
+  * `cs index` (whole command, cold): MB of log per second;
+  * index size / log size;
+  * `cs search` (whole command, p50 over several queries and runs) vs `rg`
+    over the raw output;
+  * where rg is wrong: a phrase drawn with cursor gaps (rg misses it), and a
+    token redrawn many times (rg counts every redraw).
+
+Usage: python bench/bench_index.py [--sessions 100] [--mb 100] [--runs 5] [--keep DIR]
+"""
+
+import argparse
+import base64
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from cs import logfile  # noqa: E402
+
+GAP = b"\x1b[1C"  # Ink draws the space between words as a cursor move
+PHRASE = "failed with error"
+COLS = 100
+
+
+def words_vocab(rng, n=3000):
+    syll = ["ka", "to", "ri", "mu", "sen", "dal", "vor", "pin", "qua", "lex", "mo", "tre", "zan", "fi"]
+    vocab = set()
+    while len(vocab) < n:
+        vocab.add("".join(rng.choice(syll) for _ in range(rng.randint(2, 4))))
+    return sorted(vocab)
+
+
+def sentence(rng, vocab, uniq):
+    words = [rng.choice(vocab) for _ in range(rng.randint(5, 14))]
+    roll = rng.random()
+    if roll < 0.08:
+        words[rng.randrange(len(words)):0] = PHRASE.split()
+    elif roll < 0.2:
+        words.insert(rng.randrange(len(words)), f"E{uniq:05d}")
+    elif roll < 0.3:
+        words.insert(rng.randrange(len(words)), f"src/{rng.choice(vocab)}/{rng.choice(vocab)}.py:{rng.randint(1, 999)}")
+    return words
+
+
+def ink_line(words):
+    return GAP.join(w.encode() for w in words)
+
+
+def input_box(typed=b""):
+    bar = "─" * (COLS - 2)
+    return (f"╭{bar}╮\r\n".encode() + b"\xe2\x94\x82 > " + typed +
+            b"\x1b[" + str(COLS - 5 - len(typed)).encode() + b"C\xe2\x94\x82\r\n" + f"╰{bar}╯".encode())
+
+
+def erase(n):
+    """Ink's log-update: erase the previous frame line by line, bottom up."""
+    return b"\x1b[2K\x1b[1A" * n + b"\x1b[2K\r"
+
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def claude_session(rng, vocab, target, counter):
+    """Yield ("output"|"input", bytes) chunks until about `target` log bytes."""
+    size = 0
+    frame_lines = 0
+    while size < target:
+        # The user types a prompt, key by key, into the input box.
+        prompt = " ".join(rng.choice(vocab) for _ in range(rng.randint(3, 8)))
+        for i in range(0, len(prompt), 4):
+            yield "input", prompt[i:i + 4].encode()
+            frame = erase(frame_lines) + input_box(prompt[: i + 4].encode())
+            frame_lines = 2
+            yield "output", frame
+            size += len(frame) * 4 // 3 + 120
+        yield "input", b"\r"
+        # The answer streams: each line grows over several redraws of the frame.
+        for _ in range(rng.randint(3, 10)):
+            counter[0] += 1
+            words = sentence(rng, vocab, counter[0])
+            cuts = sorted(set(rng.randint(1, len(words)) for _ in range(rng.randint(3, 6))) | {len(words)})
+            for k, cut in enumerate(cuts):
+                spin = SPINNER[k % len(SPINNER)]
+                frame = (erase(frame_lines) + b"\xe2\x8f\xba " + ink_line(words[:cut]) + b"\r\n\r\n"
+                         + f"{spin} Thinking… ({k}s · esc to interrupt)".encode() + b"\r\n" + input_box())
+                frame_lines = 5
+                yield "output", frame
+                size += len(frame) * 4 // 3 + 120
+            # Finished: the line becomes static output above the frame.
+            static = erase(frame_lines) + b"\xe2\x8f\xba " + ink_line(words) + b"\r\n"
+            frame_lines = 0
+            yield "output", static
+            size += len(static) * 4 // 3 + 120
+
+
+def plain_session(rng, vocab, target, counter):
+    size = 0
+    while size < target:
+        counter[0] += 1
+        lines = [" ".join(sentence(rng, vocab, counter[0])) for _ in range(rng.randint(1, 20))]
+        chunk = ("\r\n".join(lines) + "\r\n").encode()
+        yield "output", chunk
+        size += len(chunk) * 4 // 3 + 120
+
+
+def generate(root: Path, sessions: int, total_mb: float, seed=1):
+    rng = random.Random(seed)
+    vocab = words_vocab(rng)
+    logs = root / "home" / "logs"
+    raw = root / "raw"
+    logs.mkdir(parents=True)
+    raw.mkdir()
+    per = int(total_mb * 1e6 / sessions)
+    counter = [0]
+    t0 = time.time() - 86400 * 10
+    for i in range(sessions):
+        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        t = t0 + i * 600
+        kind = claude_session if i % 5 else plain_session
+        with open(logs / logfile.segment_name(sid), "wb") as log, open(raw / f"{sid}.out", "wb") as out:
+            log.write(logfile.event_line(sid, "start", {
+                "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 40,
+            }, t))
+            for direction, data in kind(rng, vocab, per, counter):
+                t += rng.random() * 0.05
+                log.write(logfile.io_line(sid, direction, data, t))
+                if direction == "output":
+                    out.write(data)
+            log.write(logfile.event_line(sid, "end", {"exit_code": 0}, t + 1))
+    return logs, raw
+
+
+def timed(cmd, env):
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True)
+    return time.perf_counter() - t, proc
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=100)
+    ap.add_argument("--mb", type=float, default=100.0, help="total log size to generate, MB")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keep", help="keep the corpus in this directory")
+    args = ap.parse_args()
+
+    cs = str(Path(sys.executable).parent / "cs")
+    root = Path(args.keep or tempfile.mkdtemp(prefix="cs-bench-"))
+    if args.keep and root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, CS_HOME=str(root / "home"), NO_COLOR="1")
+    try:
+        g = time.perf_counter()
+        logs, raw = generate(root, args.sessions, args.mb)
+        log_bytes = sum(p.stat().st_size for p in logs.iterdir())
+        raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
+        print(f"corpus: {args.sessions} sessions, {log_bytes / 1e6:.1f} MB of log "
+              f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s")
+
+        secs, proc = timed([cs, "index", "-q"], env)
+        assert proc.returncode == 0, proc.stderr
+        db = root / "home" / "index.db"
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        nlines = conn.execute("SELECT count(*) FROM lines").fetchone()[0]
+        conn.close()
+        db_bytes = sum(p.stat().st_size for p in db.parent.glob("index.db*"))
+        print(f"cs index: {secs:.2f}s = {log_bytes / 1e6 / secs:.1f} MB/s of log; {nlines} distinct lines")
+        print(f"index size: {db_bytes / 1e6:.1f} MB = {db_bytes / log_bytes:.3f} x log size")
+
+        # Queries: words the corpus surely has, a unique error code, a phrase.
+        rng = random.Random(2)
+        vocab = words_vocab(random.Random(1))
+        queries = [rng.choice(vocab) for _ in range(4)] + ["E00042", PHRASE]
+        cs_times, rg_times = [], []
+        for q in queries:
+            for _ in range(args.runs):
+                t, p = timed([cs, "search", "--limit", "20", q], env)
+                assert p.returncode in (0, 1), p.stderr
+                cs_times.append(t)
+                t, p = timed(["rg", "-c", "--no-messages", "-F", q, str(raw)], env)
+                rg_times.append(t)
+        p50 = statistics.median(cs_times)
+        rg50 = statistics.median(rg_times)
+        print(f"cs search p50: {p50 * 1000:.0f} ms   rg p50: {rg50 * 1000:.0f} ms   ratio cs/rg: {p50 / rg50:.2f}")
+
+        # Where rg is wrong.
+        def cs_count(q):
+            out = subprocess.run([cs, "search", "--json", "--limit", "100000", q], env=env,
+                                 capture_output=True).stdout
+            return len(out.splitlines())
+
+        def rg_count(q):
+            out = subprocess.run(["rg", "-o", "-F", "--no-filename", q, str(raw)], capture_output=True).stdout
+            return len(out.splitlines())
+
+        for label, q in [("phrase across cursor gaps", PHRASE), ("one error code, redrawn", "E00042"),
+                         ("a common word", queries[0])]:
+            print(f"{label:28s} {q!r:22s} cs lines: {cs_count(q):6d}   rg matches: {rg_count(q):6d}")
+        print(json.dumps({
+            "sessions": args.sessions, "log_mb": round(log_bytes / 1e6, 1),
+            "index_mb_s": round(log_bytes / 1e6 / secs, 1), "index_ratio": round(db_bytes / log_bytes, 3),
+            "search_p50_ms": round(p50 * 1000), "rg_p50_ms": round(rg50 * 1000),
+        }))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

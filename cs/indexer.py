@@ -1,0 +1,603 @@
+"""JSONL logs -> the SQLite index, incrementally.
+
+One pass (`index_pass`) looks at every log file, reads only what was appended
+since the last pass (complete lines only: a torn last line waits for its
+newline), renders it the way a terminal would (`ScreenText` for output,
+`InputLines` for input) and stores each distinct line once per session.
+
+Renderer state between passes. Rendering is stateful: a line half-drawn at the
+end of one pass is finished in the next. Three layers, cheapest first:
+  1. the watcher keeps one renderer per live session in memory (`RenderCache`);
+  2. a process that stops while a session is live pickles the renderer into
+     `render_state` in the same transaction as the lines and offsets it
+     produced, so the next process (say, `cs search` catching up with no
+     watcher running) resumes where the last one stopped instead of
+     re-rendering a long live session from its start on every command;
+  3. if neither matches what log_files says was consumed (another cs version,
+     another process advanced the session, a file replaced), the session is
+     rendered again from its start. Lines are unique per session, so
+     re-rendering never stores anything twice: it is always correct, only slower.
+
+A line still on the screen of a live session is not finished (it may be a
+spinner, or a sentence still streaming), but it must be searchable at once:
+it is stored with provisional = 1 and the next pass confirms it (it finished)
+or replaces it (it changed). Finished sessions keep no provisional rows.
+"""
+
+import base64
+import errno
+import fcntl
+import os
+import pickle
+import shlex
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cs import __version__, logfile, paths
+from cs.keys import InputLines
+from cs.screen import ScreenText
+
+DEFAULT_COLS, DEFAULT_ROWS = 80, 24
+
+# sessions columns filled straight from same-named keys of start/end events.
+_EVENT_COLUMNS = (
+    "cwd", "host", "user", "term", "git_branch", "git_commit", "cs_version",
+    "format", "exit_code", "signal", "claude_session_id",
+)
+# Keys a start event may use for the repository top level (project name).
+_TOPLEVEL_KEYS = ("git_toplevel", "git_root", "toplevel", "project_dir")
+
+_UPSERT_FINISHED = """
+INSERT INTO lines (session_id, ts, direction, text, segment, offset, provisional)
+VALUES (?, ?, ?, ?, ?, ?, 0)
+ON CONFLICT (session_id, direction, text) DO UPDATE SET
+    provisional = 0, ts = excluded.ts, segment = excluded.segment, offset = excluded.offset
+WHERE lines.provisional = 1
+"""
+_INSERT_PROVISIONAL = """
+INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset, provisional)
+VALUES (?, ?, ?, ?, ?, ?, 1)
+"""
+
+
+@dataclass
+class SessionRender:
+    """Everything needed to resume indexing one session where it stopped."""
+
+    session_id: str
+    screen: ScreenText = None
+    keys: InputLines = None
+    positions: dict = field(default_factory=dict)  # segment -> offset consumed
+    meta: dict = field(default_factory=dict)  # sessions columns seen so far
+    bytes_in: int = 0
+    bytes_out: int = 0
+    ended: bool = False
+
+    def __post_init__(self):
+        if self.screen is None:
+            self.screen = ScreenText(DEFAULT_COLS, DEFAULT_ROWS)
+        if self.keys is None:
+            self.keys = InputLines()
+
+    def positions_key(self):
+        return sorted(self.positions.items())
+
+
+class RenderCache(dict):
+    """session_id -> SessionRender, kept by a long-running watcher."""
+
+
+@dataclass
+class PassStats:
+    sessions_seen: int = 0
+    sessions_indexed: int = 0
+    bytes_read: int = 0
+    lines_read: int = 0
+    skipped_lines: int = 0
+    seconds: float = 0.0
+    errors: list = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- discovery
+
+
+def scan_logs(logs_dir: Path) -> dict:
+    """session_id -> {segment: Path}, one listdir. A segment present both plain
+    and .gz (compression interrupted) is read plain: that one is complete."""
+    sessions = {}
+    try:
+        names = os.listdir(logs_dir)
+    except FileNotFoundError:
+        return sessions
+    for name in names:
+        parsed = logfile.parse_segment_name(name)
+        if not parsed:
+            continue
+        sid, n, compressed = parsed
+        segs = sessions.setdefault(sid, {})
+        if n not in segs or not compressed:
+            segs[n] = Path(logs_dir) / name
+    return sessions
+
+
+def session_is_live(logs_dir: Path, session_id: str) -> bool:
+    """The live-lock contract: the recorder holds LOCK_EX on segment 1."""
+    for name in (logfile.segment_name(session_id), logfile.segment_name(session_id, 1, True)):
+        try:
+            fd = os.open(Path(logs_dir) / name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return True
+            raise
+        finally:
+            os.close(fd)  # closing drops our shared lock at once
+        return False
+    return False
+
+
+def project_name(meta_source: dict):
+    for key in _TOPLEVEL_KEYS:
+        if meta_source.get(key):
+            return os.path.basename(str(meta_source[key]).rstrip("/")) or None
+    if meta_source.get("project"):
+        return str(meta_source["project"])
+    if meta_source.get("cwd"):
+        return os.path.basename(str(meta_source["cwd"]).rstrip("/")) or "/"
+    return None
+
+
+# ---------------------------------------------------------------- one pass
+
+
+def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=None) -> PassStats:
+    """Bring the index up to date with the logs. Safe to run at any time, any
+    number of times: it only reads what is new and never stores a line twice.
+
+    `progress(nbytes)` is called as sessions are indexed (for a progress bar)."""
+    logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
+    started = time.monotonic()
+    stats = PassStats()
+    on_disk = scan_logs(logs_dir)
+    stored = _stored_files(db)
+    statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
+    stats.sessions_seen = len(on_disk)
+    for sid, segments in sorted(on_disk.items()):
+        files = {}
+        for n, path in segments.items():
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue  # removed between listdir and stat (retention)
+            files[n] = (path, st.st_ino, st.st_size)
+        if not files:
+            continue
+        rows = stored.get(sid, {})
+        if not _needs_work(logs_dir, sid, files, rows, statuses.get(sid)):
+            if progress:
+                progress(sum(f[2] for f in files.values()))
+            continue
+        if statuses.get(sid) in ("finished", "cut_off") and _only_compressed(files, rows):
+            _note_compressed(db, sid, files, rows)
+            continue
+        try:
+            read = _index_session(db, logs_dir, sid, files, rows, cache, stats)
+        except Exception as e:  # one bad session must not stop the others
+            if cache is not None:
+                cache.pop(sid, None)
+            stats.errors.append(f"{sid}: {type(e).__name__}: {e}")
+            continue
+        stats.sessions_indexed += 1
+        stats.bytes_read += read
+        if progress:
+            progress(sum(f[2] for f in files.values()))
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _stored_files(db) -> dict:
+    out = {}
+    for row in db.execute(
+        "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
+    ).fetchall():
+        name, sid, seg, inode, size, offset, skipped = row
+        out.setdefault(sid, {})[seg] = {
+            "name": name, "inode": inode, "size": size, "offset": offset, "skipped": skipped,
+        }
+    return out
+
+
+def _needs_work(logs_dir, sid, files: dict, rows: dict, status) -> bool:
+    if status is None or set(files) != set(rows):
+        return True
+    for n, (path, inode, size) in files.items():
+        row = rows[n]
+        if row["name"] != path.name or row["inode"] != inode or row["size"] != size:
+            return True
+    # Unchanged files; a session indexed as running may have stopped since.
+    return status == "running" and not session_is_live(logs_dir, sid)
+
+
+def _only_compressed(files: dict, rows: dict) -> bool:
+    """True if the only change is segments of an ended session gzipped in place
+    (retention's compress): same content, nothing to read."""
+    if set(files) != set(rows):
+        return False
+    for n, (path, inode, size) in files.items():
+        row = rows[n]
+        if (row["name"], row["inode"], row["size"]) == (path.name, inode, size):
+            continue
+        if path.name != row["name"] + ".gz":
+            return False
+    return True
+
+
+def _note_compressed(db, sid, files, rows) -> None:
+    with db.atomic():
+        for n, (path, inode, size) in files.items():
+            row = rows[n]
+            if row["name"] != path.name:
+                db.execute(
+                    "UPDATE log_files SET name = ?, inode = ?, size = ? WHERE name = ?",
+                    [path.name, inode, size, row["name"]],
+                )
+        db.execute("UPDATE sessions SET log_bytes = ? WHERE id = ?",
+                   [sum(f[2] for f in files.values()), sid])
+
+
+def _must_restart(files: dict, rows: dict) -> bool:
+    """A file truncated or replaced: what we indexed from it may be gone."""
+    for n, row in rows.items():
+        if n not in files:
+            continue
+        path, inode, size = files[n]
+        if row["name"] != path.name:
+            continue  # compressed (or decompressed) in place: same content
+        if row["inode"] != inode or size < row["size"]:
+            return True
+    return False
+
+
+def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
+    """Index what is new in one session, in one transaction. Returns bytes read."""
+    with db.atomic():
+        if rows and _must_restart(files, rows):
+            db.execute("DELETE FROM lines WHERE session_id = ?", [sid])
+            db.execute("DELETE FROM log_files WHERE session_id = ?", [sid])
+            db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
+            rows = {}
+            if cache is not None:
+                cache.pop(sid, None)
+        # Lines flushed while reading need their parent row.
+        db.execute("INSERT OR IGNORE INTO sessions (id) VALUES (?)", [sid])
+        consumed = {n: row["offset"] for n, row in rows.items()}
+        skipped = {n: row["skipped"] for n, row in rows.items()}
+        render = _resume(db, sid, consumed, cache)
+        if render.positions != consumed:
+            skipped = {}  # re-reading from the start: count again
+        finished, inputs, read = [], [], 0
+        for n in sorted(files):
+            path, inode, size = files[n]
+            start = render.positions.get(n, 0)
+            row = rows.get(n)
+            if row and (row["name"], row["inode"], row["size"], row["offset"]) == (
+                path.name, inode, size, start
+            ):
+                continue  # unchanged since we read it (a gzip would be decompressed for nothing)
+            end, bad = _read_file(db, render, sid, n, path, start, finished, inputs, stats)
+            read += end - start
+            render.positions[n] = end
+            skipped[n] = skipped.get(n, 0) + bad
+        finished.extend(render.screen.pop_finished())
+
+        if render.ended:
+            status = "finished"
+        elif session_is_live(logs_dir, sid):
+            status = "running"
+        else:
+            status = "cut_off"
+        if status != "running":
+            finished.extend(render.screen.close())
+            inputs.extend(render.keys.close())
+
+        # The sessions row first: lines reference it.
+        _store_session(db, sid, render, status, sum(f[2] for f in files.values()))
+        _store_lines(db, sid, "output", finished)
+        _store_lines(db, sid, "input", inputs)
+        if status == "running":
+            _replace_provisional(db, sid, render.screen.visible())
+        else:
+            db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
+        db["log_files"].upsert_all(
+            [
+                {
+                    "name": files[n][0].name, "session_id": sid, "segment": n,
+                    "inode": files[n][1], "size": files[n][2],
+                    "offset": render.positions.get(n, 0), "skipped_lines": skipped.get(n, 0),
+                }
+                for n in sorted(files)
+            ],
+            pk="name",
+        )
+        # Rows of a segment whose file name changed (compressed) go.
+        for n, row in rows.items():
+            if n in files and row["name"] != files[n][0].name:
+                db.execute("DELETE FROM log_files WHERE name = ?", [row["name"]])
+
+        if status == "running":
+            _save_state(db, sid, render, cache)
+        else:
+            db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
+            if cache is not None:
+                cache.pop(sid, None)
+    return read
+
+
+def _resume(db, sid, consumed: dict, cache) -> SessionRender:
+    """The renderer that has consumed exactly `consumed`, else a fresh one."""
+    if not consumed or not any(consumed.values()):
+        return SessionRender(sid)
+    if cache is not None and sid in cache and cache[sid].positions == consumed:
+        return cache[sid]
+    row = db.execute(
+        "SELECT positions, cs_version, state FROM render_state WHERE session_id = ?", [sid]
+    ).fetchone()
+    if row and row[1] == __version__:
+        try:
+            positions = {int(n): off for n, off in json.loads(row[0])}
+            if positions == consumed:
+                render = pickle.loads(row[2])
+                if isinstance(render, SessionRender):
+                    return render
+        except Exception:
+            pass  # stale or unreadable state: render again from the start
+    return SessionRender(sid)
+
+
+def _save_state(db, sid, render, cache) -> None:
+    if cache is not None:
+        cache[sid] = render
+    try:
+        blob = pickle.dumps(render, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
+        return
+    db.execute(
+        "INSERT OR REPLACE INTO render_state (session_id, positions, cs_version, state) "
+        "VALUES (?, ?, ?, ?)",
+        [sid, json.dumps(render.positions_key()), __version__, blob],
+    )
+
+
+FLUSH_LINES = 5000
+
+
+def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
+    """Feed complete lines of one segment from `start`. Returns (end, skipped).
+    Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
+    the database as they go (same transaction) to bound memory."""
+    end, bad = start, 0
+    screen, keys, meta = render.screen, render.keys, render.meta
+    b64decode = base64.b64decode
+    parse = logfile.parse_line
+    try:
+        lines = logfile.iter_lines(path, start)
+        for offset, end, line in lines:
+            stats.lines_read += 1
+            record = parse(line)
+            if record is None or record["session_id"].lower() != sid:
+                bad += 1
+                continue
+            ts = record.get("timestamp")
+            if not isinstance(ts, str):
+                bad += 1
+                continue
+            direction = record.get("direction")
+            if direction == "output":
+                try:
+                    data = b64decode(record["data"])
+                except ValueError:
+                    bad += 1
+                    continue
+                render.bytes_out += len(data)
+                screen.feed(data, (segment, offset, ts))
+            elif direction == "input":
+                if record.get("masked") is not None:
+                    render.bytes_in += _int(record.get("masked"))
+                else:
+                    try:
+                        data = b64decode(record["data"])
+                    except ValueError:
+                        bad += 1
+                        continue
+                    render.bytes_in += len(data)
+                    inputs.extend(keys.feed(data, (segment, offset, ts)))
+            else:
+                _apply_event(render, record, ts)
+            meta["last_event_at"] = ts
+            if "started_at" not in meta:
+                meta["started_at"] = ts
+            if direction == "output":
+                popped = screen.pop_finished()
+                if popped:
+                    finished.extend(popped)
+                    if len(finished) >= FLUSH_LINES:
+                        _store_lines(db, sid, "output", finished)
+                        finished.clear()
+    except (OSError, EOFError) as e:
+        # A gzip segment cut short, or a file removed while reading: keep what
+        # was read; the next pass retries from there.
+        stats.errors.append(f"{path.name}: {e}")
+    stats.skipped_lines += bad
+    return end, bad
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _apply_event(render, record, ts) -> None:
+    kind, meta = record.get("type"), render.meta
+    if kind == "resize":
+        cols, rows = record.get("cols"), record.get("rows")
+        if _int(cols) > 0 and _int(rows) > 0:
+            render.screen.resize(cols, rows)
+            meta.setdefault("cols", cols)
+            meta.setdefault("rows", rows)
+        return
+    if kind == "start":
+        meta["started_at"] = ts
+        argv = record.get("argv")
+        if isinstance(argv, list):
+            meta["argv"] = json.dumps(argv)
+            meta["command"] = record.get("command") or shlex.join(str(a) for a in argv)
+        elif isinstance(record.get("command"), str):
+            meta["command"] = record["command"]
+        cols, rows = _int(record.get("cols")), _int(record.get("rows"))
+        if cols > 0 and rows > 0:
+            meta["cols"], meta["rows"] = cols, rows
+            render.screen.resize(cols, rows)
+        project = project_name(record)
+        if project:
+            meta["project"] = project
+    elif kind == "end":
+        render.ended = True
+        meta["ended_at"] = ts
+    for key in _EVENT_COLUMNS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, (dict, list)):
+            meta[key] = value
+
+
+def _store_lines(db, sid, direction, items) -> None:
+    rows, seen = [], set()
+    for text, mark in items:
+        if not text or not text.strip() or text in seen:
+            continue
+        seen.add(text)
+        segment, offset, ts = mark if mark else (1, 0, "")
+        rows.append((sid, ts, direction, text, segment, offset))
+    if rows:
+        db.conn.executemany(_UPSERT_FINISHED, rows)
+
+
+def _replace_provisional(db, sid, visible) -> None:
+    wanted = {}
+    for text, mark in visible:
+        if text and text.strip() and text not in wanted:
+            wanted[text] = mark if mark else (1, 0, "")
+    old = db.execute(
+        "SELECT id, text FROM lines WHERE session_id = ? AND provisional = 1", [sid]
+    ).fetchall()
+    gone = [(row_id,) for row_id, text in old if text not in wanted]
+    if gone:
+        db.conn.executemany("DELETE FROM lines WHERE id = ?", gone)
+    keep = {text for _, text in old}
+    new = [
+        (sid, m[2], "output", text, m[0], m[1]) for text, m in wanted.items() if text not in keep
+    ]
+    if new:
+        db.conn.executemany(_INSERT_PROVISIONAL, new)
+
+
+def _store_session(db, sid, render, status, log_bytes) -> None:
+    row = {"id": sid, "status": status, "log_bytes": log_bytes,
+           "bytes_in": render.bytes_in, "bytes_out": render.bytes_out}
+    row.update(render.meta)
+    if status != "finished":
+        row["ended_at"] = None
+    if "started_at" not in row:
+        row["started_at"] = None
+    db["sessions"].upsert(row, pk="id", alter=False)
+
+
+# ---------------------------------------------------------------- rebuild
+
+
+def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None, open_db=None) -> PassStats:
+    """Build a new index from the logs beside the old one, then rename it over:
+    a crash mid-rebuild leaves the old index in place."""
+    from cs import db as dbmod
+
+    db_path = Path(db_path) if db_path else paths.db_path()
+    logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
+    tmp = db_path.with_name(db_path.name + f".rebuild-{os.getpid()}")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    paths.ensure_private_dir(db_path.parent)
+    try:
+        new = dbmod.open_db(tmp)
+        stats = index_pass(new, logs_dir, progress=progress)
+        with pass_lock():
+            # Catch up with whatever was appended while we built, then swap.
+            index_pass(new, logs_dir)
+            new.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            new.conn.close()
+            # The old index's -wal must never be applied to the new file:
+            # remove it first, then swap the new file in atomically.
+            for suffix in ("-wal", "-shm"):
+                Path(str(db_path) + suffix).unlink(missing_ok=True)
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
+            os.replace(tmp, db_path)
+    except BaseException:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        raise
+    return stats
+
+
+# ---------------------------------------------------------------- locking
+
+
+class pass_lock:
+    """Serialise indexing passes between processes (watcher, catch-ups,
+    rebuild): flock on <home>/index.lock. `timeout` None waits for ever;
+    otherwise `acquired` tells whether we got it."""
+
+    def __init__(self, timeout: float = None):
+        self.timeout = timeout
+        self.acquired = False
+        self.fd = None
+
+    def __enter__(self):
+        home = paths.ensure_private_dir(paths.cs_home())
+        path = home / "index.lock"
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError:
+            return self
+        if self.timeout is None:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            self.acquired = True
+            return self
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.acquired = True
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return self
+                time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)
+        return False
+
+
+def catch_up(db, logs_dir: Path = None, timeout: float = 5.0) -> PassStats:
+    """One incremental pass before answering a question, so answers are never
+    stale even with no watcher. If a watcher is mid-pass for longer than
+    `timeout` (a first indexing of a large history), answer from what is
+    indexed rather than keep the user waiting; returns None then."""
+    with pass_lock(timeout) as lock:
+        if not lock.acquired:
+            return None
+        return index_pass(db, logs_dir)

@@ -1,0 +1,247 @@
+"""Finding lines: what users type is literal by default.
+
+`build_query` turns the words of `cs search` into SQL: each word (or "quoted
+phrase") of three characters or more becomes one FTS5 string (the trigram
+tokenizer matches it as a substring anywhere in a line: `1234` finds `E1234`),
+quoted with its `"` doubled, so that `*`, `-`, `NEAR`, `AND`, `(`, `:` and `^`
+are just characters; shorter terms fall back to LIKE, which the trigram index
+cannot serve. All terms must match the same line. `--fts` passes raw FTS5
+syntax; `--regex` filters with a Python regular expression.
+"""
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
+
+
+class QueryError(ValueError):
+    """The user's query cannot be run (FTS5 syntax error, bad regex)."""
+
+
+@dataclass
+class Filters:
+    session: str = None  # session id prefix
+    cwd: str = None  # sessions started in this directory or below
+    project: str = None
+    since: str = None  # RFC3339 UTC, inclusive
+    until: str = None  # RFC3339 UTC, exclusive
+    direction: str = None  # "input" | "output"
+
+
+@dataclass
+class Hit:
+    line_id: int
+    session_id: str
+    ts: str
+    direction: str
+    text: str
+    segment: int
+    offset: int
+    project: str
+    cwd: str
+    command: str
+    provisional: bool
+    spans: list = field(default_factory=list)  # [(start, end)] of matches in text
+
+    def replay_args(self) -> list:
+        return ["cs", "replay", self.session_id[:8], "--from", replay_position(self.segment, self.offset)]
+
+    def as_dict(self) -> dict:
+        return {
+            "session_id": self.session_id,
+            "timestamp": self.ts,
+            "direction": self.direction,
+            "text": self.text,
+            "matches": [list(s) for s in self.spans],
+            "project": self.project,
+            "cwd": self.cwd,
+            "command": self.command,
+            "segment": self.segment,
+            "offset": self.offset,
+            "provisional": self.provisional,
+            "replay": " ".join(self.replay_args()),
+        }
+
+
+def replay_position(segment: int, offset: int) -> str:
+    return str(offset) if segment == 1 else f"{segment}:{offset}"
+
+
+def split_terms(words) -> list:
+    """The words of the command line -> literal terms. A double-quoted run is
+    one term (a phrase), whether the shell kept the quotes in one argument
+    (`cs search '"failed with error"'`) or the user quoted the whole query; an
+    unmatched quote simply runs to the end. Nothing else is special."""
+    text = " ".join(words)
+    terms, i, n = [], 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+        elif text[i] == '"':
+            j = text.find('"', i + 1)
+            j = n if j < 0 else j
+            phrase = text[i + 1 : j]
+            if phrase.strip():
+                terms.append(phrase)
+            i = j + 1
+        else:
+            # A quote inside a word (x"y) is just a character.
+            j = i
+            while j < n and not text[j].isspace():
+                j += 1
+            terms.append(text[i:j])
+            i = j
+    if not terms and text.strip():
+        terms = [text.strip()]  # only quotes: search for them literally
+    return terms
+
+
+def fts_string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filter_sql(filters: Filters):
+    where, params = [], []
+    if filters.session:
+        where.append("l.session_id LIKE ? ESCAPE '\\'")
+        params.append(filters.session.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if filters.cwd:
+        cwd = filters.cwd.rstrip("/") or "/"
+        where.append("(s.cwd = ? OR s.cwd LIKE ? ESCAPE '\\')")
+        params += [cwd, like_pattern(cwd.rstrip("/") + "/")[1:]]
+    if filters.project:
+        where.append("s.project = ?")
+        params.append(filters.project)
+    if filters.since:
+        where.append("l.ts >= ?")
+        params.append(filters.since)
+    if filters.until:
+        where.append("l.ts < ?")
+        params.append(filters.until)
+    if filters.direction:
+        where.append("l.direction = ?")
+        params.append(filters.direction)
+    return where, params
+
+
+_SELECT = """
+SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset,
+       s.project, s.cwd, s.command, l.provisional
+FROM lines l JOIN sessions s ON s.id = l.session_id
+"""
+
+
+def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "literal",
+           rank: bool = False) -> list:
+    """Lines matching `words`, newest first (or by relevance with `rank`).
+
+    mode: "literal" (default), "fts" (raw FTS5 query), "regex" (Python regex)."""
+    filters = filters or Filters()
+    where, params = _filter_sql(filters)
+    order = "l.ts DESC, l.id DESC"
+    pattern = None
+    if mode == "regex":
+        source = " ".join(words)
+        try:
+            pattern = re.compile(source)
+        except re.error as e:
+            raise QueryError(f"invalid regular expression {source!r}: {e}") from None
+        db.conn.create_function(
+            "cs_regexp", 1, lambda text: pattern.search(text) is not None, deterministic=True
+        )
+        sql = _SELECT + " WHERE " + " AND ".join(where + ["cs_regexp(l.text)"])
+        spans_for = lambda text: [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+    else:
+        if mode == "fts":
+            match = " ".join(words).strip()
+            if not match:
+                raise QueryError("empty query")
+            short = []
+            spans_for = None
+        else:
+            terms = split_terms(words)
+            if not terms:
+                raise QueryError("nothing to search for")
+            long_terms = [t for t in terms if len(t) >= MIN_FTS_TERM]
+            short = [t for t in terms if len(t) < MIN_FTS_TERM]
+            match = " AND ".join(fts_string(t) for t in long_terms)
+            spans_for = lambda text: literal_spans(text, terms)
+        for term in short:
+            where.append("l.text LIKE ? ESCAPE '\\'")
+            params.append(like_pattern(term))
+        if match:
+            sql = (
+                "SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset,"
+                " s.project, s.cwd, s.command, l.provisional"
+                + (", highlight(lines_fts, 0, char(1), char(2))" if mode == "fts" else "")
+                + " FROM lines_fts f JOIN lines l ON l.id = f.rowid"
+                " JOIN sessions s ON s.id = l.session_id WHERE lines_fts MATCH ?"
+            )
+            params.insert(0, match)
+            if where:
+                sql += " AND " + " AND ".join(where)
+            if rank:
+                order = "f.rank, l.ts DESC"
+        else:
+            sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql += f" ORDER BY {order} LIMIT ?"
+    params.append(int(limit))
+    try:
+        rows = db.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as e:
+        if mode == "fts":
+            raise QueryError(f"invalid FTS5 query {match!r}: {e}") from None
+        raise
+    hits = []
+    for row in rows:
+        text = row[4]
+        if mode == "fts":
+            spans = marker_spans(row[11])
+        else:
+            spans = spans_for(text)
+        hits.append(Hit(*row[:10], provisional=bool(row[10]), spans=spans))
+    return hits
+
+
+def literal_spans(text: str, terms) -> list:
+    """Where each term occurs in text, case-insensitively (as FTS5 and LIKE match)."""
+    low = text.lower()
+    spans = []
+    for term in terms:
+        t = term.lower()
+        start = low.find(t)
+        while start >= 0 and t:
+            spans.append((start, start + len(t)))
+            start = low.find(t, start + len(t))
+    return merge_spans(spans)
+
+
+def marker_spans(marked: str) -> list:
+    """Spans from FTS5 highlight() output with \\x01 ... \\x02 markers."""
+    spans, pos, start = [], 0, None
+    for ch in marked:
+        if ch == "\x01":
+            start = pos
+        elif ch == "\x02":
+            if start is not None:
+                spans.append((start, pos))
+            start = None
+        else:
+            pos += 1
+    return merge_spans(spans)
+
+
+def merge_spans(spans) -> list:
+    out = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out

@@ -1,0 +1,176 @@
+"""Sessions: resolving ID prefixes, listing, and a session as text. Returns data."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cs import logfile, paths
+from cs.indexer import DEFAULT_COLS, DEFAULT_ROWS, session_is_live
+from cs.keys import InputLines
+from cs.screen import ScreenText
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+class AmbiguousSession(LookupError):
+    def __init__(self, prefix, candidates):
+        self.prefix, self.candidates = prefix, candidates
+        super().__init__(prefix)
+
+
+def resolve_id(db, prefix: str, logs_dir: Path = None) -> str:
+    """The one session whose id starts with `prefix` (case-insensitive). Looks in
+    the index, and in the logs directory for sessions not indexed yet."""
+    p = prefix.strip().lower()
+    if not p or any(c not in "0123456789abcdef-" for c in p):
+        raise SessionNotFound(prefix)
+    found = {
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM sessions WHERE id >= ? AND id < ? ORDER BY id LIMIT 11", [p, p + "\uffff"]
+        ).fetchall()
+    }
+    logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
+    try:
+        for path in logs_dir.glob(f"{p}*.jsonl*"):
+            parsed = logfile.parse_segment_name(path.name)
+            if parsed and parsed[0].startswith(p):
+                found.add(parsed[0])
+    except OSError:
+        pass
+    if not found:
+        raise SessionNotFound(prefix)
+    if len(found) > 1:
+        raise AmbiguousSession(prefix, sorted(found))
+    return found.pop()
+
+
+@dataclass
+class SessionFilters:
+    session: str = None
+    cwd: str = None
+    project: str = None
+    since: str = None
+    until: str = None
+
+
+def list_sessions(db, filters: SessionFilters = None, limit: int = None) -> list:
+    """Session rows (dicts) newest first."""
+    f = filters or SessionFilters()
+    where, params = [], []
+    if f.session:
+        where.append("id LIKE ?")
+        params.append(f.session.lower() + "%")
+    if f.cwd:
+        cwd = f.cwd.rstrip("/") or "/"
+        where.append("(cwd = ? OR substr(cwd, 1, ?) = ?)")
+        params += [cwd, len(cwd.rstrip("/")) + 1, cwd.rstrip("/") + "/"]
+    if f.project:
+        where.append("project = ?")
+        params.append(f.project)
+    # A session overlaps [since, until) if it started before until and was
+    # still going at since.
+    if f.since:
+        where.append("COALESCE(ended_at, last_event_at, started_at) >= ?")
+        params.append(f.since)
+    if f.until:
+        where.append("started_at < ?")
+        params.append(f.until)
+    sql = "SELECT * FROM sessions"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY started_at DESC, id"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    cur = db.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def get_session(db, session_id: str) -> dict:
+    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [session_id])
+    row = cur.fetchone()
+    if row is None:
+        return {"id": session_id}
+    return dict(zip([d[0] for d in cur.description], row))
+
+
+def iter_io(logs_dir: Path, session_id: str):
+    """(segment, offset, timestamp, direction, bytes_or_None, record) across all
+    segments, in order; events have direction None."""
+    for n, offset, _end, record in logfile.iter_session_records(logs_dir, session_id):
+        if record.get("session_id", "").lower() != session_id:
+            continue
+        if "direction" in record:
+            data = None
+            if not record.get("masked"):
+                try:
+                    data = logfile.decode_data(record)
+                except ValueError:
+                    continue
+            yield n, offset, record.get("timestamp"), record["direction"], data, record
+        else:
+            yield n, offset, record.get("timestamp"), None, None, record
+
+
+def session_text(logs_dir: Path, session_id: str) -> list:
+    """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
+    with kind "output" or "input", in order of first appearance."""
+    screen, keys = ScreenText(DEFAULT_COLS, DEFAULT_ROWS), InputLines()
+    items = []
+    for n, offset, ts, direction, data, record in iter_io(logs_dir, session_id):
+        mark = (n, offset, ts or "")
+        if direction == "output" and data is not None:
+            screen.feed(data, mark)
+            items.extend(("output", t, m) for t, m in screen.pop_finished())
+        elif direction == "input" and data is not None:
+            items.extend(("input", t, m) for t, m in keys.feed(data, mark))
+        elif direction is None:
+            kind = record.get("type")
+            if kind in ("start", "resize"):
+                cols, rows = record.get("cols"), record.get("rows")
+                if isinstance(cols, int) and isinstance(rows, int) and cols > 0 and rows > 0:
+                    screen.resize(cols, rows)
+    items.extend(("output", t, m) for t, m in screen.close())
+    items.extend(("input", t, m) for t, m in keys.close())
+    # Stable sort by where each line began; lines without a mark keep their place.
+    keyed = [(m[:2] if m else (float("inf"), 0), i, it) for i, it in enumerate(items) for m in [it[2]]]
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [it for _, _, it in keyed]
+
+
+def raw_output(logs_dir: Path, session_id: str):
+    """The original output bytes, chunk by chunk."""
+    for _n, _offset, _ts, direction, data, _record in iter_io(logs_dir, session_id):
+        if direction == "output" and data:
+            yield data
+
+
+def grep_lines(lines: list, pattern, context: int = 0) -> list:
+    """Groups of (index, is_match) for lines matching `pattern` (a compiled
+    regex) with `context` lines around; groups separate like grep's `--`."""
+    hits = [i for i, text in enumerate(lines) if pattern.search(text)]
+    groups, current = [], []
+    for i in hits:
+        lo, hi = max(0, i - context), min(len(lines) - 1, i + context)
+        if current and lo <= current[-1] + 1:
+            current.extend(range(current[-1] + 1, hi + 1))
+        else:
+            if current:
+                groups.append(current)
+            current = list(range(lo, hi + 1))
+    if current:
+        groups.append(current)
+    hit_set = set(hits)
+    return [[(i, i in hit_set) for i in g] for g in groups]
+
+
+def live_status(logs_dir: Path, session: dict) -> str:
+    """The status to show now: an indexed 'running' session whose lock is free
+    has been cut off (or ended) since the last pass."""
+    status = session.get("status") or "running"
+    if status == "running" and not session_is_live(logs_dir, session["id"]):
+        return "cut_off"
+    return status

@@ -1,0 +1,213 @@
+"""`cs index --watch`: follow the logs directory and keep the index current.
+
+watchdog tells us when a log file changes; a short debounce (150 ms) gathers
+a burst of writes into one pass, so a line a live session prints is searchable
+well within a second. A slow periodic pass also runs without events: a session
+whose recorder died changes no file, yet its status becomes cut_off.
+
+Only one watcher runs per cs home: it holds flock on <home>/indexer.lock for
+its whole life (the kernel drops it if the process dies; no pid file to go
+stale). `--daemon` takes that lock *before* forking, so the shell integration
+can call `cs index --daemon` on every shell start: a second start sees the lock
+taken and returns at once, quietly.
+"""
+
+import fcntl
+import importlib
+import importlib.util
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from cs import paths
+
+DEBOUNCE_SECONDS = 0.15
+POLL_SECONDS = 5.0
+MAINTENANCE_SECONDS = 300.0
+LOG_MAX_BYTES = 1 << 20
+
+
+def lock_path() -> Path:
+    return paths.cs_home() / "indexer.lock"
+
+
+def try_lock_watcher():
+    """The fd holding the watcher lock, or None if another watcher holds it."""
+    home = paths.ensure_private_dir(paths.cs_home())
+    fd = os.open(home / "indexer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.fchmod(fd, 0o600)
+    _write_pid(fd)
+    return fd
+
+
+def _write_pid(fd) -> None:
+    """For people (and tests) who want to know which process it is. The lock,
+    not this number, is what keeps a second watcher out."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+
+def watcher_running() -> bool:
+    try:
+        fd = os.open(lock_path(), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def start_daemon() -> bool:
+    """Fork a background watcher unless one runs. Returns at once: True if one
+    was started, False if one was already running."""
+    fd = try_lock_watcher()
+    if fd is None:
+        return False
+    pid = os.fork()
+    if pid:
+        os.close(fd)  # the grandchild's copy keeps the lock
+        os.waitpid(pid, 0)  # the intermediate child exits immediately
+        return True
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        os.chdir("/")
+        _write_pid(fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        for std in (0, 1, 2):
+            os.dup2(null, std)
+        os.close(null)
+        code = run_watch(lock_fd=fd, log_errors=True)
+    except BaseException:
+        code = 1
+    os._exit(code)
+
+
+def _log(message: str) -> None:
+    """Errors of a background watcher go to <home>/indexer.log (private, capped)."""
+    path = paths.cs_home() / "indexer.log"
+    try:
+        if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
+            path.unlink()
+        fd = paths.create_private_file(path) if not path.exists() else os.open(
+            path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW
+        )
+        with os.fdopen(fd, "a") as f:
+            f.write(time.strftime("%Y-%m-%dT%H:%M:%S ") + message.rstrip() + "\n")
+    except OSError:
+        pass
+
+
+def run_periodic_maintenance(db) -> None:
+    """Retention, every few minutes, if the retention module is installed
+    (cs.retention.apply_policy(db)); a failure there never stops indexing."""
+    if importlib.util.find_spec("cs.retention") is None:
+        return
+    module = importlib.import_module("cs.retention")
+    apply_policy = getattr(module, "apply_policy", None)
+    if apply_policy is not None:
+        apply_policy(db)
+
+
+def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = POLL_SECONDS,
+              maintenance_every: float = MAINTENANCE_SECONDS, stop: threading.Event = None,
+              log_errors: bool = False, on_pass=None) -> int:
+    """Watch until SIGTERM/SIGINT (or `stop` is set). Returns an exit status:
+    0 also when another watcher already runs (nothing to do)."""
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    from cs import db as dbmod
+    from cs import indexer
+
+    if lock_fd is None:
+        lock_fd = try_lock_watcher()
+        if lock_fd is None:
+            return 0
+    stop = stop or threading.Event()
+    changed = threading.Event()
+
+    def report(msg):
+        if log_errors:
+            _log(msg)
+        else:
+            print(f"cs index: {msg}", file=sys.stderr)
+
+    def on_signal(signum, frame):
+        stop.set()
+        changed.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event):
+            if not event.is_directory:
+                changed.set()
+
+    logs_dir = paths.ensure_private_dir(paths.logs_dir())
+    db_path = paths.db_path()
+    observer = Observer()
+    observer.schedule(Handler(), str(logs_dir), recursive=False)
+    observer.start()
+    db = inode = None
+    cache = indexer.RenderCache()
+    next_maintenance = time.monotonic() + maintenance_every
+    try:
+        changed.set()  # a first pass at once
+        while not stop.is_set():
+            changed.wait(poll)
+            if stop.is_set():
+                break
+            if changed.is_set():
+                time.sleep(debounce)  # let the rest of a burst of writes arrive
+                changed.clear()
+            try:
+                if db is None or _inode(db_path) != inode:
+                    # First pass, or `cs index --rebuild` swapped the file.
+                    if db is not None:
+                        db.conn.close()
+                    db = dbmod.open_db(db_path)
+                    inode = _inode(db_path)
+                    cache.clear()
+                with indexer.pass_lock():
+                    stats = indexer.index_pass(db, logs_dir, cache=cache)
+                for err in stats.errors:
+                    report(err)
+                if on_pass:
+                    on_pass(stats)
+                if time.monotonic() >= next_maintenance:
+                    next_maintenance = time.monotonic() + maintenance_every
+                    run_periodic_maintenance(db)
+            except Exception:
+                report(traceback.format_exc())
+                time.sleep(1)
+    finally:
+        observer.stop()
+        observer.join(timeout=2)
+        if db is not None:
+            db.conn.close()
+        os.close(lock_fd)
+    return 0
+
+
+def _inode(path: Path):
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None

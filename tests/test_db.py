@@ -1,0 +1,104 @@
+"""The index database: migrations create exactly what the SQL files declare,
+upgrades from any earlier migration reach the same schema, files are private."""
+
+import os
+import re
+import stat
+
+from cs import db as dbmod
+
+_CREATE_RE = re.compile(
+    r"CREATE\s+(?:VIRTUAL\s+|UNIQUE\s+)?(TABLE|INDEX|TRIGGER|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)",
+    re.IGNORECASE,
+)
+_DROP_RE = re.compile(r"DROP\s+(TABLE|INDEX|TRIGGER|VIEW)\s+(?:IF\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
+
+
+def declared_objects():
+    """(type, name) of everything the shipped migration files create, minus what
+    later ones drop, read from the files themselves."""
+    objects = set()
+    for _name, sql in dbmod.migration_files():
+        for statement in dbmod.split_statements(sql):
+            body = "\n".join(l for l in statement.splitlines() if not l.strip().startswith("--"))
+            m = _CREATE_RE.match(body.strip())
+            if m:
+                kind = m.group(1).lower()
+                objects.add(("table" if kind == "table" else kind, m.group(2)))
+            d = _DROP_RE.match(body.strip())
+            if d:
+                objects = {o for o in objects if o[1] != d.group(2)}
+    return objects
+
+
+def actual_objects(db):
+    rows = db.execute(
+        "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+        "AND tbl_name NOT LIKE '\\_%' ESCAPE '\\'"  # sqlite-utils' own _sqlite_migrations
+    ).fetchall()
+    names = {(t, n) for t, n in rows}
+    # FTS5 shadow tables (lines_fts_data, ...) are SQLite's, not ours.
+    virtual = {n for t, n in names if t == "table" and
+               "VIRTUAL" in db.execute("SELECT sql FROM sqlite_master WHERE name=?", [n]).fetchone()[0]}
+    return {(t, n) for t, n in names if not any(n.startswith(v + "_") for v in virtual)}
+
+
+def schema_sql(db):
+    return sorted(
+        r[0] for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name NOT LIKE '\\_%' ESCAPE '\\'"
+        ).fetchall()
+    )
+
+
+def test_blank_database_has_what_migrations_declare(tmp_path):
+    db = dbmod.open_db(tmp_path / "index.db")
+    declared = declared_objects()
+    assert ("table", "sessions") in declared and ("table", "lines_fts") in declared
+    assert actual_objects(db) == declared
+    applied = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations").fetchall()]
+    assert applied == [name for name, _ in dbmod.migration_files()]
+
+
+def test_upgrade_from_each_earlier_migration_reaches_same_schema(tmp_path):
+    fresh = dbmod.open_db(tmp_path / "fresh.db")
+    for i, (name, _sql) in enumerate(dbmod.migration_files()):
+        path = tmp_path / f"old{i}.db"
+        old = dbmod.open_db(path, stop_before=name)
+        old.conn.close()
+        upgraded = dbmod.open_db(path)
+        assert schema_sql(upgraded) == schema_sql(fresh)
+        assert actual_objects(upgraded) == declared_objects()
+
+
+def test_reopening_is_idempotent(tmp_path):
+    dbmod.open_db(tmp_path / "index.db").conn.close()
+    db = dbmod.open_db(tmp_path / "index.db")
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(
+        dbmod.migration_files()
+    )
+
+
+def test_db_wal_shm_private_under_umask_000(tmp_path):
+    old = os.umask(0)
+    try:
+        path = tmp_path / "home" / "index.db"
+        db = dbmod.open_db(path)
+        db.execute("INSERT INTO sessions (id) VALUES ('x')")
+        for suffix in ("", "-wal", "-shm"):
+            p = tmp_path / "home" / ("index.db" + suffix)
+            assert p.exists(), p
+            assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+        assert stat.S_IMODE((tmp_path / "home").stat().st_mode) == 0o700
+    finally:
+        os.umask(old)
+
+
+def test_delete_session_removes_fts_rows(tmp_path):
+    db = dbmod.open_db(tmp_path / "index.db")
+    db.execute("INSERT INTO sessions (id) VALUES ('a')")
+    db.execute("INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
+               "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 0)")
+    assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 1
+    dbmod.delete_session(db, "a")
+    assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 0

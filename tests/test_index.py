@@ -1,0 +1,296 @@
+"""Indexing real log files into a real SQLite index, pass by pass."""
+
+import gzip
+import multiprocessing
+import os
+import shutil
+
+import pytest
+
+from cs import db as dbmod
+from cs import indexer, logfile, paths
+from indexlogs import LogWriter
+
+
+@pytest.fixture
+def logs(cs_home):
+    return paths.ensure_private_dir(paths.logs_dir())
+
+
+@pytest.fixture
+def db(cs_home):
+    return dbmod.open_db()
+
+
+def texts(db, sid=None, direction="output", provisional=None):
+    sql = "SELECT text FROM lines WHERE direction = ?"
+    params = [direction]
+    if sid:
+        sql += " AND session_id = ?"
+        params.append(sid)
+    if provisional is not None:
+        sql += " AND provisional = ?"
+        params.append(int(provisional))
+    return sorted(r[0] for r in db.execute(sql, params).fetchall())
+
+
+def session(db, sid):
+    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [sid])
+    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+
+def index_snapshot(db):
+    lines = db.execute(
+        "SELECT session_id, direction, text, ts, segment, offset, provisional FROM lines ORDER BY 1, 2, 3"
+    ).fetchall()
+    sessions = db.execute(
+        "SELECT id, started_at, ended_at, last_event_at, status, command, cwd, project, exit_code,"
+        " bytes_in, bytes_out, log_bytes FROM sessions ORDER BY id"
+    ).fetchall()
+    fts = db.execute("SELECT rowid, text FROM lines_fts ORDER BY rowid").fetchall()
+    return lines, sessions, len(fts)
+
+
+def test_appends_are_read_once(logs, db):
+    w = LogWriter(logs)
+    w.output("first line\r\n")
+    s1 = indexer.index_pass(db, logs)
+    assert s1.sessions_indexed == 1 and s1.bytes_read == w.path.stat().st_size
+    w.output("second line\r\nfirst line\r\n")
+    s2 = indexer.index_pass(db, logs)
+    assert 0 < s2.bytes_read < w.path.stat().st_size
+    assert texts(db, w.sid) == ["first line", "second line"]
+    s3 = indexer.index_pass(db, logs)
+    assert s3.bytes_read == 0 and s3.sessions_indexed == 0
+    assert texts(db, w.sid) == ["first line", "second line"]
+    assert db.execute("SELECT count(*) FROM lines_fts").fetchone()[0] == 2
+
+
+def test_torn_line_waits_for_its_newline(logs, db):
+    w = LogWriter(logs)
+    w.output("complete\r\n")
+    line = logfile.io_line(w.sid, "output", b"torn and finished\r\n")
+    w.raw(line[:30])
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["complete"]
+    offset = db.execute("SELECT offset FROM log_files").fetchone()[0]
+    assert offset == w.path.stat().st_size - 30
+    w.raw(line[30:])
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["complete", "torn and finished"]
+    assert db.execute("SELECT skipped_lines FROM log_files").fetchone()[0] == 0
+
+
+def test_truncated_file_is_read_again_from_scratch(logs, db):
+    w = LogWriter(logs, lock=False)
+    w.output("old content that goes away\r\n").output("more old content\r\n").end()
+    indexer.index_pass(db, logs)
+    assert "old content that goes away" in texts(db, w.sid)
+    with open(w.path, "r+b") as f:  # same inode, shorter
+        f.truncate(0)
+        f.write(logfile.event_line(w.sid, "start", {"argv": ["claude"], "cwd": "/x/new"}))
+        f.write(logfile.io_line(w.sid, "output", b"new content\r\n"))
+        f.write(logfile.event_line(w.sid, "end", {"exit_code": 3}))
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["new content"]
+    assert session(db, w.sid)["exit_code"] == 3 and session(db, w.sid)["project"] == "new"
+
+
+def test_replaced_file_is_read_again_from_scratch(logs, db, tmp_path):
+    w = LogWriter(logs, lock=False)
+    w.output("before replacement\r\n").end()
+    indexer.index_pass(db, logs)
+    other = tmp_path / "other.jsonl"
+    with open(other, "wb") as f:
+        f.write(logfile.event_line(w.sid, "start", {"argv": ["claude"], "cwd": "/p"}))
+        f.write(logfile.io_line(w.sid, "output", b"after replacement, longer than before it was\r\n"))
+        f.write(logfile.event_line(w.sid, "end", {"exit_code": 0}))
+    os.replace(other, w.path)  # new inode, larger
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["after replacement, longer than before it was"]
+
+
+def test_corrupt_and_foreign_lines_are_skipped_and_counted(logs, db):
+    w = LogWriter(logs)
+    w.output("good one\r\n")
+    w.raw(b"this is not json\n")
+    w.raw(b'{"some": "other tool"}\n')
+    w.raw(b"[1, 2, 3]\n")
+    w.raw(logfile.io_line("00000000-0000-0000-0000-000000000000", "output", b"foreign session\r\n"))
+    w.raw(b'{"timestamp":"2026-01-01T00:00:00.000Z","session_id":"%s","direction":"output","data":"@@@notbase64","size":3}\n'
+          % w.sid.encode())
+    w.raw(b"\xff\xfe binary junk\n")
+    w.output("good two\r\n").end()
+    stats = indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["good one", "good two"]
+    assert stats.skipped_lines == 6
+    assert db.execute("SELECT skipped_lines FROM log_files").fetchone()[0] == 6
+    assert session(db, w.sid)["status"] == "finished"
+    # Indexing again does not count them twice.
+    indexer.index_pass(db, logs)
+    assert db.execute("SELECT skipped_lines FROM log_files").fetchone()[0] == 6
+
+
+def test_masked_input_is_never_text(logs, db):
+    w = LogWriter(logs)
+    w.input("visible command\r")
+    w.output("Password: ")
+    w.masked(9)
+    w.input("after\r").end()
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid, "input") == ["after", "visible command"]
+    assert session(db, w.sid)["bytes_in"] == len("visible command\r") + 9 + len("after\r")
+
+
+def test_status_running_cut_off_finished(logs, db):
+    live = LogWriter(logs)
+    live.output("working\r\n")
+    cut = LogWriter(logs)
+    cut.output("about to crash\r\n")
+    done = LogWriter(logs)
+    done.output("all done\r\n").end(exit_code=7)
+    indexer.index_pass(db, logs)
+    assert session(db, live.sid)["status"] == "running"
+    assert session(db, done.sid)["status"] == "finished"
+    assert session(db, done.sid)["exit_code"] == 7
+    assert session(db, done.sid)["ended_at"] is not None
+    assert session(db, cut.sid)["status"] == "running"
+    cut.close()  # the recorder died: lock released, no end line
+    indexer.index_pass(db, logs)
+    assert session(db, cut.sid)["status"] == "cut_off"
+    assert session(db, live.sid)["status"] == "running"
+    assert session(db, live.sid)["log_bytes"] == live.path.stat().st_size
+
+
+def test_live_partial_line_is_provisional_then_replaced(logs, db):
+    w = LogWriter(logs)
+    w.output("done line\r\nstreaming sen")
+    indexer.index_pass(db, logs)
+    # Both searchable at once; the half-drawn line only provisionally (whether
+    # the renderer already calls the first line finished is its business).
+    assert texts(db, w.sid) == ["done line", "streaming sen"]
+    assert "streaming sen" in texts(db, w.sid, provisional=True)
+    w.output("tence complete\r\n")
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["done line", "streaming sentence complete"]
+    w.output("tail still on screen").end()
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid, provisional=True) == []
+    assert "tail still on screen" in texts(db, w.sid, provisional=False)
+
+
+def test_new_process_resumes_live_session_without_rereading(logs, cs_home):
+    w = LogWriter(logs)
+    w.output("x" * 5000 + "\r\nhalf of a li")
+    first = dbmod.open_db()
+    indexer.index_pass(first, logs)
+    first.conn.close()
+    before = w.path.stat().st_size
+    w.output("ne that ends now\r\n")
+    second = dbmod.open_db()  # a new process: no in-memory renderer
+    stats = indexer.index_pass(second, logs)
+    assert stats.bytes_read == w.path.stat().st_size - before
+    assert "half of a line that ends now" in texts(second, w.sid)
+    assert "half of a li" not in texts(second, w.sid)
+
+
+def test_stale_render_state_falls_back_to_rerendering(logs, db):
+    w = LogWriter(logs)
+    w.output("alpha\r\nbeta partial")
+    indexer.index_pass(db, logs)
+    db.execute("UPDATE render_state SET cs_version = 'other'")
+    w.output(" now done\r\n")
+    stats = indexer.index_pass(db, logs)
+    assert stats.bytes_read == w.path.stat().st_size  # rendered again from the start
+    assert texts(db, w.sid) == ["alpha", "beta partial now done"]
+
+
+def test_segments_and_gzip_read_as_one_stream(logs, db):
+    w = LogWriter(logs)
+    w.output("in segment one, a line that conti")
+    w.rotate()
+    w.output("nues in segment two\r\n")
+    indexer.index_pass(db, logs)
+    w.end()
+    indexer.index_pass(db, logs)
+    assert texts(db, w.sid) == ["in segment one, a line that continues in segment two"]
+    before = index_snapshot(db)
+    # Compress segment 1 in place (as retention does): nothing changes, nothing is re-read.
+    seg1 = w.path
+    with open(seg1, "rb") as src, gzip.open(str(seg1) + ".gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    seg1.unlink()
+    stats = indexer.index_pass(db, logs)
+    assert stats.bytes_read == 0
+    assert index_snapshot(db)[0] == before[0]
+    assert db.execute("SELECT name FROM log_files ORDER BY segment").fetchall()[0][0].endswith(".gz")
+    # And a fresh index reads the .gz transparently, to the same result.
+    fresh = dbmod.open_db(paths.cs_home() / "fresh.db")
+    indexer.index_pass(fresh, logs)
+    assert index_snapshot(fresh)[0] == before[0]
+
+
+def test_resize_events_reach_the_renderer(logs, db, monkeypatch):
+    seen = []
+    from cs import screen
+
+    original = screen.ScreenText.resize
+
+    def spy(self, cols, rows):
+        seen.append((cols, rows))
+        return original(self, cols, rows)
+
+    monkeypatch.setattr(screen.ScreenText, "resize", spy)
+    w = LogWriter(logs, cols=100, rows=30)
+    w.output("a\r\n").resize(132, 43).output("b\r\n").end()
+    indexer.index_pass(db, logs)
+    assert (100, 30) in seen and seen[-1] == (132, 43)
+
+
+def _writer(logs_dir, n, marker):
+    w = LogWriter(logs_dir)
+    for i in range(n):
+        w.output(f"{marker} line {i}\r\n", dt=0.001)
+    w.end()
+
+
+def test_concurrent_writers_while_indexing(logs, db, cs_home):
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(logs, 1500, m)) for m in ("aaa", "bbb")]
+    for p in procs:
+        p.start()
+    passes = 0
+    while any(p.is_alive() for p in procs) or passes < 2:
+        indexer.index_pass(db, logs)
+        passes += 1
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    indexer.index_pass(db, logs)
+    for marker in ("aaa", "bbb"):
+        got = db.execute("SELECT count(*) FROM lines WHERE text LIKE ?", [marker + " line %"]).fetchone()[0]
+        assert got == 1500
+    assert db.execute("SELECT count(DISTINCT status) FROM sessions").fetchone()[0] == 1
+    fresh = dbmod.open_db(paths.cs_home() / "fresh.db")
+    indexer.index_pass(fresh, logs)
+    assert index_snapshot(fresh) == index_snapshot(db)
+
+
+def test_rebuild_gives_identical_results(logs, db, cs_home):
+    a = LogWriter(logs)
+    a.output("one\r\ntwo partial")
+    indexer.index_pass(db, logs)
+    a.output(" done\r\n").input("typed\r").end()
+    b = LogWriter(logs, cwd="/home/u/b")
+    b.output("\x1b[1mbold\x1b[0m text\r\n")
+    indexer.index_pass(db, logs)
+    b.output("live tail")
+    indexer.index_pass(db, logs)
+    incremental = index_snapshot(db)
+    old_inode = paths.db_path().stat().st_ino
+    indexer.rebuild()
+    rebuilt = dbmod.open_db()
+    assert paths.db_path().stat().st_ino != old_inode
+    assert index_snapshot(rebuilt) == incremental
+    assert not list(paths.cs_home().glob("*.rebuild-*"))
+    b.close()

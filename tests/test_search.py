@@ -1,0 +1,204 @@
+"""`cs search`, `cs list`, `cs show`, `cs replay` through the real CLI."""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from cs import paths, search
+from indexlogs import LogWriter
+
+SPECIAL_LINES = [
+    'say "hi" to x"y',
+    "glob foo*bar here",
+    "rm -rf build",
+    "NEAR the end",
+    "call(paren first",
+    "paren last) here",
+    "key:value pair",
+    "caret ^anchor",
+    "this AND that",
+    "either OR neither",
+]
+
+
+def run(cs_exe, *args, check=True):
+    proc = subprocess.run([cs_exe, *args], capture_output=True, timeout=30)
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    if check:
+        assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
+    return proc
+
+
+def json_lines(proc):
+    return [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def corpus(cs_home):
+    logs = paths.logs_dir()
+    day = 86400
+    now = time.time()
+    old = LogWriter(logs, session_id="aaaaaaaa-1111-4111-8111-111111111111", cwd="/home/u/alpha",
+                    t0=now - 30 * day)
+    old.output("build failed with error E1234 in module\r\n")
+    old.output("failed badly, with no error at all\r\n")
+    old.input("make test\r").end(exit_code=2)
+    new = LogWriter(logs, session_id="aaaaaaab-2222-4222-8222-222222222222", cwd="/home/u/beta/sub",
+                    git_toplevel="/home/u/beta", t0=now - 60)
+    for text in SPECIAL_LINES:
+        new.output(text + "\r\n")
+    new.output("build failed with error E1234 again\r\n")
+    new.input("ls E1234\r").end()
+    return {"old": old.sid, "new": new.sid}
+
+
+@pytest.mark.parametrize("line", SPECIAL_LINES)
+def test_fts_special_characters_are_literal(cs_exe, corpus, line):
+    special = {
+        'say "hi" to x"y': 'x"y',
+        "glob foo*bar here": "foo*bar",
+        "rm -rf build": "-rf",
+        "NEAR the end": "NEAR",
+        "call(paren first": "call(",
+        "paren last) here": "last)",
+        "key:value pair": "key:value",
+        "caret ^anchor": "^anchor",
+        "this AND that": "AND",
+        "either OR neither": "OR",
+    }[line]
+    # `--` as with any command: a leading dash is otherwise an option.
+    hits = json_lines(run(cs_exe, "search", "--json", "--", special))
+    assert line in [h["text"] for h in hits]
+
+
+def test_bare_special_characters_never_error(cs_exe, corpus):
+    for ch in ['"', "*", "-", "(", ")", ":", "^", '"(', "*-", "NOT", "x:", '""', "AND OR NEAR("]:
+        proc = run(cs_exe, "search", "--json", "--", ch, check=False)
+        assert proc.returncode in (0, 1), (ch, proc.stderr)
+    hits = json_lines(run(cs_exe, "search", "--json", "--", '"'))
+    assert 'say "hi" to x"y' in [h["text"] for h in hits]
+
+
+def test_phrase_versus_words(cs_exe, corpus):
+    phrase = [h["text"] for h in json_lines(run(cs_exe, "search", "--json", '"failed with error"'))]
+    assert sorted(phrase) == ["build failed with error E1234 again", "build failed with error E1234 in module"]
+    words = [h["text"] for h in json_lines(run(cs_exe, "search", "--json", "failed", "with", "error"))]
+    assert "failed badly, with no error at all" in words and len(words) == 3
+
+
+def test_substring_and_short_terms(cs_exe, corpus):
+    hits = json_lines(run(cs_exe, "search", "--json", "1234"))
+    assert {h["text"] for h in hits} >= {"build failed with error E1234 again", "ls E1234"}
+    short = json_lines(run(cs_exe, "search", "--json", "E1", "again"))
+    assert [h["text"] for h in short] == ["build failed with error E1234 again"]
+    assert short[0]["matches"] and all(len(m) == 2 for m in short[0]["matches"])
+
+
+def test_newest_first_and_limit(cs_exe, corpus):
+    hits = json_lines(run(cs_exe, "search", "--json", "E1234"))
+    stamps = [h["timestamp"] for h in hits]
+    assert stamps == sorted(stamps, reverse=True) and len(hits) == 3
+    assert len(json_lines(run(cs_exe, "search", "--json", "--limit", "1", "E1234"))) == 1
+    ranked = json_lines(run(cs_exe, "search", "--json", "--rank", "E1234"))
+    assert len(ranked) == 3
+
+
+def test_filters(cs_exe, corpus):
+    def texts(*args):
+        return sorted(h["text"] for h in json_lines(run(cs_exe, "search", "--json", *args)))
+
+    assert texts("E1234", "--session", "aaaaaaaa") == ["build failed with error E1234 in module"]
+    assert texts("E1234", "--project", "beta") == ["build failed with error E1234 again", "ls E1234"]
+    assert texts("E1234", "--project", "alpha") == ["build failed with error E1234 in module"]
+    assert texts("E1234", "--cwd", "/home/u/beta") == texts("E1234", "--project", "beta")
+    assert texts("E1234", "--cwd", "/home/u/bet") == []
+    assert texts("E1234", "--since", "7d") == ["build failed with error E1234 again", "ls E1234"]
+    assert texts("E1234", "--until", "7d") == ["build failed with error E1234 in module"]
+    assert texts("E1234", "--input") == ["ls E1234"]
+    assert "ls E1234" not in texts("E1234", "--output")
+    proc = run(cs_exe, "search", "E1234", "--since", "yesterdayish", check=False)
+    assert proc.returncode != 0 and b"invalid" in proc.stderr
+
+
+def test_json_shape(cs_exe, corpus):
+    proc = run(cs_exe, "search", "--json", "make test")
+    (hit,) = json_lines(proc)
+    assert set(hit) >= {"session_id", "timestamp", "direction", "text", "matches", "project", "cwd",
+                        "command", "segment", "offset", "replay"}
+    assert hit["direction"] == "input" and hit["session_id"] == corpus["old"]
+    assert hit["replay"] == f"cs replay aaaaaaaa --from {hit['offset']}"
+    listed = json_lines(run(cs_exe, "list", "--json"))
+    assert [s["id"] for s in listed] == [corpus["new"], corpus["old"]]
+    assert set(listed[0]) >= {"id", "started_at", "ended_at", "status", "command", "project", "exit_code", "log_bytes"}
+    assert listed[1]["exit_code"] == 2 and listed[1]["status"] == "finished"
+
+
+def test_human_output_without_terminal_has_no_escapes(cs_exe, corpus):
+    proc = run(cs_exe, "search", "E1234")
+    out = proc.stdout.decode()
+    assert "\x1b[" not in out
+    assert "aaaaaaab" in out and "beta" in out and "cs replay aaaaaaab --from" in out
+    listing = run(cs_exe, "list").stdout.decode()
+    assert "alpha" in listing and "finished" in listing
+
+
+def test_raw_fts_and_regex(cs_exe, corpus):
+    hits = json_lines(run(cs_exe, "search", "--json", "--fts", "failed AND again"))
+    assert [h["text"] for h in hits] == ["build failed with error E1234 again"]
+    assert hits[0]["matches"]
+    bad = run(cs_exe, "search", "--fts", "AND (", check=False)
+    assert bad.returncode != 0 and b"FTS5" in bad.stderr
+    rx = json_lines(run(cs_exe, "search", "--json", "--regex", r"E\d{4} in"))
+    assert [h["text"] for h in rx] == ["build failed with error E1234 in module"]
+    bad = run(cs_exe, "search", "--regex", "(unclosed", check=False)
+    assert bad.returncode != 0 and b"regular expression" in bad.stderr
+
+
+def test_no_match_exits_1(cs_exe, corpus):
+    proc = run(cs_exe, "search", "zzzz-not-there", check=False)
+    assert proc.returncode == 1 and proc.stdout == b""
+
+
+def test_unknown_and_ambiguous_ids(cs_exe, corpus):
+    for cmd in (["show"], ["replay", "--no-wait"], ["search", "x", "--session"]):
+        amb = run(cs_exe, *cmd, "aaaaaaa", check=False)
+        assert amb.returncode == 1 and b"ambiguous" in amb.stderr, cmd
+        unknown = run(cs_exe, *cmd, "bbbb", check=False)
+        assert unknown.returncode == 1 and b"no session" in unknown.stderr, cmd
+        junk = run(cs_exe, *cmd, "../etc", check=False)
+        assert junk.returncode == 1 and b"no session" in junk.stderr, cmd
+    assert run(cs_exe, "show", "AAAAAAAB").returncode == 0  # case does not matter
+
+
+def test_show_text_raw_and_grep(cs_exe, corpus):
+    text = run(cs_exe, "show", "aaaaaaaa").stdout.decode().splitlines()
+    assert text == ["build failed with error E1234 in module", "failed badly, with no error at all",
+                    "> make test"]
+    raw = run(cs_exe, "show", "--raw", "aaaaaaab").stdout
+    assert raw == b"".join(t.encode() + b"\r\n" for t in SPECIAL_LINES) + b"build failed with error E1234 again\r\n"
+    grep = run(cs_exe, "show", "aaaaaaab", "--grep", "AND", "-C", "1").stdout.decode().splitlines()
+    assert grep == ["caret ^anchor", "this AND that", "either OR neither"]
+    two = run(cs_exe, "show", "aaaaaaab", "--grep", "^(NEAR|either)").stdout.decode().splitlines()
+    assert two == ["NEAR the end", "either OR neither"]
+    miss = run(cs_exe, "show", "aaaaaaab", "--grep", "nothing-like-this", check=False)
+    assert miss.returncode == 1
+
+
+def test_replay_writes_original_bytes(cs_exe, corpus):
+    raw = run(cs_exe, "show", "--raw", "aaaaaaab").stdout
+    assert run(cs_exe, "replay", "--no-wait", "aaaaaaab").stdout == raw
+    hit = json_lines(run(cs_exe, "search", "--json", "key:value"))[0]
+    start = run(cs_exe, "replay", "--no-wait", "aaaaaaab", "--from", str(hit["offset"]), "--speed", "50")
+    assert start.stdout == raw  # what came before is fast-forwarded, not dropped
+    bad = run(cs_exe, "replay", "aaaaaaab", "--from", "soonish", check=False)
+    assert bad.returncode != 0 and b"--from" in bad.stderr
+
+
+def test_split_terms_unit():
+    assert search.split_terms(['say "two words" x"y']) == ["say", "two words", 'x"y']
+    assert search.split_terms(['"unclosed phrase']) == ["unclosed phrase"]
+    assert search.split_terms(['"']) == ['"']
+    assert search.fts_string('a"b') == '"a""b"'
