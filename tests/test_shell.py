@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -521,3 +522,16 @@ def test_shells_start_one_real_watcher_that_indexes_what_claude_showed(shell, cs
         if pid:
             os.kill(pid, 15)
             wait_for(lambda: _watcher_pid(cs_home) is None, 10, what="the watcher to stop")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_init_for_a_shell_does_not_import_click(shell, cs_exe):
+    """It runs on every shell start, so it skips the command-line framework."""
+    python = Path(cs_exe).parent / "python"
+    proc = subprocess.run([str(python if python.exists() else sys.executable), "-X", "importtime",
+                           "-m", "cs", "init", shell], capture_output=True, text=True, check=True)
+    shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
+    assert proc.stdout == shipped.read_text()
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
+    assert "cs.shell_init" in imported
+    assert not [name for name in imported if name.split(".")[0] == "click"]
