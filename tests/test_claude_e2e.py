@@ -336,3 +336,26 @@ def test_print_mode_through_each_shell_wrapper(shell, world, cs_home, claude_bin
     (log,) = logs(cs_home)
     assert start_record(log)["argv"][1:] == ["-p", "say it"]
     assert decoded(log, "output") == wrapped.stdout
+
+
+def test_prompt_piped_into_claude_passes_through_the_wrapper(world, cs_home, api):
+    """`... | claude -p`: stdin is a pipe, not a terminal; the prompt must reach
+    claude (and the log) whole, and the answer come out as without cs."""
+    env, cwd = world["env"], world["project"]
+    piped = "summarise: the otters are juggling"
+    results = []
+    for load in ("", 'eval "$(cs init bash)"; '):
+        before = len(api.message_requests())
+        proc = subprocess.run(
+            [shutil.which("bash"), "--norc", "--noprofile", "-c", f'{load}printf %s "$1" | claude -p', "bash",
+             piped], env=env, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+        results.append(proc)
+        assert any(piped in json.dumps(body) for body in api.message_requests()[before:])
+    bare, wrapped = results
+    assert bare.returncode == wrapped.returncode == 0, (bare.stderr, wrapped.stderr)
+    assert wrapped.stdout == bare.stdout == (REPLY + "\n").encode()
+    (log,) = logs(cs_home)
+    start = start_record(log)
+    assert start["argv"][1:] == ["-p"] and start["stdin_tty"] is False
+    assert decoded(log, "input") == piped.encode()
+    assert decoded(log, "output") == wrapped.stdout
