@@ -357,12 +357,13 @@ def test_no_claude_session_id_when_absent(cs_exe, cs_home):
 
 def test_rotation_segments_concatenate_to_the_stream(cs_exe, cs_home):
     cs_home.mkdir(mode=0o700)
-    (cs_home / "config.toml").write_text('rotate_size = "4K"\n')
+    # 64K is the smallest rotate_size config accepts (cs.config.MIN_ROTATE_SIZE).
+    (cs_home / "config.toml").write_text('rotate_size = "64K"\n')
     code = (
         "import os, sys, time, tty\n"
         "tty.setraw(1)\n"
         "for i in range(40):\n"
-        "    os.write(1, bytes([i]) * 1000)\n"
+        "    os.write(1, bytes([i]) * 10000)\n"
         "    time.sleep(0.01)\n"
     )
     term = Term([cs_exe, "record", "--", PY, "-c", code])
@@ -379,7 +380,7 @@ def test_rotation_segments_concatenate_to_the_stream(cs_exe, cs_home):
             assert first["type"] == "segment" and first["segment"] == n
         assert (path.stat().st_mode & 0o777) == 0o600
     records = read_session(cs_home, sid)
-    assert stream(records, "output") == b"".join(bytes([i]) * 1000 for i in range(40))
+    assert stream(records, "output") == b"".join(bytes([i]) * 10000 for i in range(40))
     assert events(records, "end") and records[-1]["type"] == "end"
     last_segment_records = list(logfile.iter_records(segments[-1]))
     assert last_segment_records[-1][2]["type"] == "end"
