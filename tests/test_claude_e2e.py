@@ -273,10 +273,11 @@ def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(
         assert word.encode() in shown, word
     end = list(records(log))[-1]
     assert end["type"] == "end" and end["exit_code"] == 0
-    # The claude session id it printed on exit, for `claude --resume`.
+    # Claude Code (2.1.330) prints `claude --resume <its session id>` on exit
+    # after a conversation; the end line keeps that id.
+    assert re.search(r"claude --resume \S+", bare_after)
     resume = re.search(r"claude --resume (\S+)", wrapped_after)
-    if resume:
-        assert end.get("claude_session_id") == resume.group(1)
+    assert resume and end.get("claude_session_id") == resume.group(1)
 
 
 def test_print_mode_through_the_wrapper_gives_the_same_bytes_on_a_pipe(world, cs_home, claude_bin):
