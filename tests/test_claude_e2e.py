@@ -78,7 +78,11 @@ class Tmux:
 
     def __init__(self, tmux_bin, env, cwd, command):
         # -L: a socket of our own in tmux's directory (short path, unlike tmp_path).
-        self.base = [tmux_bin, "-L", f"cs-test-{uuid.uuid4().hex[:12]}", "-f", "/dev/null"]
+        # focus-events on: with it off, claude may add a hint about it to the
+        # screen after a while, which would make two runs differ by timing.
+        conf = Path(cwd).parent / "tmux.conf"
+        conf.write_text("set -g focus-events on\n")
+        self.base = [tmux_bin, "-L", f"cs-test-{uuid.uuid4().hex[:12]}", "-f", str(conf)]
         self.env = env
         self.run("new-session", "-d", "-x", str(COLS), "-y", str(ROWS), "-c", str(cwd), command)
 
