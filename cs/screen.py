@@ -103,10 +103,11 @@ class _Row:
     `mark` the mark of the chunk where it began; `dirty`/`tmark` record that
     the cells changed since the last settle and in which chunk that began."""
 
-    __slots__ = ("cells", "shown", "mark", "dirty", "tmark")
+    __slots__ = ("cells", "shown", "mark", "dirty", "tmark", "erased")
 
     def __init__(self, cols):
         self.cells = [" "] * cols
+        self.erased = False  # blank at the last settle, still holding `shown`
         self.shown = ""
         self.mark = None
         self.dirty = False
@@ -123,6 +124,7 @@ class ScreenText:
     def __init__(self, cols: int = 80, rows: int = 24):
         self.cols, self.rows = max(1, cols), max(1, rows)
         self._utf8_carry = b""
+        self._fed = False  # data arrived since the last settle
         self._carry = ""
         self._finished = []
         self._main = self._blank_grid()
@@ -165,6 +167,7 @@ class ScreenText:
         text = self._keep_incomplete_tail(text)
         if not text:
             return
+        self._fed = True
         self._mark = mark
         parts = _TOKENS.split(_IGNORED.sub("", text))
         parts += (None, None, None)  # pad the last run to a full group of four
@@ -327,18 +330,32 @@ class ScreenText:
 
     def _settle(self) -> None:
         """Judge every row changed since the last settle (see module doc)."""
+        if not self._fed:
+            return  # nothing happened since the last settle
+        self._fed = False
         rows = self.grid
         changed = []
+        replaced = []  # (old text, its mark) no longer held by its row
         for row in rows:
             if row.dirty:
                 row.dirty = False
                 tmark, row.tmark = row.tmark, None
                 new = row.text()
-                if new and new != row.shown:
-                    changed.append((row, new, tmark))
-        if not changed:
-            return
-        replaced = []  # (old text, its mark) no longer held by its row
+                if new:
+                    row.erased = False
+                    if new != row.shown:
+                        changed.append((row, new, tmark))
+                    continue
+                if not row.shown:
+                    continue
+                if not row.erased:
+                    # Blank now: its line stays pending one more settle, in
+                    # case the redraw of this row arrives in the next chunk.
+                    row.erased = True
+                    continue
+            if row.erased:  # still blank a settle later: erased for good
+                replaced.append((row.shown, row.mark))
+                row.shown, row.mark, row.erased = "", None, False
         fresh = {}  # text -> row whose line began at this settle
         for row, new, tmark in changed:
             old = row.shown
@@ -392,8 +409,7 @@ class ScreenText:
         elif tok in "\n\x0b\x0c":
             self._linefeed()
         elif tok == "\x08":
-            if self.x > 0:
-                self.x = min(self.x, self.cols) - 1
+            self._cub("")
         elif tok == "\t":
             self._cht("")
 
@@ -573,7 +589,8 @@ class ScreenText:
         self.x = min(self.cols - 1, self.x + self._n(p))
 
     def _cub(self, p):
-        self.x = max(0, min(self.x - self._n(p), self.cols - 1))
+        x = min(self.x, self.cols - 1)  # a pending wrap counts as the last column
+        self.x = max(0, x - self._n(p))
 
     def _cnl(self, p):
         self._cud(p)
@@ -607,18 +624,23 @@ class ScreenText:
 
     def _erase(self, row: _Row, start: int, end: int) -> None:
         cells = row.cells
-        if start == 0 and end >= self.cols:
+        end = min(end, self.cols)
+        if start >= end:
+            return
+        if start == 0 and end == self.cols:
             row.tmark = None  # fresh content written later begins a new line
         elif row.tmark is None:
             row.tmark = self._mark
         if start > 0 and cells[start] == "":
             cells[start - 1] = " "
+        if end < self.cols and cells[end] == "":
+            cells[end] = " "
         cells[start:end] = " " * (end - start)
         row.dirty = True
 
     def _el(self, p):
         how = self._n(p, 0) if p else 0
-        x, cols = min(self.x, self.cols - 1), self.cols
+        x, cols = self.x, self.cols  # x == cols (wrap pending): nothing right of it
         row = self.grid[self.y]
         if how == 0:
             self._erase(row, x, cols)
@@ -642,11 +664,13 @@ class ScreenText:
             self._erase(row, 0, cols)
 
     def _ech(self, p):
-        x = min(self.x, self.cols - 1)
-        self._erase(self.grid[self.y], x, min(self.cols, x + self._n(p)))
+        x = self.x  # x == cols (wrap pending): nothing to erase, as in pyte
+        self._erase(self.grid[self.y], x, x + self._n(p))
 
     def _ich(self, p):
-        row, x = self.grid[self.y], min(self.x, self.cols - 1)
+        row, x = self.grid[self.y], self.x
+        if x >= self.cols:
+            return  # wrap pending: nothing right of the cursor (as pyte)
         n = min(self._n(p), self.cols - x)
         self._touch(row)
         cells = row.cells
@@ -654,7 +678,9 @@ class ScreenText:
         del cells[self.cols:]
 
     def _dch(self, p):
-        row, x = self.grid[self.y], min(self.x, self.cols - 1)
+        row, x = self.grid[self.y], self.x
+        if x >= self.cols:
+            return  # wrap pending: nothing right of the cursor (as pyte)
         n = min(self._n(p), self.cols - x)
         self._touch(row)
         cells = row.cells
