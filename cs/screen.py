@@ -27,20 +27,20 @@ zero-width characters are walked character by character.
 import re
 import unicodedata
 
-# Sequences with no effect on text: SGR, OSC (BEL or ST), DCS/SOS/PM/APC
-# strings, charset designations, keypad modes, C0/C1 controls we do not model.
-_IGNORED = re.compile(
-    r"\x1b(?:\[[0-9;:]*m"
+# One C-level split cuts the text into printable runs and what lies between.
+# re.split yields, per separator: CSI parameters, CSI final, the second
+# character of another ESC sequence, a control character; all None for
+# sequences with no effect on text (colours, OSC strings such as titles and
+# hyperlinks, DCS/SOS/PM/APC strings, charset designations, other C0/C1
+# controls), which are simply skipped.
+_TOKENS = re.compile(
+    r"\x1b(?:\[([0-?]*[ -/]*)([@-~])"
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|[PX^_][^\x1b]*\x1b\\"
     r"|[ -/]+[0-~]"
-    r"|[=>])"
-    r"|[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f-\x9f]"
-)
-# What is left is split into printable runs and the tokens between them:
-# split() yields run, CSI parameters, CSI final, other token, run, ...
-_TOKENS = re.compile(
-    r"\x1b\[([0-?]*[ -/]*)([@-~])|(\r\n|\x1b[0-~]?|[\x08-\x0d])"
+    r"|([0-~]?))"
+    r"|(\r\n|[\x08-\x0d])"
+    r"|[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f-\x9f]+"
 )
 # An escape sequence cut off by the end of a chunk (kept for the next chunk).
 _INCOMPLETE = re.compile(
@@ -169,14 +169,14 @@ class ScreenText:
             return
         self._fed = True
         self._mark = mark
-        parts = _TOKENS.split(_IGNORED.sub("", text))
-        parts += (None, None, None)  # pad the last run to a full group of four
+        parts = _TOKENS.split(text)
+        parts += (None, None, None, None)  # pad the last run to a full group of five
         # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
         # line) and narrow text are handled inline with the cursor in locals;
         # everything else goes through methods (cursor synced around them).
         x, y, cols, grid = self.x, self.y, self.cols, self.grid
         it = iter(parts)
-        for run, p, f, other in zip(it, it, it, it):
+        for run, p, f, esc, other in zip(it, it, it, it, it):
             if run:
                 n = len(run)
                 if x + n <= cols and (run.isascii() or _NARROW.issuperset(run)
@@ -198,6 +198,8 @@ class ScreenText:
                     self._draw(run)
                     x, y, grid = self.x, self.y, self.grid
             if f is not None:  # CSI
+                if f == "m":
+                    continue  # colours and attributes
                 if not p:
                     n = 1
                 elif p.isdigit():
@@ -240,6 +242,10 @@ class ScreenText:
                         continue
                 self.x, self.y = x, y
                 self._dispatch_csi(p, f)
+                x, y, grid = self.x, self.y, self.grid
+            elif esc:
+                self.x, self.y = x, y
+                self._esc(esc)
                 x, y, grid = self.x, self.y, self.grid
             elif other is not None:
                 if other == "\r":
@@ -383,8 +389,9 @@ class ScreenText:
     def _keep_incomplete_tail(self, text: str) -> str:
         """Hold back an escape sequence cut off by the end of the chunk."""
         last = text.rfind("\x1b")
-        if last < 0:
-            return text
+        if last < 0 or (last < len(text) - 2 and text[last + 1] == "["
+                        and "@" <= text[-1] <= "~"):
+            return text  # no ESC, or the last one begins a finished CSI
         starts = [last]
         if last == len(text) - 1:  # maybe the ESC of an ST ending a string
             before = text.rfind("\x1b", 0, last)
@@ -401,9 +408,6 @@ class ScreenText:
         if tok == "\r\n":
             self.x = 0
             self._linefeed()
-        elif tok[0] == "\x1b":
-            if len(tok) == 2:
-                self._esc(tok[1])
         elif tok == "\r":
             self.x = 0
         elif tok in "\n\x0b\x0c":
