@@ -127,6 +127,7 @@ class ScreenText:
         self._fed = False  # data arrived since the last settle
         self._carry = ""
         self._finished = []
+        self._blank = [" "] * self.cols
         self._main = self._blank_grid()
         self._alt = None  # the alternate screen's grid while it is shown
         self.grid = self._main
@@ -156,15 +157,22 @@ class ScreenText:
             if grid is not None:
                 self._resize_grid(grid, cols, rows)
         self.cols, self.rows = cols, rows
+        self._blank = [" "] * cols
         self.top, self.bottom = 0, rows - 1
         self.x, self.y = min(self.x, cols - 1), min(self.y, rows - 1)
 
     def feed(self, data: bytes, mark=None) -> None:
-        text = self._decode(data)
+        if self._utf8_carry or data[-1:] >= b"\x80":
+            text = self._decode(data)
+        else:
+            text = data.decode("utf-8", "replace")
         if self._carry:
             text = self._carry + text
             self._carry = ""
-        text = self._keep_incomplete_tail(text)
+        last = text.rfind("\x1b")
+        if last >= 0 and not (last < len(text) - 2 and text[last + 1] == "["
+                              and "@" <= text[-1] <= "~"):
+            text = self._keep_incomplete_tail(text)
         if not text:
             return
         self._fed = True
@@ -200,6 +208,23 @@ class ScreenText:
             if f is not None:  # CSI
                 if f == "m":
                     continue  # colours and attributes
+                if f == "K" and not p and x < cols:
+                    row = grid[y]  # erase to the end of the line
+                    cells = row.cells
+                    if x and cells[x] == "":
+                        cells[x - 1] = " "
+                    cells[x:] = self._blank[x:]
+                    if x == 0:
+                        row.tmark = None
+                    elif row.tmark is None:
+                        row.tmark = mark
+                    row.dirty = True
+                    continue
+                if f == "K" and p == "2":
+                    row = grid[y]  # erase the whole line (Ink does it a lot)
+                    row.cells[:] = self._blank
+                    row.tmark, row.dirty = None, True
+                    continue
                 if not p:
                     n = 1
                 elif p.isdigit():
