@@ -27,20 +27,26 @@ zero-width characters are walked character by character.
 import re
 import unicodedata
 
-# One C-level split cuts the text into printable runs and what lies between.
-# re.split yields, per separator: CSI parameters, CSI final, the second
-# character of another ESC sequence, a control character; all None for
-# sequences with no effect on text (colours, OSC strings such as titles and
-# hyperlinks, DCS/SOS/PM/APC strings, charset designations, other C0/C1
-# controls), which are simply skipped.
+# Colours and other attributes: dropped first (a literal-prefix scan, fast).
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+# Then one C-level split cuts the text into printable runs and what lies
+# between. The pattern starts with a character class so that re can skip
+# through printable text quickly; what follows is told apart by lookbehind.
+# re.split yields per separator: CSI parameters, CSI final, the second
+# character of another ESC sequence, "\n" or "" after CR, another control
+# character; all None for things with no effect on text (OSC strings such as
+# titles and hyperlinks, DCS/SOS/PM/APC strings, charset designations, other
+# C0/C1 controls), which are simply skipped.
 _TOKENS = re.compile(
-    r"\x1b(?:\[([0-?]*[ -/]*)([@-~])"
+    r"[\x00-\x1f\x7f-\x9f]"
+    r"(?:(?<=\x1b)(?:\[([0-?]*[ -/]*)([@-~])"
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|[PX^_][^\x1b]*\x1b\\"
     r"|[ -/]+[0-~]"
     r"|([0-~]?))"
-    r"|(\r\n|[\x08-\x0d])"
-    r"|[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f-\x9f]+"
+    r"|(?<=\r)(\n?)"
+    r"|(?<=([\n\x08\t\x0b\x0c]))"
+    r"|)"
 )
 # An escape sequence cut off by the end of a chunk (kept for the next chunk).
 _INCOMPLETE = re.compile(
@@ -177,14 +183,14 @@ class ScreenText:
             return
         self._fed = True
         self._mark = mark
-        parts = _TOKENS.split(text)
-        parts += (None, None, None, None)  # pad the last run to a full group of five
+        parts = _TOKENS.split(_SGR.sub("", text) if "m" in text else text)
+        parts += (None, None, None, None, None)  # pad the last run to a group of six
         # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
         # line) and narrow text are handled inline with the cursor in locals;
         # everything else goes through methods (cursor synced around them).
         x, y, cols, grid = self.x, self.y, self.cols, self.grid
         it = iter(parts)
-        for run, p, f, esc, other in zip(it, it, it, it, it):
+        for run, p, f, esc, cr, ctl in zip(it, it, it, it, it, it):
             if run:
                 n = len(run)
                 if x + n <= cols and (run.isascii() or _NARROW.issuperset(run)
@@ -272,21 +278,20 @@ class ScreenText:
                 self.x, self.y = x, y
                 self._esc(esc)
                 x, y, grid = self.x, self.y, self.grid
-            elif other is not None:
-                if other == "\r":
+            elif cr is not None or ctl == "\n":
+                if cr is not None:
                     x = 0
-                elif other == "\r\n" or other == "\n":
-                    if other == "\r\n":
-                        x = 0
-                    if y == self.bottom:
-                        self.x, self.y = x, y
-                        self._scroll_up(1)
-                    elif y < self.rows - 1:
-                        y += 1
-                else:
+                    if not cr:
+                        continue  # CR alone
+                if y == self.bottom:
                     self.x, self.y = x, y
-                    self._control(other)
-                    x, y, grid = self.x, self.y, self.grid
+                    self._scroll_up(1)
+                elif y < self.rows - 1:
+                    y += 1
+            elif ctl is not None:
+                self.x, self.y = x, y
+                self._control(ctl)
+                x, y, grid = self.x, self.y, self.grid
         self.x, self.y = x, y
 
     def _decode(self, data: bytes) -> str:
