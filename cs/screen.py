@@ -142,6 +142,7 @@ class ScreenText:
         self._saved_main = (0, 0)
         self.top, self.bottom = 0, self.rows - 1
         self.autowrap = True
+        self._wide = False  # a wide character was drawn: check cell halves
         self._mark = None
         self._csi = {
             "A": self._cuu, "B": self._cud, "e": self._cud, "C": self._cuf, "a": self._cuf,
@@ -186,9 +187,11 @@ class ScreenText:
         parts = _TOKENS.split(_SGR.sub("", text) if "m" in text else text)
         parts += (None, None, None, None, None)  # pad the last run to a group of six
         # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
-        # line) and narrow text are handled inline with the cursor in locals;
-        # everything else goes through methods (cursor synced around them).
-        x, y, cols, grid = self.x, self.y, self.cols, self.grid
+        # line) and narrow text are handled inline with the cursor and the
+        # scroll region in locals; everything else goes through methods, with
+        # the state synced around the call (_call).
+        x, y, cols, rows, grid = self.x, self.y, self.cols, self.rows, self.grid
+        top, bottom, wide = self.top, self.bottom, self._wide
         it = iter(parts)
         for run, p, f, esc, cr, ctl in zip(it, it, it, it, it, it):
             if run:
@@ -199,50 +202,34 @@ class ScreenText:
                     if row.tmark is None:
                         row.tmark = mark
                     row.dirty = True
-                    cells = row.cells
-                    if x and cells[x] == "":
-                        cells[x - 1] = " "  # overwrote the right half of a wide char
                     end = x + n
-                    cells[x:end] = run
-                    if end < cols and cells[end] == "":
-                        cells[end] = " "  # overwrote the left half of a wide char
+                    if wide:
+                        cells = row.cells
+                        if x and cells[x] == "":
+                            cells[x - 1] = " "  # overwrote the right half of a wide char
+                        if end < cols and cells[end] == "":
+                            cells[end] = " "  # overwrote the left half of a wide char
+                    row.cells[x:end] = run
                     x = end
+                    if f is None and cr is None:
+                        if esc:
+                            self.x, self.y = x, y
+                            self._esc(esc)
+                            x, y, grid, top, bottom = self.x, self.y, self.grid, self.top, self.bottom
+                        elif ctl is not None:
+                            self.x, self.y = x, y
+                            self._control(ctl)
+                            x, y, grid = self.x, self.y, self.grid
+                        continue
                 else:
                     self.x, self.y = x, y
                     self._draw(run)
-                    x, y, grid = self.x, self.y, self.grid
+                    x, y, grid, wide = self.x, self.y, self.grid, self._wide
             if f is not None:  # CSI
-                if f == "m":
-                    continue  # colours and attributes
-                if f == "K" and not p and x < cols:
-                    row = grid[y]  # erase to the end of the line
-                    cells = row.cells
-                    if x and cells[x] == "":
-                        cells[x - 1] = " "
-                    cells[x:] = self._blank[x:]
-                    if x == 0:
-                        row.tmark = None
-                    elif row.tmark is None:
-                        row.tmark = mark
-                    row.dirty = True
-                    continue
-                if f == "K" and p == "2":
-                    row = grid[y]  # erase the whole line (Ink does it a lot)
-                    row.cells[:] = self._blank
-                    row.tmark, row.dirty = None, True
-                    continue
                 if not p:
                     n = 1
                 elif p.isdigit():
                     n = int(p) or 1
-                elif f == "H" and p[0] != "?":
-                    r, _, c = p.partition(";")
-                    if r.isdigit() and c.isdigit():
-                        r, c = int(r) or 1, int(c) or 1
-                        y = (r if r <= self.rows else self.rows) - 1
-                        x = (c if c <= cols else cols) - 1
-                        continue
-                    n = 0
                 else:
                     n = 0
                 if n:
@@ -254,40 +241,68 @@ class ScreenText:
                         if x >= cols:
                             x = cols - 1
                         continue
-                    if f == "B" and y <= self.bottom:
+                    if f == "B" and y <= bottom:
                         y += n
-                        if y > self.bottom:
-                            y = self.bottom
+                        if y > bottom:
+                            y = bottom
                         if x >= cols:
                             x = cols - 1
                         continue
-                    if f == "A" and y >= self.top:
+                    if f == "A" and y >= top:
                         y -= n
-                        if y < self.top:
-                            y = self.top
+                        if y < top:
+                            y = top
                         if x >= cols:
                             x = cols - 1
                         continue
                     if f == "H" and not p:
                         x = y = 0
                         continue
+                elif f == "H" and p[0] != "?":
+                    r, _, c = p.partition(";")
+                    if r.isdigit() and c.isdigit():
+                        r, c = int(r) or 1, int(c) or 1
+                        y = (r if r <= rows else rows) - 1
+                        x = (c if c <= cols else cols) - 1
+                        continue
+                if f == "K":
+                    if not p and x < cols:
+                        row = grid[y]  # erase to the end of the line
+                        cells = row.cells
+                        if x and cells[x] == "":
+                            cells[x - 1] = " "
+                        cells[x:] = self._blank[x:]
+                        if x == 0:
+                            row.tmark = None
+                        elif row.tmark is None:
+                            row.tmark = mark
+                        row.dirty = True
+                        continue
+                    if p == "2":
+                        row = grid[y]  # erase the whole line (Ink does it a lot)
+                        row.cells[:] = self._blank
+                        row.tmark, row.dirty = None, True
+                        continue
+                elif f == "m":
+                    continue  # colours and attributes
                 self.x, self.y = x, y
                 self._dispatch_csi(p, f)
-                x, y, grid = self.x, self.y, self.grid
-            elif esc:
-                self.x, self.y = x, y
-                self._esc(esc)
-                x, y, grid = self.x, self.y, self.grid
+                x, y, grid, rows, top, bottom = (self.x, self.y, self.grid, self.rows,
+                                                 self.top, self.bottom)
             elif cr is not None or ctl == "\n":
                 if cr is not None:
                     x = 0
                     if not cr:
                         continue  # CR alone
-                if y == self.bottom:
+                if y == bottom:
                     self.x, self.y = x, y
                     self._scroll_up(1)
-                elif y < self.rows - 1:
+                elif y < rows - 1:
                     y += 1
+            elif esc:
+                self.x, self.y = x, y
+                self._esc(esc)
+                x, y, grid, top, bottom = self.x, self.y, self.grid, self.top, self.bottom
             elif ctl is not None:
                 self.x, self.y = x, y
                 self._control(ctl)
@@ -570,6 +585,7 @@ class ScreenText:
             cells[x] = ch
             if w == 2 and x + 1 < cols:
                 cells[x + 1] = ""
+                self._wide = True
             end = x + w
             if end < cols and cells[end] == "":
                 cells[end] = " "
