@@ -212,7 +212,10 @@ def run_pyte(chunks, cols, rows):
 
 
 def measure(kind, mb, pyte_mb, cols=100, rows=30, repeat=3):
-    chunks = make_corpus(mb, kind, cols, rows)
+    chunks = claude_corpus(mb, cols, rows) if kind == "claude" else make_corpus(mb, kind, cols, rows)
+    if chunks is None:
+        print(f"{kind}: skipped (the claude CLI is not installed)")
+        return None
     total = sum(map(len, chunks))
     ours_t, _, n_lines = min(run_ours(chunks, cols, rows) for _ in range(repeat))
     prefix, size = [], 0
@@ -236,7 +239,80 @@ def measure(kind, mb, pyte_mb, cols=100, rows=30, repeat=3):
     }
 
 
-KINDS = ("fullscreen", "ink", "shell", "mixed")
+def record_claude(turns=4, cols=100, rows=30):
+    """A real Claude Code session in a PTY against the loopback fake API
+    (tests/fake_anthropic.py): a few prompts typed, long replies. Returns the
+    output chunks as read, or None if the CLI is not installed."""
+    import json
+    import os
+    import select
+    import shutil
+    import tempfile
+    import ptyprocess
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fake_anthropic import FakeAnthropic
+    claude = next((c for c in (os.environ.get("CS_CLAUDE_BIN"), shutil.which("claude"),
+                               "/opt/claude-probe/node_modules/.bin/claude")
+                   if c and os.path.exists(c)), None)
+    if not claude:
+        return None
+    reply = (" ".join(["The build failed with error E1234 in module foo because the linker "
+                       "could not find the symbol bar_init."] * 6) + "\n\n"
+             + "\n".join(f"- step {i}: rerun the configure step with the debug flag enabled"
+                         for i in range(12)))
+    home, cwd = tempfile.mkdtemp(), tempfile.mkdtemp()
+    key = "sk-ant-bench-" + "k" * 40
+    with open(os.path.join(home, ".claude.json"), "w") as f:
+        json.dump({"hasCompletedOnboarding": True,
+                   "customApiKeyResponses": {"approved": [key[-20:]], "rejected": []},
+                   "projects": {cwd: {"hasTrustDialogAccepted": True}}}, f)
+    chunks = []
+    with FakeAnthropic(reply) as api:
+        env = dict(os.environ, HOME=home, ANTHROPIC_BASE_URL=api.url, ANTHROPIC_API_KEY=key,
+                   DISABLE_TELEMETRY="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+                   TERM="xterm-256color")
+        proc = ptyprocess.PtyProcess.spawn([claude], cwd=cwd, env=env, dimensions=(rows, cols))
+
+        def pump(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if select.select([proc.fd], [], [], 0.05)[0]:
+                    try:
+                        chunks.append(os.read(proc.fd, 65536))
+                    except OSError:
+                        return
+        pump(6)
+        for turn in range(turns):
+            for ch in f"question number {turn}: why did the build fail this time?":
+                proc.write(ch.encode())
+                pump(0.03)
+            proc.write(b"\r")
+            pump(8)
+        proc.write(b"\x03")
+        pump(0.5)
+        proc.write(b"\x03")
+        pump(3)
+        proc.terminate(force=True)
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(cwd, ignore_errors=True)
+    return chunks
+
+
+def claude_corpus(mb, cols=100, rows=30):
+    """The recorded session with its alternate-screen part repeated to reach
+    `mb` MB (the entry and exit once), then a clear so pyte (which has no
+    alternate screen) ends on the same text."""
+    chunks = record_claude(cols=cols, rows=rows)
+    if not chunks:
+        return None
+    start = next(i for i, c in enumerate(chunks) if b"\x1b[?1049h" in c) + 1
+    end = max(i for i, c in enumerate(chunks) if b"\x1b[?1049l" in c)
+    middle = chunks[start:end]
+    repeat = max(1, int(mb * 1e6 / max(1, sum(map(len, middle)))))
+    return chunks[:start] + middle * repeat + chunks[end:] + [b"\x1b[2J\x1b[H"]
+
+
+KINDS = ("fullscreen", "ink", "shell", "mixed", "claude")
 
 
 def main(argv=None):
@@ -251,6 +327,8 @@ def main(argv=None):
     results = []
     for kind in args.kinds.split(","):
         r = measure(kind, args.mb, args.pyte_mb)
+        if r is None:
+            continue
         results.append(r)
         print("  ".join(f"{k}={v}" for k, v in r.items()), flush=True)
     if args.write_doc:
@@ -284,6 +362,9 @@ of 3 for ours; pyte {getattr(pyte, "__version__", "0.8")} `Screen` + `ByteStream
   reprints it; words separated by `ESC[1C`; input box redrawn below each keystroke; colours.
 - **shell**: coloured `ls -la`-style lines in 4 KB reads.
 - **mixed**: the three in turn.
+- **claude**: a real Claude Code 2.1.330 session recorded at run time in a 100x30 PTY against the
+  loopback fake API (`tests/fake_anthropic.py`): four prompts typed, long replies streamed; its
+  alternate-screen part is repeated to reach the size (about 40 s to record).
 
 | corpus | MB | ours MB/s | ours MB/s (pyte's bytes) | pyte MB/s | ratio | same text | lines |
 |---|---|---|---|---|---|---|---|
