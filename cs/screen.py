@@ -15,13 +15,13 @@ skipped. Lines come out when they are *finished* (see docs/rendering.md):
   and only its latest version counts. If it was replaced by something else,
   the old content is finished -- unless it still lives on (as a prefix) in
   some row of the screen, as when a redraw moves text up a row.
-  An erased row keeps its old content pending until the row is rewritten or
-  leaves the screen, so an erase-and-redraw split across chunks is harmless.
+  An erased row keeps its old content pending for one more settle, so an
+  erase-and-redraw split across chunks is harmless.
 
-Speed: one C-level substitution drops colours/titles/strings, one C-level
-split cuts the rest into printable runs and control/escape tokens; printable
-runs go into a row by slice assignment, and only non-ASCII runs holding wide or
-zero-width characters are walked character by character.
+Speed: a literal-prefix substitution drops colours, one C-level split cuts the
+rest into printable runs and control/escape tokens; printable runs go into a
+row by slice assignment, the common cursor moves are handled inline, and only
+runs holding wide or zero-width characters are walked character by character.
 """
 
 import re
@@ -52,10 +52,10 @@ _TOKENS = re.compile(
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z"
 )
-_MAX_CARRY = 1 << 20
+_MAX_CARRY = 1 << 20  # an unterminated string longer than this is dropped
 # Frequent private modes with no effect on text (cursor, mouse, paste, focus).
 _UNMODELLED_MODES = frozenset(
-    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))  # an unterminated string longer than this is dropped
+    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))
 
 # Letter words: what a row's content is judged by when it changes in place.
 _WORDS = re.compile(r"[^\W\d_]{2,}")
@@ -799,6 +799,7 @@ class ScreenText:
             if save_cursor:
                 self.x, self.y = self._saved_main
         self.top, self.bottom = 0, self.rows - 1
+        self._fed = True  # the rest of this chunk goes to the other grid
 
     def _reset(self) -> None:
         if self._alt is not None:

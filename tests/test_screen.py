@@ -204,6 +204,16 @@ def test_alternate_screen_rows_finished_on_leave_and_main_restored():
     assert texts(screen.close()) == ["$ less notes.txt", "$ echo done"]
 
 
+def test_visible_includes_the_main_screen_hidden_by_the_alternate_one():
+    screen = ScreenText(40, 5)
+    screen.feed(b"$ vim notes", 1)
+    screen.feed(f"{ESC}[?1049h{ESC}[Hediting notes".encode(), 2)
+    assert screen.visible() == [("$ vim notes", 1), ("editing notes", 2)]
+    screen.feed(f"{ESC}[?1049l".encode(), 3)
+    assert screen.pop_finished() == [("editing notes", 2)]
+    assert screen.visible() == [("$ vim notes", 1)]
+
+
 def test_tabs_backspace_and_cursor_save_restore():
     data = f"a\tb\tc\r\nabc\x08\x08X\r\n{ESC}7top{ESC}[5;1Hlow{ESC}8T\r\n".encode()
     ours = ScreenText(40, 8)
