@@ -25,10 +25,12 @@ or replaces it (it changed). Finished sessions keep no provisional rows.
 """
 
 import base64
+import contextlib
 import errno
 import fcntl
 import os
 import pickle
+import sqlite3
 import shlex
 import json
 import time
@@ -313,16 +315,14 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             _replace_provisional(db, sid, render.screen.visible())
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
-        db["log_files"].upsert_all(
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO log_files (name, session_id, segment, inode, size, offset,"
+            " skipped_lines) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                {
-                    "name": files[n][0].name, "session_id": sid, "segment": n,
-                    "inode": files[n][1], "size": files[n][2],
-                    "offset": render.positions.get(n, 0), "skipped_lines": skipped.get(n, 0),
-                }
+                (files[n][0].name, sid, n, files[n][1], files[n][2],
+                 render.positions.get(n, 0), skipped.get(n, 0))
                 for n in sorted(files)
             ],
-            pk="name",
         )
         # Rows of a segment whose file name changed (compressed) go.
         for n, row in rows.items():
@@ -513,7 +513,84 @@ def _store_session(db, sid, render, status, log_bytes) -> None:
         row["ended_at"] = None
     if "started_at" not in row:
         row["started_at"] = None
-    db["sessions"].upsert(row, pk="id", alter=False)
+    cols = list(row)
+    db.execute(
+        f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])}",
+        [row[c] for c in cols],
+    )
+
+
+# ---------------------------------------------------------------- opening
+
+
+class LiteDB:
+    """The part of sqlite_utils.Database the indexer and the asking commands
+    use (execute, conn, atomic), on a plain sqlite3 connection. `cs search`
+    runs on every question: importing sqlite-utils costs it 40+ ms, so reading
+    commands open an already-migrated index this way; cs.db.open_db (which
+    creates and migrates) is used whenever there is anything to migrate."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, sql, params=()):
+        return self.conn.execute(sql, params)
+
+    @contextlib.contextmanager
+    def atomic(self):
+        if self.conn.in_transaction:
+            self.conn.execute("SAVEPOINT cs_atomic")
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute("ROLLBACK TO SAVEPOINT cs_atomic")
+                self.conn.execute("RELEASE SAVEPOINT cs_atomic")
+                raise
+            self.conn.execute("RELEASE SAVEPOINT cs_atomic")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+
+def shipped_migrations() -> set:
+    from importlib import resources
+
+    return {
+        f.name[: -len(".sql")]
+        for f in resources.files("cs.migrations").iterdir()
+        if f.name.endswith(".sql")
+    }
+
+
+def open_index(path: Path = None):
+    """The index for reading and catching up: a LiteDB when the file exists and
+    is fully migrated (fast), else cs.db.open_db() (creates, migrates)."""
+    path = Path(path) if path else paths.db_path()
+    if path.is_file() and not path.is_symlink() and path.stat().st_uid == os.getuid():
+        conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+        try:
+            applied = {
+                r[0] for r in conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'cs'"
+                ).fetchall()
+            }
+        except sqlite3.DatabaseError:
+            applied = set()
+        if applied >= shipped_migrations():
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return LiteDB(conn)
+        conn.close()
+    from cs import db as dbmod
+
+    return dbmod.open_db(path)
 
 
 # ---------------------------------------------------------------- rebuild
