@@ -28,6 +28,7 @@ import base64
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import pickle
 import sqlite3
@@ -52,16 +53,23 @@ _EVENT_COLUMNS = (
 _TOPLEVEL_KEYS = ("git_toplevel", "git_root", "toplevel", "project_dir")
 
 _UPSERT_FINISHED = """
-INSERT INTO lines (session_id, ts, direction, text, segment, offset, provisional)
-VALUES (?, ?, ?, ?, ?, ?, 0)
-ON CONFLICT (session_id, direction, text) DO UPDATE SET
+INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
+VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+ON CONFLICT (session_id, direction, text_hash) DO UPDATE SET
     provisional = 0, ts = excluded.ts, segment = excluded.segment, offset = excluded.offset
 WHERE lines.provisional = 1
 """
 _INSERT_PROVISIONAL = """
-INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset, provisional)
-VALUES (?, ?, ?, ?, ?, ?, 1)
+INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
+VALUES (?, ?, ?, ?, ?, ?, ?, 1)
 """
+
+
+def text_hash(text: str) -> int:
+    """64-bit identity of a line for the UNIQUE constraint (a collision, odds
+    about n^2 / 2^65 within one session, would merely drop one line)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                          "big", signed=True)
 
 
 @dataclass
@@ -481,7 +489,7 @@ def _store_lines(db, sid, direction, items) -> None:
             continue
         seen.add(text)
         segment, offset, ts = mark if mark else (1, 0, "")
-        rows.append((sid, ts, direction, text, segment, offset))
+        rows.append((sid, ts, direction, text, text_hash(text), segment, offset))
     if rows:
         db.conn.executemany(_UPSERT_FINISHED, rows)
 
@@ -499,7 +507,8 @@ def _replace_provisional(db, sid, visible) -> None:
         db.conn.executemany("DELETE FROM lines WHERE id = ?", gone)
     keep = {text for _, text in old}
     new = [
-        (sid, m[2], "output", text, m[0], m[1]) for text, m in wanted.items() if text not in keep
+        (sid, m[2], "output", text, text_hash(text), m[0], m[1])
+        for text, m in wanted.items() if text not in keep
     ]
     if new:
         db.conn.executemany(_INSERT_PROVISIONAL, new)

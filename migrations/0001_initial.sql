@@ -33,21 +33,23 @@ CREATE INDEX sessions_cwd ON sessions(cwd);
 CREATE INDEX sessions_project ON sessions(project);
 
 -- Text as the screen showed it (output) or as the user submitted it (input).
--- Each distinct line is stored once per session, at its first appearance.
+-- Each distinct line is stored once per session, at its first appearance:
+-- uniqueness is on a 64-bit hash of the text (blake2b), not the text itself,
+-- so the unique index does not hold a second copy of every line. The
+-- (session_id, direction, text_hash) index also serves lookups by session.
 CREATE TABLE lines (
     id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     ts TEXT NOT NULL,                     -- RFC3339 UTC of the chunk where the line began
     direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
     text TEXT NOT NULL,
+    text_hash INTEGER NOT NULL,           -- cs.indexer.text_hash(text)
     segment INTEGER NOT NULL,             -- log segment number (1 = <uuid>.jsonl)
     offset INTEGER NOT NULL,              -- byte offset of that chunk's JSONL line in the segment
     provisional INTEGER NOT NULL DEFAULT 0, -- 1: still on the screen of a live session; replaced
                                           -- or confirmed by the next indexing pass
-    UNIQUE (session_id, direction, text)
+    UNIQUE (session_id, direction, text_hash)
 );
-CREATE INDEX lines_session_ts ON lines(session_id, ts);
-CREATE INDEX lines_ts ON lines(ts);
 CREATE INDEX lines_provisional ON lines(session_id) WHERE provisional = 1;
 
 -- Full-text index over lines.text. The trigram tokenizer makes every
