@@ -285,6 +285,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
                 cache.pop(sid, None)
         # Lines flushed while reading need their parent row.
         db.execute("INSERT OR IGNORE INTO sessions (id) VALUES (?)", [sid])
+        # Rows inserted from here on get larger ids (we hold the write lock):
+        # that is how their FTS rows are added at the end, in one statement.
+        fts_from = db.execute("SELECT COALESCE(MAX(id), 0) FROM lines").fetchone()[0]
         consumed = {n: row["offset"] for n, row in rows.items()}
         skipped = {n: row["skipped"] for n, row in rows.items()}
         render = _resume(db, sid, consumed, cache)
@@ -337,6 +340,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             if n in files and row["name"] != files[n][0].name:
                 db.execute("DELETE FROM log_files WHERE name = ?", [row["name"]])
 
+        db.execute(
+            "INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE id > ?", [fts_from]
+        )
         if status == "running":
             _save_state(db, sid, render, cache)
         else:

@@ -99,6 +99,7 @@ def test_delete_session_removes_fts_rows(tmp_path):
     db.execute("INSERT INTO sessions (id) VALUES ('a')")
     db.execute("INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset) "
                "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 1, 0)")
+    db.execute("INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines")  # as the indexer does
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 1
     dbmod.delete_session(db, "a")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 0

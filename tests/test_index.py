@@ -294,3 +294,22 @@ def test_rebuild_gives_identical_results(logs, db, cs_home):
     assert index_snapshot(rebuilt) == incremental
     assert not list(paths.cs_home().glob("*.rebuild-*"))
     b.close()
+
+
+def test_fts_matches_lines_exactly(logs, db):
+    """The indexer fills lines_fts itself (no insert trigger): after passes with
+    provisional rows replaced, restarts and deletions, FTS agrees with lines."""
+    w = LogWriter(logs)
+    for i in range(5):
+        w.output(f"line number {i}\r\npartial {i}")
+        indexer.index_pass(db, logs)
+    w.end()
+    indexer.index_pass(db, logs)
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")  # raises if out of step
+    ids = [r[0] for r in db.execute("SELECT id FROM lines ORDER BY id").fetchall()]
+    fts = [r[0] for r in db.execute("SELECT rowid FROM lines_fts WHERE lines_fts MATCH '\"line\"' ORDER BY rowid").fetchall()]
+    assert fts == [r[0] for r in db.execute("SELECT id FROM lines WHERE text LIKE '%line%' ORDER BY id").fetchall()]
+    assert len(ids) == len(set(texts(db, w.sid)))
+    dbmod.delete_session(db, w.sid)
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
+    assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"line\"'").fetchone()[0] == 0
