@@ -33,34 +33,31 @@ CREATE INDEX sessions_cwd ON sessions(cwd);
 CREATE INDEX sessions_project ON sessions(project);
 
 -- Text as the screen showed it (output) or as the user submitted it (input).
--- Each distinct line is stored once per session, at its first appearance:
--- uniqueness is on a 64-bit hash of the text (blake2b), not the text itself,
--- so the unique index does not hold a second copy of every line. The
--- (session_id, direction, text_hash) index also serves lookups by session.
+-- Each distinct line is stored once per session, at its first appearance.
 CREATE TABLE lines (
     id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     ts TEXT NOT NULL,                     -- RFC3339 UTC of the chunk where the line began
     direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
     text TEXT NOT NULL,
-    text_hash INTEGER NOT NULL,           -- cs.indexer.text_hash(text)
     segment INTEGER NOT NULL,             -- log segment number (1 = <uuid>.jsonl)
     offset INTEGER NOT NULL,              -- byte offset of that chunk's JSONL line in the segment
     provisional INTEGER NOT NULL DEFAULT 0, -- 1: still on the screen of a live session; replaced
                                           -- or confirmed by the next indexing pass
-    UNIQUE (session_id, direction, text_hash)
+    UNIQUE (session_id, direction, text)
 );
+CREATE INDEX lines_session_ts ON lines(session_id, ts);
+CREATE INDEX lines_ts ON lines(ts);
 CREATE INDEX lines_provisional ON lines(session_id) WHERE provisional = 1;
 
--- Full-text index over lines.text (external content: the text is stored once, in lines). The trigram tokenizer makes every
+-- Full-text index over lines.text. The trigram tokenizer makes every
 -- substring of three or more characters searchable ("1234" finds "E1234").
 CREATE VIRTUAL TABLE lines_fts USING fts5(
     text, content='lines', content_rowid='id', tokenize='trigram'
 );
--- No AFTER INSERT trigger: the indexer adds the FTS rows of a batch itself,
--- with one INSERT ... SELECT (a trigger makes FTS5 flush for every row: three
--- times slower). Deletes and text updates stay in sync by trigger, so
--- anything may delete lines (retention, cs.db.delete_session).
+CREATE TRIGGER lines_ai AFTER INSERT ON lines BEGIN
+    INSERT INTO lines_fts(rowid, text) VALUES (new.id, new.text);
+END;
 CREATE TRIGGER lines_ad AFTER DELETE ON lines BEGIN
     INSERT INTO lines_fts(lines_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
