@@ -1,33 +1,181 @@
 """Input keystrokes -> the lines the user submitted.
 
-INTERFACE STUB: the real implementation (backspace, Ctrl-U/W, bracketed paste,
-terminal replies ignored) replaces this; the signatures are the contract.
+Models a line editor at its simplest: typed characters append, Enter (CR or
+LF) submits, backspace (DEL or ^H) deletes a character, Ctrl-U kills the line,
+Ctrl-W kills the previous word, Ctrl-C abandons the line. Bracketed paste
+(ESC[200~ ... ESC[201~) is text, newlines included: a multi-line paste is part
+of one submission, as Claude Code treats it. Arrow keys and other escape
+sequences (CSI, SS3, Alt-key) are ignored, and so are the terminal's replies
+that arrive on the same stream (device attributes, cursor position reports,
+focus events, DCS strings such as tmux's XTVERSION, OSC colour replies,
+mouse reports). Cursor movement inside the line is not modelled: keys are
+assumed to act at the end of the line.
+
+A lone ESC at the very end of a chunk is the Escape key itself (terminals send
+an escape sequence in one write), so the next chunk starts fresh; any other
+sequence cut by a chunk boundary is completed from the next chunk.
 """
+
+import re
+
+_SEQUENCE = re.compile(
+    r"(\x1b\[M[\s\S]{3}"                    # X10 mouse report: three raw bytes follow
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"             # CSI: keys, paste brackets, replies
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC reply (BEL or ST)
+    r"|\x1b[PX^_][^\x1b]*\x1b\\"            # DCS/SOS/PM/APC reply
+    r"|\x1bO[\s\S]"                          # SS3: F1-F4, application-mode arrows
+    r"|\x1b[\s\S]?"                          # Alt-key, or a lone ESC
+    r"|[\x00-\x1f\x7f])"                     # a control key
+)
+# A sequence cut off by the end of a chunk (completed by the next one).
+_INCOMPLETE = re.compile(
+    r"\x1b(?:\[M[\s\S]{0,2}|\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|O)?\Z"
+)
+_MAX_CARRY = 1 << 16
+_PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
+# Keyboard protocols that encode keys as CSI (kitty "CSI code;mods u",
+# xterm modifyOtherKeys "CSI 27;mods;code ~"): the codes we act on.
+_KEY_CODE = re.compile(r"\x1b\[(\d+)(?:;(\d+))?u\Z|\x1b\[27;(\d+);(\d+)~\Z")
 
 
 class InputLines:
     def __init__(self):
-        self._buf = ""
+        self._buf = []
         self._mark = None
+        self._in_paste = False
+        self._after_cr = False  # inside a paste: the last key was CR
+        self._carry = ""
+        self._utf8_carry = b""
 
     def feed(self, data: bytes, mark=None) -> list:
         """(text, mark) for each line submitted (Enter) within this chunk."""
+        text = self._decode(data)
+        if self._carry:
+            if self._carry == "\x1b" and text and text[0] not in "[]OPX^_":
+                self._carry = ""  # the Escape key pressed on its own
+            text = self._carry + text
+            self._carry = ""
+        text = self._keep_incomplete_tail(text)
         out = []
-        for ch in data.decode("utf-8", "replace"):
-            if self._mark is None:
-                self._mark = mark
-            if ch in "\r\n":
-                if self._buf.strip():
-                    out.append((self._buf, self._mark))
-                self._buf, self._mark = "", None
-            elif ch == "\x7f":
-                self._buf = self._buf[:-1]
-            elif ch >= " ":
-                self._buf += ch
+        parts = _SEQUENCE.split(text)
+        for i, part in enumerate(parts):
+            if not part:
+                continue
+            if i % 2 == 0:
+                self._type(part, mark)
+            else:
+                self._key(part, mark, out)
         return out
 
     def close(self) -> list:
         """End of stream: a typed but unsubmitted line, if any."""
-        out = [(self._buf, self._mark)] if self._buf.strip() else []
-        self._buf, self._mark = "", None
+        text = "".join(self._buf)
+        out = [(text, self._mark)] if text.strip() else []
+        self._buf, self._mark, self._in_paste = [], None, False
         return out
+
+    # ------------------------------------------------------------------
+
+    def _decode(self, data: bytes) -> str:
+        """UTF-8 with a character split across chunks carried to the next."""
+        if self._utf8_carry:
+            data = self._utf8_carry + data
+            self._utf8_carry = b""
+        if data and data[-1] >= 0x80:
+            end = len(data)
+            i = end - 1
+            while i > end - 4 and i > 0 and 0x80 <= data[i] < 0xC0:
+                i -= 1
+            lead = data[i]
+            need = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else \
+                4 if 0xF0 <= lead < 0xF8 else 0
+            if end - i < need:
+                self._utf8_carry = data[i:]
+                data = data[:i]
+        return data.decode("utf-8", "replace")
+
+    def _keep_incomplete_tail(self, text: str) -> str:
+        last = text.rfind("\x1b")
+        if last < 0:
+            return text
+        starts = [last]
+        if last == len(text) - 1:  # maybe the ESC of an ST ending a string
+            before = text.rfind("\x1b", 0, last)
+            if before >= 0:
+                starts.insert(0, before)
+        for start in starts:
+            if _INCOMPLETE.match(text, start):
+                if len(text) - start <= _MAX_CARRY:
+                    self._carry = text[start:]
+                return text[:start]
+        return text
+
+    def _type(self, text: str, mark) -> None:
+        self._after_cr = False
+        if not self._buf:
+            self._mark = mark
+        self._buf.append(text)
+
+    def _submit(self, out: list) -> None:
+        text = "".join(self._buf)
+        if text.strip():
+            out.append((text, self._mark))
+        self._buf, self._mark = [], None
+
+    def _key(self, seq: str, mark, out: list) -> None:
+        if self._in_paste:
+            after_cr = self._after_cr
+            if seq == _PASTE_END:
+                self._in_paste = False
+            elif seq == "\r" or (seq == "\n" and not after_cr):  # CRLF is one newline
+                self._type("\n", mark)
+            elif seq == "\t":
+                self._type("\t", mark)
+            self._after_cr = seq == "\r"
+            return
+        if seq == _PASTE_START:
+            self._in_paste = True
+        elif seq in ("\r", "\n"):
+            self._submit(out)
+        elif seq in ("\x7f", "\x08"):
+            self._backspace()
+        elif seq == "\x15":  # Ctrl-U: kill the line
+            self._buf, self._mark = [], None
+        elif seq == "\x17":  # Ctrl-W: kill the previous word
+            text = "".join(self._buf).rstrip(" ")
+            cut = text.rfind(" ") + 1
+            self._buf = [text[:cut]] if cut else []
+            if not self._buf:
+                self._mark = None
+        elif seq == "\x03":  # Ctrl-C: the line is abandoned
+            self._buf, self._mark = [], None
+        elif seq.startswith("\x1b["):
+            self._protocol_key(seq, mark, out)
+
+    def _protocol_key(self, seq: str, mark, out: list) -> None:
+        """Keys sent as CSI by the kitty keyboard protocol or xterm's
+        modifyOtherKeys (a program may turn these on)."""
+        m = _KEY_CODE.match(seq)
+        if not m:
+            return
+        if m.group(1):
+            code, mods = int(m.group(1)), int(m.group(2) or 1)
+        else:
+            mods, code = int(m.group(3)), int(m.group(4))
+        if mods not in (1, 2):  # only unmodified or shifted keys type text
+            return
+        if code == 13:
+            self._submit(out)
+        elif code in (127, 8):
+            self._backspace()
+        elif code >= 32 and code != 127:
+            try:
+                self._type(chr(code), mark)
+            except ValueError:
+                pass
+
+    def _backspace(self) -> None:
+        text = "".join(self._buf)[:-1]
+        self._buf = [text] if text else []
+        if not text:
+            self._mark = None

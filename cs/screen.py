@@ -1,12 +1,119 @@
 """Terminal output -> the lines a person saw.
 
-INTERFACE STUB: the real screen-grid renderer replaces this implementation; the
-class and method signatures below are the contract the indexer codes against.
+A small screen-grid terminal model (rows x cols of cells) that keeps only text:
+cursor moves, erases, scrolling, scroll regions, insert/delete, the alternate
+screen and wide characters are honoured; colours and other attributes are
+skipped. Lines come out when they are *finished* (see docs/rendering.md):
+
+* a row that leaves the screen (scrolled off, pushed out of a scroll region,
+  deleted, cut by a resize, alternate screen left) is finished at once;
+* any other change is judged when the caller *settles* the screen, i.e. at
+  pop_finished() / visible() / close(): each changed row's content is compared
+  with what the row showed at the previous settle. If the new content is the
+  same line evolving (extended, trimmed by one word, or only numbers/symbols
+  changed: streaming text, typing, spinners, timers) the row keeps one line
+  and only its latest version counts. If it was replaced by something else,
+  the old content is finished -- unless it still lives on (as a prefix) in
+  some row of the screen, as when a redraw moves text up a row.
+  An erased row keeps its old content pending until the row is rewritten or
+  leaves the screen, so an erase-and-redraw split across chunks is harmless.
+
+Speed: one C-level substitution drops colours/titles/strings, one C-level
+split cuts the rest into printable runs and control/escape tokens; printable
+runs go into a row by slice assignment, and only non-ASCII runs holding wide or
+zero-width characters are walked character by character.
 """
 
 import re
+import unicodedata
 
-_ESC_RE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
+# Sequences with no effect on text: SGR, OSC (BEL or ST), DCS/SOS/PM/APC
+# strings, charset designations, keypad modes, C0/C1 controls we do not model.
+_IGNORED = re.compile(
+    r"\x1b(?:\[[0-9;:]*m"
+    r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"
+    r"|[PX^_][^\x1b]*\x1b\\"
+    r"|[ -/]+[0-~]"
+    r"|[=>])"
+    r"|[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f-\x9f]"
+)
+# What is left is split into printable runs and the tokens between them:
+# split() yields run, CSI parameters, CSI final, other token, run, ...
+_TOKENS = re.compile(
+    r"\x1b\[([0-?]*[ -/]*)([@-~])|(\r\n|\x1b[0-~]?|[\x08-\x0d])"
+)
+# An escape sequence cut off by the end of a chunk (kept for the next chunk).
+_INCOMPLETE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z"
+)
+_MAX_CARRY = 1 << 20
+# Frequent private modes with no effect on text (cursor, mouse, paste, focus).
+_UNMODELLED_MODES = frozenset(
+    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))  # an unterminated string longer than this is dropped
+
+# Letter words: what a row's content is judged by when it changes in place.
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+# Non-ASCII characters known to take exactly one cell (grows as text is seen):
+# a C-level superset test on it decides whether a run can be slice-assigned.
+_NARROW = set()
+
+
+def _all_narrow(run: str) -> bool:
+    if _NARROW.issuperset(run):
+        return True
+    narrow = True
+    for ch in set(run).difference(_NARROW):
+        if ch.isascii() or char_width(ch) == 1:
+            _NARROW.add(ch)
+        else:
+            narrow = False
+    return narrow
+
+
+def char_width(ch: str) -> int:
+    """Cells a character takes: 2 for East Asian wide/fullwidth (CJK, most
+    emoji), 0 for combining marks and format characters, else 1."""
+    if unicodedata.east_asian_width(ch) in "WF":
+        return 2
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 1
+
+
+def same_line(old: str, new: str) -> bool:
+    """Is `new` the row's line `old` evolving, rather than other content?
+
+    Extended (streaming, typing), trimmed of at most one word (backspace, a word
+    re-wrapped to the next row), or changed without losing any letter word
+    (spinner glyphs, timers, counters, a word inserted) -> same line."""
+    if new.startswith(old):
+        return True
+    if old.startswith(new):
+        return " " not in old[len(new):].strip()
+    old_words = set(_WORDS.findall(old))
+    if not old_words:
+        return not _WORDS.search(new)
+    return old_words <= set(_WORDS.findall(new))
+
+
+class _Row:
+    """One screen row. `shown` is the line this row holds (its content at the
+    last settle, or its old content while the row is blank after an erase) and
+    `mark` the mark of the chunk where it began; `dirty`/`tmark` record that
+    the cells changed since the last settle and in which chunk that began."""
+
+    __slots__ = ("cells", "shown", "mark", "dirty", "tmark")
+
+    def __init__(self, cols):
+        self.cells = [" "] * cols
+        self.shown = ""
+        self.mark = None
+        self.dirty = False
+        self.tmark = None
+
+    def text(self) -> str:
+        return "".join(self.cells).rstrip()
 
 
 class ScreenText:
@@ -14,41 +121,636 @@ class ScreenText:
     which each line began (the indexer passes (segment, offset, timestamp))."""
 
     def __init__(self, cols: int = 80, rows: int = 24):
-        self.cols, self.rows = cols, rows
-        self._current = ""
-        self._mark = None
+        self.cols, self.rows = max(1, cols), max(1, rows)
+        self._utf8_carry = b""
+        self._carry = ""
         self._finished = []
+        self._main = self._blank_grid()
+        self._alt = None  # the alternate screen's grid while it is shown
+        self.grid = self._main
+        self.x = self.y = 0
+        self._saved = (0, 0)
+        self._saved_main = (0, 0)
+        self.top, self.bottom = 0, self.rows - 1
+        self.autowrap = True
+        self._mark = None
+        self._csi = {
+            "A": self._cuu, "B": self._cud, "e": self._cud, "C": self._cuf, "a": self._cuf,
+            "D": self._cub, "E": self._cnl, "F": self._cpl, "G": self._cha, "`": self._cha,
+            "H": self._cup, "f": self._cup, "d": self._vpa, "J": self._ed, "K": self._el,
+            "@": self._ich, "P": self._dch, "X": self._ech, "L": self._il, "M": self._dl,
+            "S": self._su, "T": self._sd, "r": self._stbm, "s": self._save, "u": self._restore,
+            "I": self._cht, "Z": self._cbt,
+        }
+
+    # ----------------------------------------------------------------- public
 
     def resize(self, cols: int, rows: int) -> None:
+        cols, rows = max(1, cols), max(1, rows)
+        if (cols, rows) == (self.cols, self.rows):
+            return
+        self._settle()
+        for grid in (self._main, self._alt):
+            if grid is not None:
+                self._resize_grid(grid, cols, rows)
         self.cols, self.rows = cols, rows
+        self.top, self.bottom = 0, rows - 1
+        self.x, self.y = min(self.x, cols - 1), min(self.y, rows - 1)
 
     def feed(self, data: bytes, mark=None) -> None:
-        text = _ESC_RE.sub(b"", data).decode("utf-8", "replace")
-        for ch in text:
-            if self._mark is None:
-                self._mark = mark
-            if ch == "\n":
-                self._finish()
-            elif ch == "\r":
-                pass
-            else:
-                self._current += ch
+        text = self._decode(data)
+        if self._carry:
+            text = self._carry + text
+            self._carry = ""
+        text = self._keep_incomplete_tail(text)
+        if not text:
+            return
+        self._mark = mark
+        parts = _TOKENS.split(_IGNORED.sub("", text))
+        parts += (None, None, None)  # pad the last run to a full group of four
+        # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
+        # line) and narrow text are handled inline with the cursor in locals;
+        # everything else goes through methods (cursor synced around them).
+        x, y, cols, grid = self.x, self.y, self.cols, self.grid
+        it = iter(parts)
+        for run, p, f, other in zip(it, it, it, it):
+            if run:
+                n = len(run)
+                if x + n <= cols and (run.isascii() or _NARROW.issuperset(run)
+                                      or _all_narrow(run)):
+                    row = grid[y]
+                    if row.tmark is None:
+                        row.tmark = mark
+                    row.dirty = True
+                    cells = row.cells
+                    if x and cells[x] == "":
+                        cells[x - 1] = " "  # overwrote the right half of a wide char
+                    end = x + n
+                    cells[x:end] = run
+                    if end < cols and cells[end] == "":
+                        cells[end] = " "  # overwrote the left half of a wide char
+                    x = end
+                else:
+                    self.x, self.y = x, y
+                    self._draw(run)
+                    x, y, grid = self.x, self.y, self.grid
+            if f is not None:  # CSI
+                if not p:
+                    n = 1
+                elif p.isdigit():
+                    n = int(p) or 1
+                elif f == "H" and p[0] != "?":
+                    r, _, c = p.partition(";")
+                    if r.isdigit() and c.isdigit():
+                        r, c = int(r) or 1, int(c) or 1
+                        y = (r if r <= self.rows else self.rows) - 1
+                        x = (c if c <= cols else cols) - 1
+                        continue
+                    n = 0
+                else:
+                    n = 0
+                if n:
+                    if f == "G":
+                        x = (n if n <= cols else cols) - 1
+                        continue
+                    if f == "C":
+                        x += n
+                        if x >= cols:
+                            x = cols - 1
+                        continue
+                    if f == "B" and y <= self.bottom:
+                        y += n
+                        if y > self.bottom:
+                            y = self.bottom
+                        if x >= cols:
+                            x = cols - 1
+                        continue
+                    if f == "A" and y >= self.top:
+                        y -= n
+                        if y < self.top:
+                            y = self.top
+                        if x >= cols:
+                            x = cols - 1
+                        continue
+                    if f == "H" and not p:
+                        x = y = 0
+                        continue
+                self.x, self.y = x, y
+                self._dispatch_csi(p, f)
+                x, y, grid = self.x, self.y, self.grid
+            elif other is not None:
+                if other == "\r":
+                    x = 0
+                elif other == "\r\n" or other == "\n":
+                    if other == "\r\n":
+                        x = 0
+                    if y == self.bottom:
+                        self.x, self.y = x, y
+                        self._scroll_up(1)
+                    elif y < self.rows - 1:
+                        y += 1
+                else:
+                    self.x, self.y = x, y
+                    self._control(other)
+                    x, y, grid = self.x, self.y, self.grid
+        self.x, self.y = x, y
 
-    def _finish(self):
-        if self._current.strip():
-            self._finished.append((self._current.rstrip(), self._mark))
-        self._current, self._mark = "", None
+    def _decode(self, data: bytes) -> str:
+        """UTF-8 with a character split across chunks carried to the next."""
+        if self._utf8_carry:
+            data = self._utf8_carry + data
+            self._utf8_carry = b""
+        if data and data[-1] >= 0x80:
+            end = len(data)
+            i = end - 1
+            while i > end - 4 and i > 0 and 0x80 <= data[i] < 0xC0:
+                i -= 1
+            lead = data[i]
+            need = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else \
+                4 if 0xF0 <= lead < 0xF8 else 0
+            if end - i < need:
+                self._utf8_carry = data[i:]
+                data = data[:i]
+        return data.decode("utf-8", "replace")
 
     def pop_finished(self) -> list:
-        """(text, mark) for lines that left the screen since the last call."""
+        """(text, mark) for lines finished since the last call."""
+        self._settle()
         out, self._finished = self._finished, []
         return out
 
     def visible(self) -> list:
-        """(text, mark) for non-empty rows still on screen, top to bottom."""
-        return [(self._current.rstrip(), self._mark)] if self._current.strip() else []
+        """(text, mark) for every line not yet finished, top to bottom: the
+        screen's rows, and content that is erased or hidden by the alternate
+        screen but not yet judged. Provisional: the next call replaces it."""
+        self._settle()
+        grids = [self._main] + ([self._alt] if self._alt is not None else [])
+        return [(r.shown, r.mark) for grid in grids for r in grid if r.shown]
+
+    def display(self) -> list:
+        """The current screen's rows as text, right-stripped (like pyte's
+        Screen.display); for comparisons and debugging."""
+        return [r.text() for r in self.grid]
 
     def close(self) -> list:
         """End of stream: everything not yet returned, as finished."""
-        self._finish()
-        return self.pop_finished()
+        self._settle()
+        if self._alt is not None:
+            for row in self._alt:
+                self._retire(row)
+        for row in self._main:
+            self._retire(row)
+        self._main = self._blank_grid()
+        self._alt = None
+        self.grid = self._main
+        out, self._finished = self._finished, []
+        return out
+
+    # ------------------------------------------------------- finishing lines
+
+    def _blank_grid(self):
+        return [_Row(self.cols) for _ in range(self.rows)]
+
+    def _retire(self, row: _Row) -> None:
+        """The row leaves the screen: whatever it holds is finished now."""
+        new, old = row.text(), row.shown
+        out = self._finished
+        if new and new != old:
+            if old and same_line(old, new):
+                out.append((new, row.mark))
+            else:
+                if old:
+                    out.append((old, row.mark))
+                out.append((new, row.tmark if row.tmark is not None else row.mark))
+        elif old:
+            out.append((old, row.mark))
+
+    def _settle(self) -> None:
+        """Judge every row changed since the last settle (see module doc)."""
+        rows = self.grid
+        changed = []
+        for row in rows:
+            if row.dirty:
+                row.dirty = False
+                tmark, row.tmark = row.tmark, None
+                new = row.text()
+                if new and new != row.shown:
+                    changed.append((row, new, tmark))
+        if not changed:
+            return
+        replaced = []  # (old text, its mark) no longer held by its row
+        fresh = {}  # text -> row whose line began at this settle
+        for row, new, tmark in changed:
+            old = row.shown
+            if old and same_line(old, new):
+                row.shown = new
+                continue
+            if old:
+                replaced.append((old, row.mark))
+            row.shown, row.mark = new, tmark
+            fresh[new] = row
+        if not replaced:
+            return
+        held = [r.shown for r in rows if r.shown]
+        for old, mark in replaced:
+            # Text that a redraw moved to another row lives on there (and its
+            # line began where the moved text began).
+            survivor = next((s for s in held if s.startswith(old)), None)
+            if survivor is None:
+                self._finished.append((old, mark))
+            elif survivor in fresh:
+                fresh.pop(survivor).mark = mark
+
+    # ---------------------------------------------------------------- parsing
+
+    def _keep_incomplete_tail(self, text: str) -> str:
+        """Hold back an escape sequence cut off by the end of the chunk."""
+        last = text.rfind("\x1b")
+        if last < 0:
+            return text
+        starts = [last]
+        if last == len(text) - 1:  # maybe the ESC of an ST ending a string
+            before = text.rfind("\x1b", 0, last)
+            if before >= 0:
+                starts.insert(0, before)
+        for start in starts:
+            if _INCOMPLETE.match(text, start):
+                if len(text) - start <= _MAX_CARRY:
+                    self._carry = text[start:]
+                return text[:start]
+        return text
+
+    def _control(self, tok: str) -> None:
+        if tok == "\r\n":
+            self.x = 0
+            self._linefeed()
+        elif tok[0] == "\x1b":
+            if len(tok) == 2:
+                self._esc(tok[1])
+        elif tok == "\r":
+            self.x = 0
+        elif tok in "\n\x0b\x0c":
+            self._linefeed()
+        elif tok == "\x08":
+            if self.x > 0:
+                self.x = min(self.x, self.cols) - 1
+        elif tok == "\t":
+            self._cht("")
+
+    def _dispatch_csi(self, params: str, final: str) -> None:
+        if params:
+            lead = params[0]
+            if lead == "?":
+                if final in "hl" and params not in _UNMODELLED_MODES:
+                    self._private_mode(params[1:], final == "h")
+                return
+            if lead in "<=>" or params[-1] in " !\"#$%&'()*+,-./":
+                return  # private-prefixed or intermediate-byte sequences: no text effect
+        handler = self._csi.get(final)
+        if handler is not None:
+            handler(params)
+
+    def _esc(self, ch: str) -> None:
+        if ch == "7":
+            self._save("")
+        elif ch == "8":
+            self._restore("")
+        elif ch == "D":
+            self._linefeed()
+        elif ch == "E":
+            self.x = 0
+            self._linefeed()
+        elif ch == "M":
+            self._reverse_index()
+        elif ch == "c":
+            self._reset()
+
+    @staticmethod
+    def _ints(params: str, default: int = 1) -> list:
+        out = []
+        for p in params.replace(":", ";").split(";"):
+            try:
+                out.append(int(p) if p else default)
+            except ValueError:
+                out.append(default)
+        return out
+
+    @staticmethod
+    def _n(params: str, default: int = 1) -> int:
+        """The first parameter; 0 or missing means the default."""
+        if not params:
+            return default
+        try:
+            n = int(params)
+        except ValueError:
+            try:
+                n = int(params.split(";")[0] or 0)
+            except ValueError:
+                return default
+        return n or default
+
+    # ---------------------------------------------------------------- drawing
+
+    def _touch(self, row: _Row) -> None:
+        row.dirty = True
+        if row.tmark is None:
+            row.tmark = self._mark
+
+    def _draw(self, run: str) -> None:
+        if not run.isascii() and not _all_narrow(run):
+            self._draw_wide(run)
+            return
+        cols = self.cols
+        while run:
+            if self.x >= cols:
+                if self.autowrap:
+                    self.x = 0
+                    self._linefeed()
+                else:
+                    self.x = cols - 1
+            x = self.x
+            row = self.grid[self.y]
+            if row.tmark is None:
+                row.tmark = self._mark
+            row.dirty = True
+            cells = row.cells
+            n = cols - x
+            if len(run) <= n:
+                piece, run = run, ""
+                n = len(piece)
+            else:
+                if self.autowrap:
+                    piece, run = run[:n], run[n:]
+                else:  # the excess overwrites the last column, one by one
+                    piece, run = run[:n - 1] + run[-1], ""
+            if cells[x] == "" and x > 0:
+                cells[x - 1] = " "  # overwrote the right half of a wide character
+            end = x + n
+            cells[x:end] = piece
+            if end < cols and cells[end] == "":
+                cells[end] = " "  # overwrote the left half of a wide character
+            self.x = end
+
+    def _draw_wide(self, run: str) -> None:
+        """Slow path, character by character, for runs holding wide or
+        zero-width characters."""
+        cols = self.cols
+        for ch in run:
+            w = char_width(ch)
+            if w == 0:
+                if unicodedata.combining(ch) and self.x > 0:
+                    row = self.grid[self.y]
+                    x = min(self.x, cols) - 1
+                    if row.cells[x] == "" and x > 0:
+                        x -= 1
+                    row.cells[x] = unicodedata.normalize("NFC", row.cells[x] + ch)
+                    self._touch(row)
+                continue  # other zero-width characters (ZWJ, variation selectors) vanish
+            if self.x >= cols:
+                if self.autowrap:
+                    self.x = 0
+                    self._linefeed()
+                else:
+                    self.x = cols - w
+            row = self.grid[self.y]
+            self._touch(row)
+            cells, x = row.cells, self.x
+            if cells[x] == "" and x > 0:
+                cells[x - 1] = " "
+            cells[x] = ch
+            if w == 2 and x + 1 < cols:
+                cells[x + 1] = ""
+            end = x + w
+            if end < cols and cells[end] == "":
+                cells[end] = " "
+            self.x = min(end, cols)
+
+    # ------------------------------------------------------------- scrolling
+
+    def _linefeed(self) -> None:
+        if self.y == self.bottom:
+            self._scroll_up(1)
+        elif self.y < self.rows - 1:
+            self.y += 1
+
+    def _reverse_index(self) -> None:
+        if self.y == self.top:
+            self._scroll_down(1)
+        elif self.y > 0:
+            self.y -= 1
+
+    def _scroll_up(self, n: int, top: int = None) -> None:
+        """Rows leave at `top` (default: the scroll region's top), blank rows
+        enter at the region's bottom."""
+        top = self.top if top is None else top
+        grid, bottom = self.grid, self.bottom
+        n = min(n, bottom - top + 1)
+        for _ in range(n):
+            self._retire(grid.pop(top))
+            grid.insert(bottom, _Row(self.cols))
+
+    def _scroll_down(self, n: int, top: int = None) -> None:
+        top = self.top if top is None else top
+        grid, bottom = self.grid, self.bottom
+        n = min(n, bottom - top + 1)
+        for _ in range(n):
+            self._retire(grid.pop(bottom))
+            grid.insert(top, _Row(self.cols))
+
+    # -------------------------------------------------------- CSI handlers
+
+    def _cuu(self, p):
+        top = self.top if self.y >= self.top else 0
+        self.y = max(top, self.y - self._n(p))
+        self.x = min(self.x, self.cols - 1)
+
+    def _cud(self, p):
+        bottom = self.bottom if self.y <= self.bottom else self.rows - 1
+        self.y = min(bottom, self.y + self._n(p))
+        self.x = min(self.x, self.cols - 1)
+
+    def _cuf(self, p):
+        self.x = min(self.cols - 1, self.x + self._n(p))
+
+    def _cub(self, p):
+        self.x = max(0, min(self.x - self._n(p), self.cols - 1))
+
+    def _cnl(self, p):
+        self._cud(p)
+        self.x = 0
+
+    def _cpl(self, p):
+        self._cuu(p)
+        self.x = 0
+
+    def _cha(self, p):
+        self.x = min(self.cols, self._n(p)) - 1
+
+    def _vpa(self, p):
+        self.y = min(self.rows, self._n(p)) - 1
+        self.x = min(self.x, self.cols - 1)
+
+    def _cup(self, p):
+        nums = self._ints(p) if p else [1, 1]
+        row = nums[0] or 1
+        col = (nums[1] or 1) if len(nums) > 1 else 1
+        self.y = min(self.rows, row) - 1
+        self.x = min(self.cols, col) - 1
+
+    def _cht(self, p):
+        for _ in range(self._n(p)):
+            self.x = min(self.cols - 1, (self.x // 8 + 1) * 8)
+
+    def _cbt(self, p):
+        for _ in range(self._n(p)):
+            self.x = max(0, (min(self.x, self.cols - 1) - 1) // 8 * 8)
+
+    def _erase(self, row: _Row, start: int, end: int) -> None:
+        cells = row.cells
+        if start == 0 and end >= self.cols:
+            row.tmark = None  # fresh content written later begins a new line
+        elif row.tmark is None:
+            row.tmark = self._mark
+        if start > 0 and cells[start] == "":
+            cells[start - 1] = " "
+        cells[start:end] = " " * (end - start)
+        row.dirty = True
+
+    def _el(self, p):
+        how = self._n(p, 0) if p else 0
+        x, cols = min(self.x, self.cols - 1), self.cols
+        row = self.grid[self.y]
+        if how == 0:
+            self._erase(row, x, cols)
+        elif how == 1:
+            self._erase(row, 0, x + 1)
+        elif how == 2:
+            self._erase(row, 0, cols)
+
+    def _ed(self, p):
+        how = self._n(p, 0) if p else 0
+        grid, cols = self.grid, self.cols
+        if how == 0:
+            self._el("0")
+            rows = grid[self.y + 1:]
+        elif how == 1:
+            self._el("1")
+            rows = grid[:self.y]
+        else:  # 2, and 3 (xterm: scrollback) as pyte does
+            rows = grid
+        for row in rows:
+            self._erase(row, 0, cols)
+
+    def _ech(self, p):
+        x = min(self.x, self.cols - 1)
+        self._erase(self.grid[self.y], x, min(self.cols, x + self._n(p)))
+
+    def _ich(self, p):
+        row, x = self.grid[self.y], min(self.x, self.cols - 1)
+        n = min(self._n(p), self.cols - x)
+        self._touch(row)
+        cells = row.cells
+        cells[x:x] = " " * n
+        del cells[self.cols:]
+
+    def _dch(self, p):
+        row, x = self.grid[self.y], min(self.x, self.cols - 1)
+        n = min(self._n(p), self.cols - x)
+        self._touch(row)
+        cells = row.cells
+        del cells[x:x + n]
+        cells.extend(" " * n)
+
+    def _il(self, p):
+        if self.top <= self.y <= self.bottom:
+            self._scroll_down(self._n(p), top=self.y)
+            self.x = 0
+
+    def _dl(self, p):
+        if self.top <= self.y <= self.bottom:
+            self._scroll_up(self._n(p), top=self.y)
+            self.x = 0
+
+    def _su(self, p):
+        self._scroll_up(self._n(p))
+
+    def _sd(self, p):
+        self._scroll_down(self._n(p))
+
+    def _stbm(self, p):
+        nums = self._ints(p, 0) if p else [0, 0]
+        top = (nums[0] or 1) - 1
+        bottom = ((nums[1] if len(nums) > 1 else 0) or self.rows) - 1
+        bottom = min(bottom, self.rows - 1)
+        if top < bottom:
+            self.top, self.bottom = top, bottom
+            self.x = self.y = 0
+
+    def _save(self, p):
+        self._saved = (self.x, self.y)
+
+    def _restore(self, p):
+        x, y = self._saved
+        self.x, self.y = min(x, self.cols - 1), min(y, self.rows - 1)
+
+    # ------------------------------------------------------ modes and resets
+
+    def _private_mode(self, params: str, on: bool) -> None:
+        for mode in params.split(";"):
+            if mode in ("1049", "1047", "47"):
+                self._alternate(on, save_cursor=(mode == "1049"))
+            elif mode == "1048":
+                self._save("") if on else self._restore("")
+            elif mode == "7":
+                self.autowrap = on
+
+    def _alternate(self, on: bool, save_cursor: bool) -> None:
+        """The alternate screen is a separate grid; what it showed was seen,
+        so its rows are finished when it is left."""
+        if on == (self._alt is not None):
+            return
+        self._settle()
+        if on:
+            if save_cursor:
+                self._saved_main = (self.x, self.y)
+            self._alt = self._blank_grid()
+            self.grid = self._alt
+        else:
+            for row in self._alt:
+                self._retire(row)
+            self._alt = None
+            self.grid = self._main
+            if save_cursor:
+                self.x, self.y = self._saved_main
+        self.top, self.bottom = 0, self.rows - 1
+
+    def _reset(self) -> None:
+        if self._alt is not None:
+            self._alternate(False, save_cursor=False)
+        self._ed("2")
+        self.x = self.y = 0
+        self.top, self.bottom = 0, self.rows - 1
+        self.autowrap = True
+
+    def _resize_grid(self, grid: list, cols: int, rows: int) -> None:
+        for row in grid:
+            if cols < self.cols:
+                if "".join(row.cells[cols:]).strip():
+                    self._retire(row)  # the cut text was seen whole
+                    row.shown = "".join(row.cells[:cols]).rstrip()
+                del row.cells[cols:]
+                if row.cells and row.cells[-1] == "":
+                    row.cells[-1] = " "
+            else:
+                row.cells.extend(" " * (cols - self.cols))
+        while len(grid) > rows:
+            # Drop blank rows below the cursor first, then rows off the top.
+            if grid is self.grid and len(grid) - 1 > self.y and not grid[-1].text() \
+                    and not grid[-1].shown:
+                grid.pop()
+            else:
+                self._retire(grid.pop(0))
+                if grid is self.grid:
+                    self.y = max(0, self.y - 1)
+        while len(grid) < rows:
+            grid.append(_Row(cols))

@@ -1,0 +1,71 @@
+"""Is a session live? The live-lock contract (docs/log-format.md, BRIEF):
+
+The recorder holds flock(LOCK_EX) on the open fd of segment 1 (<uuid>.jsonl)
+for the whole session, even after rotating to later segments. Anyone asking
+tries flock(LOCK_SH | LOCK_NB) on <uuid>.jsonl (or its .gz): EWOULDBLOCK means
+a recorder is writing it. A session without an `end` line whose lock is free
+was cut off.
+
+Maintenance (prune, compress) goes further and *holds* the shared lock while it
+works on a session: flock locks are per open file description, so keeping the
+fd open for the duration documents "someone is looking at this" to any other
+process that asks for an exclusive lock.
+"""
+
+import contextlib
+import errno
+import fcntl
+import os
+from pathlib import Path
+
+from cs.logfile import segment_name
+
+
+def _open_first_segment(logs_dir: Path, session_id: str):
+    """fd of segment 1, plain preferred (the recorder locks the plain file), else None."""
+    for compressed in (False, True):
+        path = Path(logs_dir) / segment_name(session_id, 1, compressed)
+        try:
+            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except (FileNotFoundError, OSError) as exc:
+            if isinstance(exc, FileNotFoundError) or exc.errno in (errno.ENOENT, errno.ELOOP):
+                continue
+            raise
+    return None
+
+
+def _try_shared_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return False
+        raise
+    return True
+
+
+def is_live(logs_dir: Path, session_id: str) -> bool:
+    """True while a recorder holds the session's lock. A session whose first
+    segment is gone cannot be locked by anyone: not live."""
+    fd = _open_first_segment(logs_dir, session_id)
+    if fd is None:
+        return False
+    try:
+        return not _try_shared_lock(fd)
+    finally:
+        os.close(fd)  # releases our shared lock, if we took it
+
+
+@contextlib.contextmanager
+def hold_if_idle(logs_dir: Path, session_id: str):
+    """Yield True, holding a shared lock on segment 1, if the session is not
+    live; yield False (and hold nothing) if a recorder has it. A session with no
+    segment 1 yields True: there is nothing a recorder could be holding."""
+    fd = _open_first_segment(logs_dir, session_id)
+    if fd is None:
+        yield True
+        return
+    try:
+        yield _try_shared_lock(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,222 @@
+"""The recorder's sink: turns what passed through the terminal into log lines.
+
+The PTY loop (cs.recorder) only moves bytes and calls `output()`, `input()` and
+`resize()` on this object; everything about the file lives here: private
+creation, the live lock, one unbuffered `os.write` per line on an O_APPEND fd,
+rotation into segments, and the rule that logging never breaks the session (the
+first OSError stops logging for good and is reported once, after the session).
+"""
+
+import errno
+import fcntl
+import os
+import re
+
+from cs import logfile, paths
+
+# `claude --resume <uuid>` as Claude Code prints it on exit. Its screen may colour
+# it, or draw the gaps between words as cursor moves, so escape sequences are
+# removed (cursor-forward becomes a space) before matching.
+_RESUME_RE = re.compile(
+    rb"claude\s*--resume\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+)
+_CURSOR_FORWARD_RE = re.compile(rb"\x1b\[\d*C")
+_ESCAPE_RE = re.compile(
+    rb"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    rb"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC
+    rb"|\x1b[@-Z\\-_]"  # two-byte escapes
+    rb"|[\x00-\x08\x0b-\x1f\x7f]"  # other controls (keep \t and \n as spaces for \s)
+)
+_RESUME_TAIL = 512  # bytes of output kept to match across chunk boundaries
+
+
+class ResumeIdScanner:
+    """Finds the last `claude --resume <uuid>` in a byte stream fed in chunks,
+    with a bounded tail so a match split across chunks is still found."""
+
+    def __init__(self):
+        self.session_id = None
+        self._tail = b""
+
+    def feed(self, data: bytes) -> None:
+        tail = self._tail
+        # Cheap pre-filter, without copying the chunk: most chunks stop here.
+        # "resume" in the tail covers a match that started in an earlier chunk.
+        if b"resume" in data or b"resume" in tail or b"resume" in tail[-8:] + data[:8]:
+            window = tail + data
+            text = _ESCAPE_RE.sub(b"", _CURSOR_FORWARD_RE.sub(b" ", window))
+            matches = _RESUME_RE.findall(text)
+            if matches:
+                self.session_id = matches[-1].decode().lower()
+        if len(data) >= _RESUME_TAIL:
+            self._tail = data[-_RESUME_TAIL:]
+        else:
+            self._tail = (tail + data)[-_RESUME_TAIL:]
+
+
+class LogWriter:
+    """Writes one session's log. Create with `LogWriter.open(...)`; it never
+    raises after that: failures are kept in `self.failure` for the one warning."""
+
+    def __init__(self, session_id: str, rotate_size: int):
+        self.session_id = session_id
+        self.rotate_size = rotate_size
+        self.logs_dir = None
+        self.path = None  # segment 1: the session's name and its live lock
+        self.current_path = None
+        self.failure = None  # reason logging stopped, for the one warning
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.resume = ResumeIdScanner()
+        self._lock_fd = -1
+        self._fd = -1
+        self._segment = 1
+        self._segment_size = 0
+        self._segment_has_data = False
+
+    # ------------------------------------------------------------ set-up
+
+    @classmethod
+    def open(cls, logs_dir, session_id: str, rotate_size: int, start_fields: dict):
+        """Create segment 1 privately, take the live lock, write the start line.
+        If any of it fails the writer is returned disabled (the session still
+        runs, unrecorded) with the reason in `.failure`."""
+        writer = cls(session_id, rotate_size)
+        writer.logs_dir = logs_dir
+        writer.path = writer.current_path = os.path.join(
+            str(logs_dir), logfile.segment_name(session_id, 1)
+        )
+        try:
+            paths.ensure_private_dir(logs_dir)
+            fd = paths.create_private_file(writer.path)
+        except OSError as e:
+            writer._stop(e)
+            return writer
+        writer._fd = writer._lock_fd = fd
+        try:
+            # The live-lock contract: held on segment 1 for the whole session.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            writer._stop(e)
+            return writer
+        writer._write(logfile.event_line(session_id, "start", start_fields))
+        return writer
+
+    # ------------------------------------------------------------ the sink interface
+
+    def output(self, data: bytes) -> None:
+        self.bytes_out += len(data)
+        self.resume.feed(data)
+        if self._fd >= 0:
+            self._write_data(logfile.io_line(self.session_id, logfile.OUTPUT, data))
+
+    def input(self, data: bytes, masked: bool = False) -> None:
+        self.bytes_in += len(data)
+        if self._fd >= 0:
+            if masked:
+                line = logfile.masked_input_line(self.session_id, len(data))
+            else:
+                line = logfile.io_line(self.session_id, logfile.INPUT, data)
+            self._write_data(line)
+
+    def resize(self, cols: int, rows: int) -> None:
+        if self._fd >= 0:
+            self._write_data(
+                logfile.event_line(self.session_id, "resize", {"cols": cols, "rows": rows})
+            )
+
+    # ------------------------------------------------------------ the end
+
+    def close(self, exit_code: int, signal_number=None, duration=None) -> None:
+        """Write the end line in the last segment, then release the lock."""
+        if self._fd >= 0:
+            fields = {"exit_code": exit_code}
+            if signal_number is not None:
+                fields["signal"] = signal_number
+            fields["bytes_in"] = self.bytes_in
+            fields["bytes_out"] = self.bytes_out
+            if duration is not None:
+                fields["duration"] = round(duration, 3)
+            if self.resume.session_id:
+                fields["claude_session_id"] = self.resume.session_id
+            self._write(logfile.event_line(self.session_id, "end", fields))
+        self._close_fds()
+
+    def warning(self):
+        """The one line to print after the session if recording stopped, else None."""
+        if self.failure is None:
+            return None
+        return f"cs: recording stopped: {self.failure} (log: {self.current_path or self.path})"
+
+    # ------------------------------------------------------------ internals
+
+    def _write_data(self, line: bytes) -> None:
+        # Rotate before a data line, never right after a segment's header, so
+        # even a tiny rotate_size makes progress (one data line per segment).
+        if self._segment_size >= self.rotate_size and self._segment_has_data:
+            if not self._rotate():
+                return
+        self._segment_has_data = True
+        self._write(line)
+
+    def _write(self, line: bytes) -> bool:
+        """One os.write per line on an O_APPEND fd (no user-space buffer, so the
+        line is in the OS the moment this returns); a short write is continued."""
+        try:
+            view = memoryview(line)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as e:
+            self._stop(e)
+            return False
+        self._segment_size += len(line)
+        return True
+
+    def _rotate(self) -> bool:
+        n = self._segment + 1
+        path = os.path.join(str(self.logs_dir), logfile.segment_name(self.session_id, n))
+        try:
+            fd = paths.create_private_file(path)
+        except OSError as e:
+            self._stop(e, path)
+            return False
+        if self._fd != self._lock_fd:
+            os.close(self._fd)
+        self._fd = fd
+        self._segment = n
+        self._segment_size = 0
+        self._segment_has_data = False
+        self.current_path = path
+        return self._write(logfile.event_line(self.session_id, "segment", {"segment": n}))
+
+    def _stop(self, error: OSError, path=None) -> None:
+        """Logging is over for this session; remember why, once."""
+        if self.failure is None:
+            if path:
+                self.current_path = path
+            self.failure = _describe(error, self.current_path)
+        self._close_fds()
+
+    def _close_fds(self) -> None:
+        for fd in {self._fd, self._lock_fd}:
+            if fd >= 0:
+                try:
+                    os.close(fd)  # closing segment 1 releases the live lock
+                except OSError:
+                    pass
+        self._fd = self._lock_fd = -1
+
+
+def _describe(error: OSError, path) -> str:
+    if isinstance(error, paths.UnsafePathError):
+        return str(error)
+    if error.errno == errno.EEXIST and path and os.path.islink(path):
+        return "refusing to follow a symlink planted at the log path"
+    if error.errno == errno.EEXIST:
+        return "log file already exists (refusing to reuse it)"
+    if error.errno == errno.ELOOP:
+        return "refusing to follow a symlink at the log path"
+    if error.errno is not None:
+        return os.strerror(error.errno)
+    return str(error)

@@ -1,0 +1,152 @@
+"""`cs record [--] COMMAND [ARGS...]`: run COMMAND, recording its terminal session.
+
+This is on the start-up path of every `claude`, so it parses argv by hand (no
+click) and imports only what recording needs: `python -X importtime -m cs record
+-- true` shows no click, sqlite3 or watchdog.
+"""
+
+import os
+import sys
+import time
+
+USAGE = """\
+usage: cs record [--] COMMAND [ARGS...]
+
+Run COMMAND in a new pseudo-terminal and record the session to
+$CS_HOME/logs/<session-uuid>.jsonl (CS_HOME defaults to ~/.claude-sessions).
+The exit status is COMMAND's. Inside a recorded session (CS_SESSION_ID set)
+COMMAND runs directly, unrecorded a second time.
+"""
+
+
+def main(argv) -> int:
+    command = _parse(list(argv))
+    if isinstance(command, int):
+        return command
+    if os.environ.get("CS_SESSION_ID") or os.environ.get("CS_DISABLE"):
+        return _exec_directly(command)
+    found = resolve_command(command[0], os.environ.get("PATH", os.defpath))
+    if isinstance(found, tuple):
+        code, message = found
+        _warn(message)
+        return code
+    return _record([found] + command[1:], command)
+
+
+def _parse(argv):
+    """The command to run, or an exit code (usage shown)."""
+    if argv and argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    elif argv and argv[0].startswith("-"):
+        _warn(f"cs record: unknown option {argv[0]} (put the command after --)")
+        sys.stderr.write(USAGE)
+        return 2
+    if not argv:
+        _warn("cs record: missing COMMAND")
+        sys.stderr.write(USAGE)
+        return 2
+    return argv
+
+
+def resolve_command(name: str, search_path: str):
+    """The executable for `name` the way a shell finds it: a path if it contains
+    a slash, else the first executable file on PATH. (exit code, message) if
+    there is none: 127 not found, 126 found but not executable."""
+    if "/" in name:
+        if not os.path.exists(name):
+            return 127, f"cs: command not found: {name}"
+        if os.path.isdir(name):
+            return 126, f"cs: is a directory: {name}"
+        if not os.access(name, os.X_OK):
+            return 126, f"cs: permission denied: {name}"
+        return name
+    not_executable = None
+    for directory in search_path.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate):
+            if os.access(candidate, os.X_OK):
+                return candidate
+            not_executable = not_executable or candidate
+    if not_executable:
+        return 126, f"cs: permission denied: {not_executable}"
+    return 127, f"cs: command not found: {name}"
+
+
+def _exec_directly(command) -> int:
+    """Already inside a recorded session: become the command, no second log."""
+    try:
+        os.execvp(command[0], command)
+    except FileNotFoundError:
+        _warn(f"cs: command not found: {command[0]}")
+        return 127
+    except OSError as e:
+        _warn(f"cs: cannot execute {command[0]}: {e.strerror}")
+        return 126
+
+
+def _record(exec_argv, user_argv) -> int:
+    from cs import paths
+    from cs.logwriter import LogWriter
+    from cs.recorder import CommandFailed, record, terminal_size
+    from cs.session_meta import new_session_id, start_fields
+
+    notices = []
+    rotate_size = _rotate_size(notices)
+    session_id = new_session_id()
+    stdin_tty, stdout_tty = os.isatty(0), os.isatty(1)
+    size = next(filter(None, (terminal_size(fd) for fd in (0, 1, 2) if os.isatty(fd))), None)
+    cols, rows = size if size else (None, None)
+    writer = LogWriter.open(
+        paths.logs_dir(), session_id, rotate_size,
+        start_fields(user_argv, cols, rows, stdin_tty, stdout_tty),
+    )
+    env = dict(os.environ)
+    env["CS_SESSION_ID"] = session_id
+    started = time.monotonic()
+    try:
+        result = record(exec_argv, env, writer)
+    except CommandFailed as e:
+        writer.close(e.exit_code, duration=time.monotonic() - started)
+        _warn(str(e))
+        _report(writer, notices)
+        return e.exit_code
+    writer.close(result.exit_code, result.signal_number, time.monotonic() - started)
+    _report(writer, notices)
+    return result.exit_code
+
+
+def _rotate_size(notices) -> int:
+    """rotate_size from config.toml; a bad value must not cost the session."""
+    from cs import config
+
+    value = config.DEFAULTS["rotate_size"]
+    try:
+        value = config.load().get("rotate_size") or value
+        if value == "256M":  # the default: skip importing the parser (start-up)
+            return 256 * 1024 * 1024
+        from cs import units
+
+        size = units.parse_size(value)
+    except Exception as e:  # malformed TOML or size: fall back, say so afterwards
+        notices.append(f"cs: config: {e} (using rotate_size {config.DEFAULTS['rotate_size']})")
+        return 256 * 1024 * 1024
+    return size if size > 0 else 256 * 1024 * 1024
+
+
+def _report(writer, notices) -> None:
+    for notice in notices:
+        _warn(notice)
+    warning = writer.warning()
+    if warning:
+        _warn(warning)
+
+
+def _warn(message: str) -> None:
+    try:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass

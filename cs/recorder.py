@@ -1,0 +1,596 @@
+"""The PTY loop: run a command in a new pseudo-terminal and copy bytes both ways.
+
+Modelled on asciinema 2.x's `pty_.record`: this module only moves bytes and hands
+every chunk to an injected sink (`output(data)`, `input(data, masked)`,
+`resize(cols, rows)`); it knows nothing about the log format. One thread, one
+`poll()` with no timeout: an idle session costs no CPU. Signals wake the loop
+through `signal.set_wakeup_fd` (a self-pipe), so they are handled in the loop,
+never inside a handler.
+
+Which side gets a pseudo-terminal. A PTY is a terminal: its line discipline turns
+the child's "\\n" into "\\r\\n" (onlcr) and its input side interprets ^C, ^D...
+That is right when the user's terminal is on that side, and wrong for a pipe:
+`claude -p x | jq` must hand jq exactly the child's bytes, and `echo q | claude -p`
+must deliver EOF. So the child's fd 0 and 1 are the PTY slave only where our own
+fd 0 / fd 1 is a terminal; a non-terminal side gets a plain pipe that we tee to
+the log (the child's own isatty() checks then answer honestly, as they would
+without the wrapper). The child's stderr is the PTY when our stderr is a terminal
+(it is shown and recorded), otherwise our stderr itself: it passes through
+untouched. The child always gets the PTY as its controlling terminal, so
+/dev/tty, job control and ^C inside it keep working.
+
+Spawning uses ptyprocess (fork + new session + controlling terminal + exec-error
+reporting); its `preexec_fn` hook is where the pipes are put in place and the
+user's terminal settings are copied onto the new PTY. Only its spawn is used: the
+I/O is done here on the raw fds.
+"""
+
+import errno
+import fcntl
+import os
+import select
+import signal
+import struct
+import termios
+import time
+
+READ_SIZE = 65536
+# While output is flowing, a few reads are joined into one log line (fewer,
+# bigger lines; far less per-chunk Python work). Reads stop at the first
+# EAGAIN, so a lone keystroke echo is never held back waiting for more.
+BURST_MAX = 256 * 1024
+# After the child exits, output still in the PTY or the pipe is drained until
+# EOF; a grandchild holding them open ends the drain after this long silence.
+DRAIN_IDLE_S = 0.1
+DRAIN_MAX_S = 2.0
+
+# Signals the loop handles. The exit ones are forwarded to the child (whose exit
+# then ends the session as usual); a second SIGTERM/SIGHUP ends the recorder.
+FORWARDED = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
+HANDLED = FORWARDED + (signal.SIGCHLD, signal.SIGWINCH, signal.SIGCONT)
+
+_POLLIN = select.POLLIN | select.POLLPRI
+_POLLEND = select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+
+class CommandFailed(Exception):
+    """The command could not be started: exit code and message for the user."""
+
+    def __init__(self, exit_code: int, message: str):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Result:
+    def __init__(self, exit_code: int, signal_number=None):
+        self.exit_code = exit_code
+        self.signal_number = signal_number  # the child was killed by this signal
+
+
+def terminal_size(fd: int):
+    """(cols, rows) of the terminal on fd, or None."""
+    try:
+        size = os.get_terminal_size(fd)
+    except OSError:
+        return None
+    return size.columns, size.lines
+
+
+def record(argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> Result:
+    """Run argv (argv[0] already resolved to an executable path) and copy bytes
+    until it exits. The user's terminal is restored on every way out."""
+    session = _Session(argv, env, sink, stdin_fd, stdout_fd, stderr_fd)
+    return session.run()
+
+
+class _Session:
+    def __init__(self, argv, env, sink, stdin_fd, stdout_fd, stderr_fd):
+        self.argv = argv
+        self.env = env
+        self.sink = sink
+        self.stdin_fd = stdin_fd
+        self.stdout_fd = stdout_fd
+        self.stderr_fd = stderr_fd
+        self.stdin_tty = os.isatty(stdin_fd)
+        self.stdout_tty = os.isatty(stdout_fd)
+        self.stderr_tty = os.isatty(stderr_fd)
+        # The terminal whose size the PTY copies: the first of ours that is one.
+        self.tty_fd = next(
+            (fd for fd, t in ((stdin_fd, self.stdin_tty), (stdout_fd, self.stdout_tty),
+                              (stderr_fd, self.stderr_tty)) if t),
+            None,
+        )
+        # Where PTY output is shown: our stdout if it is the terminal, else our
+        # stderr if that is (stdout then goes to a pipe), else nowhere (recorded only).
+        if self.stdout_tty:
+            self.display_fd = stdout_fd
+        elif self.stderr_tty:
+            self.display_fd = stderr_fd
+        else:
+            self.display_fd = None
+        self.saved_attrs = None
+        self.raw_fd = None  # the user's terminal fd we changed modes of
+        self.size = terminal_size(self.tty_fd) if self.tty_fd is not None else None
+        self.pid = None
+        self.master = -1
+        self.master_live = False  # polled for output until the slave side hangs up
+        self.child_stdin = -1  # our write end of the child's stdin pipe
+        self.child_stdout = -1  # our read end of the child's stdout pipe
+        self.pending_input = b""
+        self.stdin_open = True
+        self.status = None
+        self.exit_signals = 0
+        self.last_exit_signal = signal.SIGTERM
+        self._proc = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def run(self) -> Result:
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        self.old_handlers = {}
+        for sig in HANDLED:
+            self.old_handlers[sig] = signal.signal(sig, _ignore_in_handler)
+        try:
+            self._enter_raw()
+            try:
+                self._spawn()
+                self._loop(wake_r)
+            finally:
+                self._leave_raw()
+        finally:
+            for sig, handler in self.old_handlers.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            signal.set_wakeup_fd(old_wakeup)
+            os.close(wake_r)
+            os.close(wake_w)
+            self._close_child_fds()
+        return self._result()
+
+    def _result(self) -> Result:
+        status = self.status
+        if status is None:  # we gave up on the child (second SIGTERM/SIGHUP)
+            return Result(128 + self.last_exit_signal)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            return Result(128 + sig, sig)
+        return Result(os.WEXITSTATUS(status))
+
+    # ------------------------------------------------------------ the user's terminal
+
+    def _enter_raw(self) -> None:
+        """Raw mode on the user's terminal when it is our input: every key,
+        ^C ^Z ^\\ included, goes as a byte to the child's PTY, whose own line
+        discipline then does what the user's would have done. When the terminal
+        is only our output (stdin a pipe), just its output processing is turned
+        off: the child's PTY already did it (else "\\n" would arrive as "\\r\\r\\n")."""
+        if self.tty_fd is not None:
+            try:
+                self.saved_attrs = termios.tcgetattr(self.tty_fd)
+            except termios.error:
+                self.saved_attrs = None
+        if self.stdin_tty:
+            self.raw_fd = self.stdin_fd
+        elif self.stdout_tty:
+            self.raw_fd = self.stdout_fd
+        if self.raw_fd is not None and self.saved_attrs is not None:
+            termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self._raw_attrs())
+
+    def _raw_attrs(self):
+        mode = list(self.saved_attrs)
+        if self.stdout_tty:
+            # Output bytes arrive already processed by the child's PTY.
+            mode[1] &= ~termios.OPOST
+        # else: our stdout is a pipe whose reader (`| jq`) also prints on this
+        # terminal; leave output processing on so its lines are not staircased.
+        if not self.stdin_tty:
+            return mode
+        mode[0] &= ~(termios.BRKINT | termios.ICRNL | termios.INPCK | termios.ISTRIP
+                     | termios.IXON | termios.INLCR | termios.IGNCR)
+        mode[2] &= ~(termios.CSIZE | termios.PARENB)
+        mode[2] |= termios.CS8
+        mode[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
+        mode[6] = list(mode[6])
+        mode[6][termios.VMIN] = 1
+        mode[6][termios.VTIME] = 0
+        return mode
+
+    def _leave_raw(self) -> None:
+        if self.raw_fd is not None and self.saved_attrs is not None:
+            try:
+                termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self.saved_attrs)
+            except termios.error:
+                pass  # the terminal is gone (hang-up): nothing to restore
+
+    # ------------------------------------------------------------ the child
+
+    def _spawn(self) -> None:
+        import ptyprocess
+
+        child_fds = {}  # child fd -> our fd to put there
+        ours = []  # fds to close in the parent after the fork
+        if not self.stdin_tty:
+            r, w = os.pipe()
+            child_fds[0] = r
+            ours.append(r)
+            self.child_stdin = w
+        if not self.stdout_tty:
+            r, w = os.pipe()
+            child_fds[1] = w
+            ours.append(w)
+            self.child_stdout = r
+        if not (self.stderr_tty and (self.stdin_tty or self.stdout_tty)):
+            err = os.dup(self.stderr_fd)
+            child_fds[2] = err
+            ours.append(err)
+        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers)
+        cols, rows = self.size or (80, 24)
+        try:
+            proc = ptyprocess.PtyProcess.spawn(
+                self.argv, env=self.env, dimensions=(rows, cols),
+                preexec_fn=preexec, pass_fds=tuple(child_fds.values()),
+            )
+        except OSError as e:
+            self._close_child_fds()
+            raise _command_failed(self.argv[0], e) from None
+        finally:
+            for fd in ours:
+                os.close(fd)
+        self._proc = proc
+        self.pid = proc.pid
+        self.master = proc.fd
+        self.master_live = True
+        _set_nonblocking(self.master)
+        if self.child_stdout >= 0:
+            _set_nonblocking(self.child_stdout)
+        if self.child_stdin >= 0:
+            _set_nonblocking(self.child_stdin)
+
+    def _close_child_fds(self) -> None:
+        for name in ("child_stdin", "child_stdout"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+        if self._proc is not None:
+            # We reaped the child ourselves: tell ptyprocess, so its __del__
+            # neither waits nor kills; closing its file object closes the master.
+            self._proc.terminated = True
+            self._proc.closed = True
+            try:
+                self._proc.fileobj.close()
+            except OSError:
+                pass
+            self._proc = None
+            self.master = -1
+            self.master_live = False
+
+    # ------------------------------------------------------------ the loop
+
+    def _loop(self, wake_r: int) -> None:
+        poller = select.poll()
+        registered = {}
+        drain_until = None  # after the child exits: (idle deadline, hard deadline)
+        while True:
+            want = self._wanted_events(wake_r, drain=drain_until is not None)
+            if not want or (drain_until is not None and want.keys() == {wake_r}):
+                return
+            for fd in list(registered):
+                if fd not in want:
+                    poller.unregister(fd)
+                    del registered[fd]
+            for fd, mask in want.items():
+                if registered.get(fd) != mask:
+                    poller.register(fd, mask)
+                    registered[fd] = mask
+            timeout = None
+            if drain_until is not None:
+                now = time.monotonic()
+                timeout = max(0, min(drain_until[0], drain_until[1]) - now) * 1000
+            events = poller.poll(timeout)
+            if not events and drain_until is not None:
+                return  # drained: nothing more came for a while
+            for fd, ev in events:
+                if fd == wake_r:
+                    if self._handle_signals(wake_r) == "abort":
+                        return
+                elif fd == self.master or fd == self.child_stdout:
+                    if ev & select.POLLOUT and fd == self.master:
+                        self._flush_input()
+                    if ev & (_POLLIN | _POLLEND):
+                        self._pump_output(fd)
+                elif fd == self.child_stdin:
+                    self._flush_input()
+                elif fd == self.stdin_fd:
+                    self._pump_input()
+            if self.status is not None:
+                now = time.monotonic()
+                if drain_until is None:
+                    self._child_gone()
+                    drain_until = [now + DRAIN_IDLE_S, now + DRAIN_MAX_S]
+                elif events:
+                    drain_until[0] = now + DRAIN_IDLE_S
+
+    def _wanted_events(self, wake_r: int, drain: bool) -> dict:
+        want = {wake_r: select.POLLIN}
+        if self.master_live:
+            want[self.master] = _POLLIN
+        if self.child_stdout >= 0:
+            want[self.child_stdout] = _POLLIN
+        if not drain:
+            target = self.master if self.stdin_tty else self.child_stdin
+            if self.pending_input and target >= 0:
+                want[target] = want.get(target, 0) | select.POLLOUT
+            elif self.stdin_open:
+                want[self.stdin_fd] = select.POLLIN
+        return want
+
+    # ------------------------------------------------------------ output: child -> user
+
+    def _pump_output(self, fd: int) -> None:
+        data, eof = _read_burst(fd)
+        if data:
+            # Logged before it is shown: a byte the user saw is in the log.
+            self.sink.output(data)
+            target = self.stdout_fd if fd == self.child_stdout else self.display_fd
+            if target is not None and not _write_all(target, data):
+                self._display_failed(fd, target)
+        if eof:
+            self._close_output(fd)
+
+    def _display_failed(self, fd: int, target: int) -> None:
+        if fd == self.child_stdout:
+            # Our stdout's reader is gone (`| head`): close the pipe so the
+            # child gets EPIPE/SIGPIPE, as it would have without us.
+            self._close_output(fd)
+        elif target == self.display_fd:
+            self.display_fd = None  # terminal hung up: keep draining and recording
+
+    def _close_output(self, fd: int) -> None:
+        if fd == self.child_stdout:
+            os.close(fd)
+            self.child_stdout = -1
+        elif fd == self.master:
+            # The slave side hung up; keep the fd (it is the window-size handle),
+            # just stop polling it.
+            self.master_live = False
+
+    # ------------------------------------------------------------ input: user -> child
+
+    def _pump_input(self) -> None:
+        try:
+            data = os.read(self.stdin_fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""  # e.g. EIO: the terminal hung up
+        if not data:
+            self.stdin_open = False
+            if not self.stdin_tty:
+                self._close_child_stdin()  # EOF reaches the child
+            return
+        masked = self.stdin_tty and self._password_prompt()
+        self.sink.input(data, masked)
+        self.pending_input = data
+        self._flush_input()
+
+    def _password_prompt(self) -> bool:
+        """True when the child's terminal is line-buffered with echo off: a
+        `read -s`, sudo or ssh password prompt. (Claude Code's own raw-mode input
+        has ICANON clear and is recorded.)"""
+        try:
+            lflag = termios.tcgetattr(self.master)[3]
+        except termios.error:
+            return False
+        return bool(lflag & termios.ICANON) and not lflag & termios.ECHO
+
+    def _flush_input(self) -> None:
+        target = self.master if self.stdin_tty else self.child_stdin
+        if target < 0 or (self.stdin_tty and not self.master_live):
+            self.pending_input = b""
+            return
+        try:
+            n = os.write(target, self.pending_input)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.pending_input = b""  # the child is gone; its exit ends the session
+            if not self.stdin_tty:
+                self._close_child_stdin()
+            return
+        self.pending_input = self.pending_input[n:]
+        if not self.pending_input and not self.stdin_open and not self.stdin_tty:
+            self._close_child_stdin()
+
+    def _close_child_stdin(self) -> None:
+        if self.child_stdin >= 0 and not self.pending_input:
+            os.close(self.child_stdin)
+            self.child_stdin = -1
+
+    # ------------------------------------------------------------ signals
+
+    def _handle_signals(self, wake_r: int):
+        try:
+            data = os.read(wake_r, 512)
+        except BlockingIOError:
+            return None
+        for sig in set(data):
+            if sig == signal.SIGCHLD:
+                self._reap()
+            elif sig == signal.SIGWINCH:
+                self._sync_size()
+            elif sig == signal.SIGCONT:
+                # We were stopped and continued (the shell may have reset the
+                # terminal meanwhile): back to raw, and catch up on resizes.
+                self._enter_raw_again()
+                self._sync_size()
+            elif sig in FORWARDED:
+                if self.pid is not None and self.status is None:
+                    _kill(self.pid, sig)
+                if sig in (signal.SIGTERM, signal.SIGHUP):
+                    self.exit_signals += 1
+                    self.last_exit_signal = sig
+                    if self.exit_signals >= 2:
+                        return "abort"
+        return None
+
+    def _reap(self) -> None:
+        while self.status is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG | os.WUNTRACED)
+            except ChildProcessError:
+                self.status = 0
+                return
+            if pid == 0:
+                return
+            if os.WIFSTOPPED(status):
+                self._child_stopped(os.WSTOPSIG(status))
+                continue
+            self.status = status
+
+    def _child_stopped(self, sig: int) -> None:
+        """^Z inside the child stopped it: stop ourselves the same way, so the
+        user's shell gets the terminal back as it would without the wrapper;
+        on `fg`, resume the child. (If nothing can resume us, as for an orphaned
+        process group, the kernel drops the stop and we resume the child at once.)"""
+        if not self.stdin_tty:
+            _kill(self.pid, signal.SIGCONT)
+            return
+        self._leave_raw()
+        handler = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        try:
+            os.kill(os.getpid(), signal.SIGTSTP)
+        finally:
+            signal.signal(signal.SIGTSTP, handler)
+        self._enter_raw_again()
+        self._sync_size()
+        _kill(self.pid, signal.SIGCONT)
+
+    def _enter_raw_again(self) -> None:
+        if self.raw_fd is None or self.saved_attrs is None:
+            return
+        try:
+            termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self._raw_attrs())
+        except termios.error:
+            pass
+
+    def _sync_size(self) -> None:
+        if self.tty_fd is None:
+            return
+        size = terminal_size(self.tty_fd)
+        if size is None or size == self.size:
+            return
+        self.size = size
+        cols, rows = size
+        master = self.master
+        if master >= 0:
+            try:
+                # The kernel sends SIGWINCH to the child's foreground group.
+                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            except OSError:
+                pass
+        self.sink.resize(cols, rows)
+
+    def _child_gone(self) -> None:
+        """The child exited: pending input has nowhere to go; its stdin pipe
+        is closed; output still buffered is drained by the loop."""
+        self.pending_input = b""
+        self.stdin_open = False
+        if self.child_stdin >= 0:
+            os.close(self.child_stdin)
+            self.child_stdin = -1
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _ChildSetup:
+    """Runs in the child between fork and exec (ptyprocess's preexec_fn): fds 0-2
+    are the PTY slave at that point."""
+
+    def __init__(self, child_fds: dict, attrs, old_handlers: dict):
+        self.child_fds = child_fds
+        self.attrs = attrs
+        self.old_handlers = old_handlers
+
+    def __call__(self):
+        signal.set_wakeup_fd(-1)
+        if self.attrs is not None:
+            # The user's terminal settings (erase key, iutf8...) on the new PTY,
+            # as script(1) does.
+            termios.tcsetattr(0, termios.TCSANOW, self.attrs)
+        # Python ignores SIGPIPE and SIGXFSZ, and ignored signals survive exec:
+        # give the child the defaults (`cs record -- yes | head` must end).
+        # Signals the user had ignored before starting us (nohup) stay ignored.
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in self.old_handlers.items():
+            signal.signal(sig, signal.SIG_IGN if handler == signal.SIG_IGN else signal.SIG_DFL)
+        for target, fd in self.child_fds.items():
+            os.dup2(fd, target)
+        for fd in set(self.child_fds.values()):
+            if fd not in self.child_fds:
+                os.close(fd)
+
+
+def _ignore_in_handler(signum, frame):
+    """The real work happens in the loop, woken by set_wakeup_fd."""
+
+
+def _set_nonblocking(fd: int) -> None:
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+
+
+def _read_burst(fd: int):
+    """Read what is available now, up to BURST_MAX: (bytes, eof)."""
+    chunks = []
+    total = 0
+    while total < BURST_MAX:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            break
+        except OSError as e:
+            if e.errno == errno.EIO:  # PTY: the slave side is closed and drained
+                return b"".join(chunks), True
+            raise
+        if not data:
+            return b"".join(chunks), True
+        chunks.append(data)
+        total += len(data)
+    if len(chunks) == 1:
+        return chunks[0], False
+    return b"".join(chunks), False
+
+
+def _write_all(fd: int, data: bytes) -> bool:
+    """Write everything, through short writes and a non-blocking fd. False if
+    the other side is gone (EPIPE, EIO)."""
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        except InterruptedError:
+            continue
+        except OSError:
+            return False
+        view = view[n:]
+    return True
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _command_failed(name: str, error: OSError) -> CommandFailed:
+    if error.errno in (errno.ENOENT, None) or isinstance(error, FileNotFoundError):
+        return CommandFailed(127, f"cs: command not found: {name}")
+    return CommandFailed(126, f"cs: cannot execute {name}: {os.strerror(error.errno)}")

@@ -1,0 +1,257 @@
+"""A loopback stand-in for the Anthropic Messages API, so the real Claude Code
+CLI can run offline in tests.
+
+    with FakeAnthropic("Hello from the fake model.") as api:
+        env = claude_home(tmp_path, cwd, "sk-ant-test-...")
+        env["ANTHROPIC_BASE_URL"] = api.url  # claude_home(..., base_url=api.url) does this
+        subprocess.run([find_claude(), "-p", "hi"], env=env, cwd=cwd)
+
+`POST /v1/messages` answers every request with `reply_text`: streamed as
+server-sent events (like the real API: message_start, content_block_start, a
+few content_block_delta events with small pauses between them,
+content_block_stop, message_delta with stop_reason end_turn, message_stop) when
+the body asks for `"stream": true`, else as one plain JSON message. Claude Code
+also sends side requests (title generation, a haiku "quota" probe, token
+counting); they get the same reply, or a harmless JSON answer for other paths,
+so nothing in the CLI waits on an error. Every request is recorded in
+`.requests` as a dict: method, path, headers, body (parsed JSON or raw text).
+"""
+
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+DEFAULT_REPLY = "The fake model says hello from the loopback server."
+
+
+class FakeAnthropic:
+    def __init__(self, reply_text: str = DEFAULT_REPLY, delta_delay: float = 0.02, chunks: int = 4):
+        self.reply_text = reply_text
+        self.delta_delay = delta_delay
+        self.chunks = max(1, chunks)
+        self.requests = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+
+    # -- lifecycle
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        fake = self
+
+        class Handler(_Handler):
+            api = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- inspection helpers
+    def record(self, entry: dict):
+        with self._lock:
+            self.requests.append(entry)
+
+    def message_requests(self) -> list:
+        """Bodies of the POST /v1/messages requests received so far."""
+        with self._lock:
+            return [r["body"] for r in self.requests
+                    if r["method"] == "POST" and r["path"].rstrip("/") == "/v1/messages"]
+
+    def text_chunks(self) -> list:
+        """The reply split into a few pieces at word boundaries, so it streams."""
+        words = self.reply_text.split(" ")
+        n = min(self.chunks, len(words))
+        size = -(-len(words) // n)
+        pieces = [" ".join(words[i:i + size]) for i in range(0, len(words), size)]
+        # Keep the spaces between pieces: every piece but the first starts with one.
+        return [p if i == 0 else " " + p for i, p in enumerate(pieces)]
+
+
+def _message_id() -> str:
+    return "msg_" + uuid.uuid4().hex[:24]
+
+
+def _usage(output_tokens: int = 0) -> dict:
+    return {
+        "input_tokens": 12,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeAnthropic = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    # -- request plumbing
+    def _read_body(self):
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return raw.decode("utf-8", "replace")
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def _send_json(self, status: int, obj):
+        payload = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.send_header("request-id", "req_" + uuid.uuid4().hex[:24])
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _handle(self, method: str):
+        body = self._read_body() if method in ("POST", "PUT", "PATCH") else None
+        path = self._path()
+        self.api.record({"method": method, "path": path, "query": self.path[len(path):],
+                         "headers": dict(self.headers.items()), "body": body})
+        if method == "POST" and path.rstrip("/") == "/v1/messages":
+            return self._messages(body if isinstance(body, dict) else {})
+        if method == "POST" and path.rstrip("/") == "/v1/messages/count_tokens":
+            return self._send_json(200, {"input_tokens": 12})
+        if method == "HEAD":
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        if path.startswith("/v1/"):
+            # Anything else under the API (models, organisations...): an empty
+            # but well-formed answer is the least surprising thing to give.
+            return self._send_json(200, {"data": [], "has_more": False})
+        return self._send_json(404, {"type": "error",
+                                     "error": {"type": "not_found_error", "message": "not found"}})
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_HEAD(self):
+        self._handle("HEAD")
+
+    # -- /v1/messages
+    def _messages(self, body: dict):
+        model = body.get("model") or "claude-fake"
+        if not body.get("stream"):
+            return self._send_json(200, {
+                "id": _message_id(), "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": self.api.reply_text}],
+                "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": _usage(len(self.api.reply_text.split())),
+            })
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("request-id", "req_" + uuid.uuid4().hex[:24])
+        # No content-length: close the connection to end the stream.
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self._stream(model)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _event(self, name: str, data: dict):
+        self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        self.wfile.flush()
+
+    def _stream(self, model: str):
+        self._event("message_start", {"type": "message_start", "message": {
+            "id": _message_id(), "type": "message", "role": "assistant", "model": model,
+            "content": [], "stop_reason": None, "stop_sequence": None, "usage": _usage(1)}})
+        self._event("content_block_start", {"type": "content_block_start", "index": 0,
+                                            "content_block": {"type": "text", "text": ""}})
+        self._event("ping", {"type": "ping"})
+        for piece in self.api.text_chunks():
+            time.sleep(self.api.delta_delay)
+            self._event("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                "delta": {"type": "text_delta", "text": piece}})
+        self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
+        self._event("message_delta", {"type": "message_delta",
+                                      "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                      "usage": {"output_tokens": len(self.api.reply_text.split())}})
+        self._event("message_stop", {"type": "message_stop"})
+
+
+# ---------------------------------------------------------------- claude's HOME
+
+def claude_home(tmp, cwd, api_key: str, base_url: str = None) -> dict:
+    """Prepare `<tmp>/home` so claude starts with no onboarding, no API-key
+    question and no trust dialog for `cwd`; return the environment to run it
+    with (a fresh dict: callers add PATH and whatever else they need)."""
+    home = Path(tmp) / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    cwd = str(Path(cwd).resolve())
+    state = {
+        "hasCompletedOnboarding": True,
+        "customApiKeyResponses": {"approved": [api_key[-20:]], "rejected": []},
+        "projects": {cwd: {"hasTrustDialogAccepted": True}},
+    }
+    (home / ".claude.json").write_text(json.dumps(state, indent=2))
+    env = {
+        "HOME": str(home),
+        "ANTHROPIC_API_KEY": api_key,
+        "DISABLE_TELEMETRY": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "TERM": "xterm-256color",
+    }
+    if base_url:
+        env["ANTHROPIC_BASE_URL"] = base_url
+    return env
+
+
+# Where a real claude may be installed besides PATH: the copy .ci/setup pins in
+# the repository, and the one on the build machine.
+_CLAUDE_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / ".cache/claude-code/node_modules/.bin/claude",
+    Path("/opt/claude-probe/node_modules/.bin/claude"),
+)
+
+
+def find_claude():
+    """The real Claude Code CLI: $CS_CLAUDE_BIN, else `claude` on PATH, else the
+    copy .ci/setup installs in .cache/claude-code, else the one installed for
+    probing on the build machine; None when there is none."""
+    explicit = os.environ.get("CS_CLAUDE_BIN")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    on_path = shutil.which("claude")
+    if on_path:
+        return on_path
+    for candidate in _CLAUDE_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None

@@ -1,0 +1,437 @@
+"""The shell integration, in the real shells: `cs init bash|zsh|fish` evaluated
+the way the install lines say, then `claude` typed (or run from a script).
+
+`claude` here is an argv-printing stand-in (tests/shell_helpers.FAKE_CLAUDE):
+these tests are about what reaches the program and what the wrapper does
+around it. The real Claude Code CLI is driven in tests/test_claude_e2e.py.
+"""
+
+import base64
+import json
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from ptyprocess import PtyProcessUnicode
+
+from shell_helpers import (
+    SHELLS,
+    all_args,
+    base_env,
+    init_line,
+    logs,
+    make_fake_claude,
+    needs_recorder,
+    noninteractive_argv,
+    records,
+    shell_path,
+    start_record,
+    system_path_dirs,
+    wait_for,
+)
+
+# Arguments that a careless wrapper would mangle: spaces, the empty string, a
+# lone `--` (must reach claude, not be eaten), a glob and a variable that must
+# not be expanded, a newline, an option.
+AWKWARD = ["a b", "", "--", "*", "$HOME", "x\ny", "-p", "--model", "it's \"quoted\""]
+
+
+@pytest.fixture
+def fake_bin(tmp_path):
+    bin_dir = tmp_path / "fakebin"
+    make_fake_claude(bin_dir)
+    return bin_dir
+
+
+@pytest.fixture
+def env(tmp_path, cs_exe, fake_bin, cs_home):
+    """fake claude first (a real claude may sit beside cs), then cs, then the system."""
+    return base_env(tmp_path, [fake_bin, Path(cs_exe).parent, *system_path_dirs()], cs_home)
+
+
+def run_shell(shell, script, args=(), env=None, cwd=None, timeout=20):
+    return subprocess.run(
+        noninteractive_argv(shell, script, args),
+        env=env, cwd=cwd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def wrapped(shell, cs_exe, body):
+    """A script that loads the integration as the install line does, then body."""
+    return init_line(shell, cs_exe) + "\n" + body
+
+
+def printed_argv(proc):
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 1, f"claude ran {len(lines)} times: {proc.stdout!r} {proc.stderr!r}"
+    return json.loads(lines[0])
+
+
+# ---------------------------------------------------------------- recorded runs
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args", [AWKWARD, ["-p", "--", "-c", "x"], []], ids=["awkward", "options", "none"])
+def test_arguments_reach_claude_intact_and_session_is_recorded(shell, args, cs_exe, env, cs_home, tmp_path):
+    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude {all_args(shell)}"), args, env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert printed_argv(proc) == args
+    (log,) = logs(cs_home)
+    start = start_record(log)
+    assert Path(start["argv"][0]).name == "claude"
+    assert start["argv"][1:] == args
+    # What claude printed is in the log too, byte for byte.
+    out = b"".join(base64.b64decode(r["data"]) for r in records(log) if r.get("direction") == "output")
+    assert out == proc.stdout
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("code", [0, 1, 3, 42])
+def test_exit_code_of_claude_is_the_exit_code_of_the_function(shell, code, cs_exe, env, cs_home, tmp_path):
+    env["FAKE_CLAUDE_EXIT"] = str(code)
+    status = "$status" if shell == "fish" else "$?"
+    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude x\necho rc={status}"), (), env, tmp_path)
+    assert proc.stdout.decode().splitlines() == ['["x"]', f"rc={code}"], proc.stderr
+    assert len(logs(cs_home)) == 1
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell", SHELLS)
+def test_sourcing_twice_wraps_once(shell, cs_exe, env, cs_home, tmp_path):
+    count = tmp_path / "runs"
+    env["FAKE_CLAUDE_COUNT"] = str(count)
+    line = init_line(shell, cs_exe)
+    proc = run_shell(shell, f"{line}\n{line}\nclaude once", (), env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert printed_argv(proc) == ["once"]
+    assert count.read_text() == "ran\n"
+    (log,) = logs(cs_home)
+    assert start_record(log)["argv"][1:] == ["once"]
+    assert proc.stderr == b""
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_claude_is_a_function_defined_once_after_sourcing_twice(shell, cs_exe, env, tmp_path):
+    line = init_line(shell, cs_exe)
+    if shell == "fish":
+        check = "functions --all | string match -- claude | count; type -t claude"
+    elif shell == "bash":
+        check = "declare -F | grep -cx 'declare -f claude'; type -t claude"
+    else:
+        check = "print -l ${(k)functions} | grep -cx claude; whence -w claude"
+    proc = run_shell(shell, f"{line}\n{line}\n{check}", (), env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode().split()
+    assert out[0] == "1"
+    assert out[-1] == "function"
+    assert proc.stderr == b""
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_an_alias_named_claude_does_not_break_loading(shell, cs_exe, env, tmp_path):
+    """bash and zsh expand aliases while parsing: `claude() {` under an alias
+    would be a syntax error; `function claude {` is not."""
+    if shell == "fish":
+        alias = "alias claude 'claude --from-alias'"
+    elif shell == "bash":
+        alias = "shopt -s expand_aliases; alias claude='claude --from-alias'"
+    else:
+        alias = "alias claude='claude --from-alias'"
+    env["CS_DISABLE"] = "1"
+    proc = run_shell(shell, f"{alias}\n{init_line(shell, cs_exe)}\ncommand -v cs >/dev/null && echo loaded",
+                     (), env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().split() == ["loaded"]
+    assert proc.stderr == b""
+
+
+# ---------------------------------------------------------------- opting out, fallbacks
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_cs_disable_runs_claude_directly_and_records_nothing(shell, cs_exe, env, cs_home, tmp_path):
+    env["CS_DISABLE"] = "1"
+    env["FAKE_CLAUDE_EXIT"] = "5"
+    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude {all_args(shell)}"), AWKWARD, env, tmp_path)
+    assert proc.returncode == 5
+    assert printed_argv(proc) == AWKWARD
+    assert proc.stderr == b""
+    assert not cs_home.exists()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_cs_missing_from_path_still_runs_claude(shell, cs_exe, env, cs_home, tmp_path, fake_bin):
+    # The rc was written when cs was there; later cs is gone (uninstalled, or a
+    # PATH without it). Only the fake claude is on PATH now.
+    script = Path(cs_exe).parent.joinpath("cs")
+    init_text = subprocess.run([str(script), "init", shell], capture_output=True, check=True).stdout
+    rc_file = tmp_path / f"rc.{shell}"
+    rc_file.write_bytes(init_text)
+    env["PATH"] = str(fake_bin)
+    env["FAKE_CLAUDE_EXIT"] = "4"
+    count = tmp_path / "runs"
+    env["FAKE_CLAUDE_COUNT"] = str(count)
+    status = "$status" if shell == "fish" else "$?"
+    body = f"source {rc_file}\nclaude {all_args(shell)}\necho rc={status}\nclaude again\n"
+    proc = run_shell(shell, body, AWKWARD, env, tmp_path)
+    out = proc.stdout.decode().splitlines()
+    assert json.loads(out[0]) == AWKWARD
+    assert out[1:] == ["rc=4", '["again"]']
+    assert count.read_text() == "ran\nran\n"
+    # Said once per shell, not once per claude.
+    assert proc.stderr.decode().count("not recorded") == 1
+    assert not cs_home.exists()
+
+
+BROKEN_CS = {
+    # the recorder could not start and spawned nothing: its dedicated status
+    "recorder cannot start": "#!/bin/sh\necho 'cs: cannot record: no pty' >&2\nexit 125\n",
+    # the interpreter of the cs script is gone (a removed virtualenv)
+    "interpreter gone": "#!/nonexistent/python3\n",
+}
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("broken", sorted(BROKEN_CS))
+def test_broken_cs_falls_back_to_running_claude_once(shell, broken, cs_exe, env, tmp_path, fake_bin):
+    line = init_line(shell, cs_exe)  # loaded with the real cs...
+    broken_dir = tmp_path / "broken"
+    broken_dir.mkdir()
+    (broken_dir / "cs").write_text(BROKEN_CS[broken])
+    (broken_dir / "cs").chmod(0o755)
+    count = tmp_path / "runs"
+    env["FAKE_CLAUDE_COUNT"] = str(count)
+    env["FAKE_CLAUDE_EXIT"] = "6"
+    # ...then cs breaks: the broken one is the only cs on PATH (zsh would
+    # go on to the next cs on PATH after a bad interpreter).
+    path = [str(broken_dir), str(fake_bin), *system_path_dirs()]
+    if shell == "fish":
+        switch = "set -gx PATH " + " ".join(path)
+    else:
+        switch = "PATH=" + ":".join(path)
+        if shell == "zsh":
+            switch += "; rehash"
+    status = "$status" if shell == "fish" else "$?"
+    body = f"{line}\n{switch}\nclaude {all_args(shell)}\necho rc={status}\n"
+    proc = run_shell(shell, body, AWKWARD, env, tmp_path)
+    out = proc.stdout.decode().splitlines()
+    assert json.loads(out[0]) == AWKWARD, proc.stderr
+    assert out[1:] == ["rc=6"]
+    assert count.read_text() == "ran\n"
+    assert "not recorded" in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_cs_that_ran_claude_and_failed_is_not_retried(shell, cs_exe, env, tmp_path):
+    """A failure status that claude itself returned (through cs) must not make
+    the wrapper run claude a second time."""
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir()
+    # `cs record -- claude ARGS` runs claude unrecorded; anything else is the real cs.
+    (shim_dir / "cs").write_text(
+        f'#!/bin/sh\nif [ "$1" = record ]; then shift 2; exec "$@"; fi\nexec "{cs_exe}" "$@"\n')
+    (shim_dir / "cs").chmod(0o755)
+    count = tmp_path / "runs"
+    env["FAKE_CLAUDE_COUNT"] = str(count)
+    env["FAKE_CLAUDE_EXIT"] = "1"
+    env["PATH"] = f"{shim_dir}:{env['PATH']}"
+    status = "$status" if shell == "fish" else "$?"
+    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude z\necho rc={status}"), (), env, tmp_path)
+    assert proc.stdout.decode().splitlines() == ['["z"]', "rc=1"], proc.stderr
+    assert count.read_text() == "ran\n"
+
+
+def test_init_unknown_shell_fails_clearly(cs_exe):
+    proc = subprocess.run([cs_exe, "init", "nosuchshell"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    err = proc.stderr
+    assert "nosuchshell" in err and "bash" in err and "zsh" in err and "fish" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_init_prints_the_shipped_script(shell, cs_exe):
+    proc = subprocess.run([cs_exe, "init", shell], capture_output=True, check=True)
+    shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
+    assert proc.stdout == shipped.read_bytes()
+
+
+# ---------------------------------------------------------------- interactive, in a PTY
+
+
+class Terminal:
+    """A real interactive shell in a PTY; output collected by a reader thread."""
+
+    def __init__(self, argv, env, cwd):
+        self.proc = PtyProcessUnicode.spawn(argv, env=env, cwd=str(cwd), dimensions=(30, 100))
+        self.output = ""
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = self.proc.read(4096)
+            except EOFError:
+                return
+            with self._lock:
+                self.output += data
+
+    def text(self):
+        with self._lock:
+            return self.output
+
+    def wait_for(self, needle, timeout=15, after=0):
+        return wait_for(lambda: needle in self.text()[after:], timeout,
+                        what=f"{needle!r} on the terminal; got {self.text()[after:][-800:]!r}")
+
+    def type(self, line):
+        self.proc.write(line + "\r")
+
+    def close(self):
+        if self.proc.isalive():
+            self.proc.terminate(force=True)
+
+
+def interactive_shell(shell, env, tmp_path, rc_body):
+    """Start `shell` interactively with an rc file holding rc_body and a prompt
+    that is easy to find (READY>)."""
+    exe = shell_path(shell)
+    home = Path(env["HOME"])
+    if shell == "bash":
+        rc = tmp_path / "bashrc"
+        rc.write_text(rc_body + "\nPS1='READY> '\n")
+        argv = [exe, "--noprofile", "--rcfile", str(rc), "-i"]
+    elif shell == "zsh":
+        zdot = tmp_path / "zdot"
+        zdot.mkdir()
+        (zdot / ".zshrc").write_text(rc_body + "\nPROMPT='READY> '\nunsetopt zle\n")
+        env = dict(env, ZDOTDIR=str(zdot))
+        argv = [exe, "-i"]
+    else:
+        conf = home / ".config" / "fish"
+        conf.mkdir(parents=True, exist_ok=True)
+        (conf / "config.fish").write_text(
+            rc_body + "\nfunction fish_prompt; echo -n 'READY> '; end\n"
+            "function fish_greeting; end\n"
+        )
+        argv = [exe, "-i"]
+    return Terminal(argv, env, tmp_path)
+
+
+TYPED = {
+    # What a user types, quoted in each shell's own syntax; it must arrive as AWKWARD_TYPED.
+    "bash": "claude 'a b' '' -- '*' '$HOME' -p \"it's\"; echo \"rc=$?\"",
+    "zsh": "claude 'a b' '' -- '*' '$HOME' -p \"it's\"; echo \"rc=$?\"",
+    "fish": "claude 'a b' '' -- '*' '$HOME' -p \"it's\"; echo \"rc=$status\"",
+}
+AWKWARD_TYPED = ["a b", "", "--", "*", "$HOME", "-p", "it's"]
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell", SHELLS)
+def test_interactive_shell_records_typed_claude(shell, cs_exe, env, cs_home, tmp_path):
+    env["FAKE_CLAUDE_EXIT"] = "3"
+    term = interactive_shell(shell, env, tmp_path, init_line(shell, cs_exe))
+    try:
+        term.wait_for("READY> ")
+        mark = len(term.text())
+        term.type(TYPED[shell])
+        term.wait_for("rc=3", after=mark)
+        shown = term.text()[mark:]
+        assert json.dumps(AWKWARD_TYPED) in shown
+        assert "not recorded" not in shown
+        (log,) = logs(cs_home)
+        assert start_record(log)["argv"][1:] == AWKWARD_TYPED
+        term.type("exit")
+        wait_for(lambda: not term.proc.isalive(), 10, what="the shell to exit")
+    finally:
+        term.close()
+
+
+DAEMON_SHIM = """#!/bin/sh
+# Stands in for `cs` to see how the shell starts the indexer; everything else
+# goes to the real cs.
+if [ "$1" = index ] && [ "$2" = --daemon ]; then
+    fds="fd0=$(readlink /proc/$$/fd/0) fd1=$(readlink /proc/$$/fd/1) fd2=$(readlink /proc/$$/fd/2)"
+    echo "pid=$$ $fds" >> "{marks}"
+    exec sleep 60
+fi
+exec "{real}" "$@"
+"""
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_interactive_shell_starts_the_indexer_once_quietly_in_background(shell, cs_exe, env, tmp_path):
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir()
+    marks = tmp_path / "daemon-starts"
+    (shim_dir / "cs").write_text(DAEMON_SHIM.format(marks=marks, real=cs_exe))
+    (shim_dir / "cs").chmod(0o755)
+    env["PATH"] = f"{shim_dir}:{env['PATH']}"
+    del env["CS_NO_DAEMON"]
+    line = init_line(shell, cs_exe)
+    # Loaded twice (an rc sourced again): still one indexer start.
+    term = interactive_shell(shell, env, tmp_path, f"{line}\n{line}")
+    pids = []
+    try:
+        # The prompt comes although the "indexer" never exits: nothing waits for it.
+        term.wait_for("READY> ")
+        text = wait_for(lambda: marks.exists() and marks.read_text().count("fd2=") and marks.read_text(),
+                        10, what="the indexer to start")
+        pids = [int(x.split("=")[1]) for x in text.split() if x.startswith("pid=")]
+        assert len(pids) == 1, text
+        assert "fd0=/dev/null" in text and "fd1=/dev/null" in text and "fd2=/dev/null" in text
+        mark = len(term.text())
+        term.type("echo alive")
+        term.wait_for("alive\r\n", after=mark)
+        term.wait_for("READY> ", after=mark)
+        # Nothing printed by starting it: no job number, no "Done" later.
+        assert "[1]" not in term.text() and "Job" not in term.text()
+    finally:
+        term.close()
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.mark.parametrize("manager, unit", [("systemd", "cs-indexer.service"),
+                                           ("launchd", "com.cs.indexer.plist")])
+def test_init_prints_the_watcher_unit_running_this_cs(manager, unit, cs_exe):
+    shipped = Path(__file__).resolve().parent.parent / "shell" / unit
+    if not shipped.exists():
+        pytest.skip(f"shell/{unit} (the indexer's unit file) is not in this checkout yet")
+    proc = subprocess.run([cs_exe, "init", manager], capture_output=True, text=True, check=True)
+    # The unit runs the cs that printed it, by absolute path (a service
+    # manager's PATH seldom has a virtualenv or ~/.local/bin), and is
+    # otherwise the shipped file.
+    assert cs_exe in proc.stdout
+    assert proc.stdout.replace(cs_exe, "cs").replace("/usr/bin/env cs", "cs") == \
+        shipped.read_text().replace("/usr/bin/env cs", "cs")
+    if manager == "systemd":
+        assert f"ExecStart={cs_exe} index --watch" in proc.stdout
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell, strict", [("bash", "set -euo pipefail"),
+                                           ("zsh", "setopt err_exit no_unset pipe_fail")])
+def test_strict_mode_scripts_behave_as_with_claude_itself(shell, strict, cs_exe, env, cs_home, tmp_path):
+    """Under errexit and nounset the function is as quiet as claude: a success
+    goes on, a failure stops the script with claude's status."""
+    script = wrapped(shell, cs_exe, f"{strict}\nclaude ok\necho between\nFAKE_CLAUDE_EXIT=9 claude fails\necho after")
+    proc = run_shell(shell, script, (), env, tmp_path)
+    assert proc.returncode == 9
+    assert proc.stdout.decode().splitlines() == ['["ok"]', "between", '["fails"]']
+    assert proc.stderr == b""
+    assert len(logs(cs_home)) == 2
