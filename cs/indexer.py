@@ -287,7 +287,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
         db.execute("INSERT OR IGNORE INTO sessions (id) VALUES (?)", [sid])
         # Rows inserted from here on get larger ids (we hold the write lock):
         # that is how their FTS rows are added at the end, in one statement.
-        fts_from = db.execute("SELECT COALESCE(MAX(id), 0) FROM lines").fetchone()[0]
+        fts_from = db.execute(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'lines'), 0)"
+        ).fetchone()[0]
         consumed = {n: row["offset"] for n, row in rows.items()}
         skipped = {n: row["skipped"] for n, row in rows.items()}
         render = _resume(db, sid, consumed, cache)

@@ -21,7 +21,9 @@ DROP INDEX lines_ts;
 DROP TABLE lines;
 
 CREATE TABLE lines (
-    id INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: ids are never reused, so "id > the largest id before this
+    -- batch" is exactly the batch's new rows, whose FTS rows the indexer adds.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     ts TEXT NOT NULL,                     -- RFC3339 UTC of the chunk where the line began
     direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
