@@ -127,7 +127,39 @@ def plain_session(rng, vocab, target, counter, codes):
         size += len(chunk) * 4 // 3 + 120
 
 
-def generate(root: Path, sessions: int, total_mb: float, seed=1):
+EMIT = r"""
+import os, sys
+# Write the recorded chunks (4-byte length + bytes) to stdout one write each,
+# so cs record sees the program's own chunking as closely as a PTY allows.
+data = open(sys.argv[1], "rb").read()
+i, out = 0, sys.stdout.fileno()
+while i < len(data):
+    n = int.from_bytes(data[i:i + 4], "big")
+    chunk = data[i + 4:i + 4 + n]
+    while chunk:
+        chunk = chunk[os.write(out, chunk):]
+    i += 4 + n
+"""
+
+
+def record_through_cs(cs, root: Path, sessions: list, env):
+    """Record each generated session for real: `cs record -- python EMIT chunks`."""
+    emit = root / "emit.py"
+    emit.write_text(EMIT)
+    for i, chunks in enumerate(sessions):
+        path = root / f"chunks-{i}.bin"
+        with open(path, "wb") as f:
+            for data in chunks:
+                f.write(len(data).to_bytes(4, "big") + data)
+        cwd = root / f"proj{i % 7}"
+        cwd.mkdir(exist_ok=True)
+        proc = subprocess.run([cs, "record", "--", sys.executable, str(emit), str(path)], cwd=cwd,
+                              env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0
+        path.unlink()
+
+
+def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=False):
     rng = random.Random(seed)
     vocab = words_vocab(rng)
     logs = root / "home" / "logs"
@@ -135,13 +167,14 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1):
     logs.mkdir(parents=True)
     raw.mkdir()
     per = int(total_mb * 1e6 / sessions)
-    counter, codes = [0], []
+    counter, codes, recorded = [0], [], []
     t0 = time.time() - 86400 * 10
     for i in range(sessions):
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         t = t0 + i * 600
         kind = claude_session if i % 5 else plain_session
         raw_name = f"{sid}.{'claude' if i % 5 else 'plain'}.out"
+        chunks = []
         with open(logs / logfile.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
             log.write(logfile.event_line(sid, "start", {
                 "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 40,
@@ -151,8 +184,13 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1):
                 log.write(logfile.io_line(sid, direction, data, t))
                 if direction == "output":
                     out.write(data)
+                    chunks.append(data)
             log.write(logfile.event_line(sid, "end", {"exit_code": 0}, t + 1))
-    return logs, raw, codes
+        if keep_chunks:
+            recorded.append(chunks)
+            (logs / logfile.segment_name(sid)).unlink()
+            (raw / raw_name).rename(raw / f"rec{i:04d}.{raw_name.split('.', 1)[1]}")
+    return logs, raw, codes, recorded
 
 
 def timed(cmd, env):
@@ -167,6 +205,9 @@ def main():
     ap.add_argument("--mb", type=float, default=100.0, help="total log size to generate, MB")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", help="keep the corpus in this directory")
+    ap.add_argument("--direct", action="store_true",
+                    help="write the logs with cs.logfile's encoders instead of recording through"
+                         " `cs record` (faster; input lines included)")
     args = ap.parse_args()
 
     cs = str(Path(sys.executable).parent / "cs")
@@ -177,7 +218,17 @@ def main():
     env = dict(os.environ, CS_HOME=str(root / "home"), NO_COLOR="1")
     try:
         g = time.perf_counter()
-        logs, raw, codes = generate(root, args.sessions, args.mb)
+        logs, raw, codes, recorded = generate(root, args.sessions, args.mb, keep_chunks=not args.direct)
+        if recorded:
+            r = time.perf_counter()
+            record_through_cs(cs, root, recorded, env)
+            print(f"recorded {len(recorded)} sessions through `cs record` in {time.perf_counter() - r:.1f}s")
+            # rg's files are named by our index; map session ids by order of recording.
+            ids = [json.loads(p.open("rb").readline())["session_id"] for p in
+                   sorted(logs.iterdir(), key=lambda p: json.loads(p.open("rb").readline())["timestamp"])]
+            for i, sid in enumerate(ids):
+                (old,) = raw.glob(f"rec{i:04d}.*")
+                old.rename(raw / f"{sid}.{old.name.split('.', 1)[1]}")
         log_bytes = sum(p.stat().st_size for p in logs.iterdir())
         raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
         print(f"corpus: {args.sessions} sessions, {log_bytes / 1e6:.1f} MB of log "

@@ -26,6 +26,7 @@ or replaces it (it changed). Finished sessions keep no provisional rows.
 
 import base64
 import contextlib
+import copy
 import errno
 import fcntl
 import hashlib
@@ -84,6 +85,32 @@ class SessionRender:
     bytes_in: int = 0
     bytes_out: int = 0
     ended: bool = False
+    last_output_ms: int = None  # time of the previous output chunk
+
+    def feed_output(self, data: bytes, mark) -> list:
+        """Feed one output chunk; returns lines finished before it.
+
+        When to settle the screen (judge changed rows: pop_finished) depends
+        only on the log, never on where an indexing pass happened to stop, so
+        incremental indexing and a rebuild agree line for line. We settle
+        before a chunk that comes after a pause in the output (SETTLE_GAP_MS):
+        a frame a program writes at once may reach the log in several chunks
+        (the PTY splits it), and a half-drawn frame is not something a person
+        saw."""
+        now = _ts_ms(mark[2])
+        last, self.last_output_ms = self.last_output_ms, now
+        popped = ()
+        if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
+            popped = self.screen.pop_finished()
+        self.screen.feed(data, mark)
+        return popped
+
+    def provisional_lines(self) -> list:
+        """What a live session shows (or has finished since the last settle),
+        judged on a copy: settling the real renderer here would make the
+        result depend on pass boundaries."""
+        screen = copy.deepcopy(self.screen)
+        return screen.pop_finished() + screen.visible()
 
     def __post_init__(self):
         if self.screen is None:
@@ -93,6 +120,19 @@ class SessionRender:
 
     def positions_key(self):
         return sorted(self.positions.items())
+
+
+SETTLE_GAP_MS = 8
+
+
+def _ts_ms(ts):
+    """Milliseconds within the month of an RFC3339 timestamp (cheap; only
+    differences between neighbouring chunks matter)."""
+    try:
+        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60
+                + int(ts[17:19])) * 1000 + int(ts[20:23])
+    except (TypeError, ValueError):
+        return None
 
 
 class RenderCache(dict):
@@ -308,7 +348,6 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             read += end - start
             render.positions[n] = end
             skipped[n] = skipped.get(n, 0) + bad
-        finished.extend(render.screen.pop_finished())
 
         if render.ended:
             status = "finished"
@@ -325,7 +364,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
         _store_lines(db, sid, "output", finished)
         _store_lines(db, sid, "input", inputs)
         if status == "running":
-            _replace_provisional(db, sid, render.screen.visible())
+            _replace_provisional(db, sid, render.provisional_lines())
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
         db.conn.executemany(
@@ -421,7 +460,12 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
                     bad += 1
                     continue
                 render.bytes_out += len(data)
-                screen.feed(data, (segment, offset, ts))
+                popped = render.feed_output(data, (segment, offset, ts))
+                if popped:
+                    finished.extend(popped)
+                    if len(finished) >= FLUSH_LINES:
+                        _store_lines(db, sid, "output", finished)
+                        finished.clear()
             elif direction == "input":
                 if record.get("masked") is not None:
                     render.bytes_in += _int(record.get("masked"))
@@ -438,13 +482,6 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
             meta["last_event_at"] = ts
             if "started_at" not in meta:
                 meta["started_at"] = ts
-            if direction == "output":
-                popped = screen.pop_finished()
-                if popped:
-                    finished.extend(popped)
-                    if len(finished) >= FLUSH_LINES:
-                        _store_lines(db, sid, "output", finished)
-                        finished.clear()
     except (OSError, EOFError) as e:
         # A gzip segment cut short, or a file removed while reading: keep what
         # was read; the next pass retries from there.

@@ -313,3 +313,27 @@ def test_fts_matches_lines_exactly(logs, db):
     dbmod.delete_session(db, w.sid)
     db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"line\"'").fetchone()[0] == 0
+
+
+def test_pass_boundaries_do_not_change_the_result(logs, cs_home):
+    """Indexing after every chunk (even between two halves of one frame) gives
+    the same lines as indexing once at the end."""
+    gap = b"\x1b[1C"
+    words = b"streamed answer with E777 inside and more words after".split()
+    w = LogWriter(logs)
+    chunks = []
+    for i in range(2, len(words) + 1):
+        frame = b"\r\x1b[2K" + gap.join(words[:i]) + b"\r\n\x1b[2K" + b"-\\|/"[i % 4:i % 4 + 1] + b" Working\x1b[1A\r"
+        half = len(frame) // 2
+        chunks += [(frame[:half], 0.05), (frame[half:], 0.0)]  # a PTY split: same millisecond
+    chunks.append((b"\r\n\r\ndone\r\n", 0.05))
+    step = dbmod.open_db(paths.cs_home() / "step.db")
+    for data, dt in chunks:
+        w.output(data, dt=dt)
+        indexer.index_pass(step, logs)
+    w.end()
+    indexer.index_pass(step, logs)
+    once = dbmod.open_db(paths.cs_home() / "once.db")
+    indexer.index_pass(once, logs)
+    assert index_snapshot(step)[0] == index_snapshot(once)[0]
+    assert [t for t in texts(once, w.sid) if "E777" in t] == [b" ".join(words).decode()]
