@@ -38,7 +38,7 @@ from cs import logfile  # noqa: E402
 
 GAP = b"\x1b[1C"  # Ink draws the space between words as a cursor move
 PHRASE = "failed with error"
-COLS = 100
+COLS = 80  # cs record without a terminal records cols null: the indexer then assumes 80x24
 
 
 def words_vocab(rng, n=3000):
@@ -159,7 +159,7 @@ def record_through_cs(cs, root: Path, sessions: list, env):
         path.unlink()
 
 
-def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=False):
+def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=False, plain_every=5):
     rng = random.Random(seed)
     vocab = words_vocab(rng)
     logs = root / "home" / "logs"
@@ -172,12 +172,13 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=Fal
     for i in range(sessions):
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         t = t0 + i * 600
-        kind = claude_session if i % 5 else plain_session
-        raw_name = f"{sid}.{'claude' if i % 5 else 'plain'}.out"
+        is_claude = not plain_every or i % plain_every
+        kind = claude_session if is_claude else plain_session
+        raw_name = f"{sid}.{'claude' if is_claude else 'plain'}.out"
         chunks = []
         with open(logs / logfile.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
             log.write(logfile.event_line(sid, "start", {
-                "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 40,
+                "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 24,
             }, t))
             for direction, data in kind(rng, vocab, per, counter, codes):
                 t += rng.random() * 0.05
@@ -205,6 +206,8 @@ def main():
     ap.add_argument("--mb", type=float, default=100.0, help="total log size to generate, MB")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", help="keep the corpus in this directory")
+    ap.add_argument("--plain-every", type=int, default=5,
+                    help="every Nth session is ordinary text (0: all Claude-like)")
     ap.add_argument("--direct", action="store_true",
                     help="write the logs with cs.logfile's encoders instead of recording through"
                          " `cs record` (faster; input lines included)")
@@ -218,7 +221,8 @@ def main():
     env = dict(os.environ, CS_HOME=str(root / "home"), NO_COLOR="1")
     try:
         g = time.perf_counter()
-        logs, raw, codes, recorded = generate(root, args.sessions, args.mb, keep_chunks=not args.direct)
+        logs, raw, codes, recorded = generate(root, args.sessions, args.mb, keep_chunks=not args.direct,
+                                            plain_every=args.plain_every)
         if recorded:
             r = time.perf_counter()
             record_through_cs(cs, root, recorded, env)
@@ -231,7 +235,9 @@ def main():
                 old.rename(raw / f"{sid}.{old.name.split('.', 1)[1]}")
         log_bytes = sum(p.stat().st_size for p in logs.iterdir())
         raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
-        print(f"corpus: {args.sessions} sessions, {log_bytes / 1e6:.1f} MB of log "
+        print(f"corpus: {args.sessions} sessions (every {args.plain_every or 'no'}th plain text), "
+              f"{'recorded through cs record' if recorded else 'written with cs.logfile encoders'}, "
+              f"{log_bytes / 1e6:.1f} MB of log "
               f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s")
 
         secs, proc = timed([cs, "index", "-q"], env)

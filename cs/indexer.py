@@ -521,6 +521,11 @@ def _apply_event(render, record, ts) -> None:
     elif kind == "end":
         render.ended = True
         meta["ended_at"] = ts
+        # The recorder's own counts include bytes that passed while logging
+        # had failed: they win over what we counted from the log.
+        for key in ("bytes_in", "bytes_out"):
+            if isinstance(record.get(key), int) and record[key] >= 0:
+                meta[key] = record[key]
     for key in _EVENT_COLUMNS:
         value = record.get(key)
         if value is not None and not isinstance(value, (dict, list)):
