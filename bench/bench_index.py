@@ -235,7 +235,7 @@ def main():
                 old.rename(raw / f"{sid}.{old.name.split('.', 1)[1]}")
         log_bytes = sum(p.stat().st_size for p in logs.iterdir())
         raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
-        print(f"corpus: {args.sessions} sessions (every {args.plain_every or 'no'}th plain text), "
+        print(f"corpus: {args.sessions} sessions ({'every %dth one plain text' % args.plain_every if args.plain_every else 'all Claude-like'}), "
               f"{'recorded through cs record' if recorded else 'written with cs.logfile encoders'}, "
               f"{log_bytes / 1e6:.1f} MB of log "
               f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s")
