@@ -382,7 +382,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
                 db.execute("DELETE FROM log_files WHERE name = ?", [row["name"]])
 
         db.execute(
-            "INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE id > ?", [fts_from]
+            "INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines"
+            " WHERE id > ? AND text_hash IS NOT NULL",  # NULL: the insert trigger did it
+            [fts_from]
         )
         if status == "running":
             _save_state(db, sid, render, cache)

@@ -3,10 +3,13 @@
 --    cs.indexer.text_hash), so the unique index no longer holds a second copy
 --    of every line; that index also serves lookups by session, so the two
 --    ts indexes go (search sorts its matches; nothing scans lines by time);
---  * no AFTER INSERT trigger: the indexer adds the FTS rows of each batch
---    with one INSERT ... SELECT (a trigger makes FTS5 flush for every row,
---    three times slower). Deletes and text updates stay in sync by trigger,
---    so anything may delete lines (retention, cs.db.delete_session).
+--  * the indexer adds the FTS rows of each batch itself with one
+--    INSERT ... SELECT (an FTS insert inside a trigger makes FTS5 flush for
+--    every row: three times slower). The insert trigger now only serves other
+--    writers (tools, tests), recognised by a NULL text_hash: they stay
+--    searchable, though not deduplicated. Deletes and text updates stay in
+--    sync by trigger, so anything may delete lines (retention,
+--    cs.db.delete_session).
 -- SQLite cannot change a UNIQUE constraint in place and SQL cannot compute
 -- the hash, so lines are dropped and the logs read again: the index is
 -- derived data, rebuilt by the next `cs index` (or any reading command).
@@ -28,7 +31,7 @@ CREATE TABLE lines (
     ts TEXT NOT NULL,                     -- RFC3339 UTC of the chunk where the line began
     direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
     text TEXT NOT NULL,
-    text_hash INTEGER NOT NULL,           -- cs.indexer.text_hash(text)
+    text_hash INTEGER,                    -- cs.indexer.text_hash(text); NULL: not written by the indexer
     segment INTEGER NOT NULL,             -- log segment number (1 = <uuid>.jsonl)
     offset INTEGER NOT NULL,              -- byte offset of that chunk's JSONL line in the segment
     provisional INTEGER NOT NULL DEFAULT 0, -- 1: still on the screen of a live session; replaced
@@ -40,6 +43,9 @@ CREATE INDEX lines_provisional ON lines(session_id) WHERE provisional = 1;
 CREATE VIRTUAL TABLE lines_fts USING fts5(
     text, content='lines', content_rowid='id', tokenize='trigram'
 );
+CREATE TRIGGER lines_ai AFTER INSERT ON lines WHEN new.text_hash IS NULL BEGIN
+    INSERT INTO lines_fts(rowid, text) VALUES (new.id, new.text);
+END;
 CREATE TRIGGER lines_ad AFTER DELETE ON lines BEGIN
     INSERT INTO lines_fts(lines_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;

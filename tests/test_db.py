@@ -97,9 +97,8 @@ def test_db_wal_shm_private_under_umask_000(tmp_path):
 def test_delete_session_removes_fts_rows(tmp_path):
     db = dbmod.open_db(tmp_path / "index.db")
     db.execute("INSERT INTO sessions (id) VALUES ('a')")
-    db.execute("INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset) "
-               "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 1, 0)")
-    db.execute("INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines")  # as the indexer does
+    db.execute("INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
+               "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 0)")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 1
     dbmod.delete_session(db, "a")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 0
@@ -124,4 +123,15 @@ def test_upgrade_from_0001_reindexes_from_the_logs(cs_home):
     assert db.execute("SELECT count(*) FROM lines").fetchone()[0] == 0
     indexer.index_pass(db)
     assert [r[0] for r in db.execute("SELECT text FROM lines").fetchall()] == ["kept across the upgrade"]
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
+
+
+def test_lines_written_by_other_tools_are_searchable(tmp_path):
+    """Rows without text_hash (not the indexer's) get their FTS row by trigger."""
+    db = dbmod.open_db(tmp_path / "index.db")
+    db.execute("INSERT INTO sessions (id) VALUES ('a')")
+    for _ in range(2):
+        db.execute("INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset) "
+                   "VALUES ('a', 't', 'output', 'written by hand', 1, 0)")
+    assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"by hand\"'").fetchone()[0] == 2
     db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
