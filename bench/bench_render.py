@@ -243,34 +243,27 @@ def record_claude(turns=4, cols=100, rows=30):
     """A real Claude Code session in a PTY against the loopback fake API
     (tests/fake_anthropic.py): a few prompts typed, long replies. Returns the
     output chunks as read, or None if the CLI is not installed."""
-    import json
     import os
     import select
     import shutil
     import tempfile
     import ptyprocess
     sys.path.insert(0, str(ROOT / "tests"))
-    from fake_anthropic import FakeAnthropic
-    claude = next((c for c in (os.environ.get("CS_CLAUDE_BIN"), shutil.which("claude"),
-                               "/opt/claude-probe/node_modules/.bin/claude")
-                   if c and os.path.exists(c)), None)
+    from fake_anthropic import FakeAnthropic, claude_home, find_claude
+    claude = find_claude()
     if not claude:
         return None
     reply = (" ".join(["The build failed with error E1234 in module foo because the linker "
                        "could not find the symbol bar_init."] * 6) + "\n\n"
              + "\n".join(f"- step {i}: rerun the configure step with the debug flag enabled"
                          for i in range(12)))
-    home, cwd = tempfile.mkdtemp(), tempfile.mkdtemp()
+    tmp = tempfile.mkdtemp()
+    cwd = os.path.join(tmp, "project")
+    os.mkdir(cwd)
     key = "sk-ant-bench-" + "k" * 40
-    with open(os.path.join(home, ".claude.json"), "w") as f:
-        json.dump({"hasCompletedOnboarding": True,
-                   "customApiKeyResponses": {"approved": [key[-20:]], "rejected": []},
-                   "projects": {cwd: {"hasTrustDialogAccepted": True}}}, f)
     chunks = []
     with FakeAnthropic(reply) as api:
-        env = dict(os.environ, HOME=home, ANTHROPIC_BASE_URL=api.url, ANTHROPIC_API_KEY=key,
-                   DISABLE_TELEMETRY="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-                   TERM="xterm-256color")
+        env = dict(os.environ, **claude_home(tmp, cwd, key, base_url=api.url))
         proc = ptyprocess.PtyProcess.spawn([claude], cwd=cwd, env=env, dimensions=(rows, cols))
 
         def pump(seconds):
@@ -293,8 +286,7 @@ def record_claude(turns=4, cols=100, rows=30):
         proc.write(b"\x03")
         pump(3)
         proc.terminate(force=True)
-    shutil.rmtree(home, ignore_errors=True)
-    shutil.rmtree(cwd, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     return chunks
 
 
