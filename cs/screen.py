@@ -144,14 +144,6 @@ class ScreenText:
         self.autowrap = True
         self._wide = False  # a wide character was drawn: check cell halves
         self._mark = None
-        self._csi = {
-            "A": self._cuu, "B": self._cud, "e": self._cud, "C": self._cuf, "a": self._cuf,
-            "D": self._cub, "E": self._cnl, "F": self._cpl, "G": self._cha, "`": self._cha,
-            "H": self._cup, "f": self._cup, "d": self._vpa, "J": self._ed, "K": self._el,
-            "@": self._ich, "P": self._dch, "X": self._ech, "L": self._il, "M": self._dl,
-            "S": self._su, "T": self._sd, "r": self._stbm, "s": self._save, "u": self._restore,
-            "I": self._cht, "Z": self._cbt,
-        }
 
     # ----------------------------------------------------------------- public
 
@@ -471,9 +463,9 @@ class ScreenText:
                 return
             if lead in "<=>" or params[-1] in " !\"#$%&'()*+,-./":
                 return  # private-prefixed or intermediate-byte sequences: no text effect
-        handler = self._csi.get(final)
+        handler = _CSI_HANDLERS.get(final)
         if handler is not None:
-            handler(params)
+            handler(self, params)
 
     def _esc(self, ch: str) -> None:
         if ch == "7":
@@ -831,3 +823,14 @@ class ScreenText:
                     self.y = max(0, self.y - 1)
         while len(grid) < rows:
             grid.append(_Row(cols))
+
+
+# CSI final byte -> handler (a module-level table: a pickled renderer, which the
+# indexer keeps for live sessions, carries no bound methods).
+_CSI_HANDLERS = {final: getattr(ScreenText, name) for final, name in {
+    "A": "_cuu", "B": "_cud", "e": "_cud", "C": "_cuf", "a": "_cuf", "D": "_cub",
+    "E": "_cnl", "F": "_cpl", "G": "_cha", "`": "_cha", "H": "_cup", "f": "_cup",
+    "d": "_vpa", "J": "_ed", "K": "_el", "@": "_ich", "P": "_dch", "X": "_ech",
+    "L": "_il", "M": "_dl", "S": "_su", "T": "_sd", "r": "_stbm", "s": "_save",
+    "u": "_restore", "I": "_cht", "Z": "_cbt",
+}.items()}

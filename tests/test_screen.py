@@ -347,3 +347,18 @@ def test_same_line_rules():
     assert same_line("✻ Cooking… (3s)", "✽ Cooking… (4s)")      # spinner frame
     assert not same_line("❯ fix the bug", "❯")                   # a typed line wiped
     assert not same_line("Reading config", "Linking binary")     # other content
+
+
+def test_pickled_mid_stream_continues_the_same():
+    # The indexer pickles the renderer of a live session between runs.
+    import pickle
+    data = ("héllo \x1b[31mworld\x1b]0;title\x07\r\n" + "\x1b[2;3Hmid ✻ 日本\x1b[1Kx").encode()
+    for cut in range(1, len(data)):
+        whole = ScreenText(30, 5)
+        whole.feed(data, 1)
+        first = ScreenText(30, 5)
+        first.feed(data[:cut], 1)
+        resumed = pickle.loads(pickle.dumps(first, protocol=pickle.HIGHEST_PROTOCOL))
+        resumed.feed(data[cut:], 1)
+        assert resumed.display() == whole.display(), cut
+        assert texts(resumed.close()) == texts(whole.close()), cut
