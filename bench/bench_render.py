@@ -193,8 +193,7 @@ def run_ours(chunks, cols, rows):
     t = time.process_time()
     for i, c in enumerate(chunks):
         s.feed(c, mark=i)
-        if i % 20 == 0:  # the indexer pops after a batch of chunks
-            n += len(s.pop_finished())
+        n += len(s.pop_finished())  # as cs/indexer.py does, after every output chunk
     n += len(s.pop_finished())
     elapsed = time.process_time() - t
     return elapsed, s.display(), n
@@ -342,7 +341,7 @@ def write_doc(results, args):
 Reproduce: `.venv/bin/python bench/bench_render.py --mb {args.mb:g} --pyte-mb {args.pyte_mb:g} --write-doc`
 
 Generated output, fed chunk by chunk (as recorded) to both renderers on a 100x30 screen; ours
-pops finished lines every 20 chunks as the indexer does. CPU time (`time.process_time`), best
+pops finished lines after every chunk, as `cs/indexer.py` does. CPU time (`time.process_time`), best
 of 3 for ours; pyte {getattr(pyte, "__version__", "0.8")} `Screen` + `ByteStream`, timed on the first
 {args.pyte_mb:g} MB of each corpus, and ours again on exactly those bytes for the ratio.
 "Same text" compares the final screens row by row.

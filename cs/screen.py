@@ -97,10 +97,24 @@ def same_line(old: str, new: str) -> bool:
         return True
     if old.startswith(new):
         return " " not in old[len(new):].strip()
-    old_words = set(_WORDS.findall(old))
+    old_words = _words(old)
     if not old_words:
-        return not _WORDS.search(new)
-    return old_words <= set(_WORDS.findall(new))
+        return not _words(new)
+    return old_words <= _words(new)
+
+
+_word_cache = {}
+
+
+def _words(text: str) -> frozenset:
+    """The letter words of a row's text (cached: spinner and status rows come
+    back again and again)."""
+    words = _word_cache.get(text)
+    if words is None:
+        if len(_word_cache) > 4096:
+            _word_cache.clear()
+        words = _word_cache[text] = frozenset(_WORDS.findall(text))
+    return words
 
 
 class _Row:
