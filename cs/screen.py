@@ -147,6 +147,8 @@ class ScreenText:
         self._fed = False  # data arrived since the last settle
         self._carry = ""
         self._finished = []
+        self._touched = []  # rows changed since the last settle
+        self._erased = []  # rows found blank at the last settle, still holding a line
         self._blank = [" "] * self.cols
         self._main = self._blank_grid()
         self._alt = None  # the alternate screen's grid while it is shown
@@ -198,6 +200,7 @@ class ScreenText:
         # the state synced around the call (_call).
         x, y, cols, rows, grid = self.x, self.y, self.cols, self.rows, self.grid
         top, bottom, wide = self.top, self.bottom, self._wide
+        touched = self._touched
         it = iter(parts)
         for run, p, f, esc, cr, ctl in zip(it, it, it, it, it, it):
             if run:
@@ -207,7 +210,9 @@ class ScreenText:
                     row = grid[y]
                     if row.tmark is None:
                         row.tmark = mark
-                    row.dirty = True
+                    if not row.dirty:
+                        row.dirty = True
+                        touched.append(row)
                     end = x + n
                     if wide:
                         cells = row.cells
@@ -282,12 +287,17 @@ class ScreenText:
                             row.tmark = None
                         elif row.tmark is None:
                             row.tmark = mark
-                        row.dirty = True
+                        if not row.dirty:
+                            row.dirty = True
+                            touched.append(row)
                         continue
                     if p == "2":
                         row = grid[y]  # erase the whole line (Ink does it a lot)
                         row.cells[:] = self._blank
-                        row.tmark, row.dirty = None, True
+                        row.tmark = None
+                        if not row.dirty:
+                            row.dirty = True
+                            touched.append(row)
                         continue
                 elif f == "m":
                     continue  # colours and attributes
@@ -384,6 +394,7 @@ class ScreenText:
                 out.append((new, row.tmark if row.tmark is not None else row.mark))
         elif old:
             out.append((old, row.mark))
+        row.shown, row.dirty, row.erased = "", False, False
 
     def _settle(self) -> None:
         """Judge every row changed since the last settle (see module doc)."""
@@ -393,24 +404,30 @@ class ScreenText:
         rows = self.grid
         changed = []
         replaced = []  # (old text, its mark) no longer held by its row
-        for row in rows:
-            if row.dirty:
-                row.dirty = False
-                tmark, row.tmark = row.tmark, None
-                new = row.text()
-                if new:
-                    row.erased = False
-                    if new != row.shown:
-                        changed.append((row, new, tmark))
-                    continue
-                if not row.shown:
-                    continue
-                if not row.erased:
+        touched, aging = self._touched[:], self._erased[:]
+        self._touched.clear()  # (in place: feed() holds this list in a local)
+        self._erased.clear()
+        for row in touched:
+            if not row.dirty:
+                continue  # it left the screen meanwhile
+            row.dirty = False
+            tmark, row.tmark = row.tmark, None
+            new = row.text()
+            if new:
+                row.erased = False
+                if new != row.shown:
+                    changed.append((row, new, tmark))
+            elif row.shown:
+                if row.erased:  # still blank a settle later: erased for good
+                    replaced.append((row.shown, row.mark))
+                    row.shown, row.mark, row.erased = "", None, False
+                else:
                     # Blank now: its line stays pending one more settle, in
                     # case the redraw of this row arrives in the next chunk.
                     row.erased = True
-                    continue
-            if row.erased:  # still blank a settle later: erased for good
+                    self._erased.append(row)
+        for row in aging:  # blank since the previous settle and not touched since
+            if row.erased:
                 replaced.append((row.shown, row.mark))
                 row.shown, row.mark, row.erased = "", None, False
         fresh = {}  # text -> row whose line began at this settle
@@ -523,9 +540,12 @@ class ScreenText:
     # ---------------------------------------------------------------- drawing
 
     def _touch(self, row: _Row) -> None:
-        row.dirty = True
+        """The row's cells change: new content begins in this chunk."""
         if row.tmark is None:
             row.tmark = self._mark
+        if not row.dirty:
+            row.dirty = True
+            self._touched.append(row)
 
     def _draw(self, run: str) -> None:
         if not run.isascii() and not _all_narrow(run):
@@ -541,9 +561,7 @@ class ScreenText:
                     self.x = cols - 1
             x = self.x
             row = self.grid[self.y]
-            if row.tmark is None:
-                row.tmark = self._mark
-            row.dirty = True
+            self._touch(row)
             cells = row.cells
             n = cols - x
             if len(run) <= n:
@@ -692,7 +710,9 @@ class ScreenText:
         if end < self.cols and cells[end] == "":
             cells[end] = " "
         cells[start:end] = " " * (end - start)
-        row.dirty = True
+        if not row.dirty:
+            row.dirty = True
+            self._touched.append(row)
 
     def _el(self, p):
         how = self._n(p, 0) if p else 0
