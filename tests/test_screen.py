@@ -362,3 +362,31 @@ def test_pickled_mid_stream_continues_the_same():
         resumed.feed(data[cut:], 1)
         assert resumed.display() == whole.display(), cut
         assert texts(resumed.close()) == texts(whole.close()), cut
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_bytes_never_raise(seed):
+    """Garbage in (cut sequences, invalid UTF-8, C1 controls, wide and
+    combining characters, tiny screens, resizes): no exception, ever."""
+    pieces = [b"\x1b", b"[", b"]", b"?", b"1049", b"h", b"l", b";", b"m", b"H", b"J", b"K", b"r",
+              b"P", b"\\", b"\x07", b"\r", b"\n", b"\x08", b"\t", "日".encode(), "🚀".encode(),
+              b"\xe6", b"\x9c", b"\xff", b"abc ", b"0", b"5", b"99999", b"@", b"L", b"M", b"S",
+              b"T", b"X", b"c", b"7", b"8", b"D", b"E", b"(", b"B", b"\x9b", b"\x00", b"\x7f",
+              "\u0301".encode(), "\u200d".encode()]
+    for case in range(seed * 100, seed * 100 + 100):
+        rng = random.Random(case)
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 200)))
+        screen = ScreenText(rng.randint(1, 30), rng.randint(1, 10))
+        pos = 0
+        while pos < len(data):
+            n = rng.randint(1, 20)
+            screen.feed(data[pos:pos + n], pos)
+            pos += n
+            r = rng.random()
+            if r < 0.3:
+                screen.pop_finished()
+            elif r < 0.35:
+                screen.visible()
+            elif r < 0.4:
+                screen.resize(rng.randint(1, 30), rng.randint(1, 10))
+        assert all(isinstance(t, str) and t for t, _ in screen.close())
