@@ -79,12 +79,17 @@ def test_ink_gaps_keep_spaces_where_naive_stripping_glues_words():
     lines = texts(render(frames))
     assert "● " + SENTENCE in lines
     assert not any("failedwith" in t for t in lines)
+    shown = [t for t in pyte_display(data) if t]
+    assert shown and set(shown) <= set(lines)
 
 
 def test_streaming_row_does_not_finish_shorter_versions():
-    lines = texts(render(ink_stream(step=1)))  # settle after every frame
+    frames = ink_stream(step=1, gap=f"{ESC}[3C{ESC}[2D")  # settle after every frame
+    lines = texts(render(frames))
     body = [t for t in lines if t.startswith("●")]
     assert body == ["● " + SENTENCE]
+    shown = [t for t in pyte_display("".join(frames).encode()) if t]
+    assert set(shown) <= set(lines)
 
 
 def test_streaming_erase_and_redraw_split_across_chunks():
