@@ -197,7 +197,7 @@ class ScreenText:
         # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
         # line) and narrow text are handled inline with the cursor and the
         # scroll region in locals; everything else goes through methods, with
-        # the state synced around the call (_call).
+        # the cursor stored before the call and reloaded after it.
         x, y, cols, rows, grid = self.x, self.y, self.cols, self.rows, self.grid
         top, bottom, wide = self.top, self.bottom, self._wide
         touched = self._touched
