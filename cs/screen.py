@@ -97,10 +97,24 @@ def same_line(old: str, new: str) -> bool:
         return True
     if old.startswith(new):
         return " " not in old[len(new):].strip()
-    old_words = set(_WORDS.findall(old))
+    old_words = _words(old)
     if not old_words:
-        return not _WORDS.search(new)
-    return old_words <= set(_WORDS.findall(new))
+        return not _words(new)
+    return old_words <= _words(new)
+
+
+_word_cache = {}
+
+
+def _words(text: str) -> frozenset:
+    """The letter words of a row's text (cached: spinner and status rows come
+    back again and again)."""
+    words = _word_cache.get(text)
+    if words is None:
+        if len(_word_cache) > 4096:
+            _word_cache.clear()
+        words = _word_cache[text] = frozenset(_WORDS.findall(text))
+    return words
 
 
 class _Row:
@@ -133,6 +147,8 @@ class ScreenText:
         self._fed = False  # data arrived since the last settle
         self._carry = ""
         self._finished = []
+        self._touched = []  # rows changed since the last settle
+        self._erased = []  # rows found blank at the last settle, still holding a line
         self._blank = [" "] * self.cols
         self._main = self._blank_grid()
         self._alt = None  # the alternate screen's grid while it is shown
@@ -144,14 +160,6 @@ class ScreenText:
         self.autowrap = True
         self._wide = False  # a wide character was drawn: check cell halves
         self._mark = None
-        self._csi = {
-            "A": self._cuu, "B": self._cud, "e": self._cud, "C": self._cuf, "a": self._cuf,
-            "D": self._cub, "E": self._cnl, "F": self._cpl, "G": self._cha, "`": self._cha,
-            "H": self._cup, "f": self._cup, "d": self._vpa, "J": self._ed, "K": self._el,
-            "@": self._ich, "P": self._dch, "X": self._ech, "L": self._il, "M": self._dl,
-            "S": self._su, "T": self._sd, "r": self._stbm, "s": self._save, "u": self._restore,
-            "I": self._cht, "Z": self._cbt,
-        }
 
     # ----------------------------------------------------------------- public
 
@@ -189,9 +197,10 @@ class ScreenText:
         # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
         # line) and narrow text are handled inline with the cursor and the
         # scroll region in locals; everything else goes through methods, with
-        # the state synced around the call (_call).
+        # the cursor stored before the call and reloaded after it.
         x, y, cols, rows, grid = self.x, self.y, self.cols, self.rows, self.grid
         top, bottom, wide = self.top, self.bottom, self._wide
+        touched = self._touched
         it = iter(parts)
         for run, p, f, esc, cr, ctl in zip(it, it, it, it, it, it):
             if run:
@@ -201,7 +210,9 @@ class ScreenText:
                     row = grid[y]
                     if row.tmark is None:
                         row.tmark = mark
-                    row.dirty = True
+                    if not row.dirty:
+                        row.dirty = True
+                        touched.append(row)
                     end = x + n
                     if wide:
                         cells = row.cells
@@ -276,12 +287,17 @@ class ScreenText:
                             row.tmark = None
                         elif row.tmark is None:
                             row.tmark = mark
-                        row.dirty = True
+                        if not row.dirty:
+                            row.dirty = True
+                            touched.append(row)
                         continue
                     if p == "2":
                         row = grid[y]  # erase the whole line (Ink does it a lot)
                         row.cells[:] = self._blank
-                        row.tmark, row.dirty = None, True
+                        row.tmark = None
+                        if not row.dirty:
+                            row.dirty = True
+                            touched.append(row)
                         continue
                 elif f == "m":
                     continue  # colours and attributes
@@ -378,6 +394,7 @@ class ScreenText:
                 out.append((new, row.tmark if row.tmark is not None else row.mark))
         elif old:
             out.append((old, row.mark))
+        row.shown, row.dirty, row.erased = "", False, False
 
     def _settle(self) -> None:
         """Judge every row changed since the last settle (see module doc)."""
@@ -387,24 +404,30 @@ class ScreenText:
         rows = self.grid
         changed = []
         replaced = []  # (old text, its mark) no longer held by its row
-        for row in rows:
-            if row.dirty:
-                row.dirty = False
-                tmark, row.tmark = row.tmark, None
-                new = row.text()
-                if new:
-                    row.erased = False
-                    if new != row.shown:
-                        changed.append((row, new, tmark))
-                    continue
-                if not row.shown:
-                    continue
-                if not row.erased:
+        touched, aging = self._touched[:], self._erased[:]
+        self._touched.clear()  # (in place: feed() holds this list in a local)
+        self._erased.clear()
+        for row in touched:
+            if not row.dirty:
+                continue  # it left the screen meanwhile
+            row.dirty = False
+            tmark, row.tmark = row.tmark, None
+            new = row.text()
+            if new:
+                row.erased = False
+                if new != row.shown:
+                    changed.append((row, new, tmark))
+            elif row.shown:
+                if row.erased:  # still blank a settle later: erased for good
+                    replaced.append((row.shown, row.mark))
+                    row.shown, row.mark, row.erased = "", None, False
+                else:
                     # Blank now: its line stays pending one more settle, in
                     # case the redraw of this row arrives in the next chunk.
                     row.erased = True
-                    continue
-            if row.erased:  # still blank a settle later: erased for good
+                    self._erased.append(row)
+        for row in aging:  # blank since the previous settle and not touched since
+            if row.erased:
                 replaced.append((row.shown, row.mark))
                 row.shown, row.mark, row.erased = "", None, False
         fresh = {}  # text -> row whose line began at this settle
@@ -471,9 +494,9 @@ class ScreenText:
                 return
             if lead in "<=>" or params[-1] in " !\"#$%&'()*+,-./":
                 return  # private-prefixed or intermediate-byte sequences: no text effect
-        handler = self._csi.get(final)
+        handler = _CSI_HANDLERS.get(final)
         if handler is not None:
-            handler(params)
+            handler(self, params)
 
     def _esc(self, ch: str) -> None:
         if ch == "7":
@@ -517,9 +540,12 @@ class ScreenText:
     # ---------------------------------------------------------------- drawing
 
     def _touch(self, row: _Row) -> None:
-        row.dirty = True
+        """The row's cells change: new content begins in this chunk."""
         if row.tmark is None:
             row.tmark = self._mark
+        if not row.dirty:
+            row.dirty = True
+            self._touched.append(row)
 
     def _draw(self, run: str) -> None:
         if not run.isascii() and not _all_narrow(run):
@@ -535,9 +561,7 @@ class ScreenText:
                     self.x = cols - 1
             x = self.x
             row = self.grid[self.y]
-            if row.tmark is None:
-                row.tmark = self._mark
-            row.dirty = True
+            self._touch(row)
             cells = row.cells
             n = cols - x
             if len(run) <= n:
@@ -686,7 +710,9 @@ class ScreenText:
         if end < self.cols and cells[end] == "":
             cells[end] = " "
         cells[start:end] = " " * (end - start)
-        row.dirty = True
+        if not row.dirty:
+            row.dirty = True
+            self._touched.append(row)
 
     def _el(self, p):
         how = self._n(p, 0) if p else 0
@@ -831,3 +857,14 @@ class ScreenText:
                     self.y = max(0, self.y - 1)
         while len(grid) < rows:
             grid.append(_Row(cols))
+
+
+# CSI final byte -> handler (a module-level table: a pickled renderer, which the
+# indexer keeps for live sessions, carries no bound methods).
+_CSI_HANDLERS = {final: getattr(ScreenText, name) for final, name in {
+    "A": "_cuu", "B": "_cud", "e": "_cud", "C": "_cuf", "a": "_cuf", "D": "_cub",
+    "E": "_cnl", "F": "_cpl", "G": "_cha", "`": "_cha", "H": "_cup", "f": "_cup",
+    "d": "_vpa", "J": "_ed", "K": "_el", "@": "_ich", "P": "_dch", "X": "_ech",
+    "L": "_il", "M": "_dl", "S": "_su", "T": "_sd", "r": "_stbm", "s": "_save",
+    "u": "_restore", "I": "_cht", "Z": "_cbt",
+}.items()}

@@ -112,3 +112,19 @@ def test_open_paste_is_not_submitted_by_newlines():
     keys = InputLines()
     assert keys.feed(b"\x1b[200~one\rtwo\r", mark=1) == []
     assert keys.feed(b"\x1b[201~\r", mark=2) == [("one\ntwo\n", 1)]
+
+
+def test_random_bytes_never_raise():
+    import random
+    pieces = [b"\x1b", b"[", b"]", b"O", b"P", b"\\", b"\x07", b"\r", b"\n", b"\x7f", b"\x08",
+              b"\x15", b"\x17", b"\x03", b"200~", b"201~", b"M", b"<0;1;2M", b"13u", b"27;2;65~",
+              "é".encode(), b"\xe6", b"\xff", b"abc ", b";", b"1"]
+    for case in range(300):
+        rng = random.Random(case)
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 100)))
+        keys = InputLines()
+        lines = []
+        for pos in range(0, len(data), 7):
+            lines += keys.feed(data[pos:pos + 7], pos)
+        lines += keys.close()
+        assert all(isinstance(t, str) and t.strip() for t, _ in lines)

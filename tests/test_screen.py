@@ -79,12 +79,17 @@ def test_ink_gaps_keep_spaces_where_naive_stripping_glues_words():
     lines = texts(render(frames))
     assert "● " + SENTENCE in lines
     assert not any("failedwith" in t for t in lines)
+    shown = [t for t in pyte_display(data) if t]
+    assert shown and set(shown) <= set(lines)
 
 
 def test_streaming_row_does_not_finish_shorter_versions():
-    lines = texts(render(ink_stream(step=1)))  # settle after every frame
+    frames = ink_stream(step=1, gap=f"{ESC}[3C{ESC}[2D")  # settle after every frame
+    lines = texts(render(frames))
     body = [t for t in lines if t.startswith("●")]
     assert body == ["● " + SENTENCE]
+    shown = [t for t in pyte_display("".join(frames).encode()) if t]
+    assert set(shown) <= set(lines)
 
 
 def test_streaming_erase_and_redraw_split_across_chunks():
@@ -347,3 +352,46 @@ def test_same_line_rules():
     assert same_line("✻ Cooking… (3s)", "✽ Cooking… (4s)")      # spinner frame
     assert not same_line("❯ fix the bug", "❯")                   # a typed line wiped
     assert not same_line("Reading config", "Linking binary")     # other content
+
+
+def test_pickled_mid_stream_continues_the_same():
+    # The indexer pickles the renderer of a live session between runs.
+    import pickle
+    data = ("héllo \x1b[31mworld\x1b]0;title\x07\r\n" + "\x1b[2;3Hmid ✻ 日本\x1b[1Kx").encode()
+    for cut in range(1, len(data)):
+        whole = ScreenText(30, 5)
+        whole.feed(data, 1)
+        first = ScreenText(30, 5)
+        first.feed(data[:cut], 1)
+        resumed = pickle.loads(pickle.dumps(first, protocol=pickle.HIGHEST_PROTOCOL))
+        resumed.feed(data[cut:], 1)
+        assert resumed.display() == whole.display(), cut
+        assert texts(resumed.close()) == texts(whole.close()), cut
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_bytes_never_raise(seed):
+    """Garbage in (cut sequences, invalid UTF-8, C1 controls, wide and
+    combining characters, tiny screens, resizes): no exception, ever."""
+    pieces = [b"\x1b", b"[", b"]", b"?", b"1049", b"h", b"l", b";", b"m", b"H", b"J", b"K", b"r",
+              b"P", b"\\", b"\x07", b"\r", b"\n", b"\x08", b"\t", "日".encode(), "🚀".encode(),
+              b"\xe6", b"\x9c", b"\xff", b"abc ", b"0", b"5", b"99999", b"@", b"L", b"M", b"S",
+              b"T", b"X", b"c", b"7", b"8", b"D", b"E", b"(", b"B", b"\x9b", b"\x00", b"\x7f",
+              "\u0301".encode(), "\u200d".encode()]
+    for case in range(seed * 100, seed * 100 + 100):
+        rng = random.Random(case)
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 200)))
+        screen = ScreenText(rng.randint(1, 30), rng.randint(1, 10))
+        pos = 0
+        while pos < len(data):
+            n = rng.randint(1, 20)
+            screen.feed(data[pos:pos + n], pos)
+            pos += n
+            r = rng.random()
+            if r < 0.3:
+                screen.pop_finished()
+            elif r < 0.35:
+                screen.visible()
+            elif r < 0.4:
+                screen.resize(rng.randint(1, 30), rng.randint(1, 10))
+        assert all(isinstance(t, str) and t for t, _ in screen.close())

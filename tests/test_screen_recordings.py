@@ -19,7 +19,7 @@ import pytest
 
 from cs.keys import InputLines
 from cs.screen import ScreenText
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import FakeAnthropic, claude_home, find_claude
 
 COLS, ROWS = 100, 30
 
@@ -159,14 +159,6 @@ def test_less_pages_on_the_alternate_screen(tmp_path):
         assert f"line {n:03d} of the notes: alpha beta gamma" in ours
 
 
-def find_claude():
-    for candidate in (os.environ.get("CS_CLAUDE_BIN"), shutil.which("claude"),
-                      "/opt/claude-probe/node_modules/.bin/claude"):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
-
-
 REPLY = ("The build failed with error E1234 in module foo because the linker could not find "
          "the symbol bar_init, so please rerun the configure step with the debug flag enabled "
          "and check the output again.\n\nEverything else compiled cleanly.")
@@ -177,19 +169,12 @@ def record_claude(tmp_path):
     claude = find_claude()
     if not claude:
         pytest.skip("the claude CLI is not installed ($CS_CLAUDE_BIN, PATH, /opt/claude-probe)")
-    home, cwd = tmp_path / "home", tmp_path / "project"
-    home.mkdir()
+    cwd = tmp_path / "project"
     cwd.mkdir()
     key = "sk-ant-test-" + "k" * 40
-    (home / ".claude.json").write_text(json.dumps({
-        "hasCompletedOnboarding": True,
-        "customApiKeyResponses": {"approved": [key[-20:]], "rejected": []},
-        "projects": {str(cwd): {"hasTrustDialogAccepted": True}},
-    }))
     with FakeAnthropic(REPLY) as api:
-        env = base_env(home)
-        env.update(ANTHROPIC_BASE_URL=api.url, ANTHROPIC_API_KEY=key, DISABLE_TELEMETRY="1",
-                   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+        env = base_env(tmp_path)
+        env.update(claude_home(tmp_path, cwd, key, base_url=api.url))
         rec = Recording([claude], env, cwd=str(cwd))
         try:
             rec.pump(20, quiet=1.5)  # start-up screen drawn
@@ -203,7 +188,7 @@ def record_claude(tmp_path):
             rec.pump(5, quiet=1.0)
         finally:
             rec.close()
-        assert api.message_requests(), "claude never asked the API"
+        assert api.message_requests(), "claude never asked the fake API"
     return rec
 
 
