@@ -79,11 +79,10 @@ def _open_index(catch_up: bool = True):
     """The index, brought up to date with the logs first (one incremental pass)
     so that answers are never stale, watcher or not."""
     _skip_numpy()
-    from cs import db as dbmod
     from cs import indexer
 
     try:
-        db = dbmod.open_db()
+        db = indexer.open_index()
     except OSError as e:
         raise CsError(f"cannot open the index: {e}") from None
     if catch_up:
