@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from cs.logfile import segment_name
@@ -45,14 +46,33 @@ def try_shared_lock(fd: int) -> bool:
     return True
 
 
+# The recorder creates segment 1, then locks it (LOCK_EX | LOCK_NB), then
+# writes the start line. A prober's LOCK_SH taken in between would make the
+# recorder's lock fail, so an empty segment 1 is never probed: while young it
+# counts as a session starting up, once old as one that never started.
+STARTING_GRACE_S = 120
+
+LIVE, STARTING, IDLE = "live", "starting", "idle"
+
+
+def probe(fd: int) -> str:
+    """LIVE, STARTING or IDLE for an open segment 1. IDLE leaves our shared
+    lock taken on fd (released when fd is closed)."""
+    st = os.fstat(fd)
+    if st.st_size == 0:
+        return STARTING if time.time() - st.st_mtime < STARTING_GRACE_S else IDLE
+    return IDLE if try_shared_lock(fd) else LIVE
+
+
 def is_live(logs_dir: Path, session_id: str) -> bool:
-    """True while a recorder holds the session's lock. A session whose first
-    segment is gone cannot be locked by anyone: not live."""
+    """True while a recorder holds the session's lock (or may be about to: an
+    empty, young segment 1). A session whose first segment is gone cannot be
+    locked by anyone: not live."""
     fd = _open_first_segment(logs_dir, session_id)
     if fd is None:
         return False
     try:
-        return not try_shared_lock(fd)
+        return probe(fd) != IDLE
     finally:
         os.close(fd)  # releases our shared lock, if we took it
 
@@ -60,13 +80,13 @@ def is_live(logs_dir: Path, session_id: str) -> bool:
 @contextlib.contextmanager
 def hold_if_idle(logs_dir: Path, session_id: str):
     """Yield True, holding a shared lock on segment 1, if the session is not
-    live; yield False (and hold nothing) if a recorder has it. A session with no
-    segment 1 yields True: there is nothing a recorder could be holding."""
+    live; yield False (and hold nothing) if a recorder has it or may be starting.
+    A session with no segment 1 yields True: nothing a recorder could hold."""
     fd = _open_first_segment(logs_dir, session_id)
     if fd is None:
         yield True
         return
     try:
-        yield try_shared_lock(fd)
+        yield probe(fd) == IDLE
     finally:
         os.close(fd)

@@ -46,8 +46,8 @@ PENDING_NAME = "prune.pending"
 LOCK_NAME = "prune.lock"
 
 # A session file with no complete line yet, modified this recently, may be a
-# recorder between creating its file and taking its lock: leave it alone.
-STARTING_GRACE_S = 120
+# recorder between creating its file and writing its start line: leave it alone.
+STARTING_GRACE_S = liveness.STARTING_GRACE_S
 
 # apply_policy runs inside the watcher's loop: compress at most about this
 # much per call (~1-2 s of zlib), leaving the rest for the next call.
@@ -275,11 +275,13 @@ def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now:
     fd = _open_plain(first) if first and not first.endswith(".gz") else None
     try:
         if fd is not None:
-            live = not liveness.try_shared_lock(fd)
+            state = liveness.probe(fd)
         else:
-            live = liveness.is_live(logs_dir, sf.session_id)
-        if live:
+            state = liveness.LIVE if liveness.is_live(logs_dir, sf.session_id) else liveness.IDLE
+        if state == liveness.LIVE:
             info.status = "live"
+        elif state == liveness.STARTING:
+            info.status = "starting"
         if fd is not None:
             head = _head_line(fd)
             start = parse_line(head) if head else None
@@ -316,7 +318,7 @@ def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now:
         # Nothing readable: the file's own time is all we have.
         info.last_at = datetime.fromtimestamp(sf.newest_mtime, timezone.utc)
         now = time.time() if now is None else now
-        if info.status != "live" and info.started_at is None and now - sf.newest_mtime < STARTING_GRACE_S:
+        if info.status == "cut_off" and info.started_at is None and now - sf.newest_mtime < STARTING_GRACE_S:
             info.status = "starting"
     return info
 

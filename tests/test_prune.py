@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -291,3 +292,48 @@ def test_a_real_recording_survives_prune_and_compress(cs_exe, cs_home, logs):
     term.proc.wait()
     result = prune_json(cs_exe, "--keep", "0")  # no recorder any more: it goes
     assert [s["id"] for s in result["removed"]] == [live]
+
+
+def test_probing_never_blocks_a_recorder_taking_its_lock(logs):
+    """The recorder creates segment 1, then takes LOCK_EX | LOCK_NB, then writes
+    its start line. A probe of the still-empty file must take no lock, or the
+    recorder's would fail; a probe of a written file holds LOCK_SH (shown by
+    the same exclusive lock failing) until it closes its descriptor."""
+    import errno
+    import fcntl
+
+    from cs import liveness
+
+    sid = "1b7f0d3c-6d7e-4f57-9d55-0c5a1f7e0e12"
+    paths.ensure_private_dir(logs)
+    path = logs / logfile.segment_name(sid)
+    os.close(paths.create_private_file(path))
+    probe_fd = os.open(path, os.O_RDONLY)
+    assert liveness.probe(probe_fd) == liveness.STARTING
+    recorder_fd = os.open(path, os.O_RDWR)
+    fcntl.flock(recorder_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # succeeds: the probe took nothing
+    os.close(recorder_fd)
+    os.close(probe_fd)
+
+    path.write_bytes(logfile.event_line(sid, "start", {"cwd": "/"}))
+    probe_fd = os.open(path, os.O_RDONLY)
+    assert liveness.probe(probe_fd) == liveness.IDLE
+    recorder_fd = os.open(path, os.O_RDWR)
+    with pytest.raises(OSError) as err:
+        fcntl.flock(recorder_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert err.value.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+    os.close(probe_fd)
+    fcntl.flock(recorder_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once closed
+    assert liveness.is_live(logs, sid)  # ...and now it is held: live
+    os.close(recorder_fd)
+
+
+def test_an_old_empty_log_is_not_protected_for_ever(cs_exe, logs):
+    sid = "2b7f0d3c-6d7e-4f57-9d55-0c5a1f7e0e13"
+    paths.ensure_private_dir(logs)
+    path = logs / logfile.segment_name(sid)
+    os.close(paths.create_private_file(path))
+    old = time.time() - 3 * 86400
+    os.utime(path, (old, old))
+    result = prune_json(cs_exe, "--older", "1d")
+    assert [s["id"] for s in result["removed"]] == [sid]
