@@ -7,9 +7,7 @@ import sys
 
 import pytest
 
-from shell_helpers import logs, needs_recorder
-
-pytestmark = [needs_recorder]
+from shell_helpers import logs
 
 # An Ink-like program: words separated by cursor moves, a line streamed in
 # three redraws (erase line, redraw longer), a spinner on the row below.
