@@ -448,7 +448,12 @@ class _Session:
                 self._sync_size()
             elif sig in FORWARDED:
                 if self.pid is not None and self.status is None:
-                    _kill(self.pid, sig)
+                    if sig == signal.SIGTERM:
+                        _kill(self.pid, sig)  # a request to the command itself
+                    else:
+                        # What a terminal sends (^C, ^\, hang-up) goes to the
+                        # whole process group, as the terminal would do.
+                        _killpg(self.pid, sig)
                 if sig in (signal.SIGTERM, signal.SIGHUP):
                     self.exit_signals += 1
                     self.last_exit_signal = sig
@@ -476,7 +481,7 @@ class _Session:
         on `fg`, resume the child. (If nothing can resume us, as for an orphaned
         process group, the kernel drops the stop and we resume the child at once.)"""
         if not self.stdin_tty:
-            _kill(self.pid, signal.SIGCONT)
+            _killpg(self.pid, signal.SIGCONT)
             return
         self._leave_raw()
         handler = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
@@ -486,7 +491,7 @@ class _Session:
             signal.signal(signal.SIGTSTP, handler)
         self._enter_raw_again()
         self._sync_size()
-        _kill(self.pid, signal.SIGCONT)
+        _killpg(self.pid, signal.SIGCONT)
 
     def _enter_raw_again(self) -> None:
         if self.raw_fd is None or self.saved_attrs is None:
@@ -541,7 +546,10 @@ class _ChildSetup:
         if self.attrs is not None:
             # The user's terminal settings (erase key, iutf8...) on the new PTY,
             # as script(1) does.
-            termios.tcsetattr(0, termios.TCSANOW, self.attrs)
+            try:
+                termios.tcsetattr(0, termios.TCSANOW, self.attrs)
+            except termios.error:
+                pass
         # Python ignores SIGPIPE and SIGXFSZ, and ignored signals survive exec:
         # give the child the defaults (`cs record -- yes | head` must end).
         # Signals the user had ignored before starting us (nohup) stay ignored.
@@ -624,6 +632,14 @@ def _kill(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _killpg(pid: int, sig: int) -> None:
+    """The child's process group (it leads its own session, so pgid == pid)."""
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        _kill(pid, sig)
 
 
 def _command_failed(name: str, error: OSError) -> CommandFailed:

@@ -191,7 +191,10 @@ def test_sigterm_or_sighup_restores_terminal_for_the_shell_after(cs_exe, cs_home
 
 
 def test_ctrl_c_typed_reaches_the_child_through_its_terminal(cs_exe, cs_home):
-    term = Term([cs_exe, "record", "--", "sh", "-c", "echo ready; sleep 30"])
+    # The child says "ready" only once ^C would kill it (a shell script would
+    # race: dash defers SIGINT that arrives before its child is running).
+    code = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); print('ready', flush=True); time.sleep(30)"
+    term = Term([cs_exe, "record", "--", PY, "-c", code])
     term.expect(b"ready")
     term.send(b"\x03")  # a key, not a signal to cs: the child's PTY turns it into SIGINT
     assert term.finish() == 128 + signal.SIGINT
@@ -467,3 +470,14 @@ def test_command_sees_argv_as_typed(cs_exe, cs_home):
     assert r.returncode == 0
     assert r.stdout.splitlines()[:2] == ["sh", "-c"]
     assert read_session(cs_home)[0]["argv"][0] == "sh"
+
+
+def test_ctrl_z_in_the_child_does_not_hang_the_session(cs_exe, cs_home):
+    # ^Z stops the child's process group through its PTY; the recorder mirrors
+    # the stop (a no-op here: the test's process group is orphaned, as after
+    # `setsid`) and continues the whole group, so the command finishes.
+    term = Term([cs_exe, "record", "--", "sh", "-c", "echo ready; sleep 0.5; echo alive; exit 4"])
+    term.expect(b"ready")
+    term.send(b"\x1a")
+    term.expect(b"alive")
+    assert term.finish() == 4
