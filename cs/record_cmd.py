@@ -77,6 +77,12 @@ def resolve_command(name: str, search_path: str):
 
 def _exec_directly(command) -> int:
     """Already inside a recorded session: become the command, no second log."""
+    import signal
+
+    # Python ignores SIGPIPE and SIGXFSZ, and an ignored signal survives exec:
+    # give the command the defaults (`yes | head` must end the way it would).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     try:
         os.execvp(command[0], command)
     except FileNotFoundError:

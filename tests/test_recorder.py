@@ -481,3 +481,17 @@ def test_ctrl_z_in_the_child_does_not_hang_the_session(cs_exe, cs_home):
     term.send(b"\x1a")
     term.expect(b"alive")
     assert term.finish() == 4
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_command_gets_the_signal_dispositions_it_would_get_without_cs(cs_exe, cs_home, monkeypatch, nested):
+    # Python ignores SIGPIPE and SIGXFSZ; the command must not inherit that.
+    show = ["sh", "-c", "grep -E '^SigIgn' /proc/$$/status"]
+    direct = subprocess.run(show, capture_output=True, text=True).stdout  # subprocess restores defaults
+    if nested:
+        monkeypatch.setenv("CS_SESSION_ID", "00000000-0000-4000-8000-000000000000")
+    r = subprocess.run([cs_exe, "record", "--", *show], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == direct
+    r = subprocess.run(["bash", "-c", f"{cs_exe} record -- yes | head -c 4; echo \" ${{PIPESTATUS[0]}}\""],
+                       capture_output=True, text=True)
+    assert r.stdout == "y\ny\n 141\n"  # yes killed by SIGPIPE (128+13), as without cs
