@@ -38,7 +38,7 @@ from cs import logfile  # noqa: E402
 
 GAP = b"\x1b[1C"  # Ink draws the space between words as a cursor move
 PHRASE = "failed with error"
-COLS = 100
+COLS = 80  # cs record without a terminal records cols null: the indexer then assumes 80x24
 
 
 def words_vocab(rng, n=3000):
@@ -49,15 +49,20 @@ def words_vocab(rng, n=3000):
     return sorted(vocab)
 
 
-def sentence(rng, vocab, uniq):
-    words = [rng.choice(vocab) for _ in range(rng.randint(5, 14))]
+def sentence(rng, vocab, uniq, codes=None):
+    """A line of words that fits the terminal (Ink wraps text itself)."""
+    words = [rng.choice(vocab) for _ in range(rng.randint(5, 12))]
     roll = rng.random()
     if roll < 0.08:
         words[rng.randrange(len(words)):0] = PHRASE.split()
     elif roll < 0.2:
         words.insert(rng.randrange(len(words)), f"E{uniq:05d}")
+        if codes is not None:
+            codes.append(f"E{uniq:05d}")
     elif roll < 0.3:
         words.insert(rng.randrange(len(words)), f"src/{rng.choice(vocab)}/{rng.choice(vocab)}.py:{rng.randint(1, 999)}")
+    while len(" ".join(words)) > COLS - 8:
+        words.pop(0 if PHRASE.split()[0] not in words[:1] else -1)
     return words
 
 
@@ -79,7 +84,7 @@ def erase(n):
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
-def claude_session(rng, vocab, target, counter):
+def claude_session(rng, vocab, target, counter, codes):
     """Yield ("output"|"input", bytes) chunks until about `target` log bytes."""
     size = 0
     frame_lines = 0
@@ -96,7 +101,7 @@ def claude_session(rng, vocab, target, counter):
         # The answer streams: each line grows over several redraws of the frame.
         for _ in range(rng.randint(3, 10)):
             counter[0] += 1
-            words = sentence(rng, vocab, counter[0])
+            words = sentence(rng, vocab, counter[0], codes)
             cuts = sorted(set(rng.randint(1, len(words)) for _ in range(rng.randint(3, 6))) | {len(words)})
             for k, cut in enumerate(cuts):
                 spin = SPINNER[k % len(SPINNER)]
@@ -112,7 +117,7 @@ def claude_session(rng, vocab, target, counter):
             size += len(static) * 4 // 3 + 120
 
 
-def plain_session(rng, vocab, target, counter):
+def plain_session(rng, vocab, target, counter, codes):
     size = 0
     while size < target:
         counter[0] += 1
@@ -122,7 +127,39 @@ def plain_session(rng, vocab, target, counter):
         size += len(chunk) * 4 // 3 + 120
 
 
-def generate(root: Path, sessions: int, total_mb: float, seed=1):
+EMIT = r"""
+import os, sys
+# Write the recorded chunks (4-byte length + bytes) to stdout one write each,
+# so cs record sees the program's own chunking as closely as a PTY allows.
+data = open(sys.argv[1], "rb").read()
+i, out = 0, sys.stdout.fileno()
+while i < len(data):
+    n = int.from_bytes(data[i:i + 4], "big")
+    chunk = data[i + 4:i + 4 + n]
+    while chunk:
+        chunk = chunk[os.write(out, chunk):]
+    i += 4 + n
+"""
+
+
+def record_through_cs(cs, root: Path, sessions: list, env):
+    """Record each generated session for real: `cs record -- python EMIT chunks`."""
+    emit = root / "emit.py"
+    emit.write_text(EMIT)
+    for i, chunks in enumerate(sessions):
+        path = root / f"chunks-{i}.bin"
+        with open(path, "wb") as f:
+            for data in chunks:
+                f.write(len(data).to_bytes(4, "big") + data)
+        cwd = root / f"proj{i % 7}"
+        cwd.mkdir(exist_ok=True)
+        proc = subprocess.run([cs, "record", "--", sys.executable, str(emit), str(path)], cwd=cwd,
+                              env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0
+        path.unlink()
+
+
+def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=False, plain_every=5):
     rng = random.Random(seed)
     vocab = words_vocab(rng)
     logs = root / "home" / "logs"
@@ -130,23 +167,31 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1):
     logs.mkdir(parents=True)
     raw.mkdir()
     per = int(total_mb * 1e6 / sessions)
-    counter = [0]
+    counter, codes, recorded = [0], [], []
     t0 = time.time() - 86400 * 10
     for i in range(sessions):
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         t = t0 + i * 600
-        kind = claude_session if i % 5 else plain_session
-        with open(logs / logfile.segment_name(sid), "wb") as log, open(raw / f"{sid}.out", "wb") as out:
+        is_claude = not plain_every or i % plain_every
+        kind = claude_session if is_claude else plain_session
+        raw_name = f"{sid}.{'claude' if is_claude else 'plain'}.out"
+        chunks = []
+        with open(logs / logfile.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
             log.write(logfile.event_line(sid, "start", {
-                "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 40,
+                "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 24,
             }, t))
-            for direction, data in kind(rng, vocab, per, counter):
+            for direction, data in kind(rng, vocab, per, counter, codes):
                 t += rng.random() * 0.05
                 log.write(logfile.io_line(sid, direction, data, t))
                 if direction == "output":
                     out.write(data)
+                    chunks.append(data)
             log.write(logfile.event_line(sid, "end", {"exit_code": 0}, t + 1))
-    return logs, raw
+        if keep_chunks:
+            recorded.append(chunks)
+            (logs / logfile.segment_name(sid)).unlink()
+            (raw / raw_name).rename(raw / f"rec{i:04d}.{raw_name.split('.', 1)[1]}")
+    return logs, raw, codes, recorded
 
 
 def timed(cmd, env):
@@ -161,6 +206,11 @@ def main():
     ap.add_argument("--mb", type=float, default=100.0, help="total log size to generate, MB")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", help="keep the corpus in this directory")
+    ap.add_argument("--plain-every", type=int, default=5,
+                    help="every Nth session is ordinary text (0: all Claude-like)")
+    ap.add_argument("--direct", action="store_true",
+                    help="write the logs with cs.logfile's encoders instead of recording through"
+                         " `cs record` (faster; input lines included)")
     args = ap.parse_args()
 
     cs = str(Path(sys.executable).parent / "cs")
@@ -171,10 +221,23 @@ def main():
     env = dict(os.environ, CS_HOME=str(root / "home"), NO_COLOR="1")
     try:
         g = time.perf_counter()
-        logs, raw = generate(root, args.sessions, args.mb)
+        logs, raw, codes, recorded = generate(root, args.sessions, args.mb, keep_chunks=not args.direct,
+                                            plain_every=args.plain_every)
+        if recorded:
+            r = time.perf_counter()
+            record_through_cs(cs, root, recorded, env)
+            print(f"recorded {len(recorded)} sessions through `cs record` in {time.perf_counter() - r:.1f}s")
+            # rg's files are named by our index; map session ids by order of recording.
+            ids = [json.loads(p.open("rb").readline())["session_id"] for p in
+                   sorted(logs.iterdir(), key=lambda p: json.loads(p.open("rb").readline())["timestamp"])]
+            for i, sid in enumerate(ids):
+                (old,) = raw.glob(f"rec{i:04d}.*")
+                old.rename(raw / f"{sid}.{old.name.split('.', 1)[1]}")
         log_bytes = sum(p.stat().st_size for p in logs.iterdir())
         raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
-        print(f"corpus: {args.sessions} sessions, {log_bytes / 1e6:.1f} MB of log "
+        print(f"corpus: {args.sessions} sessions ({'every %dth one plain text' % args.plain_every if args.plain_every else 'all Claude-like'}), "
+              f"{'recorded through cs record' if recorded else 'written with cs.logfile encoders'}, "
+              f"{log_bytes / 1e6:.1f} MB of log "
               f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s")
 
         secs, proc = timed([cs, "index", "-q"], env)
@@ -191,7 +254,8 @@ def main():
         # Queries: words the corpus surely has, a unique error code, a phrase.
         rng = random.Random(2)
         vocab = words_vocab(random.Random(1))
-        queries = [rng.choice(vocab) for _ in range(4)] + ["E00042", PHRASE]
+        code = codes[len(codes) // 2]
+        queries = [rng.choice(vocab) for _ in range(4)] + [code, PHRASE]
         cs_times, rg_times = [], []
         for q in queries:
             for _ in range(args.runs):
@@ -210,13 +274,21 @@ def main():
                                  capture_output=True).stdout
             return len(out.splitlines())
 
-        def rg_count(q):
-            out = subprocess.run(["rg", "-o", "-F", "--no-filename", q, str(raw)], capture_output=True).stdout
+        def rg_count(q, glob="*"):
+            out = subprocess.run(["rg", "-o", "-F", "--no-filename", "-g", glob, q, str(raw)],
+                                 capture_output=True).stdout
             return len(out.splitlines())
 
-        for label, q in [("phrase across cursor gaps", PHRASE), ("one error code, redrawn", "E00042"),
+        print("where rg is wrong (Claude-like sessions only; plain-text sessions agree):")
+        for label, q in [("phrase across cursor gaps", PHRASE), ("one error code, redrawn", code),
                          ("a common word", queries[0])]:
-            print(f"{label:28s} {q!r:22s} cs lines: {cs_count(q):6d}   rg matches: {rg_count(q):6d}")
+            cs_claude = subprocess.run(
+                [cs, "search", "--json", "--limit", "100000", q], env=env, capture_output=True
+            ).stdout.decode().splitlines()
+            sids = {p.name.split(".")[0] for p in raw.glob("*.claude.out")}
+            n_cs = sum(1 for l in cs_claude if json.loads(l)["session_id"] in sids)
+            print(f"  {label:27s} {q!r:20s} cs lines: {n_cs:6d}   rg matches: {rg_count(q, '*.claude.out'):6d}"
+                  f"   (all sessions: cs {cs_count(q)}, rg {rg_count(q)})")
         print(json.dumps({
             "sessions": args.sessions, "log_mb": round(log_bytes / 1e6, 1),
             "index_mb_s": round(log_bytes / 1e6 / secs, 1), "index_ratio": round(db_bytes / log_bytes, 3),

@@ -25,10 +25,14 @@ or replaces it (it changed). Finished sessions keep no provisional rows.
 """
 
 import base64
+import contextlib
+import copy
 import errno
 import fcntl
+import hashlib
 import os
 import pickle
+import sqlite3
 import shlex
 import json
 import time
@@ -50,16 +54,23 @@ _EVENT_COLUMNS = (
 _TOPLEVEL_KEYS = ("git_toplevel", "git_root", "toplevel", "project_dir")
 
 _UPSERT_FINISHED = """
-INSERT INTO lines (session_id, ts, direction, text, segment, offset, provisional)
-VALUES (?, ?, ?, ?, ?, ?, 0)
-ON CONFLICT (session_id, direction, text) DO UPDATE SET
+INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
+VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+ON CONFLICT (session_id, direction, text_hash) DO UPDATE SET
     provisional = 0, ts = excluded.ts, segment = excluded.segment, offset = excluded.offset
 WHERE lines.provisional = 1
 """
 _INSERT_PROVISIONAL = """
-INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset, provisional)
-VALUES (?, ?, ?, ?, ?, ?, 1)
+INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
+VALUES (?, ?, ?, ?, ?, ?, ?, 1)
 """
+
+
+def text_hash(text: str) -> int:
+    """64-bit identity of a line for the UNIQUE constraint (a collision, odds
+    about n^2 / 2^65 within one session, would merely drop one line)."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                          "big", signed=True)
 
 
 @dataclass
@@ -74,6 +85,32 @@ class SessionRender:
     bytes_in: int = 0
     bytes_out: int = 0
     ended: bool = False
+    last_output_ms: int = None  # time of the previous output chunk
+
+    def feed_output(self, data: bytes, mark) -> list:
+        """Feed one output chunk; returns lines finished before it.
+
+        When to settle the screen (judge changed rows: pop_finished) depends
+        only on the log, never on where an indexing pass happened to stop, so
+        incremental indexing and a rebuild agree line for line. We settle
+        before a chunk that comes after a pause in the output (SETTLE_GAP_MS):
+        a frame a program writes at once may reach the log in several chunks
+        (the PTY splits it), and a half-drawn frame is not something a person
+        saw."""
+        now = _ts_ms(mark[2])
+        last, self.last_output_ms = self.last_output_ms, now
+        popped = ()
+        if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
+            popped = self.screen.pop_finished()
+        self.screen.feed(data, mark)
+        return popped
+
+    def provisional_lines(self) -> list:
+        """What a live session shows (or has finished since the last settle),
+        judged on a copy: settling the real renderer here would make the
+        result depend on pass boundaries."""
+        screen = copy.deepcopy(self.screen)
+        return screen.pop_finished() + screen.visible()
 
     def __post_init__(self):
         if self.screen is None:
@@ -83,6 +120,19 @@ class SessionRender:
 
     def positions_key(self):
         return sorted(self.positions.items())
+
+
+SETTLE_GAP_MS = 8
+
+
+def _ts_ms(ts):
+    """Milliseconds within the month of an RFC3339 timestamp (cheap; only
+    differences between neighbouring chunks matter)."""
+    try:
+        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60
+                + int(ts[17:19])) * 1000 + int(ts[20:23])
+    except (TypeError, ValueError):
+        return None
 
 
 class RenderCache(dict):
@@ -275,6 +325,11 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
                 cache.pop(sid, None)
         # Lines flushed while reading need their parent row.
         db.execute("INSERT OR IGNORE INTO sessions (id) VALUES (?)", [sid])
+        # Rows inserted from here on get larger ids (we hold the write lock):
+        # that is how their FTS rows are added at the end, in one statement.
+        fts_from = db.execute(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'lines'), 0)"
+        ).fetchone()[0]
         consumed = {n: row["offset"] for n, row in rows.items()}
         skipped = {n: row["skipped"] for n, row in rows.items()}
         render = _resume(db, sid, consumed, cache)
@@ -293,7 +348,6 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             read += end - start
             render.positions[n] = end
             skipped[n] = skipped.get(n, 0) + bad
-        finished.extend(render.screen.pop_finished())
 
         if render.ended:
             status = "finished"
@@ -310,25 +364,28 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
         _store_lines(db, sid, "output", finished)
         _store_lines(db, sid, "input", inputs)
         if status == "running":
-            _replace_provisional(db, sid, render.screen.visible())
+            _replace_provisional(db, sid, render.provisional_lines())
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
-        db["log_files"].upsert_all(
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO log_files (name, session_id, segment, inode, size, offset,"
+            " skipped_lines) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                {
-                    "name": files[n][0].name, "session_id": sid, "segment": n,
-                    "inode": files[n][1], "size": files[n][2],
-                    "offset": render.positions.get(n, 0), "skipped_lines": skipped.get(n, 0),
-                }
+                (files[n][0].name, sid, n, files[n][1], files[n][2],
+                 render.positions.get(n, 0), skipped.get(n, 0))
                 for n in sorted(files)
             ],
-            pk="name",
         )
         # Rows of a segment whose file name changed (compressed) go.
         for n, row in rows.items():
             if n in files and row["name"] != files[n][0].name:
                 db.execute("DELETE FROM log_files WHERE name = ?", [row["name"]])
 
+        db.execute(
+            "INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines"
+            " WHERE id > ? AND text_hash IS NOT NULL",  # NULL: the insert trigger did it
+            [fts_from]
+        )
         if status == "running":
             _save_state(db, sid, render, cache)
         else:
@@ -405,7 +462,12 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
                     bad += 1
                     continue
                 render.bytes_out += len(data)
-                screen.feed(data, (segment, offset, ts))
+                popped = render.feed_output(data, (segment, offset, ts))
+                if popped:
+                    finished.extend(popped)
+                    if len(finished) >= FLUSH_LINES:
+                        _store_lines(db, sid, "output", finished)
+                        finished.clear()
             elif direction == "input":
                 if record.get("masked") is not None:
                     render.bytes_in += _int(record.get("masked"))
@@ -422,13 +484,6 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
             meta["last_event_at"] = ts
             if "started_at" not in meta:
                 meta["started_at"] = ts
-            if direction == "output":
-                popped = screen.pop_finished()
-                if popped:
-                    finished.extend(popped)
-                    if len(finished) >= FLUSH_LINES:
-                        _store_lines(db, sid, "output", finished)
-                        finished.clear()
     except (OSError, EOFError) as e:
         # A gzip segment cut short, or a file removed while reading: keep what
         # was read; the next pass retries from there.
@@ -468,6 +523,11 @@ def _apply_event(render, record, ts) -> None:
     elif kind == "end":
         render.ended = True
         meta["ended_at"] = ts
+        # The recorder's own counts include bytes that passed while logging
+        # had failed: they win over what we counted from the log.
+        for key in ("bytes_in", "bytes_out"):
+            if isinstance(record.get(key), int) and record[key] >= 0:
+                meta[key] = record[key]
     for key in _EVENT_COLUMNS:
         value = record.get(key)
         if value is not None and not isinstance(value, (dict, list)):
@@ -481,7 +541,7 @@ def _store_lines(db, sid, direction, items) -> None:
             continue
         seen.add(text)
         segment, offset, ts = mark if mark else (1, 0, "")
-        rows.append((sid, ts, direction, text, segment, offset))
+        rows.append((sid, ts, direction, text, text_hash(text), segment, offset))
     if rows:
         db.conn.executemany(_UPSERT_FINISHED, rows)
 
@@ -499,7 +559,8 @@ def _replace_provisional(db, sid, visible) -> None:
         db.conn.executemany("DELETE FROM lines WHERE id = ?", gone)
     keep = {text for _, text in old}
     new = [
-        (sid, m[2], "output", text, m[0], m[1]) for text, m in wanted.items() if text not in keep
+        (sid, m[2], "output", text, text_hash(text), m[0], m[1])
+        for text, m in wanted.items() if text not in keep
     ]
     if new:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
@@ -513,7 +574,84 @@ def _store_session(db, sid, render, status, log_bytes) -> None:
         row["ended_at"] = None
     if "started_at" not in row:
         row["started_at"] = None
-    db["sessions"].upsert(row, pk="id", alter=False)
+    cols = list(row)
+    db.execute(
+        f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])}",
+        [row[c] for c in cols],
+    )
+
+
+# ---------------------------------------------------------------- opening
+
+
+class LiteDB:
+    """The part of sqlite_utils.Database the indexer and the asking commands
+    use (execute, conn, atomic), on a plain sqlite3 connection. `cs search`
+    runs on every question: importing sqlite-utils costs it 40+ ms, so reading
+    commands open an already-migrated index this way; cs.db.open_db (which
+    creates and migrates) is used whenever there is anything to migrate."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def execute(self, sql, params=()):
+        return self.conn.execute(sql, params)
+
+    @contextlib.contextmanager
+    def atomic(self):
+        if self.conn.in_transaction:
+            self.conn.execute("SAVEPOINT cs_atomic")
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute("ROLLBACK TO SAVEPOINT cs_atomic")
+                self.conn.execute("RELEASE SAVEPOINT cs_atomic")
+                raise
+            self.conn.execute("RELEASE SAVEPOINT cs_atomic")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+
+def shipped_migrations() -> set:
+    from importlib import resources
+
+    return {
+        f.name[: -len(".sql")]
+        for f in resources.files("cs.migrations").iterdir()
+        if f.name.endswith(".sql")
+    }
+
+
+def open_index(path: Path = None):
+    """The index for reading and catching up: a LiteDB when the file exists and
+    is fully migrated (fast), else cs.db.open_db() (creates, migrates)."""
+    path = Path(path) if path else paths.db_path()
+    if path.is_file() and not path.is_symlink() and path.stat().st_uid == os.getuid():
+        conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
+        try:
+            applied = {
+                r[0] for r in conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'cs'"
+                ).fetchall()
+            }
+        except sqlite3.DatabaseError:
+            applied = set()
+        if applied >= shipped_migrations():
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            return LiteDB(conn)
+        conn.close()
+    from cs import db as dbmod
+
+    return dbmod.open_db(path)
 
 
 # ---------------------------------------------------------------- rebuild

@@ -4,9 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cs import logfile, paths
-from cs.indexer import DEFAULT_COLS, DEFAULT_ROWS, session_is_live
-from cs.keys import InputLines
-from cs.screen import ScreenText
+from cs.indexer import SessionRender, session_is_live
 
 
 class SessionNotFound(LookupError):
@@ -118,13 +116,13 @@ def iter_io(logs_dir: Path, session_id: str):
 def session_text(logs_dir: Path, session_id: str) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
     with kind "output" or "input", in order of first appearance."""
-    screen, keys = ScreenText(DEFAULT_COLS, DEFAULT_ROWS), InputLines()
+    render = SessionRender(session_id)  # the indexer's settling rule: same lines as the index
+    screen, keys = render.screen, render.keys
     items = []
     for n, offset, ts, direction, data, record in iter_io(logs_dir, session_id):
         mark = (n, offset, ts or "")
         if direction == "output" and data is not None:
-            screen.feed(data, mark)
-            items.extend(("output", t, m) for t, m in screen.pop_finished())
+            items.extend(("output", t, m) for t, m in render.feed_output(data, mark))
         elif direction == "input" and data is not None:
             items.extend(("input", t, m) for t, m in keys.feed(data, mark))
         elif direction is None:

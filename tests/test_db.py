@@ -102,3 +102,36 @@ def test_delete_session_removes_fts_rows(tmp_path):
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 1
     dbmod.delete_session(db, "a")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 0
+
+
+def test_upgrade_from_0001_reindexes_from_the_logs(cs_home):
+    """An index built under 0001 (lines unique by text) is emptied by 0002 and
+    filled again from the logs by the next pass: nothing lost, nothing twice."""
+    from cs import indexer, paths
+    from indexlogs import LogWriter
+
+    w = LogWriter(paths.logs_dir())
+    w.output("kept across the upgrade\r\n").end()
+    old = dbmod.open_db(stop_before="0002_lines_by_hash")
+    old.execute("INSERT INTO sessions (id, status) VALUES (?, 'finished')", [w.sid])
+    old.execute("INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
+                "VALUES (?, 't', 'output', 'kept across the upgrade', 1, 0)", [w.sid])
+    old.execute("INSERT INTO log_files (name, session_id, segment, inode, size, offset) VALUES (?, ?, 1, ?, ?, ?)",
+                [w.path.name, w.sid, w.path.stat().st_ino, w.path.stat().st_size, w.path.stat().st_size])
+    old.conn.close()
+    db = dbmod.open_db()
+    assert db.execute("SELECT count(*) FROM lines").fetchone()[0] == 0
+    indexer.index_pass(db)
+    assert [r[0] for r in db.execute("SELECT text FROM lines").fetchall()] == ["kept across the upgrade"]
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
+
+
+def test_lines_written_by_other_tools_are_searchable(tmp_path):
+    """Rows without text_hash (not the indexer's) get their FTS row by trigger."""
+    db = dbmod.open_db(tmp_path / "index.db")
+    db.execute("INSERT INTO sessions (id) VALUES ('a')")
+    for _ in range(2):
+        db.execute("INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset) "
+                   "VALUES ('a', 't', 'output', 'written by hand', 1, 0)")
+    assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"by hand\"'").fetchone()[0] == 2
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")

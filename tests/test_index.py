@@ -294,3 +294,46 @@ def test_rebuild_gives_identical_results(logs, db, cs_home):
     assert index_snapshot(rebuilt) == incremental
     assert not list(paths.cs_home().glob("*.rebuild-*"))
     b.close()
+
+
+def test_fts_matches_lines_exactly(logs, db):
+    """The indexer fills lines_fts itself (no insert trigger): after passes with
+    provisional rows replaced, restarts and deletions, FTS agrees with lines."""
+    w = LogWriter(logs)
+    for i in range(5):
+        w.output(f"line number {i}\r\npartial {i}")
+        indexer.index_pass(db, logs)
+    w.end()
+    indexer.index_pass(db, logs)
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")  # raises if out of step
+    ids = [r[0] for r in db.execute("SELECT id FROM lines ORDER BY id").fetchall()]
+    fts = [r[0] for r in db.execute("SELECT rowid FROM lines_fts WHERE lines_fts MATCH '\"line\"' ORDER BY rowid").fetchall()]
+    assert fts == [r[0] for r in db.execute("SELECT id FROM lines WHERE text LIKE '%line%' ORDER BY id").fetchall()]
+    assert len(ids) == len(set(texts(db, w.sid)))
+    dbmod.delete_session(db, w.sid)
+    db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
+    assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"line\"'").fetchone()[0] == 0
+
+
+def test_pass_boundaries_do_not_change_the_result(logs, cs_home):
+    """Indexing after every chunk (even between two halves of one frame) gives
+    the same lines as indexing once at the end."""
+    gap = b"\x1b[1C"
+    words = b"streamed answer with E777 inside and more words after".split()
+    w = LogWriter(logs)
+    chunks = []
+    for i in range(2, len(words) + 1):
+        frame = b"\r\x1b[2K" + gap.join(words[:i]) + b"\r\n\x1b[2K" + b"-\\|/"[i % 4:i % 4 + 1] + b" Working\x1b[1A\r"
+        half = len(frame) // 2
+        chunks += [(frame[:half], 0.05), (frame[half:], 0.0)]  # a PTY split: same millisecond
+    chunks.append((b"\r\n\r\ndone\r\n", 0.05))
+    step = dbmod.open_db(paths.cs_home() / "step.db")
+    for data, dt in chunks:
+        w.output(data, dt=dt)
+        indexer.index_pass(step, logs)
+    w.end()
+    indexer.index_pass(step, logs)
+    once = dbmod.open_db(paths.cs_home() / "once.db")
+    indexer.index_pass(once, logs)
+    assert index_snapshot(step)[0] == index_snapshot(once)[0]
+    assert [t for t in texts(once, w.sid) if "E777" in t] == [b" ".join(words).decode()]
