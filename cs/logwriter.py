@@ -177,10 +177,11 @@ class LogWriter:
         """One os.write per line on an O_APPEND fd (no user-space buffer, so the
         line is in the OS the moment this returns); a short write is continued."""
         try:
-            view = memoryview(line)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
+            n = os.write(self._fd, line)
+            if n != len(line):  # short write (e.g. the disk just filled): go on
+                view = memoryview(line)[n:]
+                while view:
+                    view = view[os.write(self._fd, view):]
         except OSError as e:
             self._stop(e)
             return False

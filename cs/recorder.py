@@ -20,9 +20,14 @@ untouched. The child always gets the PTY as its controlling terminal, so
 /dev/tty, job control and ^C inside it keep working.
 
 Spawning uses ptyprocess (fork + new session + controlling terminal + exec-error
-reporting); its `preexec_fn` hook is where the pipes are put in place and the
-user's terminal settings are copied onto the new PTY. Only its spawn is used: the
-I/O is done here on the raw fds.
+reporting); its `preexec_fn` hook is where the pipes are put in place, the
+user's terminal settings copied onto the new PTY, signal dispositions reset and
+the command exec'd with its argv as typed. Only its spawn is used: the I/O is
+done here on the raw fds.
+
+Order on the hot path: a key is forwarded to the child, then logged; output is
+shown to the user, then logged; both in the same loop turn, before anything
+else is read. The log write is thus never between the user and the child.
 """
 
 import errno
@@ -35,9 +40,10 @@ import termios
 import time
 
 READ_SIZE = 65536
-# While output is flowing, a few reads are joined into one log line (fewer,
-# bigger lines; far less per-chunk Python work). Reads stop at the first
-# EAGAIN, so a lone keystroke echo is never held back waiting for more.
+# While output is flowing, the reads available at once are joined into one log
+# line and one screen write (fewer, bigger lines; far less per-chunk Python
+# work). Reads stop at the first EAGAIN or short read, so a lone keystroke echo
+# is never held back waiting for more.
 BURST_MAX = 256 * 1024
 # A read shorter than this (a keystroke's echo, a prompt) ends the burst without
 # the extra read that would only say EAGAIN; longer reads mean output is
