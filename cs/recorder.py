@@ -150,6 +150,7 @@ class _Session:
             self._enter_raw()
             try:
                 self._spawn()
+                self._sync_size()  # a resize between reading the size and our handler
                 self._loop(wake_r)
             finally:
                 self._leave_raw()
