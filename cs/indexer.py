@@ -217,6 +217,9 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)
+    if cache is not None:
+        for gone in set(cache) - set(on_disk):  # pruned meanwhile
+            del cache[gone]
     for sid, segments in sorted(on_disk.items()):
         files = {}
         for n, path in segments.items():

@@ -112,15 +112,18 @@ def _log(message: str) -> None:
         pass
 
 
-def run_periodic_maintenance(db) -> None:
+def run_periodic_maintenance(db) -> list:
     """Retention, every few minutes, if the retention module is installed
-    (cs.retention.apply_policy(db)); a failure there never stops indexing."""
+    (cs.retention.apply_policy(db)); returns the problems it reported. A
+    failure there never stops indexing (the caller logs it)."""
     if importlib.util.find_spec("cs.retention") is None:
-        return
+        return []
     module = importlib.import_module("cs.retention")
     apply_policy = getattr(module, "apply_policy", None)
-    if apply_policy is not None:
-        apply_policy(db)
+    if apply_policy is None:
+        return []
+    result = apply_policy(db)
+    return list(result.get("errors") or []) if isinstance(result, dict) else []
 
 
 def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = POLL_SECONDS,
@@ -193,7 +196,8 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     on_pass(stats)
                 if time.monotonic() >= next_maintenance:
                     next_maintenance = time.monotonic() + maintenance_every
-                    run_periodic_maintenance(db)
+                    for err in run_periodic_maintenance(db):
+                        report(f"retention: {err}")
             except Exception:
                 report(traceback.format_exc())
                 time.sleep(1)
