@@ -58,6 +58,7 @@ class Outer:
         self.proc = ptyprocess.PtyProcess.spawn(argv, env=env, dimensions=(50, 160))
         self.fd = self.proc.fd
         self.peak_rss_kb = 0
+        self.head = b""  # the first bytes shown, to report a tool's error message
 
     def sample_rss(self):
         try:
@@ -93,6 +94,8 @@ class Outer:
                 data = b""
             if not data:
                 return seen
+            if len(self.head) < 300:
+                self.head += data[:300]
             seen += len(data)
             if until is not None:
                 tail = (tail + data)[-4096:]
@@ -117,7 +120,8 @@ def bench_throughput(make, env, path, size):
     elapsed = time.perf_counter() - start
     outer.close()
     if seen < size:
-        raise RuntimeError(f"lost output: {seen} of {size} bytes")
+        shown = outer.head.decode(errors="replace").replace("\r\n", " / ").strip()
+        raise RuntimeError(f"lost output: {seen} of {size} bytes; it printed: {shown}")
     return size / elapsed / 1e6, outer.peak_rss_kb / 1024
 
 
@@ -204,6 +208,14 @@ def main():
     ap.add_argument("--starts", type=int, default=15, help="start-up runs per tool (median)")
     ap.add_argument("--only", help="comma-separated tool names")
     args = ap.parse_args()
+
+    # A pip install compiles bytecode; a source checkout run with
+    # PYTHONDONTWRITEBYTECODE would recompile cs on every start. Measure the former.
+    import compileall
+
+    import cs
+
+    compileall.compile_dir(os.path.dirname(cs.__file__), quiet=1)
 
     tmp = tempfile.mkdtemp(prefix="cs-bench-")
     env = dict(os.environ, TERM="xterm", CS_HOME=os.path.join(tmp, "cs-home"), HOME=tmp)

@@ -1,7 +1,8 @@
 """Input keystrokes -> the lines the user submitted.
 
 Models a line editor at its simplest: typed characters append, Enter (CR or
-LF) submits, backspace (DEL or ^H) deletes a character, Ctrl-U kills the line,
+LF) submits (after a backslash, or as Alt/Shift-Enter, it adds a newline to
+the line instead, as in Claude Code's prompt and shell continuations), backspace (DEL or ^H) deletes a character, Ctrl-U kills the line,
 Ctrl-W kills the previous word, Ctrl-C abandons the line. Bracketed paste
 (ESC[200~ ... ESC[201~) is text, newlines included: a multi-line paste is part
 of one submission, as Claude Code treats it. Arrow keys and other escape
@@ -136,7 +137,15 @@ class InputLines:
         if seq == _PASTE_START:
             self._in_paste = True
         elif seq in ("\r", "\n"):
-            self._submit(out)
+            if self._buf and self._buf[-1].endswith("\\"):
+                # Backslash-Enter continues the line (a newline in Claude Code,
+                # a continuation line in shells): not a submission.
+                self._buf[-1] = self._buf[-1][:-1]
+                self._type("\n", mark)
+            else:
+                self._submit(out)
+        elif seq in ("\x1b\r", "\x1b\n"):
+            self._type("\n", mark)  # Alt/Shift-Enter: a newline inside the prompt
         elif seq in ("\x7f", "\x08"):
             self._backspace()
         elif seq == "\x15":  # Ctrl-U: kill the line
@@ -165,7 +174,10 @@ class InputLines:
         if mods not in (1, 2):  # only unmodified or shifted keys type text
             return
         if code == 13:
-            self._submit(out)
+            if mods == 2:
+                self._type("\n", mark)  # Shift-Enter: a newline inside the prompt
+            else:
+                self._submit(out)
         elif code in (127, 8):
             self._backspace()
         elif code >= 32 and code != 127:

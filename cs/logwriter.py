@@ -16,17 +16,30 @@ from cs import logfile, paths
 
 # `claude --resume <uuid>` as Claude Code prints it on exit. Its screen may colour
 # it, or draw the gaps between words as cursor moves, so escape sequences are
-# removed (cursor-forward becomes a space) before matching.
-_RESUME_RE = re.compile(
-    rb"claude\s*--resume\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-)
-_CURSOR_FORWARD_RE = re.compile(rb"\x1b\[\d*C")
-_ESCAPE_RE = re.compile(
-    rb"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    rb"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC
-    rb"|\x1b[@-Z\\-_]"  # two-byte escapes
-    rb"|[\x00-\x08\x0b-\x1f\x7f]"  # other controls (keep \t and \n as spaces for \s)
-)
+# removed (cursor-forward becomes a space) before matching. Compiled on first
+# use: Python's regex compiler would cost every session's start-up milliseconds.
+_patterns = None
+
+
+def _resume_patterns():
+    global _patterns
+    if _patterns is None:
+        _patterns = (
+            re.compile(rb"\x1b\[\d*C"),  # cursor forward
+            re.compile(
+                rb"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+                rb"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC
+                rb"|\x1b[@-Z\\-_]"  # two-byte escapes
+                rb"|[\x00-\x08\x0b-\x1f\x7f]"  # other controls (\t and \n stay, as \s)
+            ),
+            re.compile(
+                rb"claude\s*--resume\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+                rb"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+            ),
+        )
+    return _patterns
+
+
 _RESUME_TAIL = 512  # bytes of output kept to match across chunk boundaries
 
 
@@ -43,9 +56,9 @@ class ResumeIdScanner:
         # Cheap pre-filter, without copying the chunk: most chunks stop here.
         # "resume" in the tail covers a match that started in an earlier chunk.
         if b"resume" in data or b"resume" in tail or b"resume" in tail[-8:] + data[:8]:
-            window = tail + data
-            text = _ESCAPE_RE.sub(b"", _CURSOR_FORWARD_RE.sub(b" ", window))
-            matches = _RESUME_RE.findall(text)
+            cursor_forward, escape, resume = _resume_patterns()
+            text = escape.sub(b"", cursor_forward.sub(b" ", tail + data))
+            matches = resume.findall(text)
             if matches:
                 self.session_id = matches[-1].decode().lower()
         if len(data) >= _RESUME_TAIL:

@@ -14,6 +14,15 @@ def main(argv=None):
         from cs.record_cmd import main as record_main
 
         return record_main(argv[1:])
+    if len(argv) == 2 and argv[0] == "init":
+        # `eval "$(cs init bash)"` runs on every shell start: print the script
+        # without importing click (about a third of the start-up time). Help,
+        # errors and service files go through the click command as usual.
+        from cs.shell_init import SCRIPTS, init_script
+
+        if argv[1] in SCRIPTS:
+            sys.stdout.write(init_script(argv[1]))
+            return 0
     from cs.cli import cli
 
     return cli.main(args=argv, prog_name="cs")

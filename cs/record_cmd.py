@@ -30,7 +30,7 @@ def main(argv) -> int:
         code, message = found
         _warn(message)
         return code
-    return _record([found] + command[1:], command)
+    return _record(found, command)
 
 
 def _parse(argv):
@@ -87,58 +87,57 @@ def _exec_directly(command) -> int:
         return 126
 
 
-def _record(exec_argv, user_argv) -> int:
+def _record(executable, argv) -> int:
     from cs import paths
     from cs.logwriter import LogWriter
     from cs.recorder import CommandFailed, record, terminal_size
     from cs.session_meta import new_session_id, start_fields
 
-    notices = []
-    rotate_size = _rotate_size(notices)
+    rotate_size = _rotate_size()
     session_id = new_session_id()
     stdin_tty, stdout_tty = os.isatty(0), os.isatty(1)
     size = next(filter(None, (terminal_size(fd) for fd in (0, 1, 2) if os.isatty(fd))), None)
     cols, rows = size if size else (None, None)
     writer = LogWriter.open(
         paths.logs_dir(), session_id, rotate_size,
-        start_fields(user_argv, cols, rows, stdin_tty, stdout_tty),
+        start_fields(argv, cols, rows, stdin_tty, stdout_tty),
     )
     env = dict(os.environ)
     env["CS_SESSION_ID"] = session_id
     started = time.monotonic()
     try:
-        result = record(exec_argv, env, writer)
+        result = record(executable, argv, env, writer)
     except CommandFailed as e:
         writer.close(e.exit_code, duration=time.monotonic() - started)
         _warn(str(e))
-        _report(writer, notices)
+        _report(writer)
         return e.exit_code
+    except Exception as e:  # a bug of ours: the terminal is restored; say what, no traceback
+        writer.close(1, duration=time.monotonic() - started)
+        _warn(f"cs: internal error in the recorder: {type(e).__name__}: {e}")
+        return 1
     writer.close(result.exit_code, result.signal_number, time.monotonic() - started)
-    _report(writer, notices)
+    _report(writer)
     return result.exit_code
 
 
-def _rotate_size(notices) -> int:
-    """rotate_size from config.toml; a bad value must not cost the session."""
+def _rotate_size() -> int:
+    """rotate_size from config.toml. config.load() never raises: a bad value
+    falls back to the default (`cs config` is where the user hears about it)."""
     from cs import config
 
-    value = config.DEFAULTS["rotate_size"]
-    try:
-        value = config.load().get("rotate_size") or value
-        if value == "256M":  # the default: skip importing the parser (start-up)
-            return 256 * 1024 * 1024
-        from cs import units
-
-        size = units.parse_size(value)
-    except Exception as e:  # malformed TOML or size: fall back, say so afterwards
-        notices.append(f"cs: config: {e} (using rotate_size {config.DEFAULTS['rotate_size']})")
+    value = config.load()["rotate_size"]
+    if value == "256M":  # the default: skip importing the parser (start-up)
         return 256 * 1024 * 1024
-    return size if size > 0 else 256 * 1024 * 1024
+    from cs import units
+
+    try:
+        return units.parse_size(value)
+    except ValueError:
+        return 256 * 1024 * 1024
 
 
-def _report(writer, notices) -> None:
-    for notice in notices:
-        _warn(notice)
+def _report(writer) -> None:
     warning = writer.warning()
     if warning:
         _warn(warning)

@@ -39,6 +39,10 @@ READ_SIZE = 65536
 # bigger lines; far less per-chunk Python work). Reads stop at the first
 # EAGAIN, so a lone keystroke echo is never held back waiting for more.
 BURST_MAX = 256 * 1024
+# A read shorter than this (a keystroke's echo, a prompt) ends the burst without
+# the extra read that would only say EAGAIN; longer reads mean output is
+# streaming (a PTY hands it over in pieces of up to ~4 KiB), so read on.
+SHORT_READ = 512
 # After the child exits, output still in the PTY or the pipe is drained until
 # EOF; a grandchild holding them open ends the drain after this long silence.
 DRAIN_IDLE_S = 0.1
@@ -76,15 +80,18 @@ def terminal_size(fd: int):
     return size.columns, size.lines
 
 
-def record(argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> Result:
-    """Run argv (argv[0] already resolved to an executable path) and copy bytes
-    until it exits. The user's terminal is restored on every way out."""
-    session = _Session(argv, env, sink, stdin_fd, stdout_fd, stderr_fd)
+def record(executable, argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1,
+           stderr_fd: int = 2) -> Result:
+    """Run `executable` (already resolved, e.g. /usr/bin/claude) with `argv`
+    (argv[0] as the user typed it) and copy bytes until it exits. The user's
+    terminal is restored on every way out."""
+    session = _Session(executable, argv, env, sink, stdin_fd, stdout_fd, stderr_fd)
     return session.run()
 
 
 class _Session:
-    def __init__(self, argv, env, sink, stdin_fd, stdout_fd, stderr_fd):
+    def __init__(self, executable, argv, env, sink, stdin_fd, stdout_fd, stderr_fd):
+        self.executable = executable
         self.argv = argv
         self.env = env
         self.sink = sink
@@ -225,11 +232,12 @@ class _Session:
             err = os.dup(self.stderr_fd)
             child_fds[2] = err
             ours.append(err)
-        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers)
+        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers,
+                              (self.executable, self.argv, self.env))
         cols, rows = self.size or (80, 24)
         try:
             proc = ptyprocess.PtyProcess.spawn(
-                self.argv, env=self.env, dimensions=(rows, cols),
+                [self.executable] + list(self.argv[1:]), env=self.env, dimensions=(rows, cols),
                 preexec_fn=preexec, pass_fds=tuple(child_fds.values()),
             )
         except OSError as e:
@@ -273,18 +281,25 @@ class _Session:
         poller = select.poll()
         registered = {}
         drain_until = None  # after the child exits: (idle deadline, hard deadline)
+        state = None
         while True:
-            want = self._wanted_events(wake_r, drain=drain_until is not None)
-            if not want or (drain_until is not None and want.keys() == {wake_r}):
-                return
-            for fd in list(registered):
-                if fd not in want:
-                    poller.unregister(fd)
-                    del registered[fd]
-            for fd, mask in want.items():
-                if registered.get(fd) != mask:
-                    poller.register(fd, mask)
-                    registered[fd] = mask
+            # Re-register only when what we wait for changed (keeps the per-
+            # keystroke path short).
+            now_state = (self.master_live, self.child_stdout, self.child_stdin,
+                         not self.pending_input, self.stdin_open, drain_until is None)
+            if now_state != state:
+                state = now_state
+                want = self._wanted_events(wake_r, drain=drain_until is not None)
+                if drain_until is not None and want.keys() == {wake_r}:
+                    return  # drained to EOF
+                for fd in list(registered):
+                    if fd not in want:
+                        poller.unregister(fd)
+                        del registered[fd]
+                for fd, mask in want.items():
+                    if registered.get(fd) != mask:
+                        poller.register(fd, mask)
+                        registered[fd] = mask
             timeout = None
             if drain_until is not None:
                 now = time.monotonic()
@@ -332,11 +347,13 @@ class _Session:
     def _pump_output(self, fd: int) -> None:
         data, eof = _read_burst(fd)
         if data:
-            # Logged before it is shown: a byte the user saw is in the log.
-            self.sink.output(data)
+            # Shown first, logged in the same turn before anything else is read:
+            # the log write stays off the keystroke-echo path, and only a SIGKILL
+            # between these two calls could show a chunk that is not logged.
             target = self.stdout_fd if fd == self.child_stdout else self.display_fd
             if target is not None and not _write_all(target, data):
                 self._display_failed(fd, target)
+            self.sink.output(data)
         if eof:
             self._close_output(fd)
 
@@ -371,10 +388,13 @@ class _Session:
             if not self.stdin_tty:
                 self._close_child_stdin()  # EOF reaches the child
             return
+        # The prompt state is read before forwarding: the key may end the prompt.
         masked = self.stdin_tty and self._password_prompt()
-        self.sink.input(data, masked)
+        # Forwarded first, logged right after: the child (and the kernel's echo)
+        # work on the key while we write the log line.
         self.pending_input = data
         self._flush_input()
+        self.sink.input(data, masked)
 
     def _password_prompt(self) -> bool:
         """True when the child's terminal is line-buffered with echo off: a
@@ -510,10 +530,11 @@ class _ChildSetup:
     """Runs in the child between fork and exec (ptyprocess's preexec_fn): fds 0-2
     are the PTY slave at that point."""
 
-    def __init__(self, child_fds: dict, attrs, old_handlers: dict):
+    def __init__(self, child_fds: dict, attrs, old_handlers: dict, exec_args):
         self.child_fds = child_fds
         self.attrs = attrs
         self.old_handlers = old_handlers
+        self.exec_args = exec_args
 
     def __call__(self):
         signal.set_wakeup_fd(-1)
@@ -533,6 +554,11 @@ class _ChildSetup:
         for fd in set(self.child_fds.values()):
             if fd not in self.child_fds:
                 os.close(fd)
+        # Exec here rather than in ptyprocess, which would replace argv[0] with
+        # the resolved path: the command sees argv exactly as typed. (A failure
+        # raises, and ptyprocess reports it to the parent as an exception.)
+        executable, argv, env = self.exec_args
+        os.execve(executable, argv, env)
 
 
 def _ignore_in_handler(signum, frame):
@@ -560,6 +586,8 @@ def _read_burst(fd: int):
             return b"".join(chunks), True
         chunks.append(data)
         total += len(data)
+        if len(data) < SHORT_READ:
+            break  # not streaming: don't spend a syscall to learn it is drained
     if len(chunks) == 1:
         return chunks[0], False
     return b"".join(chunks), False
@@ -568,7 +596,15 @@ def _read_burst(fd: int):
 def _write_all(fd: int, data: bytes) -> bool:
     """Write everything, through short writes and a non-blocking fd. False if
     the other side is gone (EPIPE, EIO)."""
-    view = memoryview(data)
+    try:
+        n = os.write(fd, data)
+    except (BlockingIOError, InterruptedError):
+        n = 0
+    except OSError:
+        return False
+    if n == len(data):  # the usual case, kept short
+        return True
+    view = memoryview(data)[n:]
     while view:
         try:
             n = os.write(fd, view)
@@ -591,6 +627,9 @@ def _kill(pid: int, sig: int) -> None:
 
 
 def _command_failed(name: str, error: OSError) -> CommandFailed:
-    if error.errno in (errno.ENOENT, None) or isinstance(error, FileNotFoundError):
+    # ptyprocess re-raises the child's exec error by class, without errno.
+    if isinstance(error, FileNotFoundError) or error.errno == errno.ENOENT:
         return CommandFailed(127, f"cs: command not found: {name}")
-    return CommandFailed(126, f"cs: cannot execute {name}: {os.strerror(error.errno)}")
+    if isinstance(error, PermissionError) or error.errno == errno.EACCES:
+        return CommandFailed(126, f"cs: permission denied: {name}")
+    return CommandFailed(126, f"cs: cannot execute {name}: {error}")

@@ -15,41 +15,47 @@ skipped. Lines come out when they are *finished* (see docs/rendering.md):
   and only its latest version counts. If it was replaced by something else,
   the old content is finished -- unless it still lives on (as a prefix) in
   some row of the screen, as when a redraw moves text up a row.
-  An erased row keeps its old content pending until the row is rewritten or
-  leaves the screen, so an erase-and-redraw split across chunks is harmless.
+  An erased row keeps its old content pending for one more settle, so an
+  erase-and-redraw split across chunks is harmless.
 
-Speed: one C-level substitution drops colours/titles/strings, one C-level
-split cuts the rest into printable runs and control/escape tokens; printable
-runs go into a row by slice assignment, and only non-ASCII runs holding wide or
-zero-width characters are walked character by character.
+Speed: a literal-prefix substitution drops colours, one C-level split cuts the
+rest into printable runs and control/escape tokens; printable runs go into a
+row by slice assignment, the common cursor moves are handled inline, and only
+runs holding wide or zero-width characters are walked character by character.
 """
 
 import re
 import unicodedata
 
-# Sequences with no effect on text: SGR, OSC (BEL or ST), DCS/SOS/PM/APC
-# strings, charset designations, keypad modes, C0/C1 controls we do not model.
-_IGNORED = re.compile(
-    r"\x1b(?:\[[0-9;:]*m"
+# Colours and other attributes: dropped first (a literal-prefix scan, fast).
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+# Then one C-level split cuts the text into printable runs and what lies
+# between. The pattern starts with a character class so that re can skip
+# through printable text quickly; what follows is told apart by lookbehind.
+# re.split yields per separator: CSI parameters, CSI final, the second
+# character of another ESC sequence, "\n" or "" after CR, another control
+# character; all None for things with no effect on text (OSC strings such as
+# titles and hyperlinks, DCS/SOS/PM/APC strings, charset designations, other
+# C0/C1 controls), which are simply skipped.
+_TOKENS = re.compile(
+    r"[\x00-\x1f\x7f-\x9f]"
+    r"(?:(?<=\x1b)(?:\[([0-?]*[ -/]*)([@-~])"
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|[PX^_][^\x1b]*\x1b\\"
     r"|[ -/]+[0-~]"
-    r"|[=>])"
-    r"|[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f-\x9f]"
-)
-# What is left is split into printable runs and the tokens between them:
-# split() yields run, CSI parameters, CSI final, other token, run, ...
-_TOKENS = re.compile(
-    r"\x1b\[([0-?]*[ -/]*)([@-~])|(\r\n|\x1b[0-~]?|[\x08-\x0d])"
+    r"|([0-~]?))"
+    r"|(?<=\r)(\n?)"
+    r"|(?<=([\n\x08\t\x0b\x0c]))"
+    r"|)"
 )
 # An escape sequence cut off by the end of a chunk (kept for the next chunk).
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z"
 )
-_MAX_CARRY = 1 << 20
+_MAX_CARRY = 1 << 20  # an unterminated string longer than this is dropped
 # Frequent private modes with no effect on text (cursor, mouse, paste, focus).
 _UNMODELLED_MODES = frozenset(
-    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))  # an unterminated string longer than this is dropped
+    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))
 
 # Letter words: what a row's content is judged by when it changes in place.
 _WORDS = re.compile(r"[^\W\d_]{2,}")
@@ -103,10 +109,11 @@ class _Row:
     `mark` the mark of the chunk where it began; `dirty`/`tmark` record that
     the cells changed since the last settle and in which chunk that began."""
 
-    __slots__ = ("cells", "shown", "mark", "dirty", "tmark")
+    __slots__ = ("cells", "shown", "mark", "dirty", "tmark", "erased")
 
     def __init__(self, cols):
         self.cells = [" "] * cols
+        self.erased = False  # blank at the last settle, still holding `shown`
         self.shown = ""
         self.mark = None
         self.dirty = False
@@ -123,8 +130,10 @@ class ScreenText:
     def __init__(self, cols: int = 80, rows: int = 24):
         self.cols, self.rows = max(1, cols), max(1, rows)
         self._utf8_carry = b""
+        self._fed = False  # data arrived since the last settle
         self._carry = ""
         self._finished = []
+        self._blank = [" "] * self.cols
         self._main = self._blank_grid()
         self._alt = None  # the alternate screen's grid while it is shown
         self.grid = self._main
@@ -133,6 +142,7 @@ class ScreenText:
         self._saved_main = (0, 0)
         self.top, self.bottom = 0, self.rows - 1
         self.autowrap = True
+        self._wide = False  # a wide character was drawn: check cell halves
         self._mark = None
         self._csi = {
             "A": self._cuu, "B": self._cud, "e": self._cud, "C": self._cuf, "a": self._cuf,
@@ -154,26 +164,36 @@ class ScreenText:
             if grid is not None:
                 self._resize_grid(grid, cols, rows)
         self.cols, self.rows = cols, rows
+        self._blank = [" "] * cols
         self.top, self.bottom = 0, rows - 1
         self.x, self.y = min(self.x, cols - 1), min(self.y, rows - 1)
 
     def feed(self, data: bytes, mark=None) -> None:
-        text = self._decode(data)
+        if self._utf8_carry or data[-1:] >= b"\x80":
+            text = self._decode(data)
+        else:
+            text = data.decode("utf-8", "replace")
         if self._carry:
             text = self._carry + text
             self._carry = ""
-        text = self._keep_incomplete_tail(text)
+        last = text.rfind("\x1b")
+        if last >= 0 and not (last < len(text) - 2 and text[last + 1] == "["
+                              and "@" <= text[-1] <= "~"):
+            text = self._keep_incomplete_tail(text)
         if not text:
             return
+        self._fed = True
         self._mark = mark
-        parts = _TOKENS.split(_IGNORED.sub("", text))
-        parts += (None, None, None)  # pad the last run to a full group of four
+        parts = _TOKENS.split(_SGR.sub("", text) if "m" in text else text)
+        parts += (None, None, None, None, None)  # pad the last run to a group of six
         # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
-        # line) and narrow text are handled inline with the cursor in locals;
-        # everything else goes through methods (cursor synced around them).
-        x, y, cols, grid = self.x, self.y, self.cols, self.grid
+        # line) and narrow text are handled inline with the cursor and the
+        # scroll region in locals; everything else goes through methods, with
+        # the state synced around the call (_call).
+        x, y, cols, rows, grid = self.x, self.y, self.cols, self.rows, self.grid
+        top, bottom, wide = self.top, self.bottom, self._wide
         it = iter(parts)
-        for run, p, f, other in zip(it, it, it, it):
+        for run, p, f, esc, cr, ctl in zip(it, it, it, it, it, it):
             if run:
                 n = len(run)
                 if x + n <= cols and (run.isascii() or _NARROW.issuperset(run)
@@ -182,31 +202,34 @@ class ScreenText:
                     if row.tmark is None:
                         row.tmark = mark
                     row.dirty = True
-                    cells = row.cells
-                    if x and cells[x] == "":
-                        cells[x - 1] = " "  # overwrote the right half of a wide char
                     end = x + n
-                    cells[x:end] = run
-                    if end < cols and cells[end] == "":
-                        cells[end] = " "  # overwrote the left half of a wide char
+                    if wide:
+                        cells = row.cells
+                        if x and cells[x] == "":
+                            cells[x - 1] = " "  # overwrote the right half of a wide char
+                        if end < cols and cells[end] == "":
+                            cells[end] = " "  # overwrote the left half of a wide char
+                    row.cells[x:end] = run
                     x = end
+                    if f is None and cr is None:
+                        if esc:
+                            self.x, self.y = x, y
+                            self._esc(esc)
+                            x, y, grid, top, bottom = self.x, self.y, self.grid, self.top, self.bottom
+                        elif ctl is not None:
+                            self.x, self.y = x, y
+                            self._control(ctl)
+                            x, y, grid = self.x, self.y, self.grid
+                        continue
                 else:
                     self.x, self.y = x, y
                     self._draw(run)
-                    x, y, grid = self.x, self.y, self.grid
+                    x, y, grid, wide = self.x, self.y, self.grid, self._wide
             if f is not None:  # CSI
                 if not p:
                     n = 1
                 elif p.isdigit():
                     n = int(p) or 1
-                elif f == "H" and p[0] != "?":
-                    r, _, c = p.partition(";")
-                    if r.isdigit() and c.isdigit():
-                        r, c = int(r) or 1, int(c) or 1
-                        y = (r if r <= self.rows else self.rows) - 1
-                        x = (c if c <= cols else cols) - 1
-                        continue
-                    n = 0
                 else:
                     n = 0
                 if n:
@@ -218,41 +241,72 @@ class ScreenText:
                         if x >= cols:
                             x = cols - 1
                         continue
-                    if f == "B" and y <= self.bottom:
+                    if f == "B" and y <= bottom:
                         y += n
-                        if y > self.bottom:
-                            y = self.bottom
+                        if y > bottom:
+                            y = bottom
                         if x >= cols:
                             x = cols - 1
                         continue
-                    if f == "A" and y >= self.top:
+                    if f == "A" and y >= top:
                         y -= n
-                        if y < self.top:
-                            y = self.top
+                        if y < top:
+                            y = top
                         if x >= cols:
                             x = cols - 1
                         continue
                     if f == "H" and not p:
                         x = y = 0
                         continue
+                elif f == "H" and p[0] != "?":
+                    r, _, c = p.partition(";")
+                    if r.isdigit() and c.isdigit():
+                        r, c = int(r) or 1, int(c) or 1
+                        y = (r if r <= rows else rows) - 1
+                        x = (c if c <= cols else cols) - 1
+                        continue
+                if f == "K":
+                    if not p and x < cols:
+                        row = grid[y]  # erase to the end of the line
+                        cells = row.cells
+                        if x and cells[x] == "":
+                            cells[x - 1] = " "
+                        cells[x:] = self._blank[x:]
+                        if x == 0:
+                            row.tmark = None
+                        elif row.tmark is None:
+                            row.tmark = mark
+                        row.dirty = True
+                        continue
+                    if p == "2":
+                        row = grid[y]  # erase the whole line (Ink does it a lot)
+                        row.cells[:] = self._blank
+                        row.tmark, row.dirty = None, True
+                        continue
+                elif f == "m":
+                    continue  # colours and attributes
                 self.x, self.y = x, y
                 self._dispatch_csi(p, f)
-                x, y, grid = self.x, self.y, self.grid
-            elif other is not None:
-                if other == "\r":
+                x, y, grid, rows, top, bottom = (self.x, self.y, self.grid, self.rows,
+                                                 self.top, self.bottom)
+            elif cr is not None or ctl == "\n":
+                if cr is not None:
                     x = 0
-                elif other == "\r\n" or other == "\n":
-                    if other == "\r\n":
-                        x = 0
-                    if y == self.bottom:
-                        self.x, self.y = x, y
-                        self._scroll_up(1)
-                    elif y < self.rows - 1:
-                        y += 1
-                else:
+                    if not cr:
+                        continue  # CR alone
+                if y == bottom:
                     self.x, self.y = x, y
-                    self._control(other)
-                    x, y, grid = self.x, self.y, self.grid
+                    self._scroll_up(1)
+                elif y < rows - 1:
+                    y += 1
+            elif esc:
+                self.x, self.y = x, y
+                self._esc(esc)
+                x, y, grid, top, bottom = self.x, self.y, self.grid, self.top, self.bottom
+            elif ctl is not None:
+                self.x, self.y = x, y
+                self._control(ctl)
+                x, y, grid = self.x, self.y, self.grid
         self.x, self.y = x, y
 
     def _decode(self, data: bytes) -> str:
@@ -327,18 +381,32 @@ class ScreenText:
 
     def _settle(self) -> None:
         """Judge every row changed since the last settle (see module doc)."""
+        if not self._fed:
+            return  # nothing happened since the last settle
+        self._fed = False
         rows = self.grid
         changed = []
+        replaced = []  # (old text, its mark) no longer held by its row
         for row in rows:
             if row.dirty:
                 row.dirty = False
                 tmark, row.tmark = row.tmark, None
                 new = row.text()
-                if new and new != row.shown:
-                    changed.append((row, new, tmark))
-        if not changed:
-            return
-        replaced = []  # (old text, its mark) no longer held by its row
+                if new:
+                    row.erased = False
+                    if new != row.shown:
+                        changed.append((row, new, tmark))
+                    continue
+                if not row.shown:
+                    continue
+                if not row.erased:
+                    # Blank now: its line stays pending one more settle, in
+                    # case the redraw of this row arrives in the next chunk.
+                    row.erased = True
+                    continue
+            if row.erased:  # still blank a settle later: erased for good
+                replaced.append((row.shown, row.mark))
+                row.shown, row.mark, row.erased = "", None, False
         fresh = {}  # text -> row whose line began at this settle
         for row, new, tmark in changed:
             old = row.shown
@@ -366,8 +434,9 @@ class ScreenText:
     def _keep_incomplete_tail(self, text: str) -> str:
         """Hold back an escape sequence cut off by the end of the chunk."""
         last = text.rfind("\x1b")
-        if last < 0:
-            return text
+        if last < 0 or (last < len(text) - 2 and text[last + 1] == "["
+                        and "@" <= text[-1] <= "~"):
+            return text  # no ESC, or the last one begins a finished CSI
         starts = [last]
         if last == len(text) - 1:  # maybe the ESC of an ST ending a string
             before = text.rfind("\x1b", 0, last)
@@ -384,16 +453,12 @@ class ScreenText:
         if tok == "\r\n":
             self.x = 0
             self._linefeed()
-        elif tok[0] == "\x1b":
-            if len(tok) == 2:
-                self._esc(tok[1])
         elif tok == "\r":
             self.x = 0
         elif tok in "\n\x0b\x0c":
             self._linefeed()
         elif tok == "\x08":
-            if self.x > 0:
-                self.x = min(self.x, self.cols) - 1
+            self._cub("")
         elif tok == "\t":
             self._cht("")
 
@@ -520,6 +585,7 @@ class ScreenText:
             cells[x] = ch
             if w == 2 and x + 1 < cols:
                 cells[x + 1] = ""
+                self._wide = True
             end = x + w
             if end < cols and cells[end] == "":
                 cells[end] = " "
@@ -573,7 +639,8 @@ class ScreenText:
         self.x = min(self.cols - 1, self.x + self._n(p))
 
     def _cub(self, p):
-        self.x = max(0, min(self.x - self._n(p), self.cols - 1))
+        x = min(self.x, self.cols - 1)  # a pending wrap counts as the last column
+        self.x = max(0, x - self._n(p))
 
     def _cnl(self, p):
         self._cud(p)
@@ -607,18 +674,23 @@ class ScreenText:
 
     def _erase(self, row: _Row, start: int, end: int) -> None:
         cells = row.cells
-        if start == 0 and end >= self.cols:
+        end = min(end, self.cols)
+        if start >= end:
+            return
+        if start == 0 and end == self.cols:
             row.tmark = None  # fresh content written later begins a new line
         elif row.tmark is None:
             row.tmark = self._mark
         if start > 0 and cells[start] == "":
             cells[start - 1] = " "
+        if end < self.cols and cells[end] == "":
+            cells[end] = " "
         cells[start:end] = " " * (end - start)
         row.dirty = True
 
     def _el(self, p):
         how = self._n(p, 0) if p else 0
-        x, cols = min(self.x, self.cols - 1), self.cols
+        x, cols = self.x, self.cols  # x == cols (wrap pending): nothing right of it
         row = self.grid[self.y]
         if how == 0:
             self._erase(row, x, cols)
@@ -642,11 +714,13 @@ class ScreenText:
             self._erase(row, 0, cols)
 
     def _ech(self, p):
-        x = min(self.x, self.cols - 1)
-        self._erase(self.grid[self.y], x, min(self.cols, x + self._n(p)))
+        x = self.x  # x == cols (wrap pending): nothing to erase, as in pyte
+        self._erase(self.grid[self.y], x, x + self._n(p))
 
     def _ich(self, p):
-        row, x = self.grid[self.y], min(self.x, self.cols - 1)
+        row, x = self.grid[self.y], self.x
+        if x >= self.cols:
+            return  # wrap pending: nothing right of the cursor (as pyte)
         n = min(self._n(p), self.cols - x)
         self._touch(row)
         cells = row.cells
@@ -654,7 +728,9 @@ class ScreenText:
         del cells[self.cols:]
 
     def _dch(self, p):
-        row, x = self.grid[self.y], min(self.x, self.cols - 1)
+        row, x = self.grid[self.y], self.x
+        if x >= self.cols:
+            return  # wrap pending: nothing right of the cursor (as pyte)
         n = min(self._n(p), self.cols - x)
         self._touch(row)
         cells = row.cells
@@ -723,6 +799,7 @@ class ScreenText:
             if save_cursor:
                 self.x, self.y = self._saved_main
         self.top, self.bottom = 0, self.rows - 1
+        self._fed = True  # the rest of this chunk goes to the other grid
 
     def _reset(self) -> None:
         if self._alt is not None:

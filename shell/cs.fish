@@ -9,8 +9,9 @@
 if not set -q __cs_init_loaded
     set -g __cs_init_loaded 1
 
-    # --wraps: claude's own completions keep working for the function.
-    function claude --wraps claude --description 'Claude Code, recorded by cs'
+    # No --wraps: completions for `claude` apply to this function already
+    # (same name), and fish ignores a function wrapping itself.
+    function claude --description 'Claude Code, recorded by cs'
         # Opted out: run the real claude untouched.
         if test -n "$CS_DISABLE"
             command claude $argv

@@ -70,11 +70,7 @@ def world(tmp_path, cs_exe, cs_home, claude_bin, api):
         "LANG": "C.UTF-8",
         "SHELL": shutil.which("bash") or "/bin/bash",
     })
-    rc = tmp_path / "bashrc"
-    rc.write_text("PS1='$ '\n")
-    wrapped_rc = tmp_path / "bashrc-cs"
-    wrapped_rc.write_text('eval "$(cs init bash)"\nPS1=\'$ \'\n')
-    return {"env": env, "project": project, "rc": rc, "wrapped_rc": wrapped_rc, "tmp": tmp_path}
+    return {"env": env, "project": project, "tmp": tmp_path}
 
 
 class Tmux:
@@ -82,7 +78,11 @@ class Tmux:
 
     def __init__(self, tmux_bin, env, cwd, command):
         # -L: a socket of our own in tmux's directory (short path, unlike tmp_path).
-        self.base = [tmux_bin, "-L", f"cs-test-{uuid.uuid4().hex[:12]}", "-f", "/dev/null"]
+        # focus-events on: with it off, claude may add a hint about it to the
+        # screen after a while, which would make two runs differ by timing.
+        conf = Path(cwd).parent / "tmux.conf"
+        conf.write_text("set -g focus-events on\n")
+        self.base = [tmux_bin, "-L", f"cs-test-{uuid.uuid4().hex[:12]}", "-f", str(conf)]
         self.env = env
         self.run("new-session", "-d", "-x", str(COLS), "-y", str(ROWS), "-c", str(cwd), command)
 
@@ -198,18 +198,42 @@ def normalise(screen: str) -> str:
     return "\n".join(lines)
 
 
-def run_conversation(tmux_bin, world, rc, name, session=None):
-    """In a bash started with `rc` inside tmux, type `claude`, converse, exit:
-    (screen with the reply, screen after exit). Each run gets a fresh HOME,
-    the same as the other's: claude remembers notices it has shown."""
-    bash = shutil.which("bash")
+def start_shell(shell, home: Path, with_cs: bool):
+    """(command line, extra environment) for an interactive `shell` whose
+    start-up file loads the cs integration or not, with the prompt `$ `."""
+    exe = shutil.which(shell)
+    if not exe:
+        pytest.skip(f"{shell} is not installed")
+    load = {"bash": 'eval "$(cs init bash)"', "zsh": 'eval "$(cs init zsh)"',
+            "fish": "cs init fish | source"}[shell] if with_cs else ""
+    if shell == "bash":
+        rc = home / ".bashrc"
+        rc.write_text(f"{load}\nPS1='$ '\n")
+        return f"{exe} --noprofile --rcfile {rc} -i", {}
+    if shell == "zsh":
+        (home / ".zshrc").write_text(f"{load}\nPROMPT='$ '\n")
+        return f"{exe} -i", {"ZDOTDIR": str(home)}
+    conf = home / ".config" / "fish"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "config.fish").write_text(
+        f"{load}\nfunction fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n")
+    return f"{exe} -i", {"XDG_CONFIG_HOME": str(home / ".config")}
+
+
+def run_conversation(tmux_bin, world, shell, with_cs, session=None):
+    """In `shell` inside tmux, with or without the cs integration loaded, type
+    `claude`, converse, exit: (screen with the reply, screen after exit).
+    Each run gets a fresh HOME, the same as the other's: claude remembers
+    notices it has shown."""
+    name = f"{shell}-{'cs' if with_cs else 'bare'}"
     env = dict(world["env"])
     env.update(claude_home(world["tmp"] / name, world["project"], API_KEY, env["ANTHROPIC_BASE_URL"]))
-    tmux = Tmux(tmux_bin, env, world["project"],
-                f"{bash} --noprofile --rcfile {rc} -i")
+    command, extra = start_shell(shell, Path(env["HOME"]), with_cs)
+    env.update(extra)
+    tmux = Tmux(tmux_bin, env, world["project"], command)
     try:
-        tmux.wait(lambda s: s.rstrip().endswith("$"), what="the bash prompt")
-        tmux.type("claude; echo rc=$?")
+        tmux.wait(lambda s: s.rstrip().endswith("$"), what=f"the {shell} prompt")
+        tmux.type("claude; echo rc=" + ("$status" if shell == "fish" else "$?"))
         tmux.keys("Enter")
         during, after = (session or talk_then_exit)(tmux)
         # Kept beside the test's other files, for reading when a comparison fails.
@@ -225,11 +249,12 @@ def decoded(log, direction):
                     if r.get("direction") == direction)
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(
-        tmux_bin, world, cs_home, api):
-    bare_during, bare_after = run_conversation(tmux_bin, world, world["rc"], "bare")
+        shell, tmux_bin, world, cs_home, api):
+    bare_during, bare_after = run_conversation(tmux_bin, world, shell, with_cs=False)
     assert not logs(cs_home), "the bare run must not be recorded"
-    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, world["wrapped_rc"], "wrapped")
+    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, shell, with_cs=True)
 
     # (a) the user sees the same thing, and claude exits the same way.
     assert REPLY in bare_during
@@ -252,10 +277,11 @@ def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(
         assert word.encode() in shown, word
     end = list(records(log))[-1]
     assert end["type"] == "end" and end["exit_code"] == 0
-    # The claude session id it printed on exit, for `claude --resume`.
+    # Claude Code (2.1.330) prints `claude --resume <its session id>` on exit
+    # after a conversation; the end line keeps that id.
+    assert re.search(r"claude --resume \S+", bare_after)
     resume = re.search(r"claude --resume (\S+)", wrapped_after)
-    if resume:
-        assert end.get("claude_session_id") == resume.group(1)
+    assert resume and end.get("claude_session_id") == resume.group(1)
 
 
 def test_print_mode_through_the_wrapper_gives_the_same_bytes_on_a_pipe(world, cs_home, claude_bin):
@@ -285,9 +311,8 @@ def test_print_mode_through_the_wrapper_gives_the_same_bytes_on_a_pipe(world, cs
 def test_ctrl_c_twice_leaves_claude_the_same_way_through_the_wrapper(tmux_bin, world, cs_home):
     """Ctrl-C must reach claude as the key it is (the recorder's terminal is
     raw), not kill the recorder; the exit is the same as without it."""
-    bare_during, bare_after = run_conversation(tmux_bin, world, world["rc"], "bare", interrupt_twice)
-    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, world["wrapped_rc"], "wrapped",
-                                                     interrupt_twice)
+    bare_during, bare_after = run_conversation(tmux_bin, world, "bash", False, interrupt_twice)
+    wrapped_during, wrapped_after = run_conversation(tmux_bin, world, "bash", True, interrupt_twice)
     assert normalise(wrapped_during) == normalise(bare_during)
     assert normalise(wrapped_after) == normalise(bare_after)
     (log,) = logs(cs_home)
@@ -315,4 +340,27 @@ def test_print_mode_through_each_shell_wrapper(shell, world, cs_home, claude_bin
     assert wrapped.stdout == (REPLY + "\n").encode()
     (log,) = logs(cs_home)
     assert start_record(log)["argv"][1:] == ["-p", "say it"]
+    assert decoded(log, "output") == wrapped.stdout
+
+
+def test_prompt_piped_into_claude_passes_through_the_wrapper(world, cs_home, api):
+    """`... | claude -p`: stdin is a pipe, not a terminal; the prompt must reach
+    claude (and the log) whole, and the answer come out as without cs."""
+    env, cwd = world["env"], world["project"]
+    piped = "summarise: the otters are juggling"
+    results = []
+    for load in ("", 'eval "$(cs init bash)"; '):
+        before = len(api.message_requests())
+        proc = subprocess.run(
+            [shutil.which("bash"), "--norc", "--noprofile", "-c", f'{load}printf %s "$1" | claude -p', "bash",
+             piped], env=env, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+        results.append(proc)
+        assert any(piped in json.dumps(body) for body in api.message_requests()[before:])
+    bare, wrapped = results
+    assert bare.returncode == wrapped.returncode == 0, (bare.stderr, wrapped.stderr)
+    assert wrapped.stdout == bare.stdout == (REPLY + "\n").encode()
+    (log,) = logs(cs_home)
+    start = start_record(log)
+    assert start["argv"][1:] == ["-p"] and start["stdin_tty"] is False
+    assert decoded(log, "input") == piped.encode()
     assert decoded(log, "output") == wrapped.stdout

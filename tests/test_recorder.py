@@ -171,7 +171,8 @@ def test_raw_mode_while_recording_and_restored_after_sigterm(cs_exe, cs_home, tm
     assert end["exit_code"] == 143 and end["signal"] == 15
 
 
-def test_sigterm_restores_terminal_for_the_shell_after(cs_exe, cs_home, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_restores_terminal_for_the_shell_after(cs_exe, cs_home, tmp_path, sig):
     before, after, pidfile = tmp_path / "before", tmp_path / "after", tmp_path / "pid"
     script = (
         f'stty -g > {before}; "$0" record -- sh -c "echo \\$PPID > {pidfile}; exec sleep 60"; '
@@ -182,10 +183,11 @@ def test_sigterm_restores_terminal_for_the_shell_after(cs_exe, cs_home, tmp_path
     while not (pidfile.exists() and pidfile.read_text().strip()):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.kill(int(pidfile.read_text()), signal.SIGTERM)
-    term.expect(b"rc=143")
+    os.kill(int(pidfile.read_text()), sig)
+    term.expect(b"rc=%d" % (128 + sig))
     assert term.finish() == 0
     assert before.read_text() == after.read_text()
+    assert events(read_session(cs_home), "end")[0]["signal"] == sig
 
 
 def test_ctrl_c_typed_reaches_the_child_through_its_terminal(cs_exe, cs_home):
@@ -456,3 +458,12 @@ def test_record_path_imports_no_click_sqlite_or_watchdog(cs_exe, cs_home):
     assert "cs.recorder" in imported  # the measurement sees our modules
     for heavy in ("click", "sqlite3", "_sqlite3", "watchdog", "sqlite_utils", "subprocess", "uuid"):
         assert heavy not in imported, heavy
+
+
+def test_command_sees_argv_as_typed(cs_exe, cs_home):
+    # argv[0] stays "sh" (not the resolved /usr/bin/sh), as without the wrapper.
+    r = subprocess.run([cs_exe, "record", "--", "sh", "-c", 'tr "\\0" "\\n" < /proc/$$/cmdline'],
+                       capture_output=True, text=True)
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[:2] == ["sh", "-c"]
+    assert read_session(cs_home)[0]["argv"][0] == "sh"

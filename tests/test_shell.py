@@ -10,7 +10,9 @@ import base64
 import json
 import os
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -435,3 +437,101 @@ def test_strict_mode_scripts_behave_as_with_claude_itself(shell, strict, cs_exe,
     assert proc.stdout.decode().splitlines() == ['["ok"]', "between", '["fails"]']
     assert proc.stderr == b""
     assert len(logs(cs_home)) == 2
+
+
+def _watcher_pid(cs_home: Path):
+    """The pid of the watcher holding <home>/indexer.lock, or None if no
+    process holds it (the lock, not the number, says whether one runs)."""
+    import fcntl
+
+    lock = cs_home / "indexer.lock"
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    except BlockingIOError:
+        text = lock.read_text().strip()
+        return int(text) if text.isdigit() else None
+    finally:
+        os.close(fd)
+
+
+def _settled_watcher_pid(cs_home: Path):
+    """The watcher's pid once it is the daemon itself: `--daemon` writes its
+    own pid before forking and the daemon then writes its pid over it, so wait
+    until the number stays put and names a live `cs index` process."""
+    first = _watcher_pid(cs_home)
+    if first is None:
+        return None
+    time.sleep(0.3)
+    if _watcher_pid(cs_home) != first:
+        return None
+    try:
+        cmdline = Path(f"/proc/{first}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return None
+    return first if b"index" in cmdline else None
+
+
+def _indexed(db_path: Path, needle: str) -> int:
+    import sqlite3
+
+    if not db_path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT count(*) FROM lines WHERE text LIKE ?",
+                              (f"%{needle}%",)).fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet, or busy
+        return 0
+
+
+@needs_recorder
+@pytest.mark.parametrize("shell", SHELLS)
+def test_shells_start_one_real_watcher_that_indexes_what_claude_showed(shell, cs_exe, env, cs_home, tmp_path):
+    """The whole path with the real cs: the shell starts `cs index --daemon`,
+    claude typed at the prompt is recorded, and the watcher (not a search,
+    which would catch up by itself) puts what it showed into the index."""
+    del env["CS_NO_DAEMON"]
+    needle = "needle" + os.urandom(4).hex()
+    terms, pid = [], None
+    try:
+        for n in range(2):  # a second shell finds the watcher running
+            where = tmp_path / f"shell{n}"
+            where.mkdir()
+            term = interactive_shell(shell, dict(env), where, init_line(shell, cs_exe))
+            terms.append(term)
+            term.wait_for("READY> ")
+            now = wait_for(lambda: _settled_watcher_pid(cs_home), 10, what="a watcher holding the lock")
+            assert pid in (None, now), "a second shell started a second watcher"
+            pid = now
+        mark = len(terms[0].text())
+        terms[0].type(f"claude {needle}")
+        terms[0].wait_for(f'["{needle}"]', after=mark)
+        wait_for(lambda: _indexed(cs_home / "index.db", needle), 15, what="the watcher to index the session")
+        assert _watcher_pid(cs_home) == pid
+        for term in terms:
+            assert "indexer" not in term.text() and "[1]" not in term.text()
+    finally:
+        for term in terms:
+            term.close()
+        if pid:
+            os.kill(pid, 15)
+            wait_for(lambda: _watcher_pid(cs_home) is None, 10, what="the watcher to stop")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_init_for_a_shell_does_not_import_click(shell, cs_exe):
+    """It runs on every shell start, so it skips the command-line framework."""
+    python = Path(cs_exe).parent / "python"
+    proc = subprocess.run([str(python if python.exists() else sys.executable), "-X", "importtime",
+                           "-m", "cs", "init", shell], capture_output=True, text=True, check=True)
+    shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
+    assert proc.stdout == shipped.read_text()
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
+    assert "cs.shell_init" in imported
+    assert not [name for name in imported if name.split(".")[0] == "click"]
