@@ -88,6 +88,9 @@ def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home
     assert [h["text"] for h in typed] == [PROMPT]
     listed = json_lines(subprocess.run([cs_exe, "list", "--json"], env=env, capture_output=True, timeout=60))
     assert len(listed) == 1 and listed[0]["exit_code"] == 0 and listed[0]["status"] == "finished"
+    resume = [l for l in _after.splitlines() if "claude --resume" in l]
+    if resume:  # claude printed its own session id on exit; the recorder kept it
+        assert listed[0]["claude_session_id"] == resume[0].split("--resume", 1)[1].strip()
 
 
 from test_claude_e2e import api, claude_bin, tmux_bin, world  # noqa: E402,F401  (fixtures)
