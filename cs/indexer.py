@@ -442,7 +442,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
     Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
     the database as they go (same transaction) to bound memory."""
     end, bad = start, 0
-    screen, keys, meta = render.screen, render.keys, render.meta
+    keys, meta = render.keys, render.meta
     b64decode = base64.b64decode
     parse = logfile.parse_line
     try:

@@ -1,6 +1,7 @@
 """Recorded for real through `cs record` (and the real Claude Code CLI in tmux),
 then asked through the real `cs`: what the screen showed is what search finds."""
 
+import base64
 import json
 import subprocess
 import sys
@@ -58,7 +59,7 @@ def test_recorded_ink_output_is_found_once_as_the_screen_showed_it(cs_exe, cs_ho
     assert b"failed with error" not in raw and b"E4242" in raw
     (log,) = logs(cs_home)
     decoded = b"".join(
-        __import__("base64").b64decode(r["data"])
+        base64.b64decode(r["data"])
         for r in map(json.loads, log.read_bytes().splitlines())
         if r.get("direction") == "output"
     )
