@@ -660,17 +660,33 @@ def open_index(path: Path = None):
 # ---------------------------------------------------------------- rebuild
 
 
-def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None, open_db=None) -> PassStats:
+class RebuildBusy(RuntimeError):
+    """Another `cs index --rebuild` is running."""
+
+
+def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None) -> PassStats:
     """Build a new index from the logs beside the old one, then rename it over:
-    a crash mid-rebuild leaves the old index in place."""
+    a crash mid-rebuild leaves the old index in place (and the half-built one
+    is cleared by the next rebuild). One rebuild at a time (flock)."""
+    db_path = Path(db_path) if db_path else paths.db_path()
+    paths.ensure_private_dir(db_path.parent)
+    fd = os.open(db_path.parent / "rebuild.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RebuildBusy("another `cs index --rebuild` is running") from None
+        return _rebuild_locked(db_path, Path(logs_dir) if logs_dir else paths.logs_dir(), progress)
+    finally:
+        os.close(fd)
+
+
+def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
     from cs import db as dbmod
 
-    db_path = Path(db_path) if db_path else paths.db_path()
-    logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
-    tmp = db_path.with_name(db_path.name + f".rebuild-{os.getpid()}")
+    tmp = db_path.with_name(db_path.name + ".rebuild")
     for suffix in ("", "-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
-    paths.ensure_private_dir(db_path.parent)
+        Path(str(tmp) + suffix).unlink(missing_ok=True)  # left by a rebuild that was killed
     try:
         new = dbmod.open_db(tmp)
         stats = index_pass(new, logs_dir, progress=progress)
