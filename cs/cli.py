@@ -75,6 +75,22 @@ def _skip_numpy():
         sys.modules["numpy"] = None
 
 
+def _slow_catch_up_notice():
+    """A progress callback that says, once, why the answer takes a while (a
+    first run over a long history, with no watcher running)."""
+    import time
+
+    started, said = time.monotonic(), []
+
+    def progress(_nbytes):
+        if not said and time.monotonic() - started > 1.0:
+            said.append(True)
+            click.echo("cs: indexing new session logs first (`cs index --daemon` keeps the "
+                       "index current in the background)...", err=True)
+
+    return progress
+
+
 def _open_index(catch_up: bool = True):
     """The index, brought up to date with the logs first (one incremental pass)
     so that answers are never stale, watcher or not."""
@@ -86,7 +102,7 @@ def _open_index(catch_up: bool = True):
     except OSError as e:
         raise CsError(f"cannot open the index: {e}") from None
     if catch_up:
-        stats = indexer.catch_up(db)
+        stats = indexer.catch_up(db, progress=_slow_catch_up_notice())
         if stats is None:
             click.echo("cs: the indexer is busy; results may miss the last few seconds", err=True)
     return db

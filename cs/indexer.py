@@ -749,7 +749,7 @@ class pass_lock:
         return False
 
 
-def catch_up(db, logs_dir: Path = None, timeout: float = 5.0) -> PassStats:
+def catch_up(db, logs_dir: Path = None, timeout: float = 5.0, progress=None) -> PassStats:
     """One incremental pass before answering a question, so answers are never
     stale even with no watcher. If a watcher is mid-pass for longer than
     `timeout` (a first indexing of a large history), answer from what is
@@ -757,4 +757,4 @@ def catch_up(db, logs_dir: Path = None, timeout: float = 5.0) -> PassStats:
     with pass_lock(timeout) as lock:
         if not lock.acquired:
             return None
-        return index_pass(db, logs_dir)
+        return index_pass(db, logs_dir, progress=progress)
