@@ -652,9 +652,17 @@ def open_index(path: Path = None):
             conn.execute("PRAGMA synchronous = NORMAL")
             return LiteDB(conn)
         conn.close()
+    return open_db_migrating(path)
+
+
+def open_db_migrating(path: Path = None):
+    """cs.db.open_db under the pass lock: two processes starting at once (the
+    shell's `cs index --daemon` and a `cs search`) must not both try to apply
+    the same migration."""
     from cs import db as dbmod
 
-    return dbmod.open_db(path)
+    with pass_lock():
+        return dbmod.open_db(path)
 
 
 # ---------------------------------------------------------------- rebuild

@@ -134,7 +134,6 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
-    from cs import db as dbmod
     from cs import indexer
 
     if lock_fd is None:
@@ -185,7 +184,7 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     # First pass, or `cs index --rebuild` swapped the file.
                     if db is not None:
                         db.conn.close()
-                    db = dbmod.open_db(db_path)
+                    db = indexer.open_db_migrating(db_path)
                     inode = _inode(db_path)
                     cache.clear()
                 with indexer.pass_lock():
