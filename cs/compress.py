@@ -106,8 +106,9 @@ def compress_segment(plain: Path, db=None) -> dict:
     # The row moves to the .gz while the plain file still exists, so no row
     # ever names a missing file; readers keep preferring the plain file until
     # it goes, and it holds the same bytes.
-    _update_index_row(db, plain.name, gz)
-    os.unlink(plain)
+    with retention.indexing_paused():  # no pass sees the row moved but the plain file still there
+        _update_index_row(db, plain.name, gz)
+        os.unlink(plain)
     retention.fsync_dir(plain.parent)
     return {"name": plain.name, "bytes_before": before, "bytes_after": os.stat(gz).st_size}
 
@@ -151,7 +152,7 @@ def _candidates(infos: list, older_than) -> list:
 
 
 def _plain_segments(info) -> list:
-    return [info.files.segments[n]["plain"] for n in sorted(info.files.segments)
+    return [Path(info.files.segments[n]["plain"]) for n in sorted(info.files.segments)
             if info.files.segments[n].get("plain")]
 
 

@@ -87,7 +87,20 @@ def open_db(path: Path = None, migrate: bool = True, stop_before=None) -> sqlite
 
 def delete_session(db: sqlite_utils.Database, session_id: str) -> None:
     """Remove a session and everything indexed from it (FTS rows go by trigger)."""
+    delete_sessions(db, [session_id])
+
+
+_DELETE_BATCH = 500  # well under SQLite's limit on bound parameters
+
+
+def delete_sessions(db: sqlite_utils.Database, session_ids) -> None:
+    """delete_session for many sessions in one transaction, a few hundred ids
+    per statement (pruning 10,000 sessions one by one costs seconds)."""
+    ids = list(session_ids)
     with db.atomic():
-        db.execute("DELETE FROM lines WHERE session_id = ?", [session_id])
-        db.execute("DELETE FROM log_files WHERE session_id = ?", [session_id])
-        db.execute("DELETE FROM sessions WHERE id = ?", [session_id])
+        for i in range(0, len(ids), _DELETE_BATCH):
+            batch = ids[i : i + _DELETE_BATCH]
+            marks = ",".join("?" * len(batch))
+            db.execute(f"DELETE FROM lines WHERE session_id IN ({marks})", batch)
+            db.execute(f"DELETE FROM log_files WHERE session_id IN ({marks})", batch)
+            db.execute(f"DELETE FROM sessions WHERE id IN ({marks})", batch)

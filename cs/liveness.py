@@ -24,7 +24,7 @@ from cs.logfile import segment_name
 def _open_first_segment(logs_dir: Path, session_id: str):
     """fd of segment 1, plain preferred (the recorder locks the plain file), else None."""
     for compressed in (False, True):
-        path = Path(logs_dir) / segment_name(session_id, 1, compressed)
+        path = os.path.join(logs_dir, segment_name(session_id, 1, compressed))
         try:
             return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except (FileNotFoundError, OSError) as exc:
@@ -34,7 +34,8 @@ def _open_first_segment(logs_dir: Path, session_id: str):
     return None
 
 
-def _try_shared_lock(fd: int) -> bool:
+def try_shared_lock(fd: int) -> bool:
+    """Take LOCK_SH on fd without waiting; False if a recorder holds LOCK_EX."""
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError as exc:
@@ -51,7 +52,7 @@ def is_live(logs_dir: Path, session_id: str) -> bool:
     if fd is None:
         return False
     try:
-        return not _try_shared_lock(fd)
+        return not try_shared_lock(fd)
     finally:
         os.close(fd)  # releases our shared lock, if we took it
 
@@ -66,6 +67,6 @@ def hold_if_idle(logs_dir: Path, session_id: str):
         yield True
         return
     try:
-        yield _try_shared_lock(fd)
+        yield try_shared_lock(fd)
     finally:
         os.close(fd)

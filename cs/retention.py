@@ -13,8 +13,9 @@ Crash safety (proved by tests/test_prune_crash.py, which SIGKILLs prune):
   2. their index rows are deleted (one transaction);
   3. their files are unlinked, highest segment first, segment 1 last, so that
      whatever is left of a half-removed session still starts with its start line;
-  4. their index rows are deleted again (an indexer running concurrently may
-     have re-read a file between 2 and 3), the directory is fsync'd;
+  4. their index rows are deleted again if an indexing pass could have run
+     meanwhile (2-4 hold the indexer's pass lock when it can be had within
+     10 s: every index writer takes it), the directory is fsync'd;
   5. prune.pending is removed.
 
 At every point, no index row points at a missing file (rows always go before
@@ -33,6 +34,7 @@ import gzip
 import os
 import sqlite3
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,7 +65,9 @@ class SessionFiles:
     """Every file on disk that belongs to one session."""
 
     session_id: str
-    segments: dict = field(default_factory=dict)  # n -> {"plain": Path, "gz": Path}
+    # Paths are plain strings: building 10,000s of pathlib objects is a
+    # measurable part of a large prune.
+    segments: dict = field(default_factory=dict)  # n -> {"plain": str, "gz": str}
     temps: list = field(default_factory=list)  # interrupted compressions
     size: int = 0
     newest_mtime: float = 0.0
@@ -117,7 +121,7 @@ def scan_logs(logs_dir: Path) -> dict:
         sf = sessions.get(sid)
         if sf is None:
             sf = sessions[sid] = SessionFiles(sid)
-        path = Path(entry.path)
+        path = entry.path
         if temp:
             sf.temps.append(path)
         else:
@@ -142,45 +146,57 @@ def parse_ts(text):
     return value
 
 
-def _first_record(path: Path):
-    opener = gzip.open if path.name.endswith(".gz") else open
+def _open_plain(path: str):
     try:
-        with opener(path, "rb") as f:
-            line = f.readline(_FIRST_LINE_LIMIT)
-    except (OSError, EOFError):
-        return None
-    if not line.endswith(b"\n"):
-        return None
-    return parse_line(line)
-
-
-def _last_record_plain(path: Path):
-    """The last well-formed complete line, reading backwards in growing windows."""
-    try:
-        f = open(path, "rb")
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
-    with f:
-        size = os.fstat(f.fileno()).st_size
-        window = _TAIL_WINDOW
-        while True:
-            start = max(0, size - window)
-            f.seek(start)
-            chunk = f.read(size - start)
-            lines = chunk.split(b"\n")
-            lines.pop()  # after the last newline: empty, or a torn line
-            if start > 0:
-                lines = lines[1:]  # may begin mid-line
-            for line in reversed(lines):
-                record = parse_line(line)
-                if record is not None:
-                    return record
-            if start == 0:
-                return None
-            window *= 4
 
 
-def _last_record_gz(path: Path):
+def _head_line(fd: int):
+    """The first line of a plain file, if complete, read with pread."""
+    buf = b""
+    while len(buf) < _FIRST_LINE_LIMIT:
+        chunk = os.pread(fd, 65536, len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+        end = buf.find(b"\n")
+        if end >= 0:
+            return buf[: end + 1]
+    return None
+
+
+def _first_record_gz(path: str):
+    try:
+        with gzip.open(path, "rb") as f:
+            line = f.readline(_FIRST_LINE_LIMIT)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return parse_line(line) if line.endswith(b"\n") else None
+
+
+def _last_record_fd(fd: int):
+    """The last well-formed complete line of a plain file, reading backwards
+    in growing windows (a torn last line is skipped, as readers do)."""
+    size = os.fstat(fd).st_size
+    window = _TAIL_WINDOW
+    while True:
+        start = max(0, size - window)
+        lines = os.pread(fd, size - start, start).split(b"\n")
+        lines.pop()  # after the last newline: empty, or a torn line
+        if start > 0:
+            lines = lines[1:]  # may begin mid-line
+        for line in reversed(lines):
+            record = parse_line(line)
+            if record is not None:
+                return record
+        if start == 0:
+            return None
+        window *= 4
+
+
+def _last_record_gz(path: str):
     last = None
     try:
         with gzip.open(path, "rb") as f:
@@ -189,7 +205,7 @@ def _last_record_gz(path: Path):
                     record = parse_line(line)
                     if record is not None:
                         last = record
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         pass  # a damaged archive: what we read is what we know
     return last
 
@@ -235,7 +251,7 @@ class SessionInfo:
         return self.ended_at or self.last_at
 
     def as_dict(self) -> dict:
-        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if d else None  # noqa: E731
+        iso = lambda d: d.isoformat(timespec="milliseconds").replace("+00:00", "Z") if d else None  # noqa: E731
         return {
             "id": self.id,
             "status": self.status,
@@ -244,34 +260,53 @@ class SessionInfo:
             "started_at": iso(self.started_at),
             "ended_at": iso(self.age_at),
             "bytes": self.size,
-            "files": [p.name for p in self.files.all_files()],
+            "files": [os.path.basename(p) for p in self.files.all_files()],
         }
 
 
 def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now: float = None) -> SessionInfo:
-    """What the logs say about one session (start line, last line, liveness)."""
+    """What the logs say about one session (start line, last line, liveness).
+
+    Segment 1 plain is opened once: the live-lock test, the start line and,
+    for a one-segment session, the tail all use that one descriptor."""
     info = SessionInfo(sf.session_id, "cut_off", files=sf)
-    if liveness.is_live(logs_dir, sf.session_id):
-        info.status = "live"
-    first_path = sf.reading_path(1)
-    if first_path is not None:
-        start = _first_record(first_path)
+    first = sf.reading_path(1)
+    last_path = sf.reading_path(max(sf.segments)) if sf.segments else None
+    fd = _open_plain(first) if first and not first.endswith(".gz") else None
+    try:
+        if fd is not None:
+            live = not liveness.try_shared_lock(fd)
+        else:
+            live = liveness.is_live(logs_dir, sf.session_id)
+        if live:
+            info.status = "live"
+        if fd is not None:
+            head = _head_line(fd)
+            start = parse_line(head) if head else None
+        else:
+            start = _first_record_gz(first) if first else None
         if start is not None:
             info.started_at = parse_ts(start.get("timestamp"))
             if start.get("type") == "start":
                 info.cwd = start.get("cwd") if isinstance(start.get("cwd"), str) else None
                 info.project = project_of(start)
-    if not sf.segments:
-        last = None  # only stray temp files are left
-    else:
-        last_path = sf.reading_path(max(sf.segments))
-        hinted = (hints or {}).get(sf.session_id)
-        if last_path.name.endswith(".gz") and hinted:
-            last = {"type": "end", "timestamp": hinted}
-        elif last_path.name.endswith(".gz"):
-            last = _last_record_gz(last_path)
+        if last_path is None:
+            last = None  # only stray temp files are left
+        elif last_path == first and fd is not None:
+            last = _last_record_fd(fd)
+        elif last_path.endswith(".gz"):
+            hinted = (hints or {}).get(sf.session_id)
+            last = {"type": "end", "timestamp": hinted} if hinted else _last_record_gz(last_path)
         else:
-            last = _last_record_plain(last_path)
+            last_fd = _open_plain(last_path)
+            try:
+                last = _last_record_fd(last_fd) if last_fd is not None else None
+            finally:
+                if last_fd is not None:
+                    os.close(last_fd)
+    finally:
+        if fd is not None:
+            os.close(fd)  # drops our shared lock
     if last is not None:
         info.last_at = parse_ts(last.get("timestamp"))
         if last.get("type") == "end" and info.status != "live":
@@ -449,17 +484,19 @@ def _clear_pending(home: Path) -> None:
 
 def _delete_rows(db, session_ids) -> int:
     """Delete every index row of these sessions in one transaction; returns how
-    many sessions the index had."""
+    many of them the index had."""
     if db is None or not session_ids:
         return 0
-    from cs.db import delete_session
+    from cs.db import delete_sessions
 
-    known = 0
+    ids = list(session_ids)
     with db.atomic():
-        for sid in session_ids:
-            if db.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone():
-                known += 1
-            delete_session(db, sid)
+        known = 0
+        for k in range(0, len(ids), 500):
+            batch = ids[k : k + 500]
+            marks = ",".join("?" * len(batch))
+            known += db.execute(f"SELECT count(*) FROM sessions WHERE id IN ({marks})", batch).fetchone()[0]
+        delete_sessions(db, ids)
     return known
 
 
@@ -480,22 +517,43 @@ def _unlink_files(files: list) -> tuple:
 
 def _remove_sessions(home: Path, logs_dir: Path, db, infos: list) -> list:
     """Steps 1-5 of the module doc; returns [(info, files_removed, bytes_freed)]
-    for the sessions actually removed (a session that turned live is skipped)."""
+    for the sessions this call actually removed files of."""
     ids = [i.id for i in infos]
     _write_pending(home, ids)
-    _delete_rows(db, ids)
     done = []
-    for info in infos:
-        with liveness.hold_if_idle(logs_dir, info.id) as idle:
-            if not idle:
-                continue
+    with indexing_paused() as no_pass_running:
+        _delete_rows(db, ids)
+        for info in infos:
+            # Liveness was settled when these were chosen: a session that is
+            # not live never becomes live again (a recorder starts a new id).
             removed, freed = _unlink_files(info.files.all_files())
-        if removed:
-            done.append((info, removed, freed))
-    _delete_rows(db, ids)
+            if removed:
+                done.append((info, removed, freed))
+        if not no_pass_running:
+            _delete_rows(db, ids)  # a pass may have re-read a file meanwhile
     fsync_dir(logs_dir)
     _clear_pending(home)
     return done
+
+
+# An indexing pass that read a file just before we unlinked it could write its
+# rows just after: holding the indexer's pass lock while rows and files go
+# closes that window. Not for ever, though: a first indexing of a large
+# history can hold it for minutes, and without it we are still safe (rows are
+# deleted twice, and every prune removes index rows whose files are gone).
+PASS_LOCK_WAIT_S = 10.0
+
+
+@contextlib.contextmanager
+def indexing_paused(timeout: float = PASS_LOCK_WAIT_S):
+    """Hold the indexer's pass lock (<home>/index.lock) if we can get it in time."""
+    try:
+        from cs.indexer import pass_lock
+    except ImportError:
+        yield False
+        return
+    with pass_lock(timeout) as lock:
+        yield lock.acquired
 
 
 def _finish_pending(home: Path, logs_dir: Path, db) -> list:

@@ -258,3 +258,33 @@ def test_apply_policy_with_the_watchers_connection(cs_home, logs):
         assert [r[0] for r in db.execute("SELECT name FROM log_files")] == [logfile.segment_name(kept, compressed=True)]
     finally:
         db.conn.close()
+
+
+def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
+    """With the indexer: a rotated, partly compressed session is indexed,
+    searched and shown as one; compressing the rest re-reads nothing."""
+    import sqlite3
+
+    sid = make_session(logs, 20, segments=3, compressed_segments=(2,), chunks=30)
+    run_cs(cs_exe, "index", "-q")
+    raw = run_cs(cs_exe, "show", "--raw", sid).stdout.encode()
+    want = b"".join(logfile.decode_data(r) for *_, r in records(logs, sid)
+                    if logfile.is_io(r) and r["direction"] == "output")
+    assert raw == want  # all three segments, in order, the .gz one included
+    hits = [json.loads(line) for line in run_cs(cs_exe, "search", "--json", "chunk 29 of").stdout.splitlines()]
+    assert hits and all(h.get("session_id", sid) == sid for h in hits)
+
+    conn = sqlite3.connect(paths.db_path())
+    lines_before = conn.execute("SELECT id, text FROM lines ORDER BY id").fetchall()
+    offsets_before = conn.execute("SELECT segment, offset FROM log_files ORDER BY segment").fetchall()
+    conn.close()
+    compress_json(cs_exe)  # segments 1 and 3 now
+    run_cs(cs_exe, "index", "-q")
+    conn = sqlite3.connect(paths.db_path())
+    assert conn.execute("SELECT id, text FROM lines ORDER BY id").fetchall() == lines_before
+    assert conn.execute("SELECT segment, offset FROM log_files ORDER BY segment").fetchall() == offsets_before
+    assert {r[0] for r in conn.execute("SELECT name FROM log_files")} == {
+        logfile.segment_name(sid, n, compressed=True) for n in (1, 2, 3)}
+    conn.close()
+    assert run_cs(cs_exe, "show", "--raw", sid).stdout.encode() == want
+    assert run_cs(cs_exe, "search", "--json", "chunk 29 of").stdout.splitlines()

@@ -17,7 +17,7 @@ from cs import logfile, paths
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import index_all, index_state, make_tui_session, run_cs  # noqa: E402
 
-N_SESSIONS = 24
+N_SESSIONS = 16
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def template(tmp_path_factory):
     os.environ["CS_HOME"] = str(home)
     try:
         logs = paths.logs_dir()
-        sids = [make_tui_session(logs, 10 + i, 600_000, segments=1 + i % 3, seed=i) for i in range(N_SESSIONS)]
+        sids = [make_tui_session(logs, 10 + i, 500_000, segments=1 + i % 3, seed=i) for i in range(N_SESSIONS)]
         index_all(logs, sids)
         streams = {sid: list(logfile.iter_session_records(logs, sid)) for sid in sids}
     finally:

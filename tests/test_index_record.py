@@ -73,7 +73,7 @@ def test_recorded_ink_output_is_found_once_as_the_screen_showed_it(cs_exe, cs_ho
 def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home, api):
     from test_claude_e2e import PROMPT, REPLY, run_conversation
 
-    during, _after = run_conversation(tmux_bin, world, "bash", True)
+    during, _after = run_conversation(tmux_bin, world, "bash", with_cs=True)
     assert REPLY in during
     env = dict(world["env"])
     phrase = " ".join(REPLY.split()[1:4])  # "purple otters juggle": words drawn with cursor gaps

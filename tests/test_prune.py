@@ -39,7 +39,17 @@ def test_older_removes_every_file_and_row_of_old_sessions(cs_exe, logs):
     recent = make_session(logs, 20)
     recent_cut = make_session(logs, last_days_ago=2)
     index_all(logs, [old, old_cut, old_multi, recent, recent_cut])
-    recent_lines = sum(1 for _ in logfile.iter_session_records(logs, recent))
+    import sqlite3
+
+    def lines_per_session():
+        conn = sqlite3.connect(paths.db_path())
+        try:
+            return dict(conn.execute("SELECT session_id, count(*) FROM lines GROUP BY session_id").fetchall())
+        finally:
+            conn.close()
+
+    before = lines_per_session()
+    assert set(before) == {old, old_cut, old_multi, recent, recent_cut}
 
     result = prune_json(cs_exe, "--older", "30d")
 
@@ -51,11 +61,9 @@ def test_older_removes_every_file_and_row_of_old_sessions(cs_exe, logs):
     assert sessions == {recent, recent_cut}
     assert all(n.startswith((recent, recent_cut)) for n in names)
     assert nlines == nfts  # FTS rows went with their lines
-    assert nlines < recent_lines * 2 + 2
+    assert lines_per_session() == {sid: before[sid] for sid in (recent, recent_cut)}
     assert result["bytes_freed"] > 0
     # the FTS index no longer finds text that only the removed sessions had
-    import sqlite3
-
     conn = sqlite3.connect(paths.db_path())
     hits = conn.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH ?", [f'"{old[:8]}"']).fetchone()[0]
     assert hits == 0
@@ -260,3 +268,26 @@ def test_index_rows_of_vanished_sessions_are_cleaned(cs_exe, logs):
     result = prune_json(cs_exe, "--older", "30d")
     assert result["removed"] == [] and result["index_orphans_removed"] == 1
     assert index_state(paths.db_path())[0] == {kept}
+
+
+def test_a_real_recording_survives_prune_and_compress(cs_exe, cs_home, logs):
+    """`cs record` holds the live lock: --older 0d, --keep 0 and --max-size 1
+    would all remove this session if it were not live."""
+    from recorder_helpers import Term
+
+    old = make_session(logs, 40)
+    term = Term([cs_exe, "record", "--", "sh", "-c", "echo rec-ready; sleep 30"])
+    try:
+        term.expect(b"rec-ready")
+        (live,) = [p.name.split(".")[0] for p in logs.iterdir() if not p.name.startswith(old)]
+        result = prune_json(cs_exe, "--older", "0d", "--keep", "0", "--max-size", "1")
+        assert [s["id"] for s in result["removed"]] == [old]
+        assert result["live"] == [live]
+        result = json.loads(run_cs(cs_exe, "compress", "--older", "0d", "--json").stdout)
+        assert result["sessions"] == [] and result["skipped_live"] == 1
+        assert session_files(logs, live) == [logfile.segment_name(live)]
+    finally:
+        term.proc.terminate(force=True)
+    term.proc.wait()
+    result = prune_json(cs_exe, "--keep", "0")  # no recorder any more: it goes
+    assert [s["id"] for s in result["removed"]] == [live]

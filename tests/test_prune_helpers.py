@@ -117,7 +117,18 @@ def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
         )
 
 
-def index_all(logs_dir: Path, sids) -> None:
+def index_all(logs_dir: Path, sids=None) -> None:
+    """Index the logs with the real indexer (`cs index`), as a user would."""
+    from conftest import find_cs_exe
+
+    proc = subprocess.run([find_cs_exe(), "index", "-q"], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError(f"cs index failed: {proc.stdout}{proc.stderr}")
+
+
+def index_rows_directly(logs_dir: Path, sids) -> None:
+    """Insert index rows without the renderer (much faster: for benchmarks of
+    prune itself). Same tables and keys as the indexer fills."""
     from cs.db import open_db
     from cs.retention import scan_logs
 
@@ -126,7 +137,7 @@ def index_all(logs_dir: Path, sids) -> None:
     with db.atomic():
         for sid in sids:
             sf = on_disk[sid]
-            index_session(db, logs_dir, sid, [sf.reading_path(n) for n in sorted(sf.segments)])
+            index_session(db, logs_dir, sid, [Path(sf.reading_path(n)) for n in sorted(sf.segments)])
     db.conn.close()
 
 

@@ -203,7 +203,7 @@ def record_claude(tmp_path):
             rec.pump(5, quiet=1.0)
         finally:
             rec.close()
-        assert any(path.endswith("/v1/messages") for path, _ in api.requests)
+        assert api.message_requests(), "claude never asked the API"
     return rec
 
 
