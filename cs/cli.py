@@ -302,6 +302,8 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
     for hit in hits:
         direction_label = "in " if hit.direction == "input" else "out"
         head = f"{_local_time(hit.ts)}  {hit.session_id[:8]}  {hit.project or '-'}  {direction_label}"
+        if hit.provisional:
+            head += "  (live: still on screen)"
         replay = " ".join(hit.replay_args())
         if color:
             head = click.style(head, fg="cyan")
