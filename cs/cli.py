@@ -176,11 +176,12 @@ def _json_line(obj):
 
 
 def _session_filter_options(f):
-    f = click.option("--session", "session_prefix", metavar="ID", help="Only this session (any unique id prefix).")(f)
+    # Applied last-first, so that --help lists them in this order.
+    f = click.option("--until", metavar="WHEN", help="Older than WHEN: 7d, 12h, or a date.")(f)
+    f = click.option("--since", metavar="WHEN", help="Newer than WHEN: 7d, 12h, or a date.")(f)
     f = click.option("--cwd", metavar="DIR", help="Only sessions started in DIR or below.")(f)
     f = click.option("--project", metavar="NAME", help="Only sessions of this project (git top level name).")(f)
-    f = click.option("--since", metavar="WHEN", help="Newer than WHEN: 7d, 12h, or a date.")(f)
-    f = click.option("--until", metavar="WHEN", help="Older than WHEN: 7d, 12h, or a date.")(f)
+    f = click.option("--session", "session_prefix", metavar="ID", help="Only this session (any unique id prefix).")(f)
     return f
 
 
@@ -267,7 +268,7 @@ def _log_files():
 @click.option("--fts", "mode", flag_value="fts", help="QUERY is raw SQLite FTS5 syntax.")
 @click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json):
     """Find lines that the screen showed or that you typed.
