@@ -19,7 +19,6 @@ Usage: python bench/bench_index.py [--sessions 100] [--mb 100] [--runs 5] [--kee
 """
 
 import argparse
-import base64
 import json
 import os
 import random

@@ -75,6 +75,22 @@ def _skip_numpy():
         sys.modules["numpy"] = None
 
 
+def _slow_catch_up_notice():
+    """A progress callback that says, once, why the answer takes a while (a
+    first run over a long history, with no watcher running)."""
+    import time
+
+    started, said = time.monotonic(), []
+
+    def progress(_nbytes):
+        if not said and time.monotonic() - started > 1.0:
+            said.append(True)
+            click.echo("cs: indexing new session logs first (`cs index --daemon` keeps the "
+                       "index current in the background)...", err=True)
+
+    return progress
+
+
 def _open_index(catch_up: bool = True):
     """The index, brought up to date with the logs first (one incremental pass)
     so that answers are never stale, watcher or not."""
@@ -86,7 +102,7 @@ def _open_index(catch_up: bool = True):
     except OSError as e:
         raise CsError(f"cannot open the index: {e}") from None
     if catch_up:
-        stats = indexer.catch_up(db)
+        stats = indexer.catch_up(db, progress=_slow_catch_up_notice())
         if stats is None:
             click.echo("cs: the indexer is busy; results may miss the last few seconds", err=True)
     return db
@@ -160,11 +176,12 @@ def _json_line(obj):
 
 
 def _session_filter_options(f):
-    f = click.option("--session", "session_prefix", metavar="ID", help="Only this session (any unique id prefix).")(f)
+    # Applied last-first, so that --help lists them in this order.
+    f = click.option("--until", metavar="WHEN", help="Older than WHEN: 7d, 12h, or a date.")(f)
+    f = click.option("--since", metavar="WHEN", help="Newer than WHEN: 7d, 12h, or a date.")(f)
     f = click.option("--cwd", metavar="DIR", help="Only sessions started in DIR or below.")(f)
     f = click.option("--project", metavar="NAME", help="Only sessions of this project (git top level name).")(f)
-    f = click.option("--since", metavar="WHEN", help="Newer than WHEN: 7d, 12h, or a date.")(f)
-    f = click.option("--until", metavar="WHEN", help="Older than WHEN: 7d, 12h, or a date.")(f)
+    f = click.option("--session", "session_prefix", metavar="ID", help="Only this session (any unique id prefix).")(f)
     return f
 
 
@@ -201,7 +218,10 @@ def index_cmd(watch, daemon, rebuild, quiet):
         show_bar = sys.stderr.isatty() and not quiet
         with click.progressbar(length=total, label="rebuilding index", file=sys.stderr,
                                show_eta=True) if show_bar else _NullBar() as bar:
-            stats = indexer.rebuild(progress=bar.update)
+            try:
+                stats = indexer.rebuild(progress=bar.update)
+            except indexer.RebuildBusy as e:
+                raise CsError(str(e)) from None
     else:
         db = _open_index(catch_up=False)
         with indexer.pass_lock():
@@ -248,7 +268,7 @@ def _log_files():
 @click.option("--fts", "mode", flag_value="fts", help="QUERY is raw SQLite FTS5 syntax.")
 @click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json):
     """Find lines that the screen showed or that you typed.
@@ -283,6 +303,8 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
     for hit in hits:
         direction_label = "in " if hit.direction == "input" else "out"
         head = f"{_local_time(hit.ts)}  {hit.session_id[:8]}  {hit.project or '-'}  {direction_label}"
+        if hit.provisional:
+            head += "  (live: still on screen)"
         replay = " ".join(hit.replay_args())
         if color:
             head = click.style(head, fg="cyan")

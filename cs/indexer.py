@@ -217,6 +217,9 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)
+    if cache is not None:
+        for gone in set(cache) - set(on_disk):  # pruned meanwhile
+            del cache[gone]
     for sid, segments in sorted(on_disk.items()):
         files = {}
         for n, path in segments.items():
@@ -439,7 +442,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
     Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
     the database as they go (same transaction) to bound memory."""
     end, bad = start, 0
-    screen, keys, meta = render.screen, render.keys, render.meta
+    keys, meta = render.keys, render.meta
     b64decode = base64.b64decode
     parse = logfile.parse_line
     try:
@@ -649,25 +652,49 @@ def open_index(path: Path = None):
             conn.execute("PRAGMA synchronous = NORMAL")
             return LiteDB(conn)
         conn.close()
+    return open_db_migrating(path)
+
+
+def open_db_migrating(path: Path = None):
+    """cs.db.open_db under the pass lock: two processes starting at once (the
+    shell's `cs index --daemon` and a `cs search`) must not both try to apply
+    the same migration."""
     from cs import db as dbmod
 
-    return dbmod.open_db(path)
+    with pass_lock():
+        return dbmod.open_db(path)
 
 
 # ---------------------------------------------------------------- rebuild
 
 
-def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None, open_db=None) -> PassStats:
+class RebuildBusy(RuntimeError):
+    """Another `cs index --rebuild` is running."""
+
+
+def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None) -> PassStats:
     """Build a new index from the logs beside the old one, then rename it over:
-    a crash mid-rebuild leaves the old index in place."""
+    a crash mid-rebuild leaves the old index in place (and the half-built one
+    is cleared by the next rebuild). One rebuild at a time (flock)."""
+    db_path = Path(db_path) if db_path else paths.db_path()
+    paths.ensure_private_dir(db_path.parent)
+    fd = os.open(db_path.parent / "rebuild.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RebuildBusy("another `cs index --rebuild` is running") from None
+        return _rebuild_locked(db_path, Path(logs_dir) if logs_dir else paths.logs_dir(), progress)
+    finally:
+        os.close(fd)
+
+
+def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
     from cs import db as dbmod
 
-    db_path = Path(db_path) if db_path else paths.db_path()
-    logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
-    tmp = db_path.with_name(db_path.name + f".rebuild-{os.getpid()}")
+    tmp = db_path.with_name(db_path.name + ".rebuild")
     for suffix in ("", "-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
-    paths.ensure_private_dir(db_path.parent)
+        Path(str(tmp) + suffix).unlink(missing_ok=True)  # left by a rebuild that was killed
     try:
         new = dbmod.open_db(tmp)
         stats = index_pass(new, logs_dir, progress=progress)
@@ -730,7 +757,7 @@ class pass_lock:
         return False
 
 
-def catch_up(db, logs_dir: Path = None, timeout: float = 5.0) -> PassStats:
+def catch_up(db, logs_dir: Path = None, timeout: float = 5.0, progress=None) -> PassStats:
     """One incremental pass before answering a question, so answers are never
     stale even with no watcher. If a watcher is mid-pass for longer than
     `timeout` (a first indexing of a large history), answer from what is
@@ -738,4 +765,4 @@ def catch_up(db, logs_dir: Path = None, timeout: float = 5.0) -> PassStats:
     with pass_lock(timeout) as lock:
         if not lock.acquired:
             return None
-        return index_pass(db, logs_dir)
+        return index_pass(db, logs_dir, progress=progress)

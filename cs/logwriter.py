@@ -111,6 +111,7 @@ class LogWriter:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             writer._stop(e)
+            writer._close_fds()
             return writer
         writer._write(logfile.event_line(session_id, "start", start_fields))
         return writer
@@ -176,10 +177,11 @@ class LogWriter:
         """One os.write per line on an O_APPEND fd (no user-space buffer, so the
         line is in the OS the moment this returns); a short write is continued."""
         try:
-            view = memoryview(line)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
+            n = os.write(self._fd, line)
+            if n != len(line):  # short write (e.g. the disk just filled): go on
+                view = memoryview(line)[n:]
+                while view:
+                    view = view[os.write(self._fd, view):]
         except OSError as e:
             self._stop(e)
             return False
@@ -204,12 +206,19 @@ class LogWriter:
         return self._write(logfile.event_line(self.session_id, "segment", {"segment": n}))
 
     def _stop(self, error: OSError, path=None) -> None:
-        """Logging is over for this session; remember why, once."""
+        """Logging is over for this session; remember why, once. The live lock
+        stays held until the session ends: it is still running, only no longer
+        recorded (readers then see a log without `end`, i.e. cut off)."""
         if self.failure is None:
             if path:
                 self.current_path = path
             self.failure = _describe(error, self.current_path)
-        self._close_fds()
+        if self._fd >= 0 and self._fd != self._lock_fd:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._fd = -1
 
     def _close_fds(self) -> None:
         for fd in {self._fd, self._lock_fd}:

@@ -6,6 +6,7 @@ click) and imports only what recording needs: `python -X importtime -m cs record
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -20,6 +21,10 @@ COMMAND runs directly, unrecorded a second time.
 
 
 def main(argv) -> int:
+    # ^C while we start up ends us quietly, as it would end the command, rather
+    # than with a KeyboardInterrupt traceback (an inherited SIG_IGN is kept).
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     command = _parse(list(argv))
     if isinstance(command, int):
         return command
@@ -77,6 +82,10 @@ def resolve_command(name: str, search_path: str):
 
 def _exec_directly(command) -> int:
     """Already inside a recorded session: become the command, no second log."""
+    # Python ignores SIGPIPE and SIGXFSZ, and an ignored signal survives exec:
+    # give the command the defaults (`yes | head` must end the way it would).
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     try:
         os.execvp(command[0], command)
     except FileNotFoundError:

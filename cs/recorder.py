@@ -20,9 +20,14 @@ untouched. The child always gets the PTY as its controlling terminal, so
 /dev/tty, job control and ^C inside it keep working.
 
 Spawning uses ptyprocess (fork + new session + controlling terminal + exec-error
-reporting); its `preexec_fn` hook is where the pipes are put in place and the
-user's terminal settings are copied onto the new PTY. Only its spawn is used: the
-I/O is done here on the raw fds.
+reporting); its `preexec_fn` hook is where the pipes are put in place, the
+user's terminal settings copied onto the new PTY, signal dispositions reset and
+the command exec'd with its argv as typed. Only its spawn is used: the I/O is
+done here on the raw fds.
+
+Order on the hot path: a key is forwarded to the child, then logged; output is
+shown to the user, then logged; both in the same loop turn, before anything
+else is read. The log write is thus never between the user and the child.
 """
 
 import errno
@@ -35,9 +40,10 @@ import termios
 import time
 
 READ_SIZE = 65536
-# While output is flowing, a few reads are joined into one log line (fewer,
-# bigger lines; far less per-chunk Python work). Reads stop at the first
-# EAGAIN, so a lone keystroke echo is never held back waiting for more.
+# While output is flowing, the reads available at once are joined into one log
+# line and one screen write (fewer, bigger lines; far less per-chunk Python
+# work). Reads stop at the first EAGAIN or short read, so a lone keystroke echo
+# is never held back waiting for more.
 BURST_MAX = 256 * 1024
 # A read shorter than this (a keystroke's echo, a prompt) ends the burst without
 # the extra read that would only say EAGAIN; longer reads mean output is
@@ -144,6 +150,7 @@ class _Session:
             self._enter_raw()
             try:
                 self._spawn()
+                self._sync_size()  # a resize between reading the size and our handler
                 self._loop(wake_r)
             finally:
                 self._leave_raw()
@@ -448,7 +455,12 @@ class _Session:
                 self._sync_size()
             elif sig in FORWARDED:
                 if self.pid is not None and self.status is None:
-                    _kill(self.pid, sig)
+                    if sig == signal.SIGTERM:
+                        _kill(self.pid, sig)  # a request to the command itself
+                    else:
+                        # What a terminal sends (^C, ^\, hang-up) goes to the
+                        # whole process group, as the terminal would do.
+                        _killpg(self.pid, sig)
                 if sig in (signal.SIGTERM, signal.SIGHUP):
                     self.exit_signals += 1
                     self.last_exit_signal = sig
@@ -476,7 +488,7 @@ class _Session:
         on `fg`, resume the child. (If nothing can resume us, as for an orphaned
         process group, the kernel drops the stop and we resume the child at once.)"""
         if not self.stdin_tty:
-            _kill(self.pid, signal.SIGCONT)
+            _killpg(self.pid, signal.SIGCONT)
             return
         self._leave_raw()
         handler = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
@@ -486,7 +498,7 @@ class _Session:
             signal.signal(signal.SIGTSTP, handler)
         self._enter_raw_again()
         self._sync_size()
-        _kill(self.pid, signal.SIGCONT)
+        _killpg(self.pid, signal.SIGCONT)
 
     def _enter_raw_again(self) -> None:
         if self.raw_fd is None or self.saved_attrs is None:
@@ -541,7 +553,10 @@ class _ChildSetup:
         if self.attrs is not None:
             # The user's terminal settings (erase key, iutf8...) on the new PTY,
             # as script(1) does.
-            termios.tcsetattr(0, termios.TCSANOW, self.attrs)
+            try:
+                termios.tcsetattr(0, termios.TCSANOW, self.attrs)
+            except termios.error:
+                pass
         # Python ignores SIGPIPE and SIGXFSZ, and ignored signals survive exec:
         # give the child the defaults (`cs record -- yes | head` must end).
         # Signals the user had ignored before starting us (nohup) stay ignored.
@@ -624,6 +639,14 @@ def _kill(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _killpg(pid: int, sig: int) -> None:
+    """The child's process group (it leads its own session, so pgid == pid)."""
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        _kill(pid, sig)
 
 
 def _command_failed(name: str, error: OSError) -> CommandFailed:

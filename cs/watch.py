@@ -112,15 +112,18 @@ def _log(message: str) -> None:
         pass
 
 
-def run_periodic_maintenance(db) -> None:
+def run_periodic_maintenance(db) -> list:
     """Retention, every few minutes, if the retention module is installed
-    (cs.retention.apply_policy(db)); a failure there never stops indexing."""
+    (cs.retention.apply_policy(db)); returns the problems it reported. A
+    failure there never stops indexing (the caller logs it)."""
     if importlib.util.find_spec("cs.retention") is None:
-        return
+        return []
     module = importlib.import_module("cs.retention")
     apply_policy = getattr(module, "apply_policy", None)
-    if apply_policy is not None:
-        apply_policy(db)
+    if apply_policy is None:
+        return []
+    result = apply_policy(db)
+    return list(result.get("errors") or []) if isinstance(result, dict) else []
 
 
 def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = POLL_SECONDS,
@@ -131,7 +134,6 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
-    from cs import db as dbmod
     from cs import indexer
 
     if lock_fd is None:
@@ -182,7 +184,7 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     # First pass, or `cs index --rebuild` swapped the file.
                     if db is not None:
                         db.conn.close()
-                    db = dbmod.open_db(db_path)
+                    db = indexer.open_db_migrating(db_path)
                     inode = _inode(db_path)
                     cache.clear()
                 with indexer.pass_lock():
@@ -193,7 +195,8 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     on_pass(stats)
                 if time.monotonic() >= next_maintenance:
                     next_maintenance = time.monotonic() + maintenance_every
-                    run_periodic_maintenance(db)
+                    for err in run_periodic_maintenance(db):
+                        report(f"retention: {err}")
             except Exception:
                 report(traceback.format_exc())
                 time.sleep(1)

@@ -33,3 +33,12 @@ def cs_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("CS_SESSION_ID", raising=False)
     monkeypatch.delenv("CS_DISABLE", raising=False)
     return home
+
+
+def missing_tool(what: str):
+    """A tool the tests drive is not installed. On a developer's machine that
+    skips the test, saying why; in CI, whose setup installs everything
+    (.ci/setup), it is a failure: a green run must not hide untested parts."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not installed, but CI must have it (see .ci/setup)")
+    pytest.skip(f"{what} is not installed")

@@ -1,7 +1,6 @@
 """Running real shells (bash, zsh, fish) with the cs integration loaded, for
 tests/test_shell.py and tests/test_claude_e2e.py."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -10,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from conftest import missing_tool
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -25,16 +26,11 @@ if count:  # one line per run: proves claude ran once, not twice
 sys.exit(int(os.environ.get("FAKE_CLAUDE_EXIT", "0")))
 """
 
-needs_recorder = pytest.mark.skipif(
-    importlib.util.find_spec("cs.record_cmd") is None,
-    reason="cs record (cs/record_cmd.py) is not in this checkout yet",
-)
-
 
 def shell_path(name: str) -> str:
     path = shutil.which(name)
     if not path:
-        pytest.skip(f"{name} is not installed")
+        missing_tool(name)
     return path
 
 

@@ -19,21 +19,20 @@ from pathlib import Path
 import pytest
 
 from fake_anthropic import FakeAnthropic, claude_home, find_claude
-from shell_helpers import logs, needs_recorder, records, start_record, system_path_dirs, wait_for
+from shell_helpers import logs, records, start_record, system_path_dirs, wait_for
+from conftest import missing_tool
 
 REPLY = "Seven purple otters juggle quietly beneath the loopback moon."
 PROMPT = "tell me about the otters"
 API_KEY = "sk-ant-api03-cs-e2e-test-key-" + "x" * 20
 COLS, ROWS = 100, 30
 
-pytestmark = [needs_recorder]
-
 
 @pytest.fixture
 def claude_bin():
     path = find_claude()
     if not path:
-        pytest.skip("the Claude Code CLI is not installed (set CS_CLAUDE_BIN, or put claude on PATH)")
+        missing_tool("the Claude Code CLI (set CS_CLAUDE_BIN, or put claude on PATH)")
     return path
 
 
@@ -41,7 +40,7 @@ def claude_bin():
 def tmux_bin():
     path = shutil.which("tmux")
     if not path:
-        pytest.skip("tmux is not installed")
+        missing_tool("tmux")
     return path
 
 
@@ -203,7 +202,7 @@ def start_shell(shell, home: Path, with_cs: bool):
     start-up file loads the cs integration or not, with the prompt `$ `."""
     exe = shutil.which(shell)
     if not exe:
-        pytest.skip(f"{shell} is not installed")
+        missing_tool(shell)
     load = {"bash": 'eval "$(cs init bash)"', "zsh": 'eval "$(cs init zsh)"',
             "fish": "cs init fish | source"}[shell] if with_cs else ""
     if shell == "bash":
@@ -326,7 +325,7 @@ def test_ctrl_c_twice_leaves_claude_the_same_way_through_the_wrapper(tmux_bin, w
 def test_print_mode_through_each_shell_wrapper(shell, world, cs_home, claude_bin):
     exe = shutil.which(shell)
     if not exe:
-        pytest.skip(f"{shell} is not installed")
+        missing_tool(shell)
     env, cwd = world["env"], world["project"]
     if shell == "fish":
         # `--`: fish would take -p for one of its own options.

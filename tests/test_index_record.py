@@ -1,15 +1,14 @@
 """Recorded for real through `cs record` (and the real Claude Code CLI in tmux),
 then asked through the real `cs`: what the screen showed is what search finds."""
 
+import base64
 import json
 import subprocess
 import sys
 
 import pytest
 
-from shell_helpers import logs, needs_recorder
-
-pytestmark = [needs_recorder]
+from shell_helpers import logs
 
 # An Ink-like program: words separated by cursor moves, a line streamed in
 # three redraws (erase line, redraw longer), a spinner on the row below.
@@ -58,7 +57,7 @@ def test_recorded_ink_output_is_found_once_as_the_screen_showed_it(cs_exe, cs_ho
     assert b"failed with error" not in raw and b"E4242" in raw
     (log,) = logs(cs_home)
     decoded = b"".join(
-        __import__("base64").b64decode(r["data"])
+        base64.b64decode(r["data"])
         for r in map(json.loads, log.read_bytes().splitlines())
         if r.get("direction") == "output"
     )
@@ -88,6 +87,9 @@ def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home
     assert [h["text"] for h in typed] == [PROMPT]
     listed = json_lines(subprocess.run([cs_exe, "list", "--json"], env=env, capture_output=True, timeout=60))
     assert len(listed) == 1 and listed[0]["exit_code"] == 0 and listed[0]["status"] == "finished"
+    resume = [l for l in _after.splitlines() if "claude --resume" in l]
+    if resume:  # claude printed its own session id on exit; the recorder kept it
+        assert listed[0]["claude_session_id"] == resume[0].split("--resume", 1)[1].strip()
 
 
 from test_claude_e2e import api, claude_bin, tmux_bin, world  # noqa: E402,F401  (fixtures)

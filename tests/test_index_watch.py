@@ -140,11 +140,22 @@ def _alive(pid):
         return False
 
 
-def test_maintenance_hook_is_safe_without_retention(cs_home):
+def test_maintenance_hook_applies_the_retention_policy(cs_home):
     from cs import db as dbmod
     from cs import watch
 
-    watch.run_periodic_maintenance(dbmod.open_db())  # no cs.retention yet: a no-op
+    from cs import paths as p
+
+    w = LogWriter(p.logs_dir(), t0=time.time() - 90 * 86400)
+    w.output("ancient\r\n").end()
+    (cs_home / "config.toml").write_text('retention = "30d"\n')
+    db = dbmod.open_db()
+    from cs import indexer
+
+    indexer.index_pass(db)
+    assert watch.run_periodic_maintenance(db) == []
+    assert not w.path.exists()
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
 
 
 def test_service_files_ship_and_parse():

@@ -191,7 +191,10 @@ def test_sigterm_or_sighup_restores_terminal_for_the_shell_after(cs_exe, cs_home
 
 
 def test_ctrl_c_typed_reaches_the_child_through_its_terminal(cs_exe, cs_home):
-    term = Term([cs_exe, "record", "--", "sh", "-c", "echo ready; sleep 30"])
+    # The child says "ready" only once ^C would kill it (a shell script would
+    # race: dash defers SIGINT that arrives before its child is running).
+    code = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); print('ready', flush=True); time.sleep(30)"
+    term = Term([cs_exe, "record", "--", PY, "-c", code])
     term.expect(b"ready")
     term.send(b"\x03")  # a key, not a signal to cs: the child's PTY turns it into SIGINT
     assert term.finish() == 128 + signal.SIGINT
@@ -467,3 +470,45 @@ def test_command_sees_argv_as_typed(cs_exe, cs_home):
     assert r.returncode == 0
     assert r.stdout.splitlines()[:2] == ["sh", "-c"]
     assert read_session(cs_home)[0]["argv"][0] == "sh"
+
+
+def test_ctrl_z_in_the_child_does_not_hang_the_session(cs_exe, cs_home):
+    # ^Z stops the child's process group through its PTY; the recorder mirrors
+    # the stop (a no-op here: the test's process group is orphaned, as after
+    # `setsid`) and continues the whole group, so the command finishes.
+    term = Term([cs_exe, "record", "--", "sh", "-c", "echo ready; sleep 0.5; echo alive; exit 4"])
+    term.expect(b"ready")
+    term.send(b"\x1a")
+    term.expect(b"alive")
+    assert term.finish() == 4
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_command_gets_the_signal_dispositions_it_would_get_without_cs(cs_exe, cs_home, monkeypatch, nested):
+    # Python ignores SIGPIPE and SIGXFSZ; the command must not inherit that.
+    show = ["sh", "-c", "grep -E '^SigIgn' /proc/$$/status"]
+    direct = subprocess.run(show, capture_output=True, text=True).stdout  # subprocess restores defaults
+    if nested:
+        monkeypatch.setenv("CS_SESSION_ID", "00000000-0000-4000-8000-000000000000")
+    r = subprocess.run([cs_exe, "record", "--", *show], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == direct
+    r = subprocess.run(["bash", "-c", f"{cs_exe} record -- yes | head -c 4; echo \" ${{PIPESTATUS[0]}}\""],
+                       capture_output=True, text=True)
+    assert r.stdout == "y\ny\n 141\n"  # yes killed by SIGPIPE (128+13), as without cs
+
+
+def test_large_binary_paste_reaches_the_child_byte_exact(cs_exe, cs_home, tmp_path):
+    # 256 KiB of every byte value typed/pasted at once: forwarded with
+    # backpressure (the child's PTY holds only a few KiB), nothing lost or changed.
+    data = bytes(random.Random(9).getrandbits(8) for _ in range(256 * 1024))
+    out = tmp_path / "received"
+    term = Term([cs_exe, "record", "--", "sh", "-c",
+                 f"stty raw -echo -iexten; echo ready; head -c {len(data)} > {out}; stty sane; echo done"])
+    term.expect(b"ready")
+    for i in range(0, len(data), 8192):
+        term.send(data[i:i + 8192])
+        term._pump(0)
+    term.expect(b"done")
+    assert term.finish() == 0
+    assert out.read_bytes() == data
+    assert stream(read_session(cs_home), "input") == data

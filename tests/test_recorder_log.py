@@ -154,3 +154,22 @@ def test_git_detached_head_and_unborn_branch(repo, tmp_path):
 
 def test_no_repository(tmp_path):
     assert git_info(str(tmp_path)) is None
+
+
+def test_live_lock_stays_held_after_logging_stopped_until_close(tmp_path):
+    import fcntl
+
+    logs = tmp_path / "logs"
+    logs.mkdir(mode=0o700)
+    (logs / logfile.segment_name(SID, 2)).symlink_to(tmp_path / "elsewhere")
+    writer = LogWriter.open(logs, SID, 300, {})
+    for _ in range(5):
+        writer.output(b"y" * 200)
+    assert writer.failure  # logging stopped at the rotation
+    with open(logs / f"{SID}.jsonl", "rb") as f:
+        with pytest.raises(BlockingIOError):  # the session is still live
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        writer.close(0)
+        fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    types = [r.get("type") for r in raw_lines(logs / f"{SID}.jsonl")]
+    assert types[0] == "start" and "end" not in types  # reads as cut off

@@ -20,6 +20,7 @@ import pytest
 from cs.keys import InputLines
 from cs.screen import ScreenText
 from fake_anthropic import FakeAnthropic, claude_home, find_claude
+from conftest import missing_tool
 
 COLS, ROWS = 100, 30
 
@@ -100,7 +101,7 @@ def base_env(home: Path) -> dict:
 def test_bash_session(tmp_path):
     bash = shutil.which("bash")
     if not bash:
-        pytest.skip("bash not installed")
+        missing_tool("bash")
     env = base_env(tmp_path)
     env["PS1"] = "$ "
     rec = Recording([bash, "--norc", "--noprofile", "-i"], env, cwd=str(tmp_path))
@@ -130,7 +131,7 @@ def test_bash_session(tmp_path):
 def test_less_pages_on_the_alternate_screen(tmp_path):
     less = shutil.which("less")
     if not less:
-        pytest.skip("less not installed")
+        missing_tool("less")
     text = tmp_path / "notes.txt"
     text.write_text("".join(f"line {n:03d} of the notes: alpha beta gamma\n" for n in range(1, 301)))
     env = base_env(tmp_path)
@@ -168,7 +169,7 @@ PROMPT = "why did the build fail?"
 def record_claude(tmp_path):
     claude = find_claude()
     if not claude:
-        pytest.skip("the claude CLI is not installed ($CS_CLAUDE_BIN, PATH, /opt/claude-probe)")
+        missing_tool("the claude CLI ($CS_CLAUDE_BIN, PATH, .cache/claude-code)")
     cwd = tmp_path / "project"
     cwd.mkdir()
     key = "sk-ant-test-" + "k" * 40

@@ -1,7 +1,6 @@
 """`cs search`, `cs list`, `cs show`, `cs replay` through the real CLI."""
 
 import json
-import os
 import subprocess
 import time
 
