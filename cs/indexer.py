@@ -27,7 +27,6 @@ or replaces it (it changed). Finished sessions keep no provisional rows.
 import base64
 import contextlib
 import copy
-import errno
 import fcntl
 import hashlib
 import os
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__, logfile, paths
+from cs.liveness import is_live as session_is_live
 from cs.keys import InputLines
 from cs.screen import ScreenText
 
@@ -170,25 +170,6 @@ def scan_logs(logs_dir: Path) -> dict:
         if n not in segs or not compressed:
             segs[n] = Path(logs_dir) / name
     return sessions
-
-
-def session_is_live(logs_dir: Path, session_id: str) -> bool:
-    """The live-lock contract: the recorder holds LOCK_EX on segment 1."""
-    for name in (logfile.segment_name(session_id), logfile.segment_name(session_id, 1, True)):
-        try:
-            fd = os.open(Path(logs_dir) / name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as e:
-            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                return True
-            raise
-        finally:
-            os.close(fd)  # closing drops our shared lock at once
-        return False
-    return False
 
 
 def project_name(meta_source: dict):

@@ -11,6 +11,7 @@ import errno
 import fcntl
 import os
 import re
+import time
 
 from cs import logfile, paths
 
@@ -108,7 +109,7 @@ class LogWriter:
         writer._fd = writer._lock_fd = fd
         try:
             # The live-lock contract: held on segment 1 for the whole session.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock_exclusive(fd)
         except OSError as e:
             writer._stop(e)
             writer._close_fds()
@@ -242,3 +243,21 @@ def _describe(error: OSError, path) -> str:
     if error.errno is not None:
         return os.strerror(error.errno)
     return str(error)
+
+
+# A checker (prune, compress, the indexer) may hold a shared lock on the new
+# file for a few microseconds while it asks "is this session live?"; wait that
+# out rather than lose the recording, but never hold up the session for long.
+LOCK_WAIT_S = 0.5
+
+
+def _lock_exclusive(fd: int) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)

@@ -97,20 +97,23 @@ def _exec_directly(command) -> int:
 
 
 def _record(executable, argv) -> int:
-    from cs import paths
-    from cs.logwriter import LogWriter
-    from cs.recorder import CommandFailed, record, terminal_size
-    from cs.session_meta import new_session_id, start_fields
+    try:
+        from cs import paths
+        from cs.logwriter import LogWriter
+        from cs.recorder import CommandFailed, record, terminal_size
+        from cs.session_meta import new_session_id, start_fields
 
-    rotate_size = _rotate_size()
-    session_id = new_session_id()
-    stdin_tty, stdout_tty = os.isatty(0), os.isatty(1)
-    size = next(filter(None, (terminal_size(fd) for fd in (0, 1, 2) if os.isatty(fd))), None)
-    cols, rows = size if size else (None, None)
-    writer = LogWriter.open(
-        paths.logs_dir(), session_id, rotate_size,
-        start_fields(argv, cols, rows, stdin_tty, stdout_tty),
-    )
+        rotate_size = _rotate_size()
+        session_id = new_session_id()
+        stdin_tty, stdout_tty = os.isatty(0), os.isatty(1)
+        size = next(filter(None, (terminal_size(fd) for fd in (0, 1, 2) if os.isatty(fd))), None)
+        cols, rows = size if size else (None, None)
+        writer = LogWriter.open(
+            paths.logs_dir(), session_id, rotate_size,
+            start_fields(argv, cols, rows, stdin_tty, stdout_tty),
+        )
+    except Exception as e:  # a broken install or a bug of ours: the session must still run
+        return _run_unrecorded(executable, argv, f"{type(e).__name__}: {e}")
     env = dict(os.environ)
     env["CS_SESSION_ID"] = session_id
     started = time.monotonic()
@@ -128,6 +131,29 @@ def _record(executable, argv) -> int:
     writer.close(result.exit_code, result.signal_number, time.monotonic() - started)
     _report(writer)
     return result.exit_code
+
+
+def _run_unrecorded(executable, argv, reason: str) -> int:
+    """The recorder could not even start: run the command plainly, as the shell
+    would have, and say so once it is over (never before: the line would be
+    lost under the program's screen)."""
+    import signal
+
+    try:
+        pid = os.posix_spawn(executable, argv, os.environ)
+    except OSError as e:
+        _warn(f"cs: cannot execute {argv[0]}: {e.strerror}")
+        return 126
+    # Like system(3): keys such as ^C are for the command, not for us.
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGQUIT)}
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _warn(f"cs: this session was not recorded: the recorder failed to start ({reason})")
+    code = os.waitstatus_to_exitcode(status)
+    return code if code >= 0 else 128 - code  # killed by signal N: 128+N, as shells say
 
 
 def _rotate_size() -> int:

@@ -39,6 +39,8 @@ import struct
 import termios
 import time
 
+import ptyprocess
+
 READ_SIZE = 65536
 # While output is flowing, the reads available at once are joined into one log
 # line and one screen write (fewer, bigger lines; far less per-chunk Python
@@ -221,8 +223,6 @@ class _Session:
     # ------------------------------------------------------------ the child
 
     def _spawn(self) -> None:
-        import ptyprocess
-
         child_fds = {}  # child fd -> our fd to put there
         ours = []  # fds to close in the parent after the fork
         if not self.stdin_tty:

@@ -5,7 +5,6 @@ modes, interrupted states, and apply_policy (what the watcher runs)."""
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
 

@@ -240,7 +240,7 @@ def test_stdout_pipe_with_terminal_stdin(cs_exe, cs_home):
 
 def test_stdin_pipe_with_terminal_stdout(cs_exe, cs_home):
     # `echo q | claude -p`: EOF reaches the child, output is shown on the terminal.
-    term = Term(["sh", "-c", f'echo q | "$0" record -- sh -c "cat; [ -t 0 ] || echo stdin-is-a-pipe"', cs_exe])
+    term = Term(["sh", "-c", 'echo q | "$0" record -- sh -c "cat; [ -t 0 ] || echo stdin-is-a-pipe"', cs_exe])
     assert term.finish() == 0
     assert b"q\r\nstdin-is-a-pipe\r\n" in term.screen
     records = read_session(cs_home)
@@ -512,3 +512,23 @@ def test_large_binary_paste_reaches_the_child_byte_exact(cs_exe, cs_home, tmp_pa
     assert term.finish() == 0
     assert out.read_bytes() == data
     assert stream(read_session(cs_home), "input") == data
+
+
+def test_broken_install_still_runs_the_command_and_says_so_after(cs_exe, cs_home, tmp_path):
+    # A broken install: ptyprocess cannot be imported. The session must run
+    # anyway (in the user's own terminal), keep its exit status and keys, and
+    # the warning comes once, after the command's own output.
+    broken = tmp_path / "broken"
+    (broken / "ptyprocess").mkdir(parents=True)
+    (broken / "ptyprocess" / "__init__.py").write_text("raise ImportError('ptyprocess is broken')\n")
+    env = dict(os.environ, PYTHONPATH=str(broken))
+    term = Term([cs_exe, "record", "--", "sh", "-c", "[ -t 0 ] && echo on-a-tty; read x; echo got-$x; exit 9"],
+                env=env)
+    term.expect(b"on-a-tty")
+    term.send(b"yes\r")
+    assert term.finish() == 9
+    screen = term.screen.decode()
+    assert "got-yes" in screen
+    warning = screen[screen.index("got-yes"):]
+    assert warning.count("cs: this session was not recorded") == 1 and "ptyprocess is broken" in warning
+    assert not (cs_home / "logs").exists() or not any((cs_home / "logs").iterdir())

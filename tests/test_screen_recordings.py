@@ -5,7 +5,6 @@ Anthropic API. The same bytes go to pyte, the reference emulator: every line
 pyte shows on its final screen must be among our lines, and what scrolled away
 or was paged past must be in our lines too."""
 
-import json
 import os
 import re
 import select
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import ptyprocess
 import pyte
-import pytest
 
 from cs.keys import InputLines
 from cs.screen import ScreenText
