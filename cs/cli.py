@@ -97,8 +97,11 @@ def _open_index(catch_up: bool = True):
     _skip_numpy()
     from cs import indexer
 
+    def rebuilding(error):
+        click.echo(f"cs: the index is unreadable ({error}); rebuilding it from the logs...", err=True)
+
     try:
-        db = indexer.open_index()
+        db = indexer.open_index_recovering(on_rebuild=rebuilding)
     except OSError as e:
         raise CsError(f"cannot open the index: {e}") from None
     if catch_up:

@@ -636,6 +636,29 @@ def open_index(path: Path = None):
     return open_db_migrating(path)
 
 
+def is_corrupt(error: Exception) -> bool:
+    """An index SQLite cannot read at all (not a database, malformed pages), as
+    opposed to a busy or locked one, which is only a matter of waiting."""
+    return isinstance(error, sqlite3.DatabaseError) and getattr(
+        error, "sqlite_errorname", None) in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+
+
+def open_index_recovering(path: Path = None, on_rebuild=None):
+    """open_index(), but an unreadable index is no reason to fail: it is derived
+    data, so it is rebuilt from the logs (on_rebuild(error) is told first)."""
+    try:
+        db = open_index(path)
+        db.execute("SELECT count(*) FROM sessions").fetchone()
+        return db
+    except sqlite3.DatabaseError as e:
+        if not is_corrupt(e):
+            raise
+        if on_rebuild:
+            on_rebuild(e)
+    rebuild(path)
+    return open_index(path)
+
+
 def open_db_migrating(path: Path = None):
     """cs.db.open_db under the pass lock: two processes starting at once (the
     shell's `cs index --daemon` and a `cs search`) must not both try to apply

@@ -25,4 +25,17 @@ def main(argv=None):
             return 0
     from cs.cli import cli
 
-    return cli.main(args=argv, prog_name="cs")
+    try:
+        return cli.main(args=argv, prog_name="cs")
+    except OSError as e:
+        # The file system said no (a full disk, a permission, a path that is
+        # not what it should be): that is for the user to read, not a traceback.
+        sys.stderr.write(f"cs: {e}\n")
+        return 1
+    except Exception as e:
+        import sqlite3
+
+        if not isinstance(e, sqlite3.Error):
+            raise
+        sys.stderr.write(f"cs: index database error: {e} (`cs index --rebuild` recreates it from the logs)\n")
+        return 1

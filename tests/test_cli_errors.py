@@ -1,0 +1,46 @@
+"""What the user sees when things are not as they should be: a clear message,
+a non-zero exit, never a traceback; and an index that cannot be read is rebuilt
+from the logs (it is derived data), not a dead end."""
+
+import json
+import subprocess
+import sys
+
+
+def cs(cs_exe, *args):
+    proc = subprocess.run([cs_exe, *args], capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def record_phrase(cs_exe, phrase):
+    code = f"print({phrase!r})"
+    subprocess.run([cs_exe, "record", "--", sys.executable, "-c", code], check=True,
+                   capture_output=True, timeout=60)
+
+
+def test_a_corrupt_index_is_rebuilt_from_the_logs(cs_exe, cs_home):
+    record_phrase(cs_exe, "the quokka ate the manual")
+    before = cs(cs_exe, "search", "--json", "quokka ate")
+    assert before.returncode == 0 and len(before.stdout.splitlines()) == 1
+    (cs_home / "index.db").write_bytes(b"this is not a database, it is a sandwich" * 200)
+    for suffix in ("-wal", "-shm"):
+        (cs_home / f"index.db{suffix}").unlink(missing_ok=True)
+    after = cs(cs_exe, "search", "--json", "quokka ate")
+    assert after.returncode == 0
+    assert "rebuilding it from the logs" in after.stderr
+    assert [json.loads(l)["text"] for l in after.stdout.splitlines()] == \
+        [json.loads(l)["text"] for l in before.stdout.splitlines()]
+    # Rebuilt once: the next question is answered quietly.
+    again = cs(cs_exe, "list", "--json")
+    assert again.returncode == 0 and again.stderr == "" and len(again.stdout.splitlines()) == 1
+
+
+def test_a_cs_home_that_is_not_a_directory_is_a_clear_error(cs_exe, cs_home, tmp_path, monkeypatch):
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("x")
+    monkeypatch.setenv("CS_HOME", str(not_a_dir))
+    for args in (["list"], ["search", "x"], ["prune", "--older", "1d"], ["index"]):
+        proc = cs(cs_exe, *args)
+        assert proc.returncode != 0, args
+        assert str(not_a_dir) in proc.stderr, (args, proc.stderr)
