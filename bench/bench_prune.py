@@ -215,7 +215,7 @@ def bench_compress_index_corpus(total_mb: int, rows: list) -> None:
     import bench_index
 
     root = Path(tempfile.mkdtemp(prefix="cs-bench-compress2-"))
-    logs, _raw = bench_index.generate(root, sessions=10, total_mb=total_mb)
+    logs, *_ = bench_index.generate(root, sessions=10, total_mb=total_mb)
     env = dict(os.environ, CS_HOME=str(logs.parent))
     plain = sum(p.stat().st_size for p in logs.iterdir())
     os.sync()

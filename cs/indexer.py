@@ -29,18 +29,18 @@ import contextlib
 import copy
 import fcntl
 import hashlib
+import json
 import os
 import pickle
-import sqlite3
 import shlex
-import json
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__, logfile, paths
-from cs.liveness import is_live as session_is_live
 from cs.keys import InputLines
+from cs.liveness import is_live as session_is_live
 from cs.screen import ScreenText
 
 DEFAULT_COLS, DEFAULT_ROWS = 80, 24
@@ -51,7 +51,6 @@ _EVENT_COLUMNS = (
     "format", "exit_code", "signal", "claude_session_id",
 )
 # Keys a start event may use for the repository top level (project name).
-_TOPLEVEL_KEYS = ("git_toplevel", "git_root", "toplevel", "project_dir")
 
 _UPSERT_FINISHED = """
 INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
@@ -170,17 +169,6 @@ def scan_logs(logs_dir: Path) -> dict:
         if n not in segs or not compressed:
             segs[n] = Path(logs_dir) / name
     return sessions
-
-
-def project_name(meta_source: dict):
-    for key in _TOPLEVEL_KEYS:
-        if meta_source.get(key):
-            return os.path.basename(str(meta_source[key]).rstrip("/")) or None
-    if meta_source.get("project"):
-        return str(meta_source["project"])
-    if meta_source.get("cwd"):
-        return os.path.basename(str(meta_source["cwd"]).rstrip("/")) or "/"
-    return None
 
 
 # ---------------------------------------------------------------- one pass
@@ -501,7 +489,7 @@ def _apply_event(render, record, ts) -> None:
         if cols > 0 and rows > 0:
             meta["cols"], meta["rows"] = cols, rows
             render.screen.resize(cols, rows)
-        project = project_name(record)
+        project = logfile.project_of(record)
         if project:
             meta["project"] = project
     elif kind == "end":

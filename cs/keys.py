@@ -19,6 +19,8 @@ sequence cut by a chunk boundary is completed from the next chunk.
 
 import re
 
+from cs.utf8 import decode_chunk
+
 _SEQUENCE = re.compile(
     r"(\x1b\[M[\s\S]{3}"                    # X10 mouse report: three raw bytes follow
     r"|\x1b\[[0-?]*[ -/]*[@-~]"             # CSI: keys, paste brackets, replies
@@ -79,21 +81,8 @@ class InputLines:
 
     def _decode(self, data: bytes) -> str:
         """UTF-8 with a character split across chunks carried to the next."""
-        if self._utf8_carry:
-            data = self._utf8_carry + data
-            self._utf8_carry = b""
-        if data and data[-1] >= 0x80:
-            end = len(data)
-            i = end - 1
-            while i > end - 4 and i > 0 and 0x80 <= data[i] < 0xC0:
-                i -= 1
-            lead = data[i]
-            need = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else \
-                4 if 0xF0 <= lead < 0xF8 else 0
-            if end - i < need:
-                self._utf8_carry = data[i:]
-                data = data[:i]
-        return data.decode("utf-8", "replace")
+        text, self._utf8_carry = decode_chunk(self._utf8_carry, data)
+        return text
 
     def _keep_incomplete_tail(self, text: str) -> str:
         last = text.rfind("\x1b")

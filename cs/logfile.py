@@ -176,6 +176,18 @@ def iter_session_records(logs_dir: Path, session_id: str):
             yield n, offset, end, record
 
 
+def project_of(start: dict):
+    """The project a session belongs to, from its start line: the name of the
+    git work tree's top level (`git_root`), else of the directory it ran in."""
+    if not start:
+        return None
+    for key in ("git_root", "cwd"):
+        value = start.get(key)
+        if isinstance(value, str) and value:
+            return os.path.basename(value.rstrip("/")) or "/"
+    return None
+
+
 def file_identity(path: Path):
     st = os.stat(path)
     return st.st_ino, st.st_size

@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cs import liveness, paths
-from cs.logfile import parse_line, parse_segment_name
+from cs.logfile import parse_line, parse_segment_name, project_of
 
 PENDING_NAME = "prune.pending"
 LOCK_NAME = "prune.lock"
@@ -208,26 +208,6 @@ def _last_record_gz(path: str):
     except (OSError, EOFError, zlib.error):
         pass  # a damaged archive: what we read is what we know
     return last
-
-
-# The same order as the indexer's project_name (cs/indexer.py), so that
-# `cs prune --project X` removes what `cs list --project X` shows.
-_TOPLEVEL_KEYS = ("git_toplevel", "git_root", "toplevel", "project_dir")
-
-
-def project_of(start: dict):
-    """Basename of the git top level, else the start line's project, else the
-    basename of cwd."""
-    if not start:
-        return None
-    for key in _TOPLEVEL_KEYS:
-        if start.get(key):
-            return os.path.basename(str(start[key]).rstrip("/")) or None
-    if start.get("project"):
-        return str(start["project"])
-    if start.get("cwd"):
-        return os.path.basename(str(start["cwd"]).rstrip("/")) or "/"
-    return None
 
 
 @dataclass

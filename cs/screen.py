@@ -27,6 +27,8 @@ runs holding wide or zero-width characters are walked character by character.
 import re
 import unicodedata
 
+from cs.utf8 import decode_chunk
+
 # Colours and other attributes: dropped first (a literal-prefix scan, fast).
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 # Then one C-level split cuts the text into printable runs and what lies
@@ -327,21 +329,8 @@ class ScreenText:
 
     def _decode(self, data: bytes) -> str:
         """UTF-8 with a character split across chunks carried to the next."""
-        if self._utf8_carry:
-            data = self._utf8_carry + data
-            self._utf8_carry = b""
-        if data and data[-1] >= 0x80:
-            end = len(data)
-            i = end - 1
-            while i > end - 4 and i > 0 and 0x80 <= data[i] < 0xC0:
-                i -= 1
-            lead = data[i]
-            need = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else \
-                4 if 0xF0 <= lead < 0xF8 else 0
-            if end - i < need:
-                self._utf8_carry = data[i:]
-                data = data[:i]
-        return data.decode("utf-8", "replace")
+        text, self._utf8_carry = decode_chunk(self._utf8_carry, data)
+        return text
 
     def pop_finished(self) -> list:
         """(text, mark) for lines finished since the last call."""

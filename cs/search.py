@@ -13,6 +13,8 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
+from cs.sessions import add_clause, cwd_clause, id_prefix_clause
+
 MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
 
 
@@ -109,12 +111,9 @@ def like_pattern(term: str) -> str:
 def _filter_sql(filters: Filters):
     where, params = [], []
     if filters.session:
-        where.append("l.session_id LIKE ? ESCAPE '\\'")
-        params.append(filters.session.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        add_clause(where, params, id_prefix_clause("l.session_id", filters.session))
     if filters.cwd:
-        cwd = filters.cwd.rstrip("/") or "/"
-        where.append("(s.cwd = ? OR s.cwd LIKE ? ESCAPE '\\')")
-        params += [cwd, like_pattern(cwd.rstrip("/") + "/")[1:]]
+        add_clause(where, params, cwd_clause("s.cwd", filters.cwd))
     if filters.project:
         where.append("s.project = ?")
         params.append(filters.project)

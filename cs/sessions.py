@@ -53,17 +53,34 @@ class SessionFilters:
     until: str = None
 
 
+def id_prefix_clause(column: str, prefix: str):
+    """SQL and parameters: `column` (a session id) starts with `prefix`.
+    A plain string comparison: nothing the user types is a wildcard."""
+    prefix = prefix.lower()
+    return f"substr({column}, 1, ?) = ?", [len(prefix), prefix]
+
+
+def cwd_clause(column: str, cwd: str):
+    """SQL and parameters: `column` (a directory) is `cwd` or below it."""
+    cwd = cwd.rstrip("/") or "/"
+    below = cwd.rstrip("/") + "/"
+    return f"({column} = ? OR substr({column}, 1, ?) = ?)", [cwd, len(below), below]
+
+
+def add_clause(where: list, params: list, clause) -> None:
+    sql, values = clause
+    where.append(sql)
+    params.extend(values)
+
+
 def list_sessions(db, filters: SessionFilters = None, limit: int = None) -> list:
     """Session rows (dicts) newest first."""
     f = filters or SessionFilters()
     where, params = [], []
     if f.session:
-        where.append("id LIKE ?")
-        params.append(f.session.lower() + "%")
+        add_clause(where, params, id_prefix_clause("id", f.session))
     if f.cwd:
-        cwd = f.cwd.rstrip("/") or "/"
-        where.append("(cwd = ? OR substr(cwd, 1, ?) = ?)")
-        params += [cwd, len(cwd.rstrip("/")) + 1, cwd.rstrip("/") + "/"]
+        add_clause(where, params, cwd_clause("cwd", f.cwd))
     if f.project:
         where.append("project = ?")
         params.append(f.project)

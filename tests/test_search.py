@@ -46,7 +46,7 @@ def corpus(cs_home):
     old.output("failed badly, with no error at all\r\n")
     old.input("make test\r").end(exit_code=2)
     new = LogWriter(logs, session_id="aaaaaaab-2222-4222-8222-222222222222", cwd="/home/u/beta/sub",
-                    git_toplevel="/home/u/beta", t0=now - 60)
+                    git_root="/home/u/beta", t0=now - 60)
     for text in SPECIAL_LINES:
         new.output(text + "\r\n")
     new.output("build failed with error E1234 again\r\n")
