@@ -1,5 +1,6 @@
 """Sessions: resolving ID prefixes, listing, and a session as text. Returns data."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,7 +102,17 @@ def list_sessions(db, filters: SessionFilters = None, limit: int = None) -> list
         params.append(int(limit))
     cur = db.execute(sql, params)
     cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
+    return [_session_dict(dict(zip(cols, row))) for row in cur.fetchall()]
+
+
+def _session_dict(row: dict) -> dict:
+    """A sessions row as data: argv (stored as JSON text) back to a list."""
+    if isinstance(row.get("argv"), str):
+        try:
+            row["argv"] = json.loads(row["argv"])
+        except ValueError:
+            pass
+    return row
 
 
 def get_session(db, session_id: str) -> dict:

@@ -133,6 +133,7 @@ def test_json_shape(cs_exe, corpus):
     assert [s["id"] for s in listed] == [corpus["new"], corpus["old"]]
     assert set(listed[0]) >= {"id", "started_at", "ended_at", "status", "command", "project", "exit_code", "log_bytes"}
     assert listed[1]["exit_code"] == 2 and listed[1]["status"] == "finished"
+    assert listed[1]["argv"] == ["claude"]  # data, not JSON text inside JSON
 
 
 def test_human_output_without_terminal_has_no_escapes(cs_exe, corpus):
