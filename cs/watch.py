@@ -13,8 +13,6 @@ taken and returns at once, quietly.
 """
 
 import fcntl
-import importlib
-import importlib.util
 import os
 import signal
 import sys
@@ -113,17 +111,13 @@ def _log(message: str) -> None:
 
 
 def run_periodic_maintenance(db) -> list:
-    """Retention, every few minutes, if the retention module is installed
-    (cs.retention.apply_policy(db)); returns the problems it reported. A
-    failure there never stops indexing (the caller logs it)."""
-    if importlib.util.find_spec("cs.retention") is None:
-        return []
-    module = importlib.import_module("cs.retention")
-    apply_policy = getattr(module, "apply_policy", None)
-    if apply_policy is None:
-        return []
+    """Retention and compression as configured (cs.retention.apply_policy);
+    returns the problems it reported. A failure there never stops indexing
+    (the caller logs it)."""
+    from cs.retention import apply_policy
+
     result = apply_policy(db)
-    return list(result.get("errors") or []) if isinstance(result, dict) else []
+    return list(result.get("errors") or [])
 
 
 def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = POLL_SECONDS,
