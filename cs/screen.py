@@ -22,8 +22,8 @@ Speed: a literal-prefix substitution drops colours, one C-level split cuts the
 rest into printable runs and control/escape tokens; what a token does is
 classified once and cached (Claude Code repeats the same few hundred), printable
 runs go into a row by slice assignment, the common cursor moves are handled
-inline, and only
-runs holding wide or zero-width characters are walked character by character.
+inline, and only runs holding wide or zero-width characters are walked character by
+character.
 """
 
 import re
@@ -315,6 +315,8 @@ class ScreenText:
                     x, y = self.x, self.y
             elif kind == _CHA:
                 x = (op[1] if op[1] <= cols else cols) - 1
+            elif kind == _CR:
+                x = 0
             elif kind == _CUF:
                 x += op[1]
                 if x >= cols:
@@ -329,8 +331,6 @@ class ScreenText:
                     self._scroll_up(1)
                 elif y < rows - 1:
                     y += 1
-            elif kind == _CR:
-                x = 0
             elif kind == _EL:
                 if x < cols:
                     row = grid[y]  # erase to the end of the line
@@ -480,10 +480,14 @@ class ScreenText:
         if not replaced:
             return
         held = [r.shown for r in rows if r.shown]
+        # The first row that begins with a text, found by one C-level search
+        # (rows never hold a newline: the one before the match tells the row).
+        held_text = "\n" + "\n".join(held)
         for old, mark in replaced:
             # Text that a redraw moved to another row lives on there (and its
             # line began where the moved text began).
-            survivor = next((s for s in held if s.startswith(old)), None)
+            at = held_text.find("\n" + old)
+            survivor = None if at < 0 else held[held_text.count("\n", 0, at)]
             if survivor is None:
                 self._finished.append((old, mark))
             elif survivor in fresh:
