@@ -130,19 +130,37 @@ def _two_numbers(p: str) -> bool:
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 
 # Non-ASCII characters known to take exactly one cell (grows as text is seen):
-# a C-level superset test on it decides whether a run can be slice-assigned.
+# a C-level test on it decides whether a run can be slice-assigned. The test
+# is a regex search for a character outside the set (scanning a string is
+# cheaper than set.issuperset, which makes a string of each character); it is
+# recompiled as the set grows, up to a bound, and a stale one only sends more
+# runs to the exact test in _all_narrow.
 _NARROW = set()
+_MAX_NARROW_PATTERN = 2048
+
+
+def _outside(chars) -> "callable":
+    """search(run): a match if `run` holds a character that is neither ASCII
+    nor in `chars`."""
+    return re.compile("[^\\x00-\\x7f" + "".join(re.escape(c) for c in sorted(chars)) + "]").search
+
+
+_not_known_narrow = _outside(())
 
 
 def _all_narrow(run: str) -> bool:
+    global _not_known_narrow
     if _NARROW.issuperset(run):
         return True
-    narrow = True
+    narrow, grew = True, False
     for ch in set(run).difference(_NARROW):
         if ch.isascii() or char_width(ch) == 1:
             _NARROW.add(ch)
+            grew = True
         else:
             narrow = False
+    if grew and len(_NARROW) <= _MAX_NARROW_PATTERN:
+        _not_known_narrow = _outside(_NARROW)
     return narrow
 
 
@@ -276,7 +294,7 @@ class ScreenText:
         for run, tok in zip(it, it):
             if run:
                 n = len(run)
-                if x + n <= cols and (run.isascii() or _NARROW.issuperset(run)
+                if x + n <= cols and (run.isascii() or not _not_known_narrow(run)
                                       or _all_narrow(run)):
                     row = grid[y]
                     if row.tmark is None:
