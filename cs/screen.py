@@ -317,7 +317,9 @@ class ScreenText:
                     x, y, grid, wide = self.x, self.y, self.grid, self._wide
             op = op_of(tok) or _token_op(tok)
             kind = op[0]
-            if kind == _CUP:
+            if kind == _CHA:
+                x = (op[1] if op[1] <= cols else cols) - 1
+            elif kind == _CUP:
                 y = (op[1] if op[1] <= rows else rows) - 1
                 x = (op[2] if op[2] <= cols else cols) - 1
             elif kind == _CUD:
@@ -331,8 +333,6 @@ class ScreenText:
                     self.x, self.y = x, y
                     self._cud(op[3])
                     x, y = self.x, self.y
-            elif kind == _CHA:
-                x = (op[1] if op[1] <= cols else cols) - 1
             elif kind == _CR:
                 x = 0
             elif kind == _CUF:
@@ -693,6 +693,10 @@ class ScreenText:
         enter at the region's bottom."""
         top = self.top if top is None else top
         grid, bottom = self.grid, self.bottom
+        if n == 1:  # a line feed at the bottom: the commonest case by far
+            self._retire(grid.pop(top))
+            grid.insert(bottom, _Row(self.cols))
+            return
         n = min(n, bottom - top + 1)
         for _ in range(n):
             self._retire(grid.pop(top))
