@@ -341,7 +341,7 @@ def write_doc(results, args):
 Reproduce: `.venv/bin/python bench/bench_render.py --mb {args.mb:g} --pyte-mb {args.pyte_mb:g} --write-doc`
 
 Generated output, fed chunk by chunk (as recorded) to both renderers on a 100x30 screen; ours
-pops finished lines after every chunk, as `cs/indexer.py` does. CPU time (`time.process_time`), best
+pops finished lines after every chunk. CPU time (`time.process_time`), best
 of 3 for ours; pyte {getattr(pyte, "__version__", "0.8")} `Screen` + `ByteStream`, timed on the first
 {args.pyte_mb:g} MB of each corpus, and ours again on exactly those bytes for the ratio.
 "Same text" compares the final screens row by row.
@@ -365,16 +365,13 @@ Machine: {platform.python_implementation()} {platform.python_version()} on {plat
 2 cores shared with other jobs (figures vary by about 10% between runs).
 
 Reading the figures: the targets were 40x pyte and about 15 MB/s of raw output. Neither ratio
-target is met; plain coloured output gets near the throughput target, escape-dense TUI output
-reaches roughly half of it or less. Claude Code 2.x sends about one escape
-sequence per 8 bytes in reads of about 90 bytes, and in CPython the `re.split` that finds the
-sequences alone costs about 1 us per sequence (its ceiling on that output is about 20 MB/s
-before any work is done), plus a few us per chunk. Handling the commonest sequences inline,
-skipping width lookups for known one-cell characters, caching the word sets compared when a row
-changes, and settling only the rows touched brought the real-session figure from about 4 to
-about 6 MB/s; a pure-Python tokenizer built on `str.split("\x1b")` was slower. Popping finished
-lines once per batch of chunks instead of after every chunk is about 25% faster on that output
-(the indexer pops after every output chunk).
+target is met; plain coloured output passes the throughput target, escape-dense TUI output
+reaches about half of it. Claude Code 2.x sends about one escape sequence per 8 bytes in reads
+of about 100 bytes; on that output the Python loop over tokens takes about 45 % of the time,
+settling (judging the rows touched) about 30 %, the `re.split` that cuts each chunk about 7 %.
+What was changed and tried is listed in the history of this section (git log docs/benchmarks.md).
+Popping finished lines once per batch of chunks instead of after every chunk is about 25 % faster
+on that output (the indexer judges the screen after a pause in the output instead).
 """
     start = text.find("## Renderer")
     if start >= 0:

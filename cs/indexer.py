@@ -24,7 +24,7 @@ it is stored with provisional = 1 and the next pass confirms it (it finished)
 or replaces it (it changed). Finished sessions keep no provisional rows.
 """
 
-import base64
+import binascii
 import contextlib
 import copy
 import fcntl
@@ -412,7 +412,9 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
     the database as they go (same transaction) to bound memory."""
     end, bad = start, 0
     keys, meta = render.keys, render.meta
-    b64decode = base64.b64decode
+    # base64.b64decode minus its wrapper: `data` is a str (parse_line checks),
+    # and a non-ASCII or malformed one raises ValueError all the same.
+    b64decode = binascii.a2b_base64
     parse = logfile.parse_line
     try:
         lines = logfile.iter_lines(path, start)

@@ -19,9 +19,11 @@ skipped. Lines come out when they are *finished* (see docs/rendering.md):
   erase-and-redraw split across chunks is harmless.
 
 Speed: a literal-prefix substitution drops colours, one C-level split cuts the
-rest into printable runs and control/escape tokens; printable runs go into a
-row by slice assignment, the common cursor moves are handled inline, and only
-runs holding wide or zero-width characters are walked character by character.
+rest into printable runs and control/escape tokens; what a token does is
+classified once and cached (Claude Code repeats the same few hundred), printable
+runs go into a row by slice assignment, the common cursor moves are handled
+inline, and only runs holding wide or zero-width characters are walked character by
+character.
 """
 
 import re
@@ -31,15 +33,13 @@ from cs.utf8 import decode_chunk
 
 # Colours and other attributes: dropped first (a literal-prefix scan, fast).
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
-# Then one C-level split cuts the text into printable runs and what lies
-# between. The pattern starts with a character class so that re can skip
-# through printable text quickly; what follows is told apart by lookbehind.
-# re.split yields per separator: CSI parameters, CSI final, the second
-# character of another ESC sequence, "\n" or "" after CR, another control
-# character; all None for things with no effect on text (OSC strings such as
-# titles and hyperlinks, DCS/SOS/PM/APC strings, charset designations, other
-# C0/C1 controls), which are simply skipped.
-_TOKENS = re.compile(
+# Then one C-level split cuts the text into printable runs and the tokens
+# between them (control characters and escape sequences, each captured whole).
+# The pattern starts with a character class so that re can skip through
+# printable text quickly; what follows is told apart by lookbehind. OSC
+# strings (titles, hyperlinks), DCS/SOS/PM/APC strings and charset
+# designations are tokens too, with no effect on text.
+_TOKEN_BODY = (
     r"[\x00-\x1f\x7f-\x9f]"
     r"(?:(?<=\x1b)(?:\[([0-?]*[ -/]*)([@-~])"
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"
@@ -50,6 +50,12 @@ _TOKENS = re.compile(
     r"|(?<=([\n\x08\t\x0b\x0c]))"
     r"|)"
 )
+_TOKENS = re.compile("(" + re.sub(r"\((?!\?)", "(?:", _TOKEN_BODY) + ")")
+# The same, matched against one token, tells what it is: CSI parameters, CSI
+# final, the second character of another ESC sequence, "\n" or "" after CR,
+# another control character; all None for tokens with no effect on text.
+_TOKEN_PARTS = re.compile(_TOKEN_BODY)
+
 # An escape sequence cut off by the end of a chunk (kept for the next chunk).
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z"
@@ -59,23 +65,102 @@ _MAX_CARRY = 1 << 20  # an unterminated string longer than this is dropped
 _UNMODELLED_MODES = frozenset(
     "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))
 
+# What a token does (see _token_op): kinds handled inline in feed(), then
+# those that go through a method. Tuples: (kind, n) for relative moves (plus
+# the parameters, for the method used outside the scroll region), (kind, row,
+# col) for an absolute move, (kind, with CR) for a line feed, (kind, params,
+# final) for other CSI sequences, (kind, character) for ESC and controls.
+_CUP, _CUD, _CHA, _CUF, _NOTHING, _LF, _CR, _EL, _EL2, _CUU, _CSI, _ESC, _CONTROL = range(13)
+_TOKEN_OPS = {"": (_NOTHING,)}
+_MAX_TOKEN_OPS = 8192
+
+
+def _token_op(tok: str) -> tuple:
+    """Classify a token once; short tokens (nearly all of them) are cached."""
+    p, f, esc, cr, ctl = _TOKEN_PARTS.match(tok).groups()
+    op = (_NOTHING,)
+    if f is not None:
+        if not p:
+            n = 1
+        elif p.isdigit():
+            n = int(p) or 1
+        else:
+            n = 0
+        if f == "m":
+            pass  # colours and attributes
+        elif n and f in "GCBA":
+            op = ({"G": _CHA, "C": _CUF, "B": _CUD, "A": _CUU}[f], n, None, p)
+        elif f == "H" and not p:
+            op = (_CUP, 1, 1)
+        elif f == "H" and not n and p[0] != "?" and _two_numbers(p):
+            r, _, c = p.partition(";")
+            op = (_CUP, int(r) or 1, int(c) or 1)
+        elif f == "K" and not p:
+            op = (_EL,)  # (x == cols, a pending wrap: nothing to erase)
+        elif f == "K" and p == "2":
+            op = (_EL2,)
+        elif p and (p[0] in "<=>" or p[-1] in " !\"#$%&'()*+,-./"):
+            pass  # private-prefixed or intermediate-byte sequences: no text effect
+        elif p and p[0] == "?" and (f not in "hl" or p in _UNMODELLED_MODES):
+            pass
+        elif p.startswith("?") or f in _CSI_FINALS:
+            op = (_CSI, p, f)
+    elif cr is not None:
+        op = (_LF, True) if cr else (_CR,)
+    elif ctl == "\n":
+        op = (_LF, False)
+    elif ctl is not None:
+        op = (_CONTROL, ctl)
+    elif esc and esc in "78DEMc":
+        op = (_ESC, esc)
+    if len(tok) <= 16:
+        if len(_TOKEN_OPS) > _MAX_TOKEN_OPS:
+            _TOKEN_OPS.clear()
+            _TOKEN_OPS[""] = (_NOTHING,)
+        _TOKEN_OPS[tok] = op
+    return op
+
+
+def _two_numbers(p: str) -> bool:
+    r, _, c = p.partition(";")
+    return r.isdigit() and c.isdigit()
+
+
 # Letter words: what a row's content is judged by when it changes in place.
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 
 # Non-ASCII characters known to take exactly one cell (grows as text is seen):
-# a C-level superset test on it decides whether a run can be slice-assigned.
+# a C-level test on it decides whether a run can be slice-assigned. The test
+# is a regex search for a character outside the set (scanning a string is
+# cheaper than set.issuperset, which makes a string of each character); it is
+# recompiled as the set grows, up to a bound, and a stale one only sends more
+# runs to the exact test in _all_narrow.
 _NARROW = set()
+_MAX_NARROW_PATTERN = 2048
+
+
+def _outside(chars) -> "callable":
+    """search(run): a match if `run` holds a character that is neither ASCII
+    nor in `chars`."""
+    return re.compile("[^\\x00-\\x7f" + "".join(re.escape(c) for c in sorted(chars)) + "]").search
+
+
+_not_known_narrow = _outside(())
 
 
 def _all_narrow(run: str) -> bool:
+    global _not_known_narrow
     if _NARROW.issuperset(run):
         return True
-    narrow = True
+    narrow, grew = True, False
     for ch in set(run).difference(_NARROW):
         if ch.isascii() or char_width(ch) == 1:
             _NARROW.add(ch)
+            grew = True
         else:
             narrow = False
+    if grew and len(_NARROW) <= _MAX_NARROW_PATTERN:
+        _not_known_narrow = _outside(_NARROW)
     return narrow
 
 
@@ -195,19 +280,21 @@ class ScreenText:
         self._fed = True
         self._mark = mark
         parts = _TOKENS.split(_SGR.sub("", text) if "m" in text else text)
-        parts += (None, None, None, None, None)  # pad the last run to a group of six
-        # The hot loop: the commonest tokens (cursor moves, CR/LF, erase in
-        # line) and narrow text are handled inline with the cursor and the
-        # scroll region in locals; everything else goes through methods, with
-        # the cursor stored before the call and reloaded after it.
+        parts.append("")  # pair the last run with a token that does nothing
+        # The hot loop: each token's meaning comes from a cache (_token_op);
+        # the commonest (cursor moves, CR/LF, erase in line) and narrow text
+        # are handled inline with the cursor and the scroll region in locals;
+        # everything else goes through methods, with the cursor stored before
+        # the call and reloaded after it.
         x, y, cols, rows, grid = self.x, self.y, self.cols, self.rows, self.grid
         top, bottom, wide = self.top, self.bottom, self._wide
         touched = self._touched
+        op_of = _TOKEN_OPS.get
         it = iter(parts)
-        for run, p, f, esc, cr, ctl in zip(it, it, it, it, it, it):
+        for run, tok in zip(it, it):
             if run:
                 n = len(run)
-                if x + n <= cols and (run.isascii() or _NARROW.issuperset(run)
+                if x + n <= cols and (run.isascii() or not _not_known_narrow(run)
                                       or _all_narrow(run)):
                     row = grid[y]
                     if row.tmark is None:
@@ -224,107 +311,86 @@ class ScreenText:
                             cells[end] = " "  # overwrote the left half of a wide char
                     row.cells[x:end] = run
                     x = end
-                    if f is None and cr is None:
-                        if esc:
-                            self.x, self.y = x, y
-                            self._esc(esc)
-                            x, y, grid, top, bottom = self.x, self.y, self.grid, self.top, self.bottom
-                        elif ctl is not None:
-                            self.x, self.y = x, y
-                            self._control(ctl)
-                            x, y, grid = self.x, self.y, self.grid
-                        continue
                 else:
                     self.x, self.y = x, y
                     self._draw(run)
                     x, y, grid, wide = self.x, self.y, self.grid, self._wide
-            if f is not None:  # CSI
-                if not p:
-                    n = 1
-                elif p.isdigit():
-                    n = int(p) or 1
+            op = op_of(tok) or _token_op(tok)
+            kind = op[0]
+            if kind == _CHA:
+                x = (op[1] if op[1] <= cols else cols) - 1
+            elif kind == _CUP:
+                y = (op[1] if op[1] <= rows else rows) - 1
+                x = (op[2] if op[2] <= cols else cols) - 1
+            elif kind == _CUD:
+                if y <= bottom:
+                    y += op[1]
+                    if y > bottom:
+                        y = bottom
+                    if x >= cols:
+                        x = cols - 1
                 else:
-                    n = 0
-                if n:
-                    if f == "G":
-                        x = (n if n <= cols else cols) - 1
-                        continue
-                    if f == "C":
-                        x += n
-                        if x >= cols:
-                            x = cols - 1
-                        continue
-                    if f == "B" and y <= bottom:
-                        y += n
-                        if y > bottom:
-                            y = bottom
-                        if x >= cols:
-                            x = cols - 1
-                        continue
-                    if f == "A" and y >= top:
-                        y -= n
-                        if y < top:
-                            y = top
-                        if x >= cols:
-                            x = cols - 1
-                        continue
-                    if f == "H" and not p:
-                        x = y = 0
-                        continue
-                elif f == "H" and p[0] != "?":
-                    r, _, c = p.partition(";")
-                    if r.isdigit() and c.isdigit():
-                        r, c = int(r) or 1, int(c) or 1
-                        y = (r if r <= rows else rows) - 1
-                        x = (c if c <= cols else cols) - 1
-                        continue
-                if f == "K":
-                    if not p and x < cols:
-                        row = grid[y]  # erase to the end of the line
-                        cells = row.cells
-                        if x and cells[x] == "":
-                            cells[x - 1] = " "
-                        cells[x:] = self._blank[x:]
-                        if x == 0:
-                            row.tmark = None
-                        elif row.tmark is None:
-                            row.tmark = mark
-                        if not row.dirty:
-                            row.dirty = True
-                            touched.append(row)
-                        continue
-                    if p == "2":
-                        row = grid[y]  # erase the whole line (Ink does it a lot)
-                        row.cells[:] = self._blank
-                        row.tmark = None
-                        if not row.dirty:
-                            row.dirty = True
-                            touched.append(row)
-                        continue
-                elif f == "m":
-                    continue  # colours and attributes
-                self.x, self.y = x, y
-                self._dispatch_csi(p, f)
-                x, y, grid, rows, top, bottom = (self.x, self.y, self.grid, self.rows,
-                                                 self.top, self.bottom)
-            elif cr is not None or ctl == "\n":
-                if cr is not None:
+                    self.x, self.y = x, y
+                    self._cud(op[3])
+                    x, y = self.x, self.y
+            elif kind == _CR:
+                x = 0
+            elif kind == _CUF:
+                x += op[1]
+                if x >= cols:
+                    x = cols - 1
+            elif kind == _NOTHING:
+                pass
+            elif kind == _LF:
+                if op[1]:
                     x = 0
-                    if not cr:
-                        continue  # CR alone
                 if y == bottom:
                     self.x, self.y = x, y
                     self._scroll_up(1)
                 elif y < rows - 1:
                     y += 1
-            elif esc:
+            elif kind == _EL:
+                if x < cols:
+                    row = grid[y]  # erase to the end of the line
+                    cells = row.cells
+                    if x and cells[x] == "":
+                        cells[x - 1] = " "
+                    cells[x:] = self._blank[x:]
+                    if x == 0:
+                        row.tmark = None
+                    elif row.tmark is None:
+                        row.tmark = mark
+                    if not row.dirty:
+                        row.dirty = True
+                        touched.append(row)
+            elif kind == _EL2:
+                row = grid[y]  # erase the whole line (Ink does it a lot)
+                row.cells[:] = self._blank
+                row.tmark = None
+                if not row.dirty:
+                    row.dirty = True
+                    touched.append(row)
+            elif kind == _CUU:
+                if y >= top:
+                    y -= op[1]
+                    if y < top:
+                        y = top
+                    if x >= cols:
+                        x = cols - 1
+                else:
+                    self.x, self.y = x, y
+                    self._cuu(op[3])
+                    x, y = self.x, self.y
+            else:
                 self.x, self.y = x, y
-                self._esc(esc)
-                x, y, grid, top, bottom = self.x, self.y, self.grid, self.top, self.bottom
-            elif ctl is not None:
-                self.x, self.y = x, y
-                self._control(ctl)
-                x, y, grid = self.x, self.y, self.grid
+                if kind == _CSI:
+                    self._dispatch_csi(op[1], op[2])
+                elif kind == _ESC:
+                    self._esc(op[1])
+                else:
+                    self._control(op[1])
+                x, y, grid, rows, top, bottom = (self.x, self.y, self.grid, self.rows,
+                                                 self.top, self.bottom)
         self.x, self.y = x, y
 
     def _decode(self, data: bytes) -> str:
@@ -432,10 +498,14 @@ class ScreenText:
         if not replaced:
             return
         held = [r.shown for r in rows if r.shown]
+        # The first row that begins with a text, found by one C-level search
+        # (rows never hold a newline: the one before the match tells the row).
+        held_text = "\n" + "\n".join(held)
         for old, mark in replaced:
             # Text that a redraw moved to another row lives on there (and its
             # line began where the moved text began).
-            survivor = next((s for s in held if s.startswith(old)), None)
+            at = held_text.find("\n" + old)
+            survivor = None if at < 0 else held[held_text.count("\n", 0, at)]
             if survivor is None:
                 self._finished.append((old, mark))
             elif survivor in fresh:
@@ -623,6 +693,10 @@ class ScreenText:
         enter at the region's bottom."""
         top = self.top if top is None else top
         grid, bottom = self.grid, self.bottom
+        if n == 1:  # a line feed at the bottom: the commonest case by far
+            self._retire(grid.pop(top))
+            grid.insert(bottom, _Row(self.cols))
+            return
         n = min(n, bottom - top + 1)
         for _ in range(n):
             self._retire(grid.pop(top))
@@ -857,3 +931,4 @@ _CSI_HANDLERS = {final: getattr(ScreenText, name) for final, name in {
     "L": "_il", "M": "_dl", "S": "_su", "T": "_sd", "r": "_stbm", "s": "_save",
     "u": "_restore", "I": "_cht", "Z": "_cbt",
 }.items()}
+_CSI_FINALS = frozenset(_CSI_HANDLERS)
