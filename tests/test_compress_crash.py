@@ -5,7 +5,6 @@ file, and the next run completes: everything compressed, no temp file left."""
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 from cs import logfile, paths
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_prune_helpers import index_all, index_state, make_tui_session, run_cs  # noqa: E402
+from test_prune_helpers import index_all, index_state, kill_when, make_tui_session, run_cs  # noqa: E402
 
 N_SESSIONS = 16
 
@@ -36,16 +35,6 @@ def template(tmp_path_factory):
         else:
             os.environ["CS_HOME"] = old_env
     return home, streams
-
-
-def _kill_when(proc, condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline:
-        if condition():
-            break
-        time.sleep(0.0005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
 
 
 def _gz_count(logs):
@@ -72,12 +61,12 @@ def test_compress_killed_anywhere_loses_nothing(trial, template, tmp_path, cs_ex
 
     proc = subprocess.Popen([cs_exe, "compress", "--older", "1d"], stdout=subprocess.DEVNULL)
     if trial == 0:
-        _kill_when(proc, lambda: False, timeout=rng.uniform(0.1, 0.8))
+        kill_when(proc, lambda: False, timeout=rng.uniform(0.1, 0.8))
     elif trial == 1:  # while a temp file is being written
-        _kill_when(proc, lambda: any(n.endswith(".gz.tmp") for n in os.listdir(logs)))
+        kill_when(proc, lambda: any(n.endswith(".gz.tmp") for n in os.listdir(logs)), timeout=30)
     else:  # after a random number of segments
         k = rng.randint(1, n_files - 1)
-        _kill_when(proc, lambda: _gz_count(logs) >= k)
+        kill_when(proc, lambda: _gz_count(logs) >= k, timeout=30)
     left = os.listdir(logs)
     print(f"trial {trial}: killed with {_gz_count(logs)} .gz, "
           f"{sum(n.endswith('.tmp') for n in left)} temp, of {n_files} segments")

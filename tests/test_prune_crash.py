@@ -7,7 +7,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 from cs import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_prune_helpers import index_all, index_state, make_session, run_cs, tree_hashes  # noqa: E402
+from test_prune_helpers import index_all, index_state, kill_when, make_session, run_cs, tree_hashes  # noqa: E402
 
 N_OLD, N_RECENT = 700, 150
 
@@ -83,16 +82,6 @@ def _check_invariants(home, old, recent, template_hashes):
     return pending
 
 
-def _kill_when(proc, condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while proc.poll() is None and time.monotonic() < deadline:
-        if condition():
-            break
-        time.sleep(0.0005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-
-
 @pytest.mark.parametrize("trial", range(6))
 def test_prune_killed_anywhere_is_finished_by_the_next_run(trial, template, tmp_path, cs_exe, monkeypatch):
     src, old, recent = template
@@ -107,12 +96,12 @@ def test_prune_killed_anywhere_is_finished_by_the_next_run(trial, template, tmp_
 
     proc = subprocess.Popen([cs_exe, "prune", "--older", "30d"], stdout=subprocess.DEVNULL)
     if trial == 0:  # a random moment: before, during or after the work
-        _kill_when(proc, lambda: False, timeout=rng.uniform(0.0, 0.7))
+        kill_when(proc, lambda: False, timeout=rng.uniform(0.0, 0.7))
     elif trial == 1:  # as soon as the selection is journaled (index rows going)
-        _kill_when(proc, lambda: (home / "prune.pending").exists())
+        kill_when(proc, lambda: (home / "prune.pending").exists())
     else:  # somewhere while files are being unlinked
         target = n_files - int(rng.uniform(0.05, 0.95) * n_files * N_OLD / (N_OLD + N_RECENT))
-        _kill_when(proc, lambda: len(os.listdir(logs)) <= target)
+        kill_when(proc, lambda: len(os.listdir(logs)) <= target)
 
     pending = _check_invariants(home, old, recent, template_hashes)
     print(f"trial {trial}: killed with {len(os.listdir(logs))} of {n_files} files left, {len(pending)} pending")

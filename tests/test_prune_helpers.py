@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -225,3 +226,15 @@ def make_tui_session(logs_dir: Path, ended_days_ago: float, nbytes: int, segment
         with os.fdopen(fd, "wb") as f:
             f.write(b"".join(part))
     return sid
+
+
+def kill_when(proc, condition, timeout=20):
+    """SIGKILL `proc` as soon as `condition()` holds (or after `timeout`):
+    the crash tests' way to stop prune or compress at a chosen point."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if condition():
+            break
+        time.sleep(0.0005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
