@@ -149,28 +149,6 @@ class PassStats:
     errors: list = field(default_factory=list)
 
 
-# ---------------------------------------------------------------- discovery
-
-
-def scan_logs(logs_dir: Path) -> dict:
-    """session_id -> {segment: Path}, one listdir. A segment present both plain
-    and .gz (compression interrupted) is read plain: that one is complete."""
-    sessions = {}
-    try:
-        names = os.listdir(logs_dir)
-    except FileNotFoundError:
-        return sessions
-    for name in names:
-        parsed = logfile.parse_segment_name(name)
-        if not parsed:
-            continue
-        sid, n, compressed = parsed
-        segs = sessions.setdefault(sid, {})
-        if n not in segs or not compressed:
-            segs[n] = Path(logs_dir) / name
-    return sessions
-
-
 # ---------------------------------------------------------------- one pass
 
 
@@ -182,7 +160,7 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
     stats = PassStats()
-    on_disk = scan_logs(logs_dir)
+    on_disk = logfile.all_sessions(logs_dir)
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)

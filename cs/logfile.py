@@ -46,19 +46,38 @@ def parse_segment_name(name: str):
     return m.group("sid").lower(), int(m.group("n") or 1), bool(m.group("gz"))
 
 
-def session_segments(logs_dir: Path, session_id: str) -> list:
-    """All files of one session in stream order. If a segment exists both plain
-    and compressed (a compression interrupted before removing the original), the
+def _keep_readable(segments: dict, n: int, path, compressed: bool) -> None:
+    """Record `path` as segment n. If a segment exists both plain and
+    compressed (a compression interrupted before removing the original), the
     plain one is the one to read: it is complete by construction."""
+    if n not in segments or not compressed:
+        segments[n] = path
+
+
+def session_segments(logs_dir: Path, session_id: str) -> list:
+    """All files of one session in stream order."""
     by_number = {}
     for path in Path(logs_dir).glob(f"{session_id}*.jsonl*"):
         parsed = parse_segment_name(path.name)
-        if not parsed or parsed[0] != session_id.lower():
-            continue
-        _, n, compressed = parsed
-        if n not in by_number or not compressed:
-            by_number[n] = path
+        if parsed and parsed[0] == session_id.lower():
+            _keep_readable(by_number, parsed[1], path, parsed[2])
     return [by_number[n] for n in sorted(by_number)]
+
+
+def all_sessions(logs_dir: Path) -> dict:
+    """session_id -> {segment number: Path} for every log in the directory,
+    from one listing (a glob per session would be quadratic)."""
+    sessions = {}
+    try:
+        names = os.listdir(logs_dir)
+    except FileNotFoundError:
+        return sessions
+    for name in names:
+        parsed = parse_segment_name(name)
+        if parsed:
+            sid, n, compressed = parsed
+            _keep_readable(sessions.setdefault(sid, {}), n, Path(logs_dir) / name, compressed)
+    return sessions
 
 
 # ---------------------------------------------------------------- writing
