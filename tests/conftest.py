@@ -35,6 +35,14 @@ def cs_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture
+def logs(cs_home) -> Path:
+    """The logs directory of the test's cs home, created as cs creates it."""
+    from cs import paths
+
+    return paths.ensure_private_dir(paths.logs_dir())
+
+
 def missing_tool(what: str):
     """A tool the tests drive is not installed. On a developer's machine that
     skips the test, saying why; in CI, whose setup installs everything

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from cs import logfile, paths
 
@@ -22,11 +21,6 @@ from test_prune_helpers import (  # noqa: E402
     session_files,
     tree_hashes,
 )
-
-
-@pytest.fixture
-def logs(cs_home):
-    return paths.logs_dir()
 
 
 def records(logs, sid):

@@ -13,11 +13,6 @@ from indexlogs import LogWriter
 
 
 @pytest.fixture
-def logs(cs_home):
-    return paths.ensure_private_dir(paths.logs_dir())
-
-
-@pytest.fixture
 def db(cs_home):
     return dbmod.open_db()
 

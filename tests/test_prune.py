@@ -24,11 +24,6 @@ from test_prune_helpers import (  # noqa: E402
 )
 
 
-@pytest.fixture
-def logs(cs_home):
-    return paths.logs_dir()
-
-
 def prune_json(cs_exe, *args):
     return json.loads(run_cs(cs_exe, "prune", "--json", *args).stdout)
 
