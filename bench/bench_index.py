@@ -4,7 +4,7 @@
 Generates a corpus of sessions with Claude-Code-like output (answers streamed
 in several redraws of an Ink frame, words separated by cursor moves instead of
 spaces, a spinner, the input box redrawn below) and some sessions of ordinary
-line-by-line text; writes them as cs logs (cs.logfile encoders, exactly what
+line-by-line text; writes them as cs logs (cs.log encoders, exactly what
 the recorder writes) and, beside them, the decoded output bytes (what
 script(1) would have kept) for rg. Then measures, in the same run:
 
@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cs import logfile  # noqa: E402
+from cs.log import jsonl, store  # noqa: E402
 
 GAP = b"\x1b[1C"  # Ink draws the space between words as a cursor move
 PHRASE = "failed with error"
@@ -175,20 +175,20 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=Fal
         kind = claude_session if is_claude else plain_session
         raw_name = f"{sid}.{'claude' if is_claude else 'plain'}.out"
         chunks = []
-        with open(logs / logfile.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
-            log.write(logfile.event_line(sid, "start", {
+        with open(logs / store.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
+            log.write(jsonl.event_line(sid, "start", {
                 "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 24,
             }, t))
             for direction, data in kind(rng, vocab, per, counter, codes):
                 t += rng.random() * 0.05
-                log.write(logfile.io_line(sid, direction, data, t))
+                log.write(jsonl.io_line(sid, direction, data, t))
                 if direction == "output":
                     out.write(data)
                     chunks.append(data)
-            log.write(logfile.event_line(sid, "end", {"exit_code": 0}, t + 1))
+            log.write(jsonl.event_line(sid, "end", {"exit_code": 0}, t + 1))
         if keep_chunks:
             recorded.append(chunks)
-            (logs / logfile.segment_name(sid)).unlink()
+            (logs / store.segment_name(sid)).unlink()
             (raw / raw_name).rename(raw / f"rec{i:04d}.{raw_name.split('.', 1)[1]}")
     return logs, raw, codes, recorded
 
@@ -208,7 +208,7 @@ def main():
     ap.add_argument("--plain-every", type=int, default=5,
                     help="every Nth session is ordinary text (0: all Claude-like)")
     ap.add_argument("--direct", action="store_true",
-                    help="write the logs with cs.logfile's encoders instead of recording through"
+                    help="write the logs with cs.log's encoders instead of recording through"
                          " `cs record` (faster; input lines included)")
     args = ap.parse_args()
 
@@ -235,7 +235,7 @@ def main():
         log_bytes = sum(p.stat().st_size for p in logs.iterdir())
         raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
         print(f"corpus: {args.sessions} sessions ({'every %dth one plain text' % args.plain_every if args.plain_every else 'all Claude-like'}), "
-              f"{'recorded through cs record' if recorded else 'written with cs.logfile encoders'}, "
+              f"{'recorded through cs record' if recorded else 'written with cs.log encoders'}, "
               f"{log_bytes / 1e6:.1f} MB of log "
               f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s")
 

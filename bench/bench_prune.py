@@ -32,7 +32,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from cs import logfile, paths  # noqa: E402
+from cs.log import paths  # noqa: E402
+from cs.log import jsonl, store
 from test_prune_helpers import index_all, make_session  # noqa: E402
 
 CS = str(Path(sys.executable).parent / "cs")
@@ -78,24 +79,24 @@ def claude_like_chunks(rng, words):
     while True:
         prompt = " ".join(rng.choice(words) for _ in range(rng.randint(3, 15)))
         for ch in prompt:
-            yield logfile.INPUT, ch.encode()
-            yield logfile.OUTPUT, b"\x1b[%d;3H%s\x1b[K" % (row, prompt[: prompt.index(ch) + 1].encode())
-        yield logfile.INPUT, b"\r"
+            yield jsonl.INPUT, ch.encode()
+            yield jsonl.OUTPUT, b"\x1b[%d;3H%s\x1b[K" % (row, prompt[: prompt.index(ch) + 1].encode())
+        yield jsonl.INPUT, b"\r"
         line, t0 = "", rng.randint(1, 90)
         for i in range(rng.randint(40, 400)):
             word = rng.choice(words)
             if len(line) + len(word) > 76:
-                yield logfile.OUTPUT, b"\x1b[38;5;231m\x1b[%d;3H%s\x1b[39m\r\n" % (row, line.encode())
+                yield jsonl.OUTPUT, b"\x1b[38;5;231m\x1b[%d;3H%s\x1b[39m\r\n" % (row, line.encode())
                 row = row % 40 + 1
                 line = ""
             line += ("\x1b[1C" if line else "") + word
-            yield logfile.OUTPUT, b"\x1b[%d;3H\x1b[2K%s" % (row, line.encode())
+            yield jsonl.OUTPUT, b"\x1b[%d;3H\x1b[2K%s" % (row, line.encode())
             if i % 5 == 0:
                 status = "%s Thinking\u2026 (%ds \u00b7 \u2191 %.1fk tokens \u00b7 esc to interrupt)" % (
                     SPINNER[i % len(SPINNER)], t0 + i // 10, i / 20)
-                yield logfile.OUTPUT, b"\x1b7\x1b[44;1H\x1b[2K\x1b[38;5;174m" + status.encode() + b"\x1b[39m\x1b8"
+                yield jsonl.OUTPUT, b"\x1b7\x1b[44;1H\x1b[2K\x1b[38;5;174m" + status.encode() + b"\x1b[39m\x1b8"
         box = "\u256d" + "\u2500" * 76 + "\u256e\r\n\u2502 > " + " " * 72 + "\u2502\r\n\u2570" + "\u2500" * 76 + "\u256f"
-        yield logfile.OUTPUT, b"\x1b[45;1H" + box.encode()
+        yield jsonl.OUTPUT, b"\x1b[45;1H" + box.encode()
 
 
 def make_claude_like_session(logs_dir: Path, nbytes: int, ended_days_ago: float, seed: int) -> str:
@@ -104,17 +105,17 @@ def make_claude_like_session(logs_dir: Path, nbytes: int, ended_days_ago: float,
     sid = str(uuid.uuid4())
     t_end = time.time() - ended_days_ago * 86400
     t = t_end - 3600
-    out = [logfile.event_line(sid, "start", {"cwd": "/home/u/proj", "argv": ["claude"], "cols": 120, "rows": 48}, t=t)]
+    out = [jsonl.event_line(sid, "start", {"cwd": "/home/u/proj", "argv": ["claude"], "cols": 120, "rows": 48}, t=t)]
     size = 0
     for direction, data in claude_like_chunks(rng, words):
         t += rng.uniform(0.001, 0.2)
-        line = logfile.io_line(sid, direction, data, t=t)
+        line = jsonl.io_line(sid, direction, data, t=t)
         out.append(line)
         size += len(line)
         if size >= nbytes:
             break
-    out.append(logfile.event_line(sid, "end", {"exit_code": 0}, t=t_end))
-    fd = paths.create_private_file(logs_dir / logfile.segment_name(sid), append=False)
+    out.append(jsonl.event_line(sid, "end", {"exit_code": 0}, t=t_end))
+    fd = paths.create_private_file(logs_dir / store.segment_name(sid), append=False)
     with os.fdopen(fd, "wb") as f:
         f.write(b"".join(out))
     return sid
@@ -177,7 +178,7 @@ def bench_compress(total_mb: int, rows: list) -> None:
     gzip_total = sum(p.stat().st_size for p in ref.iterdir())
     # reading a whole session, plain
     t = time.perf_counter()
-    n_plain = sum(1 for sid in sids for _ in logfile.iter_session_records(logs, sid))
+    n_plain = sum(1 for sid in sids for _ in store.iter_session_records(logs, sid))
     read_plain = time.perf_counter() - t
     search_before = _search_time(env)
     show_plain = min(timed([CS, "show", "--raw", sids[0]], env) for _ in range(3)) if search_before is not None else None
@@ -185,7 +186,7 @@ def bench_compress(total_mb: int, rows: list) -> None:
     gz_total = sum(p.stat().st_size for p in logs.iterdir())
     assert all(p.name.endswith(".gz") for p in logs.iterdir())
     t = time.perf_counter()
-    n_gz = sum(1 for sid in sids for _ in logfile.iter_session_records(logs, sid))
+    n_gz = sum(1 for sid in sids for _ in store.iter_session_records(logs, sid))
     read_gz = time.perf_counter() - t
     assert n_gz == n_plain
     search_after = _search_time(env)
@@ -231,7 +232,7 @@ def _search_time(env):
     search reads the index, not the logs: compression should not change it."""
     import importlib.util
 
-    if importlib.util.find_spec("cs.search") is None:
+    if importlib.util.find_spec("cs.ask.search") is None:
         return None
     subprocess.run([CS, "index"], env=env, check=True, stdout=subprocess.DEVNULL)
     return min(timed([CS, "search", "Thinking"], env) for _ in range(5))

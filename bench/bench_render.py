@@ -1,4 +1,4 @@
-"""Benchmark: cs.screen.ScreenText vs pyte on the same Claude-Code-like bytes.
+"""Benchmark: cs.index.screen.ScreenText vs pyte on the same Claude-Code-like bytes.
 
     .venv/bin/python bench/bench_render.py [--mb 3] [--write-doc]
 
@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cs.screen import ScreenText  # noqa: E402
+from cs.index.screen import ScreenText  # noqa: E402
 
 WORDS = ("the build failed with error in module foo because linker could not find symbol "
          "please rerun configure step debug flag enabled and check output again everything "
@@ -193,7 +193,7 @@ def run_ours(chunks, cols, rows):
     t = time.process_time()
     for i, c in enumerate(chunks):
         s.feed(c, mark=i)
-        n += len(s.pop_finished())  # as cs/indexer.py does, after every output chunk
+        n += len(s.pop_finished())  # as cs/index/indexer.py does, after every output chunk
     n += len(s.pop_finished())
     elapsed = time.process_time() - t
     return elapsed, s.display(), n
@@ -336,7 +336,7 @@ def write_doc(results, args):
         f"| {r['kind']} | {r['mb']} | {r['ours_mb_s']} | {r['ours_prefix_mb_s']} | {r['pyte_mb_s']} "
         f"| **{r['ratio']}x** | {'yes' if r['same_final_text'] else 'NO'} | {r['lines']} |"
         for r in results)
-    section = f"""## Renderer (cs.screen.ScreenText vs pyte)
+    section = f"""## Renderer (cs.index.screen.ScreenText vs pyte)
 
 Reproduce: `.venv/bin/python bench/bench_render.py --mb {args.mb:g} --pyte-mb {args.pyte_mb:g} --write-doc`
 

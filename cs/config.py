@@ -23,7 +23,7 @@ import os
 import re
 from pathlib import Path
 
-from cs import paths
+from cs.log import paths
 
 DEFAULTS = {
     "retention": None,

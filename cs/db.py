@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from cs import paths
+from cs.log import paths
 
 BUSY_TIMEOUT_MS = 5000
 

@@ -11,7 +11,7 @@ import sys
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "record":
-        from cs.record_cmd import main as record_main
+        from cs.record.command import main as record_main
 
         return record_main(argv[1:])
     if len(argv) == 2 and argv[0] == "init":

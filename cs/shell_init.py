@@ -3,7 +3,7 @@ keep the indexer running without a shell.
 
 The files are real files in `shell/` (shipped inside the package as
 `cs.shell`), so they can be read, linted and sourced on their own; this module
-only finds them. Domain code: it returns text, cs/cli.py prints it.
+only finds them. Domain code: it returns text, cs.cli prints it.
 """
 
 import shlex

@@ -38,7 +38,7 @@ def cs_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def logs(cs_home) -> Path:
     """The logs directory of the test's cs home, created as cs creates it."""
-    from cs import paths
+    from cs.log import paths
 
     return paths.ensure_private_dir(paths.logs_dir())
 

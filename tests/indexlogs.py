@@ -1,5 +1,5 @@
 """Writing session logs the way the recorder does (start event first, end event
-last, resize events, the live lock on segment 1), with cs.logfile's encoders.
+last, resize events, the live lock on segment 1), with cs.log's encoders.
 Tests of the indexer and the asking commands use this until they can record
 through `cs record` itself."""
 
@@ -9,7 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
-from cs import logfile, paths
+from cs.log import jsonl, store
+from cs.log import paths
 
 
 class LogWriter:
@@ -19,17 +20,17 @@ class LogWriter:
         self.sid = session_id or str(uuid.uuid4())
         self.t = t0 if t0 is not None else time.time()
         self.segment = 1
-        self.path = self.logs_dir / logfile.segment_name(self.sid)
+        self.path = self.logs_dir / store.segment_name(self.sid)
         fd = paths.create_private_file(self.path)
         self.lock_fd = os.open(self.path, os.O_RDONLY)
         if lock:
             fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
         self.f = os.fdopen(fd, "ab", buffering=0)
         if start:
-            fields = {"format": logfile.FORMAT_VERSION, "argv": list(argv), "cwd": cwd,
+            fields = {"format": jsonl.FORMAT_VERSION, "argv": list(argv), "cwd": cwd,
                       "cols": cols, "rows": rows, "host": "box", "user": "u", "term": "xterm-256color"}
             fields.update(start_fields)
-            self.raw(logfile.event_line(self.sid, "start", fields, self.tick(0)))
+            self.raw(jsonl.event_line(self.sid, "start", fields, self.tick(0)))
 
     def tick(self, dt=0.01):
         self.t += dt
@@ -42,30 +43,30 @@ class LogWriter:
     def output(self, data, dt=0.01):
         if isinstance(data, str):
             data = data.encode()
-        return self.raw(logfile.io_line(self.sid, "output", data, self.tick(dt)))
+        return self.raw(jsonl.io_line(self.sid, "output", data, self.tick(dt)))
 
     def input(self, data, dt=0.01):
         if isinstance(data, str):
             data = data.encode()
-        return self.raw(logfile.io_line(self.sid, "input", data, self.tick(dt)))
+        return self.raw(jsonl.io_line(self.sid, "input", data, self.tick(dt)))
 
     def masked(self, n, dt=0.01):
-        return self.raw(logfile.masked_input_line(self.sid, n, self.tick(dt)))
+        return self.raw(jsonl.masked_input_line(self.sid, n, self.tick(dt)))
 
     def resize(self, cols, rows):
-        return self.raw(logfile.event_line(self.sid, "resize", {"cols": cols, "rows": rows}, self.tick()))
+        return self.raw(jsonl.event_line(self.sid, "resize", {"cols": cols, "rows": rows}, self.tick()))
 
     def rotate(self):
         """Continue in the next segment (the recorder keeps the lock on segment 1)."""
         self.f.close()
         self.segment += 1
-        p = self.logs_dir / logfile.segment_name(self.sid, self.segment)
+        p = self.logs_dir / store.segment_name(self.sid, self.segment)
         self.f = os.fdopen(paths.create_private_file(p), "ab", buffering=0)
-        self.raw(logfile.event_line(self.sid, "segment", {"segment": self.segment}, self.tick()))
+        self.raw(jsonl.event_line(self.sid, "segment", {"segment": self.segment}, self.tick()))
         return self
 
     def end(self, exit_code=0):
-        self.raw(logfile.event_line(self.sid, "end", {"exit_code": exit_code}, self.tick()))
+        self.raw(jsonl.event_line(self.sid, "end", {"exit_code": exit_code}, self.tick()))
         self.close()
         return self
 

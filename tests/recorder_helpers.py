@@ -10,7 +10,7 @@ from pathlib import Path
 
 import ptyprocess
 
-from cs import logfile
+from cs.log import store
 
 
 class Term:
@@ -70,7 +70,7 @@ def session_files(cs_home: Path):
 
 
 def only_session_id(cs_home: Path) -> str:
-    ids = {logfile.parse_segment_name(p.name)[0] for p in session_files(cs_home)}
+    ids = {store.parse_segment_name(p.name)[0] for p in session_files(cs_home)}
     assert len(ids) == 1, ids
     return ids.pop()
 
@@ -78,7 +78,7 @@ def only_session_id(cs_home: Path) -> str:
 def read_session(cs_home: Path, session_id=None):
     """All records of the (only) session, across its segments, in order."""
     session_id = session_id or only_session_id(cs_home)
-    return [rec for _, _, _, rec in logfile.iter_session_records(Path(cs_home) / "logs", session_id)]
+    return [rec for _, _, _, rec in store.iter_session_records(Path(cs_home) / "logs", session_id)]
 
 
 def stream(records, direction) -> bytes:

@@ -1,5 +1,5 @@
 """cs compress on real files: what is compressed, what never is, the result
-reads as the same stream (cs.logfile, zcat | jq), index rows follow, private
+reads as the same stream (cs.log, zcat | jq), index rows follow, private
 modes, interrupted states, and apply_policy (what the watcher runs)."""
 
 import gzip
@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 
-from cs import logfile, paths
+from cs.log import jsonl, store
+from cs.log import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import (  # noqa: E402
@@ -24,7 +25,7 @@ from test_prune_helpers import (  # noqa: E402
 
 
 def records(logs, sid):
-    return [(n, off, end, rec) for n, off, end, rec in logfile.iter_session_records(logs, sid)]
+    return [(n, off, end, rec) for n, off, end, rec in store.iter_session_records(logs, sid)]
 
 
 def compress_json(cs_exe, *args):
@@ -37,21 +38,21 @@ def test_old_finished_sessions_are_gzipped_segment_by_segment(cs_exe, logs):
     recent = make_session(logs, 2)
     index_all(logs, [old, old_cut, recent])
     before = {sid: records(logs, sid) for sid in (old, old_cut, recent)}
-    recent_bytes = (logs / logfile.segment_name(recent)).read_bytes()
+    recent_bytes = (logs / store.segment_name(recent)).read_bytes()
 
     result = compress_json(cs_exe)  # default compress_after = 7d
 
     assert sorted(s["id"] for s in result["sessions"]) == sorted([old, old_cut])
-    assert session_files(logs, old) == sorted(logfile.segment_name(old, n, True) for n in (1, 2, 3))
-    assert session_files(logs, old_cut) == [logfile.segment_name(old_cut, 1, True)]
-    assert (logs / logfile.segment_name(recent)).read_bytes() == recent_bytes
+    assert session_files(logs, old) == sorted(store.segment_name(old, n, True) for n in (1, 2, 3))
+    assert session_files(logs, old_cut) == [store.segment_name(old_cut, 1, True)]
+    assert (logs / store.segment_name(recent)).read_bytes() == recent_bytes
     # the same stream, same uncompressed offsets
     for sid in (old, old_cut, recent):
         assert records(logs, sid) == before[sid]
     assert result["bytes_after"] < result["bytes_before"] and result["ratio"] > 1
     # index rows now name the .gz files; offsets (uncompressed) unchanged
     _, names, _, _ = index_state(paths.db_path())
-    assert logfile.segment_name(old, 2, True) in names and logfile.segment_name(old, 2) not in names
+    assert store.segment_name(old, 2, True) in names and store.segment_name(old, 2) not in names
     import sqlite3
 
     conn = sqlite3.connect(paths.db_path())
@@ -64,9 +65,9 @@ def test_old_finished_sessions_are_gzipped_segment_by_segment(cs_exe, logs):
 
 def test_zcat_and_jq_read_compressed_logs(cs_exe, logs):
     sid = make_session(logs, 10)
-    plain = (logs / logfile.segment_name(sid)).read_bytes()
+    plain = (logs / store.segment_name(sid)).read_bytes()
     compress_json(cs_exe)
-    gz = logs / logfile.segment_name(sid, compressed=True)
+    gz = logs / store.segment_name(sid, compressed=True)
     zcat = subprocess.run(["zcat", str(gz)], capture_output=True, check=True)
     assert zcat.stdout == plain
     jq = subprocess.run(["jq", "-r", 'select(.direction == "output") | .data'], input=zcat.stdout,
@@ -80,7 +81,7 @@ def test_live_session_is_never_compressed(cs_exe, logs):
     try:
         result = compress_json(cs_exe, "--older", "1d")
         assert result["sessions"] == [] and result["skipped_live"] == 1
-        assert session_files(logs, live) == sorted([logfile.segment_name(live), logfile.segment_name(live, 2)])
+        assert session_files(logs, live) == sorted([store.segment_name(live), store.segment_name(live, 2)])
     finally:
         lock.release()
 
@@ -111,19 +112,19 @@ def test_interrupted_states_are_repaired(cs_exe, logs):
     index_all(logs, [a, b, c, d])
     want = {sid: records(logs, sid) for sid in (a, b, c, d)}
     # a: killed while writing the temp file
-    fd = paths.create_private_file(logs / f".{logfile.segment_name(a)}.gz.tmp")
+    fd = paths.create_private_file(logs / f".{store.segment_name(a)}.gz.tmp")
     os.write(fd, b"\x1f\x8b\x08partial")
     os.close(fd)
     # b: killed after the rename, before removing the plain file
-    data_b = (logs / logfile.segment_name(b)).read_bytes()
-    (logs / logfile.segment_name(b, compressed=True)).write_bytes(gzip.compress(data_b))
+    data_b = (logs / store.segment_name(b)).read_bytes()
+    (logs / store.segment_name(b, compressed=True)).write_bytes(gzip.compress(data_b))
     # c: a .gz that is not the plain file's content (torn): the plain file wins
-    data_c = (logs / logfile.segment_name(c)).read_bytes()
-    (logs / logfile.segment_name(c, compressed=True)).write_bytes(gzip.compress(data_c)[:-20])
+    data_c = (logs / store.segment_name(c)).read_bytes()
+    (logs / store.segment_name(c, compressed=True)).write_bytes(gzip.compress(data_c)[:-20])
     # d: killed after removing the plain file, before renaming the index row
-    data_d = (logs / logfile.segment_name(d)).read_bytes()
-    (logs / logfile.segment_name(d, compressed=True)).write_bytes(gzip.compress(data_d))
-    (logs / logfile.segment_name(d)).unlink()
+    data_d = (logs / store.segment_name(d)).read_bytes()
+    (logs / store.segment_name(d, compressed=True)).write_bytes(gzip.compress(data_d))
+    (logs / store.segment_name(d)).unlink()
     # readers meanwhile see the complete plain file wherever both exist
     for sid in (a, b, c, d):
         assert records(logs, sid) == want[sid]
@@ -131,18 +132,18 @@ def test_interrupted_states_are_repaired(cs_exe, logs):
     result = compress_json(cs_exe)
 
     assert result["temps_removed"] == 1 and result["index_rows_fixed"] == 1
-    assert sorted(os.listdir(logs)) == sorted(logfile.segment_name(s, compressed=True) for s in (a, b, c, d))
+    assert sorted(os.listdir(logs)) == sorted(store.segment_name(s, compressed=True) for s in (a, b, c, d))
     for sid in (a, b, c, d):
         assert records(logs, sid) == want[sid]
     _, names, _, _ = index_state(paths.db_path())
-    assert names == {logfile.segment_name(s, compressed=True) for s in (a, b, c, d)}
+    assert names == {store.segment_name(s, compressed=True) for s in (a, b, c, d)}
 
 
 def test_prune_removes_plain_and_gz_and_temp_files(cs_exe, logs):
     sid = make_session(logs, 40, segments=2)
-    data = (logs / logfile.segment_name(sid)).read_bytes()
-    (logs / logfile.segment_name(sid, compressed=True)).write_bytes(gzip.compress(data))
-    fd = paths.create_private_file(logs / f".{logfile.segment_name(sid, 2)}.gz.tmp")
+    data = (logs / store.segment_name(sid)).read_bytes()
+    (logs / store.segment_name(sid, compressed=True)).write_bytes(gzip.compress(data))
+    fd = paths.create_private_file(logs / f".{store.segment_name(sid, 2)}.gz.tmp")
     os.close(fd)
     result = json.loads(run_cs(cs_exe, "prune", "--older", "30d", "--json").stdout)
     assert result["files_removed"] == 4
@@ -154,9 +155,9 @@ def test_compress_after_off_and_explicit_older(cs_exe, logs):
     run_cs(cs_exe, "config", "compress_after", "off")
     proc = run_cs(cs_exe, "compress")
     assert "Compression is off" in proc.stdout
-    assert session_files(logs, sid) == [logfile.segment_name(sid)]
+    assert session_files(logs, sid) == [store.segment_name(sid)]
     compress_json(cs_exe, "--older", "50d")
-    assert session_files(logs, sid) == [logfile.segment_name(sid, compressed=True)]
+    assert session_files(logs, sid) == [store.segment_name(sid, compressed=True)]
 
 
 def test_bad_older_value_exits_2(cs_exe, cs_home, logs):
@@ -169,7 +170,8 @@ def test_bad_older_value_exits_2(cs_exe, cs_home, logs):
 
 
 def test_apply_policy_prunes_and_compresses_as_configured(cs_home, logs):
-    from cs import config, retention
+    from cs import config
+    from cs.maintenance import retention
 
     very_old = make_session(logs, 200)
     old = make_session(logs, 30)
@@ -186,14 +188,14 @@ def test_apply_policy_prunes_and_compresses_as_configured(cs_home, logs):
     assert result["errors"] == [] and not result["busy"]
     assert [s["id"] for s in result["pruned"]["removed"]] == [very_old]
     assert [s["id"] for s in result["compressed"]["sessions"]] == [old]
-    assert session_files(logs, old) == [logfile.segment_name(old, compressed=True)]
-    assert session_files(logs, recent) == [logfile.segment_name(recent)]
-    assert session_files(logs, live) == [logfile.segment_name(live)]
+    assert session_files(logs, old) == [store.segment_name(old, compressed=True)]
+    assert session_files(logs, recent) == [store.segment_name(recent)]
+    assert session_files(logs, live) == [store.segment_name(live)]
     assert index_state(paths.db_path())[0] == {old, recent, live}
 
 
 def test_apply_policy_reports_a_broken_config_and_changes_nothing(cs_home, logs):
-    from cs import retention
+    from cs.maintenance import retention
 
     sid = make_session(logs, 400)
     (cs_home / "config.toml").write_text("retention = [\n")
@@ -204,7 +206,7 @@ def test_apply_policy_reports_a_broken_config_and_changes_nothing(cs_home, logs)
 
 
 def test_apply_policy_does_not_wait_for_another_run(cs_home, logs):
-    from cs import retention
+    from cs.maintenance import retention
 
     make_session(logs, 400)
     with retention.maintenance_lock(cs_home):
@@ -217,14 +219,14 @@ def test_segments_and_gz_read_as_one_stream(logs):
     recs = records(logs, sid)
     assert [n for n, *_ in recs][0] == 1 and {n for n, *_ in recs} == {1, 2, 3, 4}
     assert recs[0][3]["type"] == "start" and recs[-1][3]["type"] == "end"
-    io = [r for *_, r in recs if logfile.is_io(r)]
-    assert [logfile.decode_data(r).split(b" ")[1] for r in io] == [str(i).encode() for i in range(40)]
+    io = [r for *_, r in recs if jsonl.is_io(r)]
+    assert [jsonl.decode_data(r).split(b" ")[1] for r in io] == [str(i).encode() for i in range(40)]
 
 
 def test_budget_limits_one_call_and_the_next_continues(cs_home, logs):
     from datetime import datetime, timedelta, timezone
 
-    from cs import compress
+    from cs.maintenance import compress
 
     sids = [make_session(logs, 10 + i, chunks=50) for i in range(4)]
     cutoff = datetime.now(timezone.utc) - timedelta(days=7)
@@ -237,7 +239,8 @@ def test_budget_limits_one_call_and_the_next_continues(cs_home, logs):
 
 def test_apply_policy_with_the_watchers_connection(cs_home, logs):
     """The watcher passes its own open database; rows change through it."""
-    from cs import config, retention
+    from cs import config
+    from cs.maintenance import retention
     from cs.db import open_db
 
     old, kept = make_session(logs, 200), make_session(logs, 10)
@@ -248,7 +251,7 @@ def test_apply_policy_with_the_watchers_connection(cs_home, logs):
         result = retention.apply_policy(db)
         assert [s["id"] for s in result["pruned"]["removed"]] == [old]
         assert [r[0] for r in db.execute("SELECT id FROM sessions")] == [kept]
-        assert [r[0] for r in db.execute("SELECT name FROM log_files")] == [logfile.segment_name(kept, compressed=True)]
+        assert [r[0] for r in db.execute("SELECT name FROM log_files")] == [store.segment_name(kept, compressed=True)]
     finally:
         db.conn.close()
 
@@ -261,8 +264,8 @@ def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
     sid = make_session(logs, 20, segments=3, compressed_segments=(2,), chunks=30)
     run_cs(cs_exe, "index", "-q")
     raw = run_cs(cs_exe, "show", "--raw", sid).stdout.encode()
-    want = b"".join(logfile.decode_data(r) for *_, r in records(logs, sid)
-                    if logfile.is_io(r) and r["direction"] == "output")
+    want = b"".join(jsonl.decode_data(r) for *_, r in records(logs, sid)
+                    if jsonl.is_io(r) and r["direction"] == "output")
     assert raw == want  # all three segments, in order, the .gz one included
     hits = [json.loads(line) for line in run_cs(cs_exe, "search", "--json", "chunk 29 of").stdout.splitlines()]
     assert hits and all(h.get("session_id", sid) == sid for h in hits)
@@ -277,7 +280,7 @@ def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
     assert conn.execute("SELECT id, text FROM lines ORDER BY id").fetchall() == lines_before
     assert conn.execute("SELECT segment, offset FROM log_files ORDER BY segment").fetchall() == offsets_before
     assert {r[0] for r in conn.execute("SELECT name FROM log_files")} == {
-        logfile.segment_name(sid, n, compressed=True) for n in (1, 2, 3)}
+        store.segment_name(sid, n, compressed=True) for n in (1, 2, 3)}
     conn.close()
     assert run_cs(cs_exe, "show", "--raw", sid).stdout.encode() == want
     assert run_cs(cs_exe, "search", "--json", "chunk 29 of").stdout.splitlines()

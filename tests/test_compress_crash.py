@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from cs import logfile, paths
+from cs.log import store
+from cs.log import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import index_all, index_state, kill_when, make_tui_session, run_cs  # noqa: E402
@@ -28,7 +29,7 @@ def template(tmp_path_factory):
         logs = paths.logs_dir()
         sids = [make_tui_session(logs, 10 + i, 500_000, segments=1 + i % 3, seed=i) for i in range(N_SESSIONS)]
         index_all(logs, sids)
-        streams = {sid: list(logfile.iter_session_records(logs, sid)) for sid in sids}
+        streams = {sid: list(store.iter_session_records(logs, sid)) for sid in sids}
     finally:
         if old_env is None:
             del os.environ["CS_HOME"]
@@ -44,7 +45,7 @@ def _gz_count(logs):
 def _check(home, streams):
     logs = home / "logs"
     for sid, want in streams.items():
-        assert list(logfile.iter_session_records(logs, sid)) == want, sid
+        assert list(store.iter_session_records(logs, sid)) == want, sid
     _, names, _, _ = index_state(home / "index.db")
     assert names <= set(os.listdir(logs)), sorted(names - set(os.listdir(logs)))
 

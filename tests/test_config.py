@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from cs import config, paths
+from cs import config
+from cs.log import paths
 
 
 @pytest.fixture

@@ -107,7 +107,8 @@ def test_delete_session_removes_fts_rows(tmp_path):
 def test_upgrade_from_0001_reindexes_from_the_logs(cs_home):
     """An index built under 0001 (lines unique by text) is emptied by 0002 and
     filled again from the logs by the next pass: nothing lost, nothing twice."""
-    from cs import indexer, paths
+    from cs.index import indexer
+    from cs.log import paths
     from indexlogs import LogWriter
 
     w = LogWriter(paths.logs_dir())

@@ -8,7 +8,9 @@ import shutil
 import pytest
 
 from cs import db as dbmod
-from cs import indexer, logfile, paths
+from cs.index import indexer
+from cs.log import jsonl
+from cs.log import paths
 from indexlogs import LogWriter
 
 
@@ -64,7 +66,7 @@ def test_appends_are_read_once(logs, db):
 def test_torn_line_waits_for_its_newline(logs, db):
     w = LogWriter(logs)
     w.output("complete\r\n")
-    line = logfile.io_line(w.sid, "output", b"torn and finished\r\n")
+    line = jsonl.io_line(w.sid, "output", b"torn and finished\r\n")
     w.raw(line[:30])
     indexer.index_pass(db, logs)
     assert texts(db, w.sid) == ["complete"]
@@ -83,9 +85,9 @@ def test_truncated_file_is_read_again_from_scratch(logs, db):
     assert "old content that goes away" in texts(db, w.sid)
     with open(w.path, "r+b") as f:  # same inode, shorter
         f.truncate(0)
-        f.write(logfile.event_line(w.sid, "start", {"argv": ["claude"], "cwd": "/x/new"}))
-        f.write(logfile.io_line(w.sid, "output", b"new content\r\n"))
-        f.write(logfile.event_line(w.sid, "end", {"exit_code": 3}))
+        f.write(jsonl.event_line(w.sid, "start", {"argv": ["claude"], "cwd": "/x/new"}))
+        f.write(jsonl.io_line(w.sid, "output", b"new content\r\n"))
+        f.write(jsonl.event_line(w.sid, "end", {"exit_code": 3}))
     indexer.index_pass(db, logs)
     assert texts(db, w.sid) == ["new content"]
     assert session(db, w.sid)["exit_code"] == 3 and session(db, w.sid)["project"] == "new"
@@ -97,9 +99,9 @@ def test_replaced_file_is_read_again_from_scratch(logs, db, tmp_path):
     indexer.index_pass(db, logs)
     other = tmp_path / "other.jsonl"
     with open(other, "wb") as f:
-        f.write(logfile.event_line(w.sid, "start", {"argv": ["claude"], "cwd": "/p"}))
-        f.write(logfile.io_line(w.sid, "output", b"after replacement, longer than before it was\r\n"))
-        f.write(logfile.event_line(w.sid, "end", {"exit_code": 0}))
+        f.write(jsonl.event_line(w.sid, "start", {"argv": ["claude"], "cwd": "/p"}))
+        f.write(jsonl.io_line(w.sid, "output", b"after replacement, longer than before it was\r\n"))
+        f.write(jsonl.event_line(w.sid, "end", {"exit_code": 0}))
     os.replace(other, w.path)  # new inode, larger
     indexer.index_pass(db, logs)
     assert texts(db, w.sid) == ["after replacement, longer than before it was"]
@@ -111,7 +113,7 @@ def test_corrupt_and_foreign_lines_are_skipped_and_counted(logs, db):
     w.raw(b"this is not json\n")
     w.raw(b'{"some": "other tool"}\n')
     w.raw(b"[1, 2, 3]\n")
-    w.raw(logfile.io_line("00000000-0000-0000-0000-000000000000", "output", b"foreign session\r\n"))
+    w.raw(jsonl.io_line("00000000-0000-0000-0000-000000000000", "output", b"foreign session\r\n"))
     w.raw(b'{"timestamp":"2026-01-01T00:00:00.000Z","session_id":"%s","direction":"output","data":"@@@notbase64","size":3}\n'
           % w.sid.encode())
     w.raw(b"\xff\xfe binary junk\n")
@@ -227,7 +229,7 @@ def test_segments_and_gzip_read_as_one_stream(logs, db):
 
 def test_resize_events_reach_the_renderer(logs, db, monkeypatch):
     seen = []
-    from cs import screen
+    from cs.index import screen
 
     original = screen.ScreenText.resize
 

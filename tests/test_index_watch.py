@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cs import paths
+from cs.log import paths
 from indexlogs import LogWriter
 
 BOUND = 5.0  # generous: this checks that it happens, not how fast
@@ -142,15 +142,15 @@ def _alive(pid):
 
 def test_maintenance_hook_applies_the_retention_policy(cs_home):
     from cs import db as dbmod
-    from cs import watch
+    from cs.index import watch
 
-    from cs import paths as p
+    from cs.log import paths as p
 
     w = LogWriter(p.logs_dir(), t0=time.time() - 90 * 86400)
     w.output("ancient\r\n").end()
     (cs_home / "config.toml").write_text('retention = "30d"\n')
     db = dbmod.open_db()
-    from cs import indexer
+    from cs.index import indexer
 
     indexer.index_pass(db)
     assert watch.run_periodic_maintenance(db) == []

@@ -1,4 +1,4 @@
-"""cs.keys.InputLines: keystrokes -> submitted lines. Every case is also fed
+"""cs.index.keys.InputLines: keystrokes -> submitted lines. Every case is also fed
 split in two at every byte boundary, and byte by byte, and must give the same
 lines (marks differ by design: they are the chunk where typing began)."""
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cs.keys import InputLines
+from cs.index.keys import InputLines
 
 CASES = [
     # (name, keystrokes, submitted lines)
@@ -72,7 +72,7 @@ def test_split_at_every_byte(name, data, expected):
         head, tail = data[:cut], data[cut:]
         if head.endswith(b"\x1b") and tail[:1] not in b"[]OPX^_\\":
             # ESC then a letter in separate reads is the Escape key followed by
-            # typing (a terminal sends Alt-x in one write): see cs/keys.py.
+            # typing (a terminal sends Alt-x in one write): see cs/index/keys.py.
             continue
         assert texts(run([head, tail])) == expected, cut
 

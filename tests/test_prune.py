@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from cs import logfile, paths
+from cs.log import jsonl, store
+from cs.log import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import (  # noqa: E402
@@ -164,7 +165,7 @@ def test_live_session_is_never_removed(cs_exe, logs):
 def test_starting_session_without_lines_is_left_alone(cs_exe, logs):
     sid = "0b7f0d3c-6d7e-4f57-9d55-0c5a1f7e0e11"
     paths.ensure_private_dir(logs)
-    os.close(paths.create_private_file(logs / logfile.segment_name(sid)))  # created, nothing yet
+    os.close(paths.create_private_file(logs / store.segment_name(sid)))  # created, nothing yet
     result = prune_json(cs_exe, "--keep", "0")
     assert result["removed"] == [] and result["live"] == [sid]
 
@@ -281,7 +282,7 @@ def test_a_real_recording_survives_prune_and_compress(cs_exe, cs_home, logs):
         assert result["live"] == [live]
         result = json.loads(run_cs(cs_exe, "compress", "--older", "0d", "--json").stdout)
         assert result["sessions"] == [] and result["skipped_live"] == 1
-        assert session_files(logs, live) == [logfile.segment_name(live)]
+        assert session_files(logs, live) == [store.segment_name(live)]
     finally:
         term.proc.terminate(force=True)
     term.proc.wait()
@@ -297,11 +298,11 @@ def test_probing_never_blocks_a_recorder_taking_its_lock(logs):
     import errno
     import fcntl
 
-    from cs import liveness
+    from cs.log import liveness
 
     sid = "1b7f0d3c-6d7e-4f57-9d55-0c5a1f7e0e12"
     paths.ensure_private_dir(logs)
-    path = logs / logfile.segment_name(sid)
+    path = logs / store.segment_name(sid)
     os.close(paths.create_private_file(path))
     probe_fd = os.open(path, os.O_RDONLY)
     assert liveness.probe(probe_fd) == liveness.STARTING
@@ -310,7 +311,7 @@ def test_probing_never_blocks_a_recorder_taking_its_lock(logs):
     os.close(recorder_fd)
     os.close(probe_fd)
 
-    path.write_bytes(logfile.event_line(sid, "start", {"cwd": "/"}))
+    path.write_bytes(jsonl.event_line(sid, "start", {"cwd": "/"}))
     probe_fd = os.open(path, os.O_RDONLY)
     assert liveness.probe(probe_fd) == liveness.IDLE
     recorder_fd = os.open(path, os.O_RDWR)
@@ -326,7 +327,7 @@ def test_probing_never_blocks_a_recorder_taking_its_lock(logs):
 def test_an_old_empty_log_is_not_protected_for_ever(cs_exe, logs):
     sid = "2b7f0d3c-6d7e-4f57-9d55-0c5a1f7e0e13"
     paths.ensure_private_dir(logs)
-    path = logs / logfile.segment_name(sid)
+    path = logs / store.segment_name(sid)
     os.close(paths.create_private_file(path))
     old = time.time() - 3 * 86400
     os.utime(path, (old, old))

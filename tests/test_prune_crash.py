@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from cs import paths
+from cs.log import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import index_all, index_state, kill_when, make_session, run_cs, tree_hashes  # noqa: E402

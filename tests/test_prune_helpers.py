@@ -1,5 +1,5 @@
 """Helpers shared by the retention tests (no tests here): sessions written the
-way the recorder writes them (cs.logfile encoders, crafted timestamps, the
+way the recorder writes them (cs.log encoders, crafted timestamps, the
 live lock), and index rows matching migrations/0001_initial.sql."""
 
 import fcntl
@@ -13,7 +13,8 @@ import time
 import uuid
 from pathlib import Path
 
-from cs import logfile, paths
+from cs.log import jsonl, store
+from cs.log import paths
 
 DAY = 86400.0
 
@@ -47,24 +48,24 @@ def make_session(
     t0 = t_end - duration_s
     start = {"cwd": cwd, "argv": ["claude"], "cols": 80, "rows": 24, "format": 1}
     if git_toplevel:
-        start.update(git_root=git_toplevel, git_branch="main")  # as cs/session_meta.py writes it
-    lines = [logfile.event_line(sid, "start", start, t=t0)]
+        start.update(git_root=git_toplevel, git_branch="main")  # as cs/record/start.py writes it
+    lines = [jsonl.event_line(sid, "start", start, t=t0)]
     step = duration_s / (chunks + 1)
     for i in range(chunks):
-        direction = logfile.OUTPUT if i % 3 else logfile.INPUT
+        direction = jsonl.OUTPUT if i % 3 else jsonl.INPUT
         payload = (f"chunk {i} of {sid[:8]} " * 50).encode()[:chunk_bytes]
-        lines.append(logfile.io_line(sid, direction, payload, t=t0 + (i + 1) * step))
+        lines.append(jsonl.io_line(sid, direction, payload, t=t0 + (i + 1) * step))
     if finished:
-        lines.append(logfile.event_line(sid, "end", {"exit_code": 0}, t=t_end))
+        lines.append(jsonl.event_line(sid, "end", {"exit_code": 0}, t=t_end))
     else:
-        lines.append(logfile.io_line(sid, logfile.OUTPUT, b"last words", t=t_end))
+        lines.append(jsonl.io_line(sid, jsonl.OUTPUT, b"last words", t=t_end))
     per = max(1, len(lines) // segments)
     parts = [lines[i * per : (i + 1) * per] for i in range(segments - 1)] + [lines[(segments - 1) * per :]]
     for n, part in enumerate(parts, start=1):
         if n > 1:
-            part = [logfile.event_line(sid, "segment", {"segment": n}, t=t0)] + part
+            part = [jsonl.event_line(sid, "segment", {"segment": n}, t=t0)] + part
         data = b"".join(part)
-        name = logfile.segment_name(sid, n, compressed=n in compressed_segments)
+        name = store.segment_name(sid, n, compressed=n in compressed_segments)
         fd = paths.create_private_file(logs_dir / name, append=False)
         with os.fdopen(fd, "wb") as f:
             f.write(gzip.compress(data) if n in compressed_segments else data)
@@ -75,7 +76,7 @@ class LiveLock:
     """Hold the recorder's live lock on segment 1 from the test process."""
 
     def __init__(self, logs_dir: Path, sid: str):
-        self.fd = os.open(logs_dir / logfile.segment_name(sid), os.O_RDWR)
+        self.fd = os.open(logs_dir / store.segment_name(sid), os.O_RDWR)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
 
     def release(self):
@@ -86,11 +87,11 @@ def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
     """Insert index rows for a session as an indexer would (until `cs index`
     lands: sessions, lines (+ FTS via triggers), log_files)."""
     if segment_paths is None:
-        segment_paths = logfile.session_segments(logs_dir, sid)
+        segment_paths = store.session_segments(logs_dir, sid)
     records = []
     for path in segment_paths:
-        n = logfile.parse_segment_name(path.name)[1]
-        records.extend((n, off, end, rec) for off, end, rec in logfile.iter_records(path))
+        n = store.parse_segment_name(path.name)[1]
+        records.extend((n, off, end, rec) for off, end, rec in store.iter_records(path))
     first, last = records[0][3], records[-1][3]
     finished = last.get("type") == "end"
     db.execute(
@@ -99,8 +100,8 @@ def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
          "finished" if finished else "cut_off", first.get("cwd")],
     )
     for n, off, end, rec in records:
-        if logfile.is_io(rec) and rec["data"]:
-            text = logfile.decode_data(rec).decode("utf-8", "replace")
+        if jsonl.is_io(rec) and rec["data"]:
+            text = jsonl.decode_data(rec).decode("utf-8", "replace")
             db.execute(
                 "INSERT OR IGNORE INTO lines(session_id, ts, direction, text, segment, offset) "
                 "VALUES (?,?,?,?,?,?)",
@@ -110,7 +111,7 @@ def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
     for n, off, end, rec in records:
         ends[n] = end
     for path in segment_paths:
-        n = logfile.parse_segment_name(path.name)[1]
+        n = store.parse_segment_name(path.name)[1]
         st = path.stat()
         db.execute(
             "INSERT INTO log_files(name, session_id, segment, inode, size, offset) VALUES (?,?,?,?,?,?)",
@@ -131,7 +132,7 @@ def index_rows_directly(logs_dir: Path, sids) -> None:
     """Insert index rows without the renderer (much faster: for benchmarks of
     prune itself). Same tables and keys as the indexer fills."""
     from cs.db import open_db
-    from cs.retention import scan_logs
+    from cs.maintenance.retention import scan_logs
 
     on_disk = scan_logs(logs_dir)
     db = open_db()
@@ -181,7 +182,7 @@ __all__ = [n for n in dir() if not n.startswith("_")] + ["shutil"]
 
 
 def all_session_ids(logs_dir: Path) -> list:
-    return sorted({p.name.split(".")[0] for p in Path(logs_dir).iterdir() if logfile.parse_segment_name(p.name)})
+    return sorted({p.name.split(".")[0] for p in Path(logs_dir).iterdir() if store.parse_segment_name(p.name)})
 
 
 def tui_chunk(rng, i: int) -> bytes:
@@ -207,22 +208,22 @@ def make_tui_session(logs_dir: Path, ended_days_ago: float, nbytes: int, segment
     paths.ensure_private_dir(logs_dir)
     t_end = ago(ended_days_ago)
     t0 = t_end - 3600
-    out = [logfile.event_line(sid, "start", {"cwd": "/home/u/proj", "argv": ["claude"]}, t=t0)]
+    out = [jsonl.event_line(sid, "start", {"cwd": "/home/u/proj", "argv": ["claude"]}, t=t0)]
     size, i = 0, 0
     while size < nbytes:
-        direction = logfile.INPUT if i % 10 == 0 else logfile.OUTPUT
-        data = b"y" if direction == logfile.INPUT else tui_chunk(rng, i)
-        line = logfile.io_line(sid, direction, data, t=t0 + i * 0.01)
+        direction = jsonl.INPUT if i % 10 == 0 else jsonl.OUTPUT
+        data = b"y" if direction == jsonl.INPUT else tui_chunk(rng, i)
+        line = jsonl.io_line(sid, direction, data, t=t0 + i * 0.01)
         out.append(line)
         size += len(line)
         i += 1
-    out.append(logfile.event_line(sid, "end", {"exit_code": 0}, t=t_end))
+    out.append(jsonl.event_line(sid, "end", {"exit_code": 0}, t=t_end))
     per = len(out) // segments + 1
     for n in range(1, segments + 1):
         part = out[(n - 1) * per : n * per]
         if n > 1:
-            part = [logfile.event_line(sid, "segment", {"segment": n}, t=t0)] + part
-        fd = paths.create_private_file(logs_dir / logfile.segment_name(sid, n), append=False)
+            part = [jsonl.event_line(sid, "segment", {"segment": n}, t=t0)] + part
+        fd = paths.create_private_file(logs_dir / store.segment_name(sid, n), append=False)
         with os.fdopen(fd, "wb") as f:
             f.write(b"".join(part))
     return sid

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-from cs import logfile, paths
+from cs.log import store
+from cs.log import paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import make_session, run_cs  # noqa: E402
@@ -64,4 +65,4 @@ def test_prune_and_compress_beside_a_running_watcher(cs_exe, cs_home):
     assert sessions == set(mid + fresh)
     assert not any(n.startswith(tuple(old)) for n in on_disk)
     for sid in mid:  # compressed, every row renamed, nothing re-read twice
-        assert logfile.segment_name(sid, compressed=True) in names
+        assert store.segment_name(sid, compressed=True) in names

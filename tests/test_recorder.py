@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from cs import logfile
+from cs.log import jsonl, store
 from recorder_helpers import Term, events, only_session_id, read_session, session_files, stream
 
 PY = sys.executable
@@ -82,7 +82,7 @@ def test_50mb_of_output_nothing_lost(cs_exe, cs_home, tmp_path):
     h = hashlib.sha256()
     total = 0
     sid = only_session_id(cs_home)
-    for _, _, _, rec in logfile.iter_session_records(cs_home / "logs", sid):
+    for _, _, _, rec in store.iter_session_records(cs_home / "logs", sid):
         if rec.get("direction") == "output":
             chunk = base64.b64decode(rec["data"])
             assert rec["size"] == len(chunk)
@@ -374,11 +374,11 @@ def test_rotation_segments_concatenate_to_the_stream(cs_exe, cs_home):
     term = Term([cs_exe, "record", "--", PY, "-c", code])
     assert term.finish() == 0
     sid = only_session_id(cs_home)
-    segments = logfile.session_segments(cs_home / "logs", sid)
+    segments = store.session_segments(cs_home / "logs", sid)
     assert len(segments) >= 5
-    assert [logfile.parse_segment_name(p.name)[1] for p in segments] == list(range(1, len(segments) + 1))
+    assert [store.parse_segment_name(p.name)[1] for p in segments] == list(range(1, len(segments) + 1))
     for n, path in enumerate(segments, start=1):
-        first = logfile.parse_line(path.read_bytes().splitlines()[0])
+        first = jsonl.parse_line(path.read_bytes().splitlines()[0])
         if n == 1:
             assert first["type"] == "start"
         else:
@@ -387,7 +387,7 @@ def test_rotation_segments_concatenate_to_the_stream(cs_exe, cs_home):
     records = read_session(cs_home, sid)
     assert stream(records, "output") == b"".join(bytes([i]) * 10000 for i in range(40))
     assert events(records, "end") and records[-1]["type"] == "end"
-    last_segment_records = list(logfile.iter_records(segments[-1]))
+    last_segment_records = list(store.iter_records(segments[-1]))
     assert last_segment_records[-1][2]["type"] == "end"
 
 
@@ -414,7 +414,7 @@ def test_start_line_metadata(cs_exe, cs_home, tmp_path):
     term = Term([cs_exe, "record", "--", "sh", "-c", "exit 0"], rows=33, cols=111, cwd=str(repo))
     assert term.finish() == 0
     start = read_session(cs_home)[0]
-    assert start["type"] == "start" and start["format"] == logfile.FORMAT_VERSION
+    assert start["type"] == "start" and start["format"] == jsonl.FORMAT_VERSION
     assert start["argv"] == ["sh", "-c", "exit 0"]
     assert start["cwd"] == str(repo)
     assert (start["cols"], start["rows"]) == (111, 33)
@@ -458,7 +458,7 @@ def test_record_path_imports_no_click_sqlite_or_watchdog(cs_exe, cs_home):
     r = subprocess.run([PY, "-X", "importtime", "-m", "cs", "record", "--", "true"], capture_output=True, text=True)
     assert r.returncode == 0
     imported = {line.split("|")[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
-    assert "cs.recorder" in imported  # the measurement sees our modules
+    assert "cs.record.loop" in imported  # the measurement sees our modules
     for heavy in ("click", "sqlite3", "_sqlite3", "watchdog", "sqlite_utils", "subprocess", "uuid"):
         assert heavy not in imported, heavy
 

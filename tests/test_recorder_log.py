@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from cs import logfile
-from cs.logwriter import LogWriter, ResumeIdScanner
-from cs.session_meta import git_info, new_session_id
+from cs.log import store
+from cs.record.sink import LogWriter, ResumeIdScanner
+from cs.record.start import git_info, new_session_id
 from recorder_helpers import raw_lines
 
 SID = "0b6a2c34-8f51-4a5e-9c1d-2e3f4a5b6c7d"
@@ -44,14 +44,14 @@ def test_symlink_planted_at_a_later_segment_stops_logging_once(tmp_path):
     logs.mkdir(mode=0o700)
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
-    (logs / logfile.segment_name(SID, 2)).symlink_to(victim)
+    (logs / store.segment_name(SID, 2)).symlink_to(victim)
     writer = LogWriter.open(logs, SID, 300, {})
     for _ in range(10):
         writer.output(b"x" * 200)
     writer.close(0)
     assert victim.read_text() == "precious\n"
     assert writer.warning().count("recording stopped") == 1 and "symlink" in writer.warning()
-    assert logfile.segment_name(SID, 2) in writer.warning()
+    assert store.segment_name(SID, 2) in writer.warning()
     assert writer.bytes_out == 2000  # still counted: the session went on
 
 
@@ -92,7 +92,7 @@ def test_new_session_id_is_a_version_4_uuid():
     for sid in ids:
         u = uuid.UUID(sid)
         assert u.version == 4 and str(u) == sid
-        assert logfile.parse_segment_name(logfile.segment_name(sid))[0] == sid
+        assert store.parse_segment_name(store.segment_name(sid))[0] == sid
 
 
 # ---------------------------------------------------------------- git, read from files
@@ -161,7 +161,7 @@ def test_live_lock_stays_held_after_logging_stopped_until_close(tmp_path):
 
     logs = tmp_path / "logs"
     logs.mkdir(mode=0o700)
-    (logs / logfile.segment_name(SID, 2)).symlink_to(tmp_path / "elsewhere")
+    (logs / store.segment_name(SID, 2)).symlink_to(tmp_path / "elsewhere")
     writer = LogWriter.open(logs, SID, 300, {})
     for _ in range(5):
         writer.output(b"y" * 200)

@@ -1,4 +1,4 @@
-"""cs.screen.ScreenText on synthetic streams: Ink-like redraws, spinners, an
+"""cs.index.screen.ScreenText on synthetic streams: Ink-like redraws, spinners, an
 input box, scrolling, erases, the alternate screen, UTF-8 split across chunks,
 wide characters. Where pyte (a reference terminal emulator) is meaningful, the
 final screen is compared with pyte's on the same bytes."""
@@ -9,7 +9,7 @@ import re
 import pyte
 import pytest
 
-from cs.screen import ScreenText, same_line
+from cs.index.screen import ScreenText, same_line
 
 SENTENCE = "the build failed with error E1234 in module foo"
 ESC = "\x1b"

@@ -1,4 +1,4 @@
-"""cs.screen.ScreenText on recordings of real programs made at test time in a
+"""cs.index.screen.ScreenText on recordings of real programs made at test time in a
 real PTY: an interactive bash, `less` (a full-screen program on the alternate
 screen) and the real Claude Code CLI talking to a loopback stand-in of the
 Anthropic API. The same bytes go to pyte, the reference emulator: every line
@@ -15,8 +15,8 @@ from pathlib import Path
 import ptyprocess
 import pyte
 
-from cs.keys import InputLines
-from cs.screen import ScreenText
+from cs.index.keys import InputLines
+from cs.index.screen import ScreenText
 from fake_anthropic import FakeAnthropic, claude_home, find_claude
 from conftest import missing_tool
 

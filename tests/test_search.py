@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from cs import paths, search
+from cs.log import paths
+from cs.ask import search
 from indexlogs import LogWriter
 
 SPECIAL_LINES = [

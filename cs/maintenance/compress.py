@@ -11,7 +11,7 @@ Per segment, atomically:
 
 Killed at any point this leaves the plain file (plus a stray temp file, which
 the next run removes) or both files: readers prefer the plain one when both
-exist (logfile.session_segments), and the next run checks that the .gz holds
+exist (store.session_segments), and the next run checks that the .gz holds
 exactly the plain file's bytes before removing the plain one. No log_files
 row ever names a missing file; a row naming a plain file that is gone while
 its .gz exists (a file compressed by hand, or by an older cs) is renamed by
@@ -28,7 +28,9 @@ import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cs import liveness, paths, retention
+from cs.log import liveness
+from cs.log import paths
+from cs.maintenance import retention
 
 COMPRESS_LEVEL = 6
 _CHUNK = 1024 * 1024

@@ -1,6 +1,6 @@
 """The recorder's sink: turns what passed through the terminal into log lines.
 
-The PTY loop (cs.recorder) only moves bytes and calls `output()`, `input()` and
+The PTY loop (cs.record.loop) only moves bytes and calls `output()`, `input()` and
 `resize()` on this object; everything about the file lives here: private
 creation, the live lock, one unbuffered `os.write` per line on an O_APPEND fd,
 rotation into segments, and the rule that logging never breaks the session (the
@@ -13,7 +13,8 @@ import os
 import re
 import time
 
-from cs import logfile, paths
+from cs.log import jsonl, store
+from cs.log import paths
 
 # `claude --resume <uuid>` as Claude Code prints it on exit. Its screen may colour
 # it, or draw the gaps between words as cursor moves, so escape sequences are
@@ -98,7 +99,7 @@ class LogWriter:
         writer = cls(session_id, rotate_size)
         writer.logs_dir = logs_dir
         writer.path = writer.current_path = os.path.join(
-            str(logs_dir), logfile.segment_name(session_id, 1)
+            str(logs_dir), store.segment_name(session_id, 1)
         )
         try:
             paths.ensure_private_dir(logs_dir)
@@ -114,7 +115,7 @@ class LogWriter:
             writer._stop(e)
             writer._close_fds()
             return writer
-        writer._write(logfile.event_line(session_id, "start", start_fields))
+        writer._write(jsonl.event_line(session_id, "start", start_fields))
         return writer
 
     # ------------------------------------------------------------ the sink interface
@@ -123,21 +124,21 @@ class LogWriter:
         self.bytes_out += len(data)
         self.resume.feed(data)
         if self._fd >= 0:
-            self._write_data(logfile.io_line(self.session_id, logfile.OUTPUT, data))
+            self._write_data(jsonl.io_line(self.session_id, jsonl.OUTPUT, data))
 
     def input(self, data: bytes, masked: bool = False) -> None:
         self.bytes_in += len(data)
         if self._fd >= 0:
             if masked:
-                line = logfile.masked_input_line(self.session_id, len(data))
+                line = jsonl.masked_input_line(self.session_id, len(data))
             else:
-                line = logfile.io_line(self.session_id, logfile.INPUT, data)
+                line = jsonl.io_line(self.session_id, jsonl.INPUT, data)
             self._write_data(line)
 
     def resize(self, cols: int, rows: int) -> None:
         if self._fd >= 0:
             self._write_data(
-                logfile.event_line(self.session_id, "resize", {"cols": cols, "rows": rows})
+                jsonl.event_line(self.session_id, "resize", {"cols": cols, "rows": rows})
             )
 
     # ------------------------------------------------------------ the end
@@ -154,7 +155,7 @@ class LogWriter:
                 fields["duration"] = round(duration, 3)
             if self.resume.session_id:
                 fields["claude_session_id"] = self.resume.session_id
-            self._write(logfile.event_line(self.session_id, "end", fields))
+            self._write(jsonl.event_line(self.session_id, "end", fields))
         self._close_fds()
 
     def warning(self):
@@ -191,7 +192,7 @@ class LogWriter:
 
     def _rotate(self) -> bool:
         n = self._segment + 1
-        path = os.path.join(str(self.logs_dir), logfile.segment_name(self.session_id, n))
+        path = os.path.join(str(self.logs_dir), store.segment_name(self.session_id, n))
         try:
             fd = paths.create_private_file(path)
         except OSError as e:
@@ -204,7 +205,7 @@ class LogWriter:
         self._segment_size = 0
         self._segment_has_data = False
         self.current_path = path
-        return self._write(logfile.event_line(self.session_id, "segment", {"segment": n}))
+        return self._write(jsonl.event_line(self.session_id, "segment", {"segment": n}))
 
     def _stop(self, error: OSError, path=None) -> None:
         """Logging is over for this session; remember why, once. The live lock

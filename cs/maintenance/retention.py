@@ -39,8 +39,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cs import liveness, paths
-from cs.logfile import parse_line, parse_segment_name, project_of
+from cs.log import liveness
+from cs.log import paths
+from cs.log.jsonl import parse_line, project_of
+from cs.log.store import parse_segment_name
 
 PENDING_NAME = "prune.pending"
 LOCK_NAME = "prune.lock"
@@ -530,7 +532,7 @@ PASS_LOCK_WAIT_S = 10.0
 def indexing_paused(timeout: float = PASS_LOCK_WAIT_S):
     """Hold the indexer's pass lock (<home>/index.lock) if we can get it in time."""
     try:
-        from cs.indexer import pass_lock
+        from cs.index.indexer import pass_lock
     except ImportError:
         yield False
         return
@@ -666,7 +668,8 @@ def apply_policy(db=None, now: datetime = None) -> dict:
     runs periodically. Never raises for a user mistake: a broken config is
     reported in "errors" and the part it governs is skipped. If another
     maintenance run holds the lock, returns at once with busy=True."""
-    from cs import compress, config
+    from cs import config
+    from cs.maintenance import compress
     from cs.units import parse_duration
 
     now = now or datetime.now(timezone.utc)

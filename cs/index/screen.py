@@ -29,7 +29,7 @@ character.
 import re
 import unicodedata
 
-from cs.utf8 import decode_chunk
+from cs.log.utf8 import decode_chunk
 
 # Colours and other attributes: dropped first (a literal-prefix scan, fast).
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")

@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from cs.logfile import segment_name
+from cs.log.store import segment_name
 
 
 def _open_first_segment(logs_dir: Path, session_id: str):

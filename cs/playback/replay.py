@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cs import units
-from cs.sessions import iter_io
+from cs.ask.sessions import iter_io
 
 MAX_IDLE_SECONDS = 2.0
 

@@ -19,7 +19,7 @@ sequence cut by a chunk boundary is completed from the next chunk.
 
 import re
 
-from cs.utf8 import decode_chunk
+from cs.log.utf8 import decode_chunk
 
 _SEQUENCE = re.compile(
     r"(\x1b\[M[\s\S]{3}"                    # X10 mouse report: three raw bytes follow

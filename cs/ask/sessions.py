@@ -4,8 +4,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from cs import logfile, paths
-from cs.indexer import SessionRender, session_is_live
+from cs.log import jsonl, store
+from cs.log import paths
+from cs.index.indexer import SessionRender, session_is_live
 
 
 class SessionNotFound(LookupError):
@@ -33,7 +34,7 @@ def resolve_id(db, prefix: str, logs_dir: Path = None) -> str:
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     try:
         for path in logs_dir.glob(f"{p}*.jsonl*"):
-            parsed = logfile.parse_segment_name(path.name)
+            parsed = store.parse_segment_name(path.name)
             if parsed and parsed[0].startswith(p):
                 found.add(parsed[0])
     except OSError:
@@ -126,14 +127,14 @@ def get_session(db, session_id: str) -> dict:
 def iter_io(logs_dir: Path, session_id: str):
     """(segment, offset, timestamp, direction, bytes_or_None, record) across all
     segments, in order; events have direction None."""
-    for n, offset, _end, record in logfile.iter_session_records(logs_dir, session_id):
+    for n, offset, _end, record in store.iter_session_records(logs_dir, session_id):
         if record.get("session_id", "").lower() != session_id:
             continue
         if "direction" in record:
             data = None
             if not record.get("masked"):
                 try:
-                    data = logfile.decode_data(record)
+                    data = jsonl.decode_data(record)
                 except ValueError:
                     continue
             yield n, offset, record.get("timestamp"), record["direction"], data, record

@@ -98,10 +98,10 @@ def _exec_directly(command) -> int:
 
 def _record(executable, argv) -> int:
     try:
-        from cs import paths
-        from cs.logwriter import LogWriter
-        from cs.recorder import CommandFailed, record, terminal_size
-        from cs.session_meta import new_session_id, start_fields
+        from cs.log import paths
+        from cs.record.sink import LogWriter
+        from cs.record.loop import CommandFailed, record, terminal_size
+        from cs.record.start import new_session_id, start_fields
 
         rotate_size = _rotate_size()
         session_id = new_session_id()

@@ -13,7 +13,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from cs.sessions import add_clause, cwd_clause, id_prefix_clause
+from cs.ask.sessions import add_clause, cwd_clause, id_prefix_clause
 
 MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
 

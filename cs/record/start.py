@@ -7,7 +7,7 @@ are read straight from the `.git` files), no socket, no getpass.
 import os
 
 from cs import __version__
-from cs.logfile import FORMAT_VERSION
+from cs.log.jsonl import FORMAT_VERSION
 
 
 def new_session_id() -> str:
@@ -21,7 +21,7 @@ def new_session_id() -> str:
 
 def start_fields(argv, cols, rows, stdin_tty: bool, stdout_tty: bool) -> dict:
     """The fields of the start line (type, timestamp and session_id are added by
-    logfile.event_line). Absent facts are left out rather than guessed."""
+    jsonl.event_line). Absent facts are left out rather than guessed."""
     cwd = _cwd()
     fields = {
         "format": FORMAT_VERSION,

@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from cs import paths
+from cs.log import paths
 
 DEBOUNCE_SECONDS = 0.15
 POLL_SECONDS = 5.0
@@ -114,7 +114,7 @@ def run_periodic_maintenance(db) -> list:
     """Retention and compression as configured (cs.retention.apply_policy);
     returns the problems it reported. A failure there never stops indexing
     (the caller logs it)."""
-    from cs.retention import apply_policy
+    from cs.maintenance.retention import apply_policy
 
     result = apply_policy(db)
     return list(result.get("errors") or [])
@@ -128,7 +128,7 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
-    from cs import indexer
+    from cs.index import indexer
 
     if lock_fd is None:
         lock_fd = try_lock_watcher()

@@ -38,10 +38,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cs import __version__, logfile, paths
-from cs.keys import InputLines
-from cs.liveness import is_live as session_is_live
-from cs.screen import ScreenText
+from cs import __version__
+from cs.log import jsonl, store
+from cs.log import paths
+from cs.index.keys import InputLines
+from cs.log.liveness import is_live as session_is_live
+from cs.index.screen import ScreenText
 
 DEFAULT_COLS, DEFAULT_ROWS = 80, 24
 
@@ -160,7 +162,7 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
     stats = PassStats()
-    on_disk = logfile.all_sessions(logs_dir)
+    on_disk = store.all_sessions(logs_dir)
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)
@@ -393,9 +395,9 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
     # base64.b64decode minus its wrapper: `data` is a str (parse_line checks),
     # and a non-ASCII or malformed one raises ValueError all the same.
     b64decode = binascii.a2b_base64
-    parse = logfile.parse_line
+    parse = jsonl.parse_line
     try:
-        lines = logfile.iter_lines(path, start)
+        lines = store.iter_lines(path, start)
         for offset, end, line in lines:
             stats.lines_read += 1
             record = parse(line)
@@ -469,7 +471,7 @@ def _apply_event(render, record, ts) -> None:
         if cols > 0 and rows > 0:
             meta["cols"], meta["rows"] = cols, rows
             render.screen.resize(cols, rows)
-        project = logfile.project_of(record)
+        project = jsonl.project_of(record)
         if project:
             meta["project"] = project
     elif kind == "end":

@@ -1,0 +1,148 @@
+"""`cs search`, `cs list`, `cs show`: questions to the index."""
+
+import sys
+
+import click
+
+from cs.cli import cli
+from cs.cli.common import CsError, abs_cwd, open_index, resolve, session_filter_options, utc_bound
+from cs.cli.output import color_enabled, duration, json_line, local_time, snippet
+
+
+@cli.command("search")
+@click.argument("query", nargs=-1)
+@session_filter_options
+@click.option("--input", "direction", flag_value="input", help="Only what was typed.")
+@click.option("--output", "direction", flag_value="output", help="Only what the screen showed.")
+@click.option("--fts", "mode", flag_value="fts", help="QUERY is raw SQLite FTS5 syntax.")
+@click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
+@click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json):
+    """Find lines that the screen showed or that you typed.
+
+    Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
+    characters) and match anywhere in a line: 1234 finds E1234."""
+    import shutil
+
+    from cs.ask import search
+
+    if not query:
+        raise CsError("nothing to search for: cs search WORDS...")
+    db = open_index()
+    filters = search.Filters(
+        session=resolve(db, session_prefix) if session_prefix else None,
+        cwd=abs_cwd(cwd), project=project, since=utc_bound(since, "--since"),
+        until=utc_bound(until, "--until"), direction=direction,
+    )
+    try:
+        hits = search.search(db, query, filters, limit=limit, mode=mode or "literal", rank=rank)
+    except search.QueryError as e:
+        raise CsError(str(e)) from None
+    if as_json:
+        for hit in hits:
+            json_line(hit.as_dict())
+        return
+    if not hits:
+        click.echo("no matches", err=True)
+        sys.exit(1)
+    color = color_enabled()
+    width = max(40, shutil.get_terminal_size((120, 24)).columns - 4)
+    for hit in hits:
+        direction_label = "in " if hit.direction == "input" else "out"
+        head = f"{local_time(hit.ts)}  {hit.session_id[:8]}  {hit.project or '-'}  {direction_label}"
+        if hit.provisional:
+            head += "  (live: still on screen)"
+        replay = " ".join(hit.replay_args())
+        if color:
+            head = click.style(head, fg="cyan")
+            replay = click.style(replay, dim=True)
+        click.echo(head)
+        click.echo("  " + snippet(hit.text, hit.spans, width, color))
+        click.echo("  " + replay)
+
+
+@cli.command("list")
+@session_filter_options
+@click.option("-n", "--limit", type=click.IntRange(min=1), help="At most this many sessions.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_cmd(session_prefix, cwd, project, since, until, limit, as_json):
+    """Recorded sessions, newest first."""
+    from cs import units
+    from cs.log import paths
+    from cs.ask import sessions
+
+    db = open_index()
+    filters = sessions.SessionFilters(
+        session=session_prefix, cwd=abs_cwd(cwd), project=project,
+        since=utc_bound(since, "--since"), until=utc_bound(until, "--until"),
+    )
+    rows = sessions.list_sessions(db, filters, limit=limit)
+    logs = paths.logs_dir()
+    for row in rows:
+        row["status"] = sessions.live_status(logs, row)
+    if as_json:
+        for row in rows:
+            json_line(row)
+        return
+    if not rows:
+        click.echo("no sessions", err=True)
+        return
+    table = [("STARTED", "DURATION", "ID", "PROJECT", "COMMAND", "EXIT", "SIZE", "STATUS")]
+    for r in rows:
+        table.append((
+            local_time(r["started_at"], with_seconds=False),
+            duration(r["started_at"], r["ended_at"] or r["last_event_at"]),
+            r["id"][:8], r["project"] or "-", (r["command"] or "-")[:40],
+            "-" if r["exit_code"] is None else str(r["exit_code"]),
+            units.format_size(r["log_bytes"] or 0), r["status"],
+        ))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@cli.command("show")
+@click.argument("session_id")
+@click.option("--raw", is_flag=True, help="Write the original output bytes (escape codes and all).")
+@click.option("--grep", "pattern", metavar="PATTERN", help="Only lines matching PATTERN (a regex).")
+@click.option("-i", "--ignore-case", is_flag=True, help="With --grep: ignore case.")
+@click.option("-C", "--context", default=0, type=click.IntRange(min=0), help="With --grep: lines around.")
+def show_cmd(session_id, raw, pattern, ignore_case, context):
+    """A session as text as the screen showed it; input lines start with '> '."""
+    import re
+
+    from cs.log import paths
+    from cs.ask import sessions
+
+    db = open_index()
+    sid = resolve(db, session_id)
+    logs = paths.logs_dir()
+    if raw:
+        out = sys.stdout.buffer
+        for chunk in sessions.raw_output(logs, sid):
+            out.write(chunk)
+        out.flush()
+        return
+    lines = [("> " + text if kind == "input" else text) for kind, text, _m in sessions.session_text(logs, sid)]
+    if not pattern:
+        for line in lines:
+            click.echo(line)
+        return
+    try:
+        regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as e:
+        raise CsError(f"invalid --grep pattern {pattern!r}: {e}") from None
+    groups = sessions.grep_lines(lines, regex, context)
+    color = color_enabled()
+    for gi, group in enumerate(groups):
+        if gi and context:
+            click.echo("--")
+        for i, is_match in group:
+            text = lines[i]
+            if color and is_match:
+                text = regex.sub(lambda m: click.style(m.group(0), fg="red", bold=True), text)
+            click.echo(text)
+    if not groups:
+        sys.exit(1)

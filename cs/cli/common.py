@@ -1,0 +1,141 @@
+"""What the commands share: the error type, opening the index (caught up), resolving ids, option parsers."""
+
+import sys
+
+import click
+
+
+
+class CsError(click.ClickException):
+    """A clear message for the user and exit status 1; never a traceback."""
+
+
+def skip_numpy():
+    """sqlite-utils imports numpy when it is installed, only to recognise numpy
+    values we never insert: 0.1-0.2 s of every `cs search`. Keep it out."""
+    if "numpy" not in sys.modules:
+        sys.modules["numpy"] = None
+
+
+def slow_catch_up_notice():
+    """A progress callback that says, once, why the answer takes a while (a
+    first run over a long history, with no watcher running)."""
+    import time
+
+    started, said = time.monotonic(), []
+
+    def progress(_nbytes):
+        if not said and time.monotonic() - started > 1.0:
+            said.append(True)
+            click.echo("cs: indexing new session logs first (`cs index --daemon` keeps the "
+                       "index current in the background)...", err=True)
+
+    return progress
+
+
+def open_index(catch_up: bool = True):
+    """The index, brought up to date with the logs first (one incremental pass)
+    so that answers are never stale, watcher or not."""
+    skip_numpy()
+    from cs.index import indexer
+
+    def rebuilding(error):
+        click.echo(f"cs: the index is unreadable ({error}); rebuilding it from the logs...", err=True)
+
+    try:
+        db = indexer.open_index_recovering(on_rebuild=rebuilding)
+    except OSError as e:
+        raise CsError(f"cannot open the index: {e}") from None
+    if catch_up:
+        stats = indexer.catch_up(db, progress=slow_catch_up_notice())
+        if stats is None:
+            click.echo("cs: the indexer is busy; results may miss the last few seconds", err=True)
+    return db
+
+
+def utc_bound(text, option):
+    if text is None:
+        return None
+    from cs import units
+
+    try:
+        moment = units.parse_moment(text)
+    except ValueError as e:
+        raise CsError(f"{option}: {e}") from None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def resolve(db, prefix):
+    from cs.ask import sessions
+
+    try:
+        return sessions.resolve_id(db, prefix)
+    except sessions.AmbiguousSession as e:
+        shown = ", ".join(c[:13] for c in e.candidates[:5])
+        more = " ..." if len(e.candidates) > 5 else ""
+        raise CsError(f"session id {prefix!r} is ambiguous: {shown}{more}") from None
+    except sessions.SessionNotFound:
+        raise CsError(f"no session with id {prefix!r} (see `cs list`)") from None
+
+
+def session_filter_options(f):
+    # Applied last-first, so that --help lists them in this order.
+    f = click.option("--until", metavar="WHEN", help="Older than WHEN: 7d, 12h, or a date.")(f)
+    f = click.option("--since", metavar="WHEN", help="Newer than WHEN: 7d, 12h, or a date.")(f)
+    f = click.option("--cwd", metavar="DIR", help="Only sessions started in DIR or below.")(f)
+    f = click.option("--project", metavar="NAME", help="Only sessions of this project (git top level name).")(f)
+    f = click.option("--session", "session_prefix", metavar="ID", help="Only this session (any unique id prefix).")(f)
+    return f
+
+
+def abs_cwd(cwd):
+    import os
+
+    return os.path.abspath(os.path.expanduser(cwd)) if cwd else None
+
+
+def duration_or_date(ctx, param, value):
+    """--older: a duration ago (30d) or a date; returns an aware UTC datetime."""
+    if value is None:
+        return None
+    from cs.units import parse_moment
+
+    text = value.strip()
+    if text.startswith("-"):
+        raise click.BadParameter(f"{value!r}: must not be negative (e.g. 30d, or a date YYYY-MM-DD)")
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def size_option(ctx, param, value):
+    if value is None:
+        return None
+    from cs.units import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+class NullBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        pass
+
+
+def log_files():
+    from cs.log import store
+    from cs.log import paths
+
+    try:
+        return [p for p in paths.logs_dir().iterdir() if store.parse_segment_name(p.name)]
+    except FileNotFoundError:
+        return []

@@ -1,0 +1,58 @@
+"""`cs index`: one pass, --watch, --daemon, --rebuild."""
+
+import sys
+
+import click
+
+from cs.cli import cli
+from cs.cli.common import CsError, NullBar, log_files, open_index, skip_numpy
+
+
+@cli.command("index")
+@click.option("--watch", is_flag=True, help="Keep running; index new output as it is written.")
+@click.option("--daemon", is_flag=True, help="Watch in the background (no-op if a watcher runs).")
+@click.option("--rebuild", is_flag=True, help="Rebuild the whole index from the logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
+def index_cmd(watch, daemon, rebuild, quiet):
+    """Bring the search index up to date with the session logs."""
+    from cs.index import watch as watchmod
+
+    if daemon:
+        try:
+            started = watchmod.start_daemon()
+        except OSError as e:
+            raise CsError(f"cannot start the indexer: {e}") from None
+        if not quiet:
+            click.echo("indexer started" if started else "indexer already running")
+        return
+    if watch:
+        sys.exit(watchmod.run_watch())
+    skip_numpy()
+    from cs import units
+    from cs.index import indexer
+
+    if rebuild:
+        total = sum(p.stat().st_size for p in log_files())
+        show_bar = sys.stderr.isatty() and not quiet
+        with click.progressbar(length=total, label="rebuilding index", file=sys.stderr,
+                               show_eta=True) if show_bar else NullBar() as bar:
+            try:
+                stats = indexer.rebuild(progress=bar.update)
+            except indexer.RebuildBusy as e:
+                raise CsError(str(e)) from None
+    else:
+        db = open_index(catch_up=False)
+        with indexer.pass_lock():
+            stats = indexer.index_pass(db)
+    for err in stats.errors:
+        click.echo(f"cs index: {err}", err=True)
+    if not quiet:
+        mb = stats.bytes_read / 1e6
+        rate = f", {mb / stats.seconds:.1f} MB/s" if stats.seconds > 0 and mb > 1 else ""
+        click.echo(
+            f"indexed {stats.sessions_indexed} of {stats.sessions_seen} sessions, "
+            f"{units.format_size(stats.bytes_read)} of log in {stats.seconds:.2f}s{rate}"
+            + (f"; skipped {stats.skipped_lines} bad lines" if stats.skipped_lines else "")
+        )
+    if stats.errors:
+        sys.exit(1)

@@ -1,0 +1,108 @@
+"""`cs prune` and `cs compress`."""
+
+import sys
+
+import click
+
+from cs.cli import cli
+from cs.cli.common import CsError, duration_or_date, size_option
+from cs.cli.output import print_json, session_row
+
+
+@cli.command()
+@click.option("--older", callback=duration_or_date, metavar="AGE|DATE",
+              help="Remove sessions that ended before this: 30d, 12h, 2w, or YYYY-MM-DD.")
+@click.option("--max-size", callback=size_option, metavar="SIZE",
+              help="Keep the newest sessions within this total size (e.g. 5G).")
+@click.option("--keep", type=click.IntRange(min=0), metavar="N", help="Keep the newest N sessions.")
+@click.option("--project", help="Only consider sessions of this project.")
+@click.option("--cwd", type=click.Path(file_okay=False), help="Only consider sessions started in this directory (or below).")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def prune(older, max_size, keep, project, cwd, dry_run, as_json):
+    """Remove old sessions: their log files and their index rows.
+
+    With no limit given, applies the configured policy (retention,
+    max_total_size; see `cs config`). A live session is never removed."""
+    import os
+
+    from cs import config
+    from cs.maintenance import retention
+
+    policy = retention.Policy(older_than=older, keep=keep, max_size=max_size, project=project,
+                              cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None)
+    if policy.is_empty():
+        try:
+            configured = retention.policy_from_config(config.load_checked())
+        except config.ConfigError as exc:
+            raise CsError(str(exc)) from None
+        if configured.is_empty():
+            if as_json:
+                print_json({"dry_run": dry_run, "policy": None, "removed": [], "bytes_freed": 0})
+            else:
+                click.echo("No retention policy configured (set one with `cs config retention 90d` "
+                           "or `cs config max_total_size 20G`, or pass --older/--keep/--max-size); nothing to do.")
+            return
+        configured.project, configured.cwd = policy.project, policy.cwd
+        policy = configured
+    result = retention.prune(policy, dry_run=dry_run)
+    if as_json:
+        print_json(result)
+        return
+    from cs.units import format_size
+
+    verb = "Would remove" if dry_run else "Removed"
+    n = len(result["removed"])
+    click.echo(f"{verb} {n} session{'s' if n != 1 else ''}, "
+               f"{'freeing' if dry_run else 'freed'} {format_size(result['bytes_freed'])}"
+               f"{':' if n else '.'}")
+    if result["removed"]:  # one write, not one per session: 10,000 rows print at once
+        click.echo("\n".join(session_row(s) for s in result["removed"]))
+    if result["resumed"]:
+        click.echo(f"Finished removing {len(result['resumed'])} session(s) left by an interrupted prune.")
+    extra = [f"kept {result['kept']}"]
+    if result["live"]:
+        extra.append(f"{len(result['live'])} live (never removed)")
+    click.echo("; ".join(extra).capitalize() + ".")
+
+
+@cli.command()
+@click.option("--older", callback=duration_or_date, metavar="AGE|DATE",
+              help="Compress sessions that ended before this (default: config compress_after).")
+@click.option("--dry-run", is_flag=True, help="Show what would be compressed; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def compress(older, dry_run, as_json):
+    """Gzip the log files of finished sessions (zcat | jq still works)."""
+    from cs.maintenance import compress as compress_mod
+    from cs import config
+    from cs.units import format_size, parse_moment
+
+    if older is None:
+        try:
+            after = config.load_checked()["compress_after"]
+        except config.ConfigError as exc:
+            raise CsError(str(exc)) from None
+        if after == "off":
+            click.echo("Compression is off (compress_after = \"off\"); pass --older to compress anyway.")
+            return
+        older = parse_moment(after)
+    result = compress_mod.compress(older_than=older, dry_run=dry_run)
+    if as_json:
+        print_json(result)
+        return
+    n = len(result["sessions"])
+    if dry_run:
+        click.echo(f"Would compress {n} session{'s' if n != 1 else ''} "
+                   f"({result['files']} files, {format_size(result['bytes_before'])}){':' if n else '.'}")
+        for s in result["sessions"]:
+            click.echo(session_row(s, "bytes_before"))
+    else:
+        ratio = f", ratio {result['ratio']:.1f}x" if result["ratio"] else ""
+        click.echo(f"Compressed {n} session{'s' if n != 1 else ''} ({result['files']} files): "
+                   f"{format_size(result['bytes_before'])} -> {format_size(result['bytes_after'])}{ratio}.")
+    if result["skipped_live"]:
+        click.echo(f"Skipped {result['skipped_live']} live session(s).")
+    for error in result["errors"]:
+        click.echo(f"warning: {error}", err=True)
+    if result["errors"]:
+        sys.exit(1)

@@ -1,0 +1,9 @@
+"""Logs into SQLite: render what the screen showed, reassemble what was typed, store it.
+
+What is here: the screen grid (`screen`), typed lines (`keys`), the render of one
+session and the incremental passes, rebuild and catch-up (`indexer`), the
+watcher (`watch`).
+
+May import: cs.log, cs.db, cs.config, cs.units, cs.errors; cs.maintenance only
+from the watcher (it applies the retention policy). Never cs.cli.
+"""
