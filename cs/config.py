@@ -23,6 +23,7 @@ import os
 import re
 from pathlib import Path
 
+from cs.errors import ConfigError  # noqa: F401  (raised here; callers catch it as config.ConfigError)
 from cs.log import paths
 
 DEFAULTS = {
@@ -46,8 +47,6 @@ MIN_ROTATE_SIZE = 64 * 1024
 OFF_WORDS = ("off", "never", "none")
 
 
-class ConfigError(ValueError):
-    """A config file or value the user must fix; the message says where and how."""
 
 
 # ---------------------------------------------------------------- validation

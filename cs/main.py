@@ -2,7 +2,11 @@
 
 `cs record` runs on every `claude` start through the shell function, so it is
 dispatched here before click (or sqlite, or watchdog) is imported: start-up of
-the recorder costs only what the recorder itself needs.
+the recorder costs only what the recorder itself needs. `cs init <shell>` runs
+on every shell start and is dispatched the same way.
+
+Every other command goes through `run_cli`, the one place where errors become
+a message and an exit status (the table is in cs/errors.py).
 """
 
 import sys
@@ -23,19 +27,90 @@ def main(argv=None):
         if argv[1] in SCRIPTS:
             sys.stdout.write(init_script(argv[1]))
             return 0
+    return run_cli(argv)
+
+
+def run_cli(argv) -> int:
+    """Run a click command; map what it raises to one line on stderr and a status."""
+    import click
+
+    from cs import errors
     from cs.cli import cli
 
     try:
-        return cli.main(args=argv, prog_name="cs")
+        result = cli.main(args=argv, prog_name="cs", standalone_mode=False)
+        _flush_stdout()
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as e:
+        _flush_stdout()
+        return e.exit_code
+    except click.exceptions.Abort:
+        return _fail("aborted", 130)
+    except click.ClickException as e:  # bad arguments: click's own usage line, then ours
+        if isinstance(e, click.UsageError) and e.ctx is not None:
+            _write_err(e.ctx.get_usage() + "\n" + (f"Try '{e.ctx.command_path} --help' for help.\n"
+                                                    if e.ctx.command.get_help_option(e.ctx) else ""))
+        return _fail(e.format_message(), e.exit_code)
+    except errors.CsError as e:
+        return _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return _stdout_closed()
     except OSError as e:
         # The file system said no (a full disk, a permission, a path that is
         # not what it should be): that is for the user to read, not a traceback.
-        sys.stderr.write(f"cs: {e}\n")
-        return 1
+        if e.errno == 32 or (e.errno == 9 and _stdout_is_closed()):  # EPIPE, EBADF on stdout
+            return _stdout_closed()
+        return _fail(str(e), 1)
     except Exception as e:
         import sqlite3
 
         if not isinstance(e, sqlite3.Error):
             raise
-        sys.stderr.write(f"cs: index database error: {e} (`cs index --rebuild` recreates it from the logs)\n")
-        return 1
+        return _fail(f"index database error: {e} (`cs index --rebuild` recreates it from the logs)", 1)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _stdout_is_closed() -> bool:
+    import os
+
+    try:
+        os.fstat(1)
+    except OSError:
+        return True
+    return False
+
+
+def _stdout_closed() -> int:
+    """Whoever read our output went away (`cs list | head -1`) or never was
+    (`>&-`): nothing more can be written there. Status 1, and no traceback
+    when Python flushes stdout at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+    return 1
+
+
+def _write_err(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr closed: the exit status is all we can say
+
+
+def _fail(message: str, status: int) -> int:
+    from cs.errors import PREFIX
+
+    _write_err(f"{PREFIX}{message}\n")
+    return status

@@ -9,6 +9,8 @@ only finds them. Domain code: it returns text, cs.cli prints it.
 import shlex
 from importlib.resources import files
 
+from cs.errors import CsError, UsageError
+
 # shell name -> script file in cs.shell
 SCRIPTS = {
     "bash": "cs.bash",
@@ -33,11 +35,11 @@ _CS_IN_SERVICES = {
 }
 
 
-class UnknownShell(ValueError):
+class UnknownShell(UsageError, ValueError):
     """A shell we have no integration for; the message lists the supported ones."""
 
 
-class MissingFile(OSError):
+class MissingFile(CsError):
     """A file that should ship with cs is not there (a broken installation)."""
 
 

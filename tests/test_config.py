@@ -111,7 +111,7 @@ def test_set_rejects_bad_input_and_changes_nothing(cs_exe, cfg, args):
     cfg.write_text('retention = "30d"\n')
     before = cfg.read_bytes()
     proc = run(cs_exe, "config", *args)
-    assert proc.returncode == 2 and "Error" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.splitlines()[-1].startswith("cs: ") and "Traceback" not in proc.stderr
     assert cfg.read_bytes() == before
 
 

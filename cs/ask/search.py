@@ -13,12 +13,13 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
+from cs.errors import CsError
 from cs.ask.sessions import add_clause, cwd_clause, id_prefix_clause
 
 MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
 
 
-class QueryError(ValueError):
+class QueryError(CsError, ValueError):
     """The user's query cannot be run (FTS5 syntax error, bad regex)."""
 
 

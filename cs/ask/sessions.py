@@ -4,19 +4,23 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from cs.errors import CsError, NotFound
 from cs.log import jsonl, store
 from cs.log import paths
 from cs.index.indexer import SessionRender, session_is_live
 
 
-class SessionNotFound(LookupError):
-    pass
+class SessionNotFound(NotFound):
+    def __init__(self, prefix):
+        super().__init__(f"no session with id {prefix!r} (see `cs list`)")
 
 
-class AmbiguousSession(LookupError):
+class AmbiguousSession(CsError, LookupError):
     def __init__(self, prefix, candidates):
         self.prefix, self.candidates = prefix, candidates
-        super().__init__(prefix)
+        shown = ", ".join(c[:13] for c in candidates[:5])
+        more = " ..." if len(candidates) > 5 else ""
+        super().__init__(f"session id {prefix!r} is ambiguous: {shown}{more}")
 
 
 def resolve_id(db, prefix: str, logs_dir: Path = None) -> str:

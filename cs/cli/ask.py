@@ -36,10 +36,7 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
         cwd=abs_cwd(cwd), project=project, since=utc_bound(since, "--since"),
         until=utc_bound(until, "--until"), direction=direction,
     )
-    try:
-        hits = search.search(db, query, filters, limit=limit, mode=mode or "literal", rank=rank)
-    except search.QueryError as e:
-        raise CsError(str(e)) from None
+    hits = search.search(db, query, filters, limit=limit, mode=mode or "literal", rank=rank)
     if as_json:
         for hit in hits:
             json_line(hit.as_dict())

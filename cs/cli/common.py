@@ -4,10 +4,7 @@ import sys
 
 import click
 
-
-
-class CsError(click.ClickException):
-    """A clear message for the user and exit status 1; never a traceback."""
+from cs.errors import CsError, UsageError  # noqa: F401  (re-exported for the command modules)
 
 
 def skip_numpy():
@@ -68,14 +65,7 @@ def utc_bound(text, option):
 def resolve(db, prefix):
     from cs.ask import sessions
 
-    try:
-        return sessions.resolve_id(db, prefix)
-    except sessions.AmbiguousSession as e:
-        shown = ", ".join(c[:13] for c in e.candidates[:5])
-        more = " ..." if len(e.candidates) > 5 else ""
-        raise CsError(f"session id {prefix!r} is ambiguous: {shown}{more}") from None
-    except sessions.SessionNotFound:
-        raise CsError(f"no session with id {prefix!r} (see `cs list`)") from None
+    return sessions.resolve_id(db, prefix)
 
 
 def session_filter_options(f):

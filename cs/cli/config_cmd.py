@@ -4,7 +4,6 @@
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError
 from cs.cli.output import print_json
 
 
@@ -26,25 +25,22 @@ def config_cmd(key, value, unset_key, as_json):
             raise click.UsageError("--unset takes only the KEY to remove")
         try:
             was_set = config.unset_value(unset_key)
+        except config.ConfigError:
+            raise  # the config file itself is the problem: say that, not "invalid KEY"
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="KEY") from None
-        except config.ConfigError as exc:
-            raise CsError(str(exc)) from None
         click.echo(f"{unset_key} unset" if was_set else f"{unset_key} was not set")
         return
     if value is not None:
         try:
             stored = config.set_value(key, value)
-        except config.ConfigError as exc:
-            raise CsError(str(exc)) from None
+        except config.ConfigError:
+            raise
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="VALUE") from None
         click.echo(f"{key} = {stored!r}".replace("'", '"'))
         return
-    try:
-        settings = config.show()
-    except config.ConfigError as exc:
-        raise CsError(str(exc)) from None
+    settings = config.show()
     if key is not None:
         match = [s for s in settings if s["key"] == key]
         if not match:

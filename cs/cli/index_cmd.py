@@ -36,10 +36,7 @@ def index_cmd(watch, daemon, rebuild, quiet):
         show_bar = sys.stderr.isatty() and not quiet
         with click.progressbar(length=total, label="rebuilding index", file=sys.stderr,
                                show_eta=True) if show_bar else NullBar() as bar:
-            try:
-                stats = indexer.rebuild(progress=bar.update)
-            except indexer.RebuildBusy as e:
-                raise CsError(str(e)) from None
+            stats = indexer.rebuild(progress=bar.update)
     else:
         db = open_index(catch_up=False)
         with indexer.pass_lock():

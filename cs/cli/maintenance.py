@@ -5,7 +5,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, duration_or_date, size_option
+from cs.cli.common import duration_or_date, size_option
 from cs.cli.output import print_json, session_row
 
 
@@ -32,10 +32,7 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
     policy = retention.Policy(older_than=older, keep=keep, max_size=max_size, project=project,
                               cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None)
     if policy.is_empty():
-        try:
-            configured = retention.policy_from_config(config.load_checked())
-        except config.ConfigError as exc:
-            raise CsError(str(exc)) from None
+        configured = retention.policy_from_config(config.load_checked())
         if configured.is_empty():
             if as_json:
                 print_json({"dry_run": dry_run, "policy": None, "removed": [], "bytes_freed": 0})
@@ -78,10 +75,7 @@ def compress(older, dry_run, as_json):
     from cs.units import format_size, parse_moment
 
     if older is None:
-        try:
-            after = config.load_checked()["compress_after"]
-        except config.ConfigError as exc:
-            raise CsError(str(exc)) from None
+        after = config.load_checked()["compress_after"]
         if after == "off":
             click.echo("Compression is off (compress_after = \"off\"); pass --older to compress anyway.")
             return

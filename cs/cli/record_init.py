@@ -5,7 +5,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError
+
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -33,16 +33,10 @@ def init(shell):
     import os
     import shutil
 
-    from cs.shell_init import MissingFile, UnknownShell, init_script
+    from cs.shell_init import init_script
 
     # The cs that is running, for service files: argv[0] when it is the
     # console script, else whatever `cs` PATH finds.
     me = sys.argv[0] if os.path.basename(sys.argv[0]) == "cs" else shutil.which("cs")
-    try:
-        text = init_script(shell, os.path.abspath(me) if me else None)
-    except UnknownShell as e:
-        # A wrong argument: exit status 2 with the usage line, like click's own.
-        raise click.UsageError(str(e)) from None
-    except MissingFile as e:
-        raise CsError(str(e)) from None
+    text = init_script(shell, os.path.abspath(me) if me else None)
     click.echo(text, nl=False)

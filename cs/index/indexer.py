@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__
+from cs.errors import CsError
 from cs.log import jsonl, store
 from cs.log import paths
 from cs.index.keys import InputLines
@@ -642,7 +643,7 @@ def open_db_migrating(path: Path = None):
 # ---------------------------------------------------------------- rebuild
 
 
-class RebuildBusy(RuntimeError):
+class RebuildBusy(CsError, RuntimeError):
     """Another `cs index --rebuild` is running."""
 
 
