@@ -14,12 +14,15 @@ Two ways to read it:
 * `load_checked()` is what the CLI and maintenance use: it raises ConfigError
   naming the file and the key, so the user learns what to fix.
 
+Both give the values as stored (strings, as the user wrote them); `settings()`
+gives them typed (durations as timedelta, sizes as ints, "off" as None), and is
+the one place that parses them: nothing else re-parses a config string.
+
 Writing (`set_value`, `unset_value`) edits the file line by line, keeping the
 user's comments, validates the result, and replaces the file atomically
 (private temp file, fsync, rename, fsync of the directory).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -45,8 +48,6 @@ DESCRIPTIONS = {
 MIN_ROTATE_SIZE = 64 * 1024
 
 OFF_WORDS = ("off", "never", "none")
-
-
 
 
 # ---------------------------------------------------------------- validation
@@ -156,6 +157,38 @@ def load_checked(path=None) -> dict:
     return values
 
 
+class Settings:
+    """The settings, typed: durations as timedelta, sizes as int; None means
+    "no limit" (retention, max_total_size) or "off" (compress_after). A plain
+    class, not a dataclass: the recorder reads it at start-up."""
+
+    __slots__ = tuple(DEFAULTS)
+
+    def __init__(self, **values):
+        for key in DEFAULTS:
+            setattr(self, key, values.get(key))
+
+    def __repr__(self):
+        return "Settings(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in DEFAULTS) + ")"
+
+
+def _typed(key: str, value):
+    from cs.units import parse_duration, parse_size
+
+    if value is None or value == "off":
+        return None
+    if key in ("retention", "compress_after"):
+        return parse_duration(value)
+    return parse_size(value)
+
+
+def settings(path=None, checked: bool = True) -> Settings:
+    """The typed settings. checked=True raises ConfigError for a broken file
+    (the CLI, maintenance); checked=False never raises (the recorder)."""
+    values = load_checked(path) if checked else load(path)
+    return Settings(**{key: _typed(key, value) for key, value in values.items()})
+
+
 def show(path=None) -> list:
     """[{key, value, default, is_default, description}] for every setting, in
     order. Raises ConfigError if the file is broken (the CLI reports it)."""
@@ -218,33 +251,6 @@ def _edited_text(old_text: str, key: str, new_line):
     return "".join(out), replaced
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    paths.ensure_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        os.unlink(tmp)  # a leftover of a killed run with our pid
-    except FileNotFoundError:
-        pass
-    fd = paths.create_private_file(tmp, append=False)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _current_text(path: Path) -> str:
     _read_file(path)  # refuse to edit a file we cannot parse: say so instead
     try:
@@ -263,7 +269,8 @@ def set_value(key: str, value: str, path=None):
 
     if tomllib.loads(text).get(key) != stored:  # our edit must read back exactly
         raise ConfigError(f"{path}: could not update {key!r} safely; edit the file by hand")
-    _write_atomically(path, text)
+    paths.ensure_private_dir(path.parent)
+    paths.write_private_atomically(path, text.encode("utf-8"))
     return stored
 
 
@@ -276,5 +283,6 @@ def unset_value(key: str, path=None) -> bool:
         if key not in DEFAULTS:
             raise ValueError(f"unknown setting {key!r} (known: {', '.join(DEFAULTS)})")
         return False
-    _write_atomically(path, text)
+    paths.ensure_private_dir(path.parent)
+    paths.write_private_atomically(path, text.encode("utf-8"))
     return True

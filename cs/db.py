@@ -85,6 +85,17 @@ def open_db(path: Path = None, migrate: bool = True, stop_before=None) -> sqlite
     return db
 
 
+def open_existing_for_writing(db=None):
+    """(db, opened_here) for maintenance that keeps an index in step with the
+    files it changes: the caller's connection, else the index if one exists
+    (None if not: do not create one just to delete from it)."""
+    if db is not None:
+        return db, False
+    if not paths.db_path().exists():
+        return None, False
+    return open_db(), True
+
+
 def delete_session(db: sqlite_utils.Database, session_id: str) -> None:
     """Remove a session and everything indexed from it (FTS rows go by trigger)."""
     delete_sessions(db, [session_id])

@@ -10,7 +10,7 @@ import sys
 
 
 from cs.log import jsonl, store
-from cs.log import paths
+from cs.log import locks, paths
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_prune_helpers import (  # noqa: E402
@@ -171,7 +171,7 @@ def test_bad_older_value_exits_2(cs_exe, cs_home, logs):
 
 def test_apply_policy_prunes_and_compresses_as_configured(cs_home, logs):
     from cs import config
-    from cs.maintenance import retention
+    from cs.maintenance import schedule
 
     very_old = make_session(logs, 200)
     old = make_session(logs, 30)
@@ -182,7 +182,7 @@ def test_apply_policy_prunes_and_compresses_as_configured(cs_home, logs):
     config.set_value("compress_after", "7d")
     lock = LiveLock(logs, live)
     try:
-        result = retention.apply_policy()
+        result = schedule.apply_policy()
     finally:
         lock.release()
     assert result["errors"] == [] and not result["busy"]
@@ -195,22 +195,22 @@ def test_apply_policy_prunes_and_compresses_as_configured(cs_home, logs):
 
 
 def test_apply_policy_reports_a_broken_config_and_changes_nothing(cs_home, logs):
-    from cs.maintenance import retention
+    from cs.maintenance import schedule
 
     sid = make_session(logs, 400)
     (cs_home / "config.toml").write_text("retention = [\n")
     before = tree_hashes(cs_home)
-    result = retention.apply_policy()
+    result = schedule.apply_policy()
     assert result["errors"] and "config.toml" in result["errors"][0]
     assert tree_hashes(cs_home) == before and session_files(logs, sid)
 
 
 def test_apply_policy_does_not_wait_for_another_run(cs_home, logs):
-    from cs.maintenance import retention
+    from cs.maintenance import schedule
 
     make_session(logs, 400)
-    with retention.maintenance_lock(cs_home):
-        result = retention.apply_policy()
+    with locks.held(locks.MAINTENANCE, home=cs_home):
+        result = schedule.apply_policy()
     assert result["busy"] is True
 
 
@@ -240,7 +240,7 @@ def test_budget_limits_one_call_and_the_next_continues(cs_home, logs):
 def test_apply_policy_with_the_watchers_connection(cs_home, logs):
     """The watcher passes its own open database; rows change through it."""
     from cs import config
-    from cs.maintenance import retention
+    from cs.maintenance import schedule
     from cs.db import open_db
 
     old, kept = make_session(logs, 200), make_session(logs, 10)
@@ -248,7 +248,7 @@ def test_apply_policy_with_the_watchers_connection(cs_home, logs):
     config.set_value("retention", "30d")
     db = open_db()
     try:
-        result = retention.apply_policy(db)
+        result = schedule.apply_policy(db)
         assert [s["id"] for s in result["pruned"]["removed"]] == [old]
         assert [r[0] for r in db.execute("SELECT id FROM sessions")] == [kept]
         assert [r[0] for r in db.execute("SELECT name FROM log_files")] == [store.segment_name(kept, compressed=True)]

@@ -132,7 +132,7 @@ def index_rows_directly(logs_dir: Path, sids) -> None:
     """Insert index rows without the renderer (much faster: for benchmarks of
     prune itself). Same tables and keys as the indexer fills."""
     from cs.db import open_db
-    from cs.maintenance.retention import scan_logs
+    from cs.maintenance.inventory import scan_logs
 
     on_disk = scan_logs(logs_dir)
     db = open_db()

@@ -30,6 +30,7 @@ def index_cmd(watch, daemon, rebuild, quiet):
     skip_numpy()
     from cs import units
     from cs.index import indexer
+    from cs.log import locks
 
     if rebuild:
         total = sum(p.stat().st_size for p in log_files())
@@ -39,7 +40,7 @@ def index_cmd(watch, daemon, rebuild, quiet):
             stats = indexer.rebuild(progress=bar.update)
     else:
         db = open_index(catch_up=False)
-        with indexer.pass_lock():
+        with locks.held(locks.PASS):
             stats = indexer.index_pass(db)
     for err in stats.errors:
         click.echo(f"cs index: {err}", err=True)

@@ -27,22 +27,20 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
     import os
 
     from cs import config
-    from cs.maintenance import retention
+    from cs.maintenance import policy as policies
+    from cs.maintenance import prune as pruning
 
-    policy = retention.Policy(older_than=older, keep=keep, max_size=max_size, project=project,
-                              cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None)
+    flags = policies.Policy(older_than=older, keep=keep, max_size=max_size, project=project,
+                            cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None)
+    policy = policies.resolve(flags, config.settings())
     if policy.is_empty():
-        configured = retention.policy_from_config(config.load_checked())
-        if configured.is_empty():
-            if as_json:
-                print_json({"dry_run": dry_run, "policy": None, "removed": [], "bytes_freed": 0})
-            else:
-                click.echo("No retention policy configured (set one with `cs config retention 90d` "
-                           "or `cs config max_total_size 20G`, or pass --older/--keep/--max-size); nothing to do.")
-            return
-        configured.project, configured.cwd = policy.project, policy.cwd
-        policy = configured
-    result = retention.prune(policy, dry_run=dry_run)
+        if as_json:
+            print_json({"dry_run": dry_run, "policy": None, "removed": [], "bytes_freed": 0})
+        else:
+            click.echo("No retention policy configured (set one with `cs config retention 90d` "
+                       "or `cs config max_total_size 20G`, or pass --older/--keep/--max-size); nothing to do.")
+        return
+    result = pruning.prune(policy, dry_run=dry_run)
     if as_json:
         print_json(result)
         return
@@ -70,16 +68,18 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def compress(older, dry_run, as_json):
     """Gzip the log files of finished sessions (zcat | jq still works)."""
-    from cs.maintenance import compress as compress_mod
+    from datetime import datetime, timezone
+
     from cs import config
-    from cs.units import format_size, parse_moment
+    from cs.maintenance import compress as compress_mod
+    from cs.units import format_size
 
     if older is None:
-        after = config.load_checked()["compress_after"]
-        if after == "off":
+        after = config.settings().compress_after
+        if after is None:
             click.echo("Compression is off (compress_after = \"off\"); pass --older to compress anyway.")
             return
-        older = parse_moment(after)
+        older = datetime.now(timezone.utc) - after
     result = compress_mod.compress(older_than=older, dry_run=dry_run)
     if as_json:
         print_json(result)

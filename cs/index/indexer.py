@@ -27,7 +27,6 @@ or replaces it (it changed). Finished sessions keep no provisional rows.
 import binascii
 import contextlib
 import copy
-import fcntl
 import hashlib
 import json
 import os
@@ -41,7 +40,7 @@ from pathlib import Path
 from cs import __version__
 from cs.errors import CsError
 from cs.log import jsonl, store
-from cs.log import paths
+from cs.log import locks, paths
 from cs.index.keys import InputLines
 from cs.log.liveness import is_live as session_is_live
 from cs.index.screen import ScreenText
@@ -636,7 +635,7 @@ def open_db_migrating(path: Path = None):
     the same migration."""
     from cs import db as dbmod
 
-    with pass_lock():
+    with locks.held(locks.PASS):
         return dbmod.open_db(path)
 
 
@@ -653,15 +652,10 @@ def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None) -> PassS
     is cleared by the next rebuild). One rebuild at a time (flock)."""
     db_path = Path(db_path) if db_path else paths.db_path()
     paths.ensure_private_dir(db_path.parent)
-    fd = os.open(db_path.parent / "rebuild.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RebuildBusy("another `cs index --rebuild` is running") from None
+    with locks.held(locks.REBUILD, wait=0, home=db_path.parent) as acquired:
+        if not acquired:
+            raise RebuildBusy("another `cs index --rebuild` is running")
         return _rebuild_locked(db_path, Path(logs_dir) if logs_dir else paths.logs_dir(), progress)
-    finally:
-        os.close(fd)
 
 
 def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
@@ -673,7 +667,7 @@ def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
     try:
         new = dbmod.open_db(tmp)
         stats = index_pass(new, logs_dir, progress=progress)
-        with pass_lock():
+        with locks.held(locks.PASS):
             # Catch up with whatever was appended while we built, then swap.
             index_pass(new, logs_dir)
             new.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -691,53 +685,12 @@ def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
     return stats
 
 
-# ---------------------------------------------------------------- locking
-
-
-class pass_lock:
-    """Serialise indexing passes between processes (watcher, catch-ups,
-    rebuild): flock on <home>/index.lock. `timeout` None waits for ever;
-    otherwise `acquired` tells whether we got it."""
-
-    def __init__(self, timeout: float = None):
-        self.timeout = timeout
-        self.acquired = False
-        self.fd = None
-
-    def __enter__(self):
-        home = paths.ensure_private_dir(paths.cs_home())
-        path = home / "index.lock"
-        try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        except OSError:
-            return self
-        if self.timeout is None:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-            self.acquired = True
-            return self
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self.acquired = True
-                return self
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return self
-                time.sleep(0.02)
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            os.close(self.fd)
-        return False
-
-
 def catch_up(db, logs_dir: Path = None, timeout: float = 5.0, progress=None) -> PassStats:
     """One incremental pass before answering a question, so answers are never
     stale even with no watcher. If a watcher is mid-pass for longer than
     `timeout` (a first indexing of a large history), answer from what is
     indexed rather than keep the user waiting; returns None then."""
-    with pass_lock(timeout) as lock:
-        if not lock.acquired:
+    with locks.held(locks.PASS, wait=timeout) as acquired:
+        if not acquired:
             return None
         return index_pass(db, logs_dir, progress=progress)

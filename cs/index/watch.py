@@ -12,7 +12,6 @@ can call `cs index --daemon` on every shell start: a second start sees the lock
 taken and returns at once, quietly.
 """
 
-import fcntl
 import os
 import signal
 import sys
@@ -21,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from cs.log import paths
+from cs.log import locks, paths
 
 DEBOUNCE_SECONDS = 0.15
 POLL_SECONDS = 5.0
@@ -29,21 +28,12 @@ MAINTENANCE_SECONDS = 300.0
 LOG_MAX_BYTES = 1 << 20
 
 
-def lock_path() -> Path:
-    return paths.cs_home() / "indexer.lock"
-
-
 def try_lock_watcher():
-    """The fd holding the watcher lock, or None if another watcher holds it."""
-    home = paths.ensure_private_dir(paths.cs_home())
-    fd = os.open(home / "indexer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    os.fchmod(fd, 0o600)
-    _write_pid(fd)
+    """The fd holding the watcher lock (our pid written in it), or None if
+    another watcher holds it."""
+    fd = locks.hold(locks.WATCHER)
+    if fd is not None:
+        _write_pid(fd)
     return fd
 
 
@@ -55,17 +45,7 @@ def _write_pid(fd) -> None:
 
 
 def watcher_running() -> bool:
-    try:
-        fd = os.open(lock_path(), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
+    return locks.is_held(locks.WATCHER)
 
 
 def start_daemon() -> bool:
@@ -111,10 +91,10 @@ def _log(message: str) -> None:
 
 
 def run_periodic_maintenance(db) -> list:
-    """Retention and compression as configured (cs.retention.apply_policy);
+    """Retention and compression as configured (cs.maintenance.schedule.apply_policy);
     returns the problems it reported. A failure there never stops indexing
     (the caller logs it)."""
-    from cs.maintenance.retention import apply_policy
+    from cs.maintenance.schedule import apply_policy
 
     result = apply_policy(db)
     return list(result.get("errors") or [])
@@ -181,7 +161,7 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     db = indexer.open_db_migrating(db_path)
                     inode = _inode(db_path)
                     cache.clear()
-                with indexer.pass_lock():
+                with locks.held(locks.PASS):
                     stats = indexer.index_pass(db, logs_dir, cache=cache)
                 for err in stats.errors:
                     report(err)

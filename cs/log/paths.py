@@ -80,6 +80,41 @@ def create_private_file(path: Path, append: bool = True) -> int:
     return fd
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in directory `path` survive a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_private_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`: a private temp file beside it, fsync'd, then
+    renamed over it and the directory fsync'd. Readers see the old content or
+    the new, never a mix; a crash leaves at most a stray `.<name>.<pid>.tmp`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        os.unlink(tmp)  # left by a killed run that had our pid
+    except FileNotFoundError:
+        pass
+    fd = create_private_file(tmp, append=False)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
 def make_private(path: Path) -> None:
     """Force an existing file we own (e.g. SQLite's -wal/-shm) to 0600."""
     try:

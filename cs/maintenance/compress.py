@@ -29,8 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cs.log import liveness
-from cs.log import paths
-from cs.maintenance import retention
+from cs.log import locks, paths
+from cs.db import open_existing_for_writing
+from cs.maintenance.inventory import index_hints, read_all, scan_logs, temp_name_for
 
 COMPRESS_LEVEL = 6
 _CHUNK = 1024 * 1024
@@ -94,7 +95,7 @@ def compress_segment(plain: Path, db=None) -> dict:
     {name, bytes_before, bytes_after}."""
     plain = Path(plain)
     gz = plain.with_name(plain.name + ".gz")
-    tmp = plain.with_name(retention.temp_name_for(plain.name))
+    tmp = plain.with_name(temp_name_for(plain.name))
     before = os.stat(plain).st_size
     if gz.exists() and not _same_bytes(plain, gz):
         _unlink_quietly(gz)  # not ours, or not complete: the plain file is the truth
@@ -104,21 +105,21 @@ def compress_segment(plain: Path, db=None) -> dict:
             _unlink_quietly(tmp)  # somebody is still writing it: not finished after all
             raise RuntimeError(f"{plain.name} changed while being compressed")
         os.replace(tmp, gz)
-        retention.fsync_dir(plain.parent)
+        paths.fsync_dir(plain.parent)
     # The row moves to the .gz while the plain file still exists, so no row
     # ever names a missing file; readers keep preferring the plain file until
     # it goes, and it holds the same bytes.
-    with retention.indexing_paused():  # no pass sees the row moved but the plain file still there
+    with locks.indexing_paused():  # no pass sees the row moved but the plain file still there
         _update_index_row(db, plain.name, gz)
         os.unlink(plain)
-    retention.fsync_dir(plain.parent)
+    paths.fsync_dir(plain.parent)
     return {"name": plain.name, "bytes_before": before, "bytes_after": os.stat(gz).st_size}
 
 
 def remove_stray_temps(logs_dir: Path) -> int:
     """Temp files of compressions that were killed (only safe under the lock)."""
     removed = 0
-    for sf in retention.scan_logs(logs_dir).values():
+    for sf in scan_logs(logs_dir).values():
         for tmp in sf.temps:
             _unlink_quietly(tmp)
             removed += 1
@@ -172,7 +173,7 @@ def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = No
               "remaining": 0, "busy": False}
     logs_dir = paths.logs_dir()
     if dry_run:
-        infos = retention.read_all(logs_dir, retention.index_hints(db_file=paths.db_path()), now.timestamp())
+        infos = read_all(logs_dir, index_hints(db_file=paths.db_path()), now.timestamp())
         for info in _candidates(infos, older_than):
             segs = _plain_segments(info)
             size = sum(os.stat(p).st_size for p in segs)
@@ -184,7 +185,7 @@ def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = No
         return result
     if _locked:
         return _compress_locked(older_than, db, now, result, budget_bytes)
-    with retention.maintenance_lock(paths.cs_home()) as held:
+    with locks.held(locks.MAINTENANCE) as held:
         if not held:
             result["busy"] = True
             return result
@@ -193,11 +194,11 @@ def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = No
 
 def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
     logs_dir = paths.logs_dir()
-    db, opened = retention._open_index_for_writing(db)
+    db, opened = open_existing_for_writing(db)
     try:
         result["temps_removed"] = remove_stray_temps(logs_dir)
         result["index_rows_fixed"] = reconcile_index(db, logs_dir)
-        infos = retention.read_all(logs_dir, retention.index_hints(db), now.timestamp())
+        infos = read_all(logs_dir, index_hints(db), now.timestamp())
         result["skipped_live"] = sum(1 for i in infos if i.status in ("live", "starting"))
         candidates = _candidates(infos, older_than)
         for index, info in enumerate(candidates):

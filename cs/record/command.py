@@ -157,19 +157,11 @@ def _run_unrecorded(executable, argv, reason: str) -> int:
 
 
 def _rotate_size() -> int:
-    """rotate_size from config.toml. config.load() never raises: a bad value
-    falls back to the default (`cs config` is where the user hears about it)."""
+    """rotate_size from config.toml. Unchecked settings never raise: a bad
+    value falls back to the default (`cs config` is where the user hears of it)."""
     from cs import config
 
-    value = config.load()["rotate_size"]
-    if value == "256M":  # the default: skip importing the parser (start-up)
-        return 256 * 1024 * 1024
-    from cs import units
-
-    try:
-        return units.parse_size(value)
-    except ValueError:
-        return 256 * 1024 * 1024
+    return config.settings(checked=False).rotate_size
 
 
 def _report(writer) -> None:

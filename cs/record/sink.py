@@ -8,13 +8,11 @@ first OSError stops logging for good and is reported once, after the session).
 """
 
 import errno
-import fcntl
 import os
 import re
-import time
 
 from cs.log import jsonl, store
-from cs.log import paths
+from cs.log import locks, paths
 
 # `claude --resume <uuid>` as Claude Code prints it on exit. Its screen may colour
 # it, or draw the gaps between words as cursor moves, so escape sequences are
@@ -110,7 +108,8 @@ class LogWriter:
         writer._fd = writer._lock_fd = fd
         try:
             # The live-lock contract: held on segment 1 for the whole session.
-            _lock_exclusive(fd)
+            if not locks.flock(fd, wait=LOCK_WAIT_S):
+                raise BlockingIOError(errno.EWOULDBLOCK, "segment 1 is locked by another process")
         except OSError as e:
             writer._stop(e)
             writer._close_fds()
@@ -250,15 +249,3 @@ def _describe(error: OSError, path) -> str:
 # file for a few microseconds while it asks "is this session live?"; wait that
 # out rather than lose the recording, but never hold up the session for long.
 LOCK_WAIT_S = 0.5
-
-
-def _lock_exclusive(fd: int) -> None:
-    deadline = time.monotonic() + LOCK_WAIT_S
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.002)
