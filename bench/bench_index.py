@@ -269,7 +269,7 @@ def main():
 
         # Where rg is wrong.
         def cs_count(q):
-            out = subprocess.run([cs, "search", "--json", "--limit", "100000", q], env=env,
+            out = subprocess.run([cs, "search", "--jsonl", "--limit", "100000", q], env=env,
                                  capture_output=True).stdout
             return len(out.splitlines())
 
@@ -282,7 +282,7 @@ def main():
         for label, q in [("phrase across cursor gaps", PHRASE), ("one error code, redrawn", code),
                          ("a common word", queries[0])]:
             cs_claude = subprocess.run(
-                [cs, "search", "--json", "--limit", "100000", q], env=env, capture_output=True
+                [cs, "search", "--jsonl", "--limit", "100000", q], env=env, capture_output=True
             ).stdout.decode().splitlines()
             sids = {p.name.split(".")[0] for p in raw.glob("*.claude.out")}
             n_cs = sum(1 for l in cs_claude if json.loads(l)["session_id"] in sids)

@@ -21,18 +21,18 @@ def record_phrase(cs_exe, phrase):
 
 def test_a_corrupt_index_is_rebuilt_from_the_logs(cs_exe, cs_home):
     record_phrase(cs_exe, "the quokka ate the manual")
-    before = cs(cs_exe, "search", "--json", "quokka ate")
+    before = cs(cs_exe, "search", "--jsonl", "quokka ate")
     assert before.returncode == 0 and len(before.stdout.splitlines()) == 1
     (cs_home / "index.db").write_bytes(b"this is not a database, it is a sandwich" * 200)
     for suffix in ("-wal", "-shm"):
         (cs_home / f"index.db{suffix}").unlink(missing_ok=True)
-    after = cs(cs_exe, "search", "--json", "quokka ate")
+    after = cs(cs_exe, "search", "--jsonl", "quokka ate")
     assert after.returncode == 0
     assert "rebuilding it from the logs" in after.stderr
     assert [json.loads(l)["text"] for l in after.stdout.splitlines()] == \
         [json.loads(l)["text"] for l in before.stdout.splitlines()]
     # Rebuilt once: the next question is answered quietly.
-    again = cs(cs_exe, "list", "--json")
+    again = cs(cs_exe, "list", "--jsonl")
     assert again.returncode == 0 and again.stderr == "" and len(again.stdout.splitlines()) == 1
 
 

@@ -267,7 +267,7 @@ def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
     want = b"".join(jsonl.decode_data(r) for *_, r in records(logs, sid)
                     if jsonl.is_io(r) and r["direction"] == "output")
     assert raw == want  # all three segments, in order, the .gz one included
-    hits = [json.loads(line) for line in run_cs(cs_exe, "search", "--json", "chunk 29 of").stdout.splitlines()]
+    hits = [json.loads(line) for line in run_cs(cs_exe, "search", "--jsonl", "chunk 29 of").stdout.splitlines()]
     assert hits and all(h.get("session_id", sid) == sid for h in hits)
 
     conn = sqlite3.connect(paths.db_path())
@@ -283,4 +283,4 @@ def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
         store.segment_name(sid, n, compressed=True) for n in (1, 2, 3)}
     conn.close()
     assert run_cs(cs_exe, "show", "--raw", sid).stdout.encode() == want
-    assert run_cs(cs_exe, "search", "--json", "chunk 29 of").stdout.splitlines()
+    assert run_cs(cs_exe, "search", "--jsonl", "chunk 29 of").stdout.splitlines()

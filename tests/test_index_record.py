@@ -45,11 +45,11 @@ def test_recorded_ink_output_is_found_once_as_the_screen_showed_it(cs_exe, cs_ho
     rec = subprocess.run([cs_exe, "record", "--", sys.executable, "-c", INK_SCRIPT],
                          cwd=project, capture_output=True, timeout=60)
     assert rec.returncode == 3
-    hits = json_lines(run(cs_exe, "search", "--json", '"failed with error"'))
+    hits = json_lines(run(cs_exe, "search", "--jsonl", '"failed with error"'))
     assert [h["text"] for h in hits] == ["build failed with error E4242 in module"]
     # Three redraws, one line; rg over the raw bytes would not even see the phrase.
-    assert len(json_lines(run(cs_exe, "search", "--json", "E4242"))) == 1
-    (session,) = json_lines(run(cs_exe, "list", "--json"))
+    assert len(json_lines(run(cs_exe, "search", "--jsonl", "E4242"))) == 1
+    (session,) = json_lines(run(cs_exe, "list", "--jsonl"))
     assert session["exit_code"] == 3 and session["status"] == "finished"
     assert session["project"] == "myproj" and session["cwd"] == str(project)
     assert hits[0]["session_id"] == session["id"]
@@ -75,17 +75,17 @@ def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home
     assert REPLY in during
     env = dict(world["env"])
     phrase = " ".join(REPLY.split()[1:4])  # "purple otters juggle": words drawn with cursor gaps
-    proc = subprocess.run([cs_exe, "search", "--json", "--output", phrase], env=env,
+    proc = subprocess.run([cs_exe, "search", "--jsonl", "--output", phrase], env=env,
                           capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     hits = json_lines(proc)
     assert hits and all(phrase in h["text"] for h in hits)
     assert any(REPLY in h["text"] for h in hits)
     assert {h["project"] for h in hits} == {"project"}
-    typed = json_lines(subprocess.run([cs_exe, "search", "--json", "--input", PROMPT], env=env,
+    typed = json_lines(subprocess.run([cs_exe, "search", "--jsonl", "--input", PROMPT], env=env,
                                       capture_output=True, timeout=60))
     assert [h["text"] for h in typed] == [PROMPT]
-    listed = json_lines(subprocess.run([cs_exe, "list", "--json"], env=env, capture_output=True, timeout=60))
+    listed = json_lines(subprocess.run([cs_exe, "list", "--jsonl"], env=env, capture_output=True, timeout=60))
     assert len(listed) == 1 and listed[0]["exit_code"] == 0 and listed[0]["status"] == "finished"
     resume = [l for l in _after.splitlines() if "claude --resume" in l]
     if resume:  # claude printed its own session id on exit; the recorder kept it

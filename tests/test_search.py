@@ -70,45 +70,48 @@ def test_fts_special_characters_are_literal(cs_exe, corpus, line):
         "either OR neither": "OR",
     }[line]
     # `--` as with any command: a leading dash is otherwise an option.
-    hits = json_lines(run(cs_exe, "search", "--json", "--", special))
+    hits = json_lines(run(cs_exe, "search", "--jsonl", "--", special))
     assert line in [h["text"] for h in hits]
 
 
 def test_bare_special_characters_never_error(cs_exe, corpus):
     for ch in ['"', "*", "-", "(", ")", ":", "^", '"(', "*-", "NOT", "x:", '""', "AND OR NEAR("]:
-        proc = run(cs_exe, "search", "--json", "--", ch, check=False)
+        proc = run(cs_exe, "search", "--jsonl", "--", ch, check=False)
         assert proc.returncode in (0, 1), (ch, proc.stderr)
-    hits = json_lines(run(cs_exe, "search", "--json", "--", '"'))
+    hits = json_lines(run(cs_exe, "search", "--jsonl", "--", '"'))
     assert 'say "hi" to x"y' in [h["text"] for h in hits]
 
 
 def test_phrase_versus_words(cs_exe, corpus):
-    phrase = [h["text"] for h in json_lines(run(cs_exe, "search", "--json", '"failed with error"'))]
+    phrase = [h["text"] for h in json_lines(run(cs_exe, "search", "--jsonl", '"failed with error"'))]
     assert sorted(phrase) == ["build failed with error E1234 again", "build failed with error E1234 in module"]
-    words = [h["text"] for h in json_lines(run(cs_exe, "search", "--json", "failed", "with", "error"))]
+    words = [h["text"] for h in json_lines(run(cs_exe, "search", "--jsonl", "failed", "with", "error"))]
     assert "failed badly, with no error at all" in words and len(words) == 3
 
 
 def test_substring_and_short_terms(cs_exe, corpus):
-    hits = json_lines(run(cs_exe, "search", "--json", "1234"))
+    hits = json_lines(run(cs_exe, "search", "--jsonl", "1234"))
     assert {h["text"] for h in hits} >= {"build failed with error E1234 again", "ls E1234"}
-    short = json_lines(run(cs_exe, "search", "--json", "E1", "again"))
+    short = json_lines(run(cs_exe, "search", "--jsonl", "E1", "again"))
     assert [h["text"] for h in short] == ["build failed with error E1234 again"]
     assert short[0]["matches"] and all(len(m) == 2 for m in short[0]["matches"])
 
 
 def test_newest_first_and_limit(cs_exe, corpus):
-    hits = json_lines(run(cs_exe, "search", "--json", "E1234"))
+    hits = json_lines(run(cs_exe, "search", "--jsonl", "E1234"))
     stamps = [h["timestamp"] for h in hits]
     assert stamps == sorted(stamps, reverse=True) and len(hits) == 3
-    assert len(json_lines(run(cs_exe, "search", "--json", "--limit", "1", "E1234"))) == 1
-    ranked = json_lines(run(cs_exe, "search", "--json", "--rank", "E1234"))
+    assert len(json_lines(run(cs_exe, "search", "--jsonl", "--limit", "1", "E1234"))) == 1
+    ranked = json_lines(run(cs_exe, "search", "--jsonl", "--rank", "E1234"))
     assert len(ranked) == 3
 
 
 def test_filters(cs_exe, corpus):
     def texts(*args):
-        return sorted(h["text"] for h in json_lines(run(cs_exe, "search", "--json", *args)))
+        proc = run(cs_exe, "search", "--jsonl", *args, check=False)
+        hits = json_lines(proc)
+        assert proc.returncode == (0 if hits else 1), proc.stderr  # no hits: exit 1, as without --jsonl
+        return sorted(h["text"] for h in hits)
 
     assert texts("E1234", "--session", "aaaaaaaa") == ["build failed with error E1234 in module"]
     assert texts("E1234", "--project", "beta") == ["build failed with error E1234 again", "ls E1234"]
@@ -124,13 +127,13 @@ def test_filters(cs_exe, corpus):
 
 
 def test_json_shape(cs_exe, corpus):
-    proc = run(cs_exe, "search", "--json", "make test")
+    proc = run(cs_exe, "search", "--jsonl", "make test")
     (hit,) = json_lines(proc)
     assert set(hit) >= {"session_id", "timestamp", "direction", "text", "matches", "project", "cwd",
                         "command", "segment", "offset", "replay"}
     assert hit["direction"] == "input" and hit["session_id"] == corpus["old"]
     assert hit["replay"] == f"cs replay aaaaaaaa --from {hit['offset']}"
-    listed = json_lines(run(cs_exe, "list", "--json"))
+    listed = json_lines(run(cs_exe, "list", "--jsonl"))
     assert [s["id"] for s in listed] == [corpus["new"], corpus["old"]]
     assert set(listed[0]) >= {"id", "started_at", "ended_at", "status", "command", "project", "exit_code", "log_bytes"}
     assert listed[1]["exit_code"] == 2 and listed[1]["status"] == "finished"
@@ -147,12 +150,12 @@ def test_human_output_without_terminal_has_no_escapes(cs_exe, corpus):
 
 
 def test_raw_fts_and_regex(cs_exe, corpus):
-    hits = json_lines(run(cs_exe, "search", "--json", "--fts", "failed AND again"))
+    hits = json_lines(run(cs_exe, "search", "--jsonl", "--fts", "failed AND again"))
     assert [h["text"] for h in hits] == ["build failed with error E1234 again"]
     assert hits[0]["matches"]
     bad = run(cs_exe, "search", "--fts", "AND (", check=False)
     assert bad.returncode != 0 and b"FTS5" in bad.stderr
-    rx = json_lines(run(cs_exe, "search", "--json", "--regex", r"E\d{4} in"))
+    rx = json_lines(run(cs_exe, "search", "--jsonl", "--regex", r"E\d{4} in"))
     assert [h["text"] for h in rx] == ["build failed with error E1234 in module"]
     bad = run(cs_exe, "search", "--regex", "(unclosed", check=False)
     assert bad.returncode != 0 and b"regular expression" in bad.stderr
@@ -191,7 +194,7 @@ def test_show_text_raw_and_grep(cs_exe, corpus):
 def test_replay_writes_original_bytes(cs_exe, corpus):
     raw = run(cs_exe, "show", "--raw", "aaaaaaab").stdout
     assert run(cs_exe, "replay", "--no-wait", "aaaaaaab").stdout == raw
-    hit = json_lines(run(cs_exe, "search", "--json", "key:value"))[0]
+    hit = json_lines(run(cs_exe, "search", "--jsonl", "key:value"))[0]
     start = run(cs_exe, "replay", "--no-wait", "aaaaaaab", "--from", str(hit["offset"]), "--speed", "50")
     assert start.stdout == raw  # what came before is fast-forwarded, not dropped
     bad = run(cs_exe, "replay", "aaaaaaab", "--from", "soonish", check=False)
@@ -203,3 +206,17 @@ def test_split_terms_unit():
     assert search.split_terms(['"unclosed phrase']) == ["unclosed phrase"]
     assert search.split_terms(['"']) == ['"']
     assert search.fts_string('a"b') == '"a""b"'
+
+
+def test_json_is_one_document_and_jsonl_one_object_per_line(cs_exe, corpus):
+    """docs/usage.md "JSON output": the same hits either way, and the same exit
+    status as the plain output, with hits and without."""
+    for command in (["search", "E1234"], ["list"]):
+        document = json.loads(run(cs_exe, *command, "--json").stdout)
+        assert isinstance(document, list) and document
+        assert document == json_lines(run(cs_exe, *command, "--jsonl"))
+    statuses = {fmt: run(cs_exe, "search", *fmt, "no-such-word-anywhere", check=False)
+                for fmt in ((), ("--json",), ("--jsonl",))}
+    assert {p.returncode for p in statuses.values()} == {1}
+    assert json.loads(statuses[("--json",)].stdout) == [] and statuses[("--jsonl",)].stdout == b""
+    assert statuses[()].stderr.decode().splitlines() == ["cs: no matches"]

@@ -14,23 +14,13 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from cs.errors import CsError
-from cs.ask.sessions import add_clause, cwd_clause, id_prefix_clause
+from cs.ask.filters import Filters
 
 MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
 
 
 class QueryError(CsError, ValueError):
     """The user's query cannot be run (FTS5 syntax error, bad regex)."""
-
-
-@dataclass
-class Filters:
-    session: str = None  # session id prefix
-    cwd: str = None  # sessions started in this directory or below
-    project: str = None
-    since: str = None  # RFC3339 UTC, inclusive
-    until: str = None  # RFC3339 UTC, exclusive
-    direction: str = None  # "input" | "output"
 
 
 @dataclass
@@ -110,14 +100,7 @@ def like_pattern(term: str) -> str:
 
 
 def _filter_sql(filters: Filters):
-    where, params = [], []
-    if filters.session:
-        add_clause(where, params, id_prefix_clause("l.session_id", filters.session))
-    if filters.cwd:
-        add_clause(where, params, cwd_clause("s.cwd", filters.cwd))
-    if filters.project:
-        where.append("s.project = ?")
-        params.append(filters.project)
+    where, params = filters.session_where("l.session_id", "s.cwd", "s.project")
     if filters.since:
         where.append("l.ts >= ?")
         params.append(filters.since)

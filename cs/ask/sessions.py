@@ -1,9 +1,9 @@
 """Sessions: resolving ID prefixes, listing, and a session as text. Returns data."""
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
+from cs.ask.filters import Filters
 from cs.errors import CsError, NotFound
 from cs.log import jsonl, store
 from cs.log import paths
@@ -50,46 +50,10 @@ def resolve_id(db, prefix: str, logs_dir: Path = None) -> str:
     return found.pop()
 
 
-@dataclass
-class SessionFilters:
-    session: str = None
-    cwd: str = None
-    project: str = None
-    since: str = None
-    until: str = None
-
-
-def id_prefix_clause(column: str, prefix: str):
-    """SQL and parameters: `column` (a session id) starts with `prefix`.
-    A plain string comparison: nothing the user types is a wildcard."""
-    prefix = prefix.lower()
-    return f"substr({column}, 1, ?) = ?", [len(prefix), prefix]
-
-
-def cwd_clause(column: str, cwd: str):
-    """SQL and parameters: `column` (a directory) is `cwd` or below it."""
-    cwd = cwd.rstrip("/") or "/"
-    below = cwd.rstrip("/") + "/"
-    return f"({column} = ? OR substr({column}, 1, ?) = ?)", [cwd, len(below), below]
-
-
-def add_clause(where: list, params: list, clause) -> None:
-    sql, values = clause
-    where.append(sql)
-    params.extend(values)
-
-
-def list_sessions(db, filters: SessionFilters = None, limit: int = None) -> list:
+def list_sessions(db, filters: Filters = None, limit: int = None) -> list:
     """Session rows (dicts) newest first."""
-    f = filters or SessionFilters()
-    where, params = [], []
-    if f.session:
-        add_clause(where, params, id_prefix_clause("id", f.session))
-    if f.cwd:
-        add_clause(where, params, cwd_clause("cwd", f.cwd))
-    if f.project:
-        where.append("project = ?")
-        params.append(f.project)
+    f = filters or Filters()
+    where, params = f.session_where("id", "cwd", "project")
     # A session overlaps [since, until) if it started before until and was
     # still going at since.
     if f.since:

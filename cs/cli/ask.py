@@ -5,8 +5,9 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, abs_cwd, open_index, resolve, session_filter_options, utc_bound
-from cs.cli.output import color_enabled, duration, json_line, local_time, snippet
+from cs.cli.common import CsError, make_filters, open_index, resolve, session_filter_options
+from cs.cli.output import color_enabled, duration, emit_json, json_options, local_time, snippet
+from cs.errors import NoMatches
 
 
 @cli.command("search")
@@ -18,8 +19,8 @@ from cs.cli.output import color_enabled, duration, json_line, local_time, snippe
 @click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
 @click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json):
+@json_options
+def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json, as_jsonl):
     """Find lines that the screen showed or that you typed.
 
     Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
@@ -30,20 +31,17 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
 
     if not query:
         raise CsError("nothing to search for: cs search WORDS...")
+    filters = make_filters(session_prefix, cwd, project, since, until, direction)
     db = open_index()
-    filters = search.Filters(
-        session=resolve(db, session_prefix) if session_prefix else None,
-        cwd=abs_cwd(cwd), project=project, since=utc_bound(since, "--since"),
-        until=utc_bound(until, "--until"), direction=direction,
-    )
+    if filters.session:
+        filters.session = resolve(db, filters.session)
     hits = search.search(db, query, filters, limit=limit, mode=mode or "literal", rank=rank)
-    if as_json:
-        for hit in hits:
-            json_line(hit.as_dict())
-        return
+    if as_json or as_jsonl:
+        emit_json([hit.as_dict() for hit in hits], lines=as_jsonl)
     if not hits:
-        click.echo("no matches", err=True)
-        sys.exit(1)
+        raise NoMatches("no matches")
+    if as_json or as_jsonl:
+        return
     color = color_enabled()
     width = max(40, shutil.get_terminal_size((120, 24)).columns - 4)
     for hit in hits:
@@ -63,25 +61,21 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
 @cli.command("list")
 @session_filter_options
 @click.option("-n", "--limit", type=click.IntRange(min=1), help="At most this many sessions.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def list_cmd(session_prefix, cwd, project, since, until, limit, as_json):
+@json_options
+def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_jsonl):
     """Recorded sessions, newest first."""
     from cs import units
     from cs.log import paths
     from cs.ask import sessions
 
+    filters = make_filters(session_prefix, cwd, project, since, until)
     db = open_index()
-    filters = sessions.SessionFilters(
-        session=session_prefix, cwd=abs_cwd(cwd), project=project,
-        since=utc_bound(since, "--since"), until=utc_bound(until, "--until"),
-    )
     rows = sessions.list_sessions(db, filters, limit=limit)
     logs = paths.logs_dir()
     for row in rows:
         row["status"] = sessions.live_status(logs, row)
-    if as_json:
-        for row in rows:
-            json_line(row)
+    if as_json or as_jsonl:
+        emit_json(rows, lines=as_jsonl)
         return
     if not rows:
         click.echo("no sessions", err=True)
@@ -132,6 +126,8 @@ def show_cmd(session_id, raw, pattern, ignore_case, context):
     except re.error as e:
         raise CsError(f"invalid --grep pattern {pattern!r}: {e}") from None
     groups = sessions.grep_lines(lines, regex, context)
+    if not groups:
+        raise NoMatches(f"no line matches {pattern!r}")
     color = color_enabled()
     for gi, group in enumerate(groups):
         if gi and context:
@@ -141,5 +137,3 @@ def show_cmd(session_id, raw, pattern, ignore_case, context):
             if color and is_match:
                 text = regex.sub(lambda m: click.style(m.group(0), fg="red", bold=True), text)
             click.echo(text)
-    if not groups:
-        sys.exit(1)

@@ -59,7 +59,9 @@ def utc_bound(text, option):
         moment = units.parse_moment(text)
     except ValueError as e:
         raise CsError(f"{option}: {e}") from None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    from cs.log.timestamps import format_timestamp
+
+    return format_timestamp(moment)
 
 
 def resolve(db, prefix):
@@ -76,6 +78,15 @@ def session_filter_options(f):
     f = click.option("--project", metavar="NAME", help="Only sessions of this project (git top level name).")(f)
     f = click.option("--session", "session_prefix", metavar="ID", help="Only this session (any unique id prefix).")(f)
     return f
+
+
+def make_filters(session_prefix, cwd, project, since, until, direction=None):
+    """The one Filters of a command's --session/--cwd/--project/--since/--until."""
+    from cs.ask.filters import Filters
+
+    return Filters(session=session_prefix, cwd=abs_cwd(cwd), project=project,
+                   since=utc_bound(since, "--since"), until=utc_bound(until, "--until"),
+                   direction=direction)
 
 
 def abs_cwd(cwd):

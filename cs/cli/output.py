@@ -4,18 +4,16 @@ import sys
 
 import click
 
-
+from cs.log.timestamps import parse_timestamp
 
 def local_time(ts, with_seconds=True):
-    from datetime import datetime
-
+    """A log timestamp in the user's time zone, for reading; '-' if there is none."""
     if not ts:
         return "-"
-    try:
-        t = datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone()
-    except ValueError:
+    moment = parse_timestamp(ts)
+    if moment is None:
         return ts
-    return t.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
 
 
 def color_enabled():
@@ -42,19 +40,29 @@ def snippet(text, spans, width, color):
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
 
 
-def json_line(obj):
+def emit_json(items, lines: bool) -> None:
+    """What `--json` and `--jsonl` mean on every command (docs/usage.md):
+    `--json` writes one JSON document (a listing is an array), `--jsonl` one
+    JSON object per line (for streaming into jq -c, grep, head)."""
     import json
 
-    click.echo(json.dumps(obj, ensure_ascii=False))
+    if lines:
+        click.echo("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), nl=False)
+    else:
+        click.echo(json.dumps(list(items), ensure_ascii=False, indent=2, default=str))
+
+
+def json_options(f):
+    """--json and --jsonl for a command that lists things."""
+    f = click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON object per line.")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="One JSON document (an array).")(f)
+    return f
 
 
 def duration(start, end):
-    from datetime import datetime
-
-    try:
-        a = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        b = datetime.fromisoformat(end.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
+    """`42s`, `3m05s`, `2h07m` between two log timestamps; '-' if either is missing."""
+    a, b = parse_timestamp(start), parse_timestamp(end)
+    if a is None or b is None:
         return "-"
     secs = int((b - a).total_seconds())
     if secs < 60:
@@ -65,9 +73,10 @@ def duration(start, end):
 
 
 def print_json(data) -> None:
+    """`--json` on a command whose answer is one object (prune, compress, config)."""
     import json
 
-    click.echo(json.dumps(data, indent=2, default=str))
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
 def session_row(s: dict, size_key: str = "bytes") -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cs import units
 from cs.ask.sessions import iter_io
+from cs.log.timestamps import parse_timestamp
 
 MAX_IDLE_SECONDS = 2.0
 
@@ -48,13 +49,6 @@ def parse_start(text: str) -> Start:
         ) from None
 
 
-def _parse_ts(ts: str):
-    try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
-
-
 def frames(logs_dir: Path, session_id: str, start: Start = None, speed: float = 1.0,
            max_idle: float = MAX_IDLE_SECONDS):
     """(delay_seconds, bytes) to write in order. Output before the start
@@ -64,7 +58,7 @@ def frames(logs_dir: Path, session_id: str, start: Start = None, speed: float = 
     first = previous = None
     playing = False
     for n, offset, ts, direction, data, _record in iter_io(logs_dir, session_id):
-        t = _parse_ts(ts)
+        t = parse_timestamp(ts)
         if first is None and t is not None:
             first = t
         if not playing:

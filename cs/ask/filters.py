@@ -1,0 +1,51 @@
+"""What a question is narrowed by: one `Filters` type for `cs search`, `cs list`
+(and everything that selects sessions the same way), built once by the CLI.
+
+Values are as stored: `since`/`until` RFC 3339 UTC strings (cs.log.timestamps),
+`cwd` an absolute directory, `session` an id prefix. Nothing the user types is
+ever an SQL wildcard or SQL text: every value is a bound parameter.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Filters:
+    session: str = None  # session id prefix
+    cwd: str = None  # sessions started in this directory or below
+    project: str = None  # the git top level's name (or the directory's)
+    since: str = None  # inclusive
+    until: str = None  # exclusive
+    direction: str = None  # "input" | "output" (search only)
+
+    def session_where(self, id_column: str, cwd_column: str, project_column: str):
+        """(where clauses, parameters) for the session-level filters, on the
+        given columns; the caller adds what time and direction mean for it."""
+        where, params = [], []
+        if self.session:
+            _add(where, params, id_prefix_clause(id_column, self.session))
+        if self.cwd:
+            _add(where, params, cwd_clause(cwd_column, self.cwd))
+        if self.project:
+            _add(where, params, (f"{project_column} = ?", [self.project]))
+        return where, params
+
+
+def id_prefix_clause(column: str, prefix: str):
+    """SQL and parameters: `column` (a session id) starts with `prefix`.
+    A plain string comparison: nothing the user types is a wildcard."""
+    prefix = prefix.lower()
+    return f"substr({column}, 1, ?) = ?", [len(prefix), prefix]
+
+
+def cwd_clause(column: str, cwd: str):
+    """SQL and parameters: `column` (a directory) is `cwd` or below it."""
+    cwd = cwd.rstrip("/") or "/"
+    below = cwd.rstrip("/") + "/"
+    return f"({column} = ? OR substr({column}, 1, ?) = ?)", [cwd, len(below), below]
+
+
+def _add(where: list, params: list, clause) -> None:
+    sql, values = clause
+    where.append(sql)
+    params.extend(values)
