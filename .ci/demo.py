@@ -2,7 +2,7 @@
 Code CLI through the bash integration in a real terminal (tmux), index it, and
 search it.
 
-Claude talks to a loopback stand-in of the Anthropic API (tests/fake_anthropic.py),
+Claude talks to a loopback stand-in of the Anthropic API (tests/helpers/fake_anthropic.py),
 so no account or network is needed. Everything is written under a temporary
 CS_HOME, printed at the end, so your own archive is untouched.
 
@@ -20,9 +20,9 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))  # the repository, for tests.helpers
 
-from fake_anthropic import FakeAnthropic, claude_home, find_claude  # noqa: E402
+from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude  # noqa: E402
 
 REPLY = (
     "I ran the tests. The build failed with error E1234 in module foo: "

@@ -30,11 +30,12 @@ import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent))  # the repository, for tests.helpers
 
 from cs.log import paths  # noqa: E402
 from cs.log import jsonl, store
-from test_prune_helpers import index_all, make_session  # noqa: E402
+from tests.helpers.logs import make_session  # noqa: E402
+from tests.helpers.sessions import index_all  # noqa: E402
 
 CS = str(Path(sys.executable).parent / "cs")
 

@@ -240,15 +240,15 @@ def measure(kind, mb, pyte_mb, cols=100, rows=30, repeat=3):
 
 def record_claude(turns=4, cols=100, rows=30):
     """A real Claude Code session in a PTY against the loopback fake API
-    (tests/fake_anthropic.py): a few prompts typed, long replies. Returns the
+    (tests/helpers/fake_anthropic.py): a few prompts typed, long replies. Returns the
     output chunks as read, or None if the CLI is not installed."""
     import os
     import select
     import shutil
     import tempfile
     import ptyprocess
-    sys.path.insert(0, str(ROOT / "tests"))
-    from fake_anthropic import FakeAnthropic, claude_home, find_claude
+    sys.path.insert(0, str(ROOT))  # the repository, for tests.helpers
+    from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
     claude = find_claude()
     if not claude:
         return None
@@ -354,7 +354,7 @@ of 3 for ours; pyte {getattr(pyte, "__version__", "0.8")} `Screen` + `ByteStream
 - **shell**: coloured `ls -la`-style lines in 4 KB reads.
 - **mixed**: the three in turn.
 - **claude**: a real Claude Code 2.1.330 session recorded at run time in a 100x30 PTY against the
-  loopback fake API (`tests/fake_anthropic.py`): four prompts typed, long replies streamed; its
+  loopback fake API (`tests/helpers/fake_anthropic.py`): four prompts typed, long replies streamed; its
   alternate-screen part is repeated to reach the size (about 40 s to record).
 
 | corpus | MB | ours MB/s | ours MB/s (pyte's bytes) | pyte MB/s | ratio | same text | lines |

@@ -1,22 +1,31 @@
 """Shared fixtures. Tests drive the real installed `cs` (the console script next
-to the running interpreter), real PTYs, real files and a real SQLite database."""
+to the running interpreter), real PTYs, real files and a real SQLite database.
+
+Every test runs with its own cs home (`cs_home`, autouse): no test can read or
+write the real ~/.claude-sessions, whatever it forgets to ask for.
+"""
 
 import os
 import shutil
-import sys
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.claude import API_KEY, REPLY
+from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
+from tests.helpers.shell import system_path_dirs
+from tests.helpers.tools import find_cs_exe, missing_tool
 
-def find_cs_exe() -> str:
-    beside = Path(sys.executable).parent / "cs"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("cs")
-    if not found:
-        raise RuntimeError("the cs console script is not installed (pip install -e .[test])")
-    return found
+
+def pytest_report_header(config):
+    """FTS5's trigram tokenizer (and so substring search) depends on it."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        options = {row[0] for row in conn.execute("PRAGMA compile_options")}
+    finally:
+        conn.close()
+    return [f"sqlite: {sqlite3.sqlite_version} (FTS5: {'ENABLE_FTS5' in options})"]
 
 
 @pytest.fixture
@@ -24,9 +33,9 @@ def cs_exe() -> str:
     return find_cs_exe()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def cs_home(tmp_path, monkeypatch) -> Path:
-    """A private cs home for one test, exported as CS_HOME; no CS_SESSION_ID
+    """A private cs home for every test, exported as CS_HOME; no CS_SESSION_ID
     leaks in from a recorded terminal running the tests."""
     home = tmp_path / "cs-home"
     monkeypatch.setenv("CS_HOME", str(home))
@@ -43,10 +52,50 @@ def logs(cs_home) -> Path:
     return paths.ensure_private_dir(paths.logs_dir())
 
 
-def missing_tool(what: str):
-    """A tool the tests drive is not installed. On a developer's machine that
-    skips the test, saying why; in CI, whose setup installs everything
-    (.ci/setup), it is a failure: a green run must not hide untested parts."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is not installed, but CI must have it (see .ci/setup)")
-    pytest.skip(f"{what} is not installed")
+# ---- the real Claude Code CLI against the loopback API (tests.helpers.claude)
+
+
+@pytest.fixture
+def claude_bin():
+    path = find_claude()
+    if not path:
+        missing_tool("the Claude Code CLI (set CS_CLAUDE_BIN, or put claude on PATH)")
+    return path
+
+
+@pytest.fixture
+def tmux_bin():
+    path = shutil.which("tmux")
+    if not path:
+        missing_tool("tmux")
+    return path
+
+
+@pytest.fixture
+def api():
+    with FakeAnthropic(REPLY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def world(tmp_path, cs_exe, cs_home, claude_bin, api):
+    """A project directory claude trusts, a HOME it needs no onboarding in, and
+    PATH with claude, cs and the system tools, in that order."""
+    project = tmp_path / "project"
+    project.mkdir()
+    env = claude_home(tmp_path, project, API_KEY, api.url)
+    claude_dir = Path(claude_bin).parent
+    node = shutil.which("node")
+    path = [claude_dir, Path(cs_exe).parent, *system_path_dirs()]
+    if node:
+        path.append(Path(node).parent)
+    env.update({
+        "PATH": os.pathsep.join(dict.fromkeys(str(p) for p in path)),
+        "CS_HOME": str(cs_home),
+        "CS_NO_DAEMON": "1",
+        "LANG": "C.UTF-8",
+        "SHELL": shutil.which("bash") or "/bin/bash",
+    })
+    return {"env": env, "project": project, "tmp": tmp_path}
+
+

@@ -6,22 +6,14 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 
 
 from cs.log import jsonl, store
 from cs.log import locks, paths
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_prune_helpers import (  # noqa: E402
-    LiveLock,
-    index_all,
-    index_state,
-    make_session,
-    run_cs,
-    session_files,
-    tree_hashes,
-)
+from tests.helpers.cli import run_cs
+from tests.helpers.logs import make_session
+from tests.helpers.sessions import LiveLock, index_all, index_state, session_files, tree_hashes
 
 
 def records(logs, sid):

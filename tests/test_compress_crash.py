@@ -6,16 +6,16 @@ import os
 import random
 import shutil
 import subprocess
-import sys
-import time
 
 import pytest
 
 from cs.log import store
 from cs.log import paths
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_prune_helpers import index_all, index_state, kill_when, make_tui_session, run_cs  # noqa: E402
+from tests.helpers.cli import run_cs
+from tests.helpers.crash import crash_seeds, kill_when
+from tests.helpers.logs import make_tui_session
+from tests.helpers.sessions import index_all, index_state
 
 N_SESSIONS = 16
 
@@ -50,26 +50,30 @@ def _check(home, streams):
     assert names <= set(os.listdir(logs)), sorted(names - set(os.listdir(logs)))
 
 
-@pytest.mark.parametrize("trial", range(5))
-def test_compress_killed_anywhere_loses_nothing(trial, template, tmp_path, cs_exe, monkeypatch):
+SEEDS = crash_seeds(5, base=2000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trial, seed", SEEDS)
+def test_compress_killed_anywhere_loses_nothing(trial, seed, template, tmp_path, cs_exe, monkeypatch):
     src, streams = template
     home = tmp_path / "home"
     shutil.copytree(src, home)
     monkeypatch.setenv("CS_HOME", str(home))
     logs = home / "logs"
     n_files = len(os.listdir(logs))
-    rng = random.Random(trial * 7919 + int(time.time()))
+    rng = random.Random(seed)
 
     proc = subprocess.Popen([cs_exe, "compress", "--older", "1d"], stdout=subprocess.DEVNULL)
     if trial == 0:
-        kill_when(proc, lambda: False, timeout=rng.uniform(0.1, 0.8))
+        killed = kill_when(proc, lambda: False, timeout=rng.uniform(0.05, 0.3))
     elif trial == 1:  # while a temp file is being written
-        kill_when(proc, lambda: any(n.endswith(".gz.tmp") for n in os.listdir(logs)), timeout=30)
+        killed = kill_when(proc, lambda: any(n.endswith(".gz.tmp") for n in os.listdir(logs)), timeout=30)
     else:  # after a random number of segments
         k = rng.randint(1, n_files - 1)
-        kill_when(proc, lambda: _gz_count(logs) >= k, timeout=30)
+        killed = kill_when(proc, lambda: _gz_count(logs) >= k, timeout=30)
     left = os.listdir(logs)
-    print(f"trial {trial}: killed with {_gz_count(logs)} .gz, "
+    print(f"trial {trial} (seed {seed}): {'killed' if killed else 'finished before the kill'} with {_gz_count(logs)} .gz, "
           f"{sum(n.endswith('.tmp') for n in left)} temp, of {n_files} segments")
 
     _check(home, streams)
@@ -81,3 +85,5 @@ def test_compress_killed_anywhere_loses_nothing(trial, template, tmp_path, cs_ex
         assert (logs / n).stat().st_mode & 0o777 == 0o600
     _, rows, _, _ = index_state(home / "index.db")
     assert rows == set(names)
+    if not killed:
+        pytest.skip(f"seed {seed}: compress finished before the kill, so this was not a crash trial")

@@ -109,7 +109,7 @@ def test_upgrade_from_0001_reindexes_from_the_logs(cs_home):
     filled again from the logs by the next pass: nothing lost, nothing twice."""
     from cs.index import indexer
     from cs.log import paths
-    from indexlogs import LogWriter
+    from tests.helpers.logs import LogWriter
 
     w = LogWriter(paths.logs_dir())
     w.output("kept across the upgrade\r\n").end()

@@ -11,7 +11,7 @@ from cs import db as dbmod
 from cs.index import indexer
 from cs.log import jsonl
 from cs.log import paths
-from indexlogs import LogWriter
+from tests.helpers.logs import LogWriter
 
 
 @pytest.fixture

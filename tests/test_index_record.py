@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from shell_helpers import logs
+from tests.helpers.shell import logs
 
 # An Ink-like program: words separated by cursor moves, a line streamed in
 # three redraws (erase line, redraw longer), a spinner on the row below.
@@ -67,9 +67,9 @@ def test_recorded_ink_output_is_found_once_as_the_screen_showed_it(cs_exe, cs_ho
     assert run(cs_exe, "replay", "--no-wait", session["id"][:8]).stdout == raw
 
 
-@pytest.mark.usefixtures("cs_home")
+@pytest.mark.slow
 def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home, api):
-    from test_claude_e2e import PROMPT, REPLY, run_conversation
+    from tests.helpers.claude import PROMPT, REPLY, run_conversation
 
     during, _after = run_conversation(tmux_bin, world, "bash", with_cs=True)
     assert REPLY in during
@@ -92,4 +92,3 @@ def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home
         assert listed[0]["claude_session_id"] == resume[0].split("--resume", 1)[1].strip()
 
 
-from test_claude_e2e import api, claude_bin, tmux_bin, world  # noqa: E402,F401  (fixtures)

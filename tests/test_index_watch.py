@@ -10,7 +10,7 @@ import time
 import pytest
 
 from cs.log import paths
-from indexlogs import LogWriter
+from tests.helpers.logs import LogWriter
 
 BOUND = 5.0  # generous: this checks that it happens, not how fast
 

@@ -4,7 +4,6 @@ narrowed by project/cwd, dry-run, live sessions, config policy, bad values."""
 import json
 import os
 import subprocess
-import sys
 import time
 
 import pytest
@@ -12,17 +11,9 @@ import pytest
 from cs.log import jsonl, store
 from cs.log import paths
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_prune_helpers import (  # noqa: E402
-    LiveLock,
-    all_session_ids,
-    index_all,
-    index_state,
-    make_session,
-    run_cs,
-    session_files,
-    tree_hashes,
-)
+from tests.helpers.cli import run_cs
+from tests.helpers.logs import make_session
+from tests.helpers.sessions import LiveLock, all_session_ids, index_all, index_state, session_files, tree_hashes
 
 
 def prune_json(cs_exe, *args):
@@ -270,7 +261,7 @@ def test_index_rows_of_vanished_sessions_are_cleaned(cs_exe, logs):
 def test_a_real_recording_survives_prune_and_compress(cs_exe, cs_home, logs):
     """`cs record` holds the live lock: --older 0d, --keep 0 and --max-size 1
     would all remove this session if it were not live."""
-    from recorder_helpers import Term
+    from tests.helpers.pty import Term
 
     old = make_session(logs, 40)
     term = Term([cs_exe, "record", "--", "sh", "-c", "echo rec-ready; sleep 30"])

@@ -5,14 +5,13 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 from cs.log import store
 from cs.log import paths
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_prune_helpers import make_session, run_cs  # noqa: E402
+from tests.helpers.cli import run_cs
+from tests.helpers.logs import make_session
 
 
 def _index_counts():

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from cs.log import jsonl, store
-from recorder_helpers import Term, events, only_session_id, read_session, session_files, stream
+from tests.helpers.pty import Term, events, only_session_id, read_session, session_files, stream
 
 PY = sys.executable
 

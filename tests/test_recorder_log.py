@@ -8,7 +8,7 @@ import pytest
 from cs.log import store
 from cs.record.sink import LogWriter, ResumeIdScanner
 from cs.record.start import git_info, new_session_id
-from recorder_helpers import raw_lines
+from tests.helpers.pty import raw_lines
 
 SID = "0b6a2c34-8f51-4a5e-9c1d-2e3f4a5b6c7d"
 

@@ -17,8 +17,12 @@ import pyte
 
 from cs.index.keys import InputLines
 from cs.index.screen import ScreenText
-from fake_anthropic import FakeAnthropic, claude_home, find_claude
-from conftest import missing_tool
+import pytest
+
+from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
+from tests.helpers.tools import missing_tool
+
+pytestmark = pytest.mark.slow  # the real Claude Code CLI in a terminal
 
 COLS, ROWS = 100, 30
 

@@ -8,7 +8,7 @@ import pytest
 
 from cs.log import paths
 from cs.ask import search
-from indexlogs import LogWriter
+from tests.helpers.logs import LogWriter
 
 SPECIAL_LINES = [
     'say "hi" to x"y',

@@ -1,7 +1,7 @@
 """The shell integration, in the real shells: `cs init bash|zsh|fish` evaluated
 the way the install lines say, then `claude` typed (or run from a script).
 
-`claude` here is an argv-printing stand-in (tests/shell_helpers.FAKE_CLAUDE):
+`claude` here is an argv-printing stand-in (tests/helpers/shell.py: FAKE_CLAUDE):
 these tests are about what reaches the program and what the wrapper does
 around it. The real Claude Code CLI is driven in tests/test_claude_e2e.py.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ptyprocess import PtyProcessUnicode
 
-from shell_helpers import (
+from tests.helpers.shell import (
     SHELLS,
     all_args,
     base_env,

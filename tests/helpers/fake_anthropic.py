@@ -234,17 +234,15 @@ def claude_home(tmp, cwd, api_key: str, base_url: str = None) -> dict:
 
 
 # Where a real claude may be installed besides PATH: the copy .ci/setup pins in
-# the repository, and the one on the build machine.
+# the repository.
 _CLAUDE_CANDIDATES = (
-    Path(__file__).resolve().parent.parent / ".cache/claude-code/node_modules/.bin/claude",
-    Path("/opt/claude-probe/node_modules/.bin/claude"),
+    Path(__file__).resolve().parents[2] / ".cache/claude-code/node_modules/.bin/claude",
 )
 
 
 def find_claude():
     """The real Claude Code CLI: $CS_CLAUDE_BIN, else `claude` on PATH, else the
-    copy .ci/setup installs in .cache/claude-code, else the one installed for
-    probing on the build machine; None when there is none."""
+    copy .ci/setup installs in .cache/claude-code; None when there is none."""
     explicit = os.environ.get("CS_CLAUDE_BIN")
     if explicit:
         return explicit if os.access(explicit, os.X_OK) else None

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 
-from conftest import missing_tool
+from tests.helpers.tools import missing_tool
 
 SHELLS = ("bash", "zsh", "fish")
 

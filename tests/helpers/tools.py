@@ -1,0 +1,28 @@
+"""Finding the tools the tests drive."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def find_cs_exe() -> str:
+    """The installed `cs` console script next to the running interpreter."""
+    beside = Path(sys.executable).parent / "cs"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("cs")
+    if not found:
+        raise RuntimeError("the cs console script is not installed (pip install -e .[test])")
+    return found
+
+
+def missing_tool(what: str):
+    """A tool the tests drive is not installed. On a developer's machine that
+    skips the test, saying why; in CI, whose setup installs everything
+    (.ci/setup), it is a failure: a green run must not hide untested parts."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is not installed, but CI must have it (see .ci/setup)")
+    pytest.skip(f"{what} is not installed")
