@@ -9,6 +9,7 @@ around it. The real Claude Code CLI is driven in tests/test_claude_e2e.py.
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from ptyprocess import PtyProcessUnicode
 
+from tests.helpers.tools import missing_tool
 from tests.helpers.shell import (
     SHELLS,
     all_args,
@@ -260,6 +262,31 @@ def test_init_prints_the_shipped_script(shell, cs_exe):
     proc = subprocess.run([cs_exe, "init", shell], capture_output=True, check=True)
     shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
     assert proc.stdout == shipped.read_bytes()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_init_script_passes_shellcheck(shell, cs_exe):
+    """What `cs init bash|zsh` prints is linted. shellcheck has no zsh mode: the
+    zsh script is written in the syntax the two shells share (only its
+    commands differ, e.g. `whence -p` for `type -P`), so it is checked as bash."""
+    shellcheck = shutil.which("shellcheck")
+    if not shellcheck:
+        missing_tool("shellcheck")
+    script = subprocess.run([cs_exe, "init", shell], capture_output=True, check=True).stdout
+    proc = subprocess.run([shellcheck, "--shell=bash", "--severity=style", "-"], input=script,
+                          capture_output=True)
+    assert proc.returncode == 0, proc.stdout.decode()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_init_script_is_valid_syntax_for_its_shell(shell, cs_exe):
+    exe = shutil.which(shell)
+    if not exe:
+        missing_tool(shell)
+    script = subprocess.run([cs_exe, "init", shell], capture_output=True, check=True).stdout
+    check = [exe, "--no-execute"] if shell == "fish" else [exe, "-n"]
+    proc = subprocess.run(check, input=script, capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
 
 
 # ---------------------------------------------------------------- interactive, in a PTY
