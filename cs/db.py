@@ -96,17 +96,13 @@ def open_existing_for_writing(db=None):
     return open_db(), True
 
 
-def delete_session(db: sqlite_utils.Database, session_id: str) -> None:
-    """Remove a session and everything indexed from it (FTS rows go by trigger)."""
-    delete_sessions(db, [session_id])
-
-
 _DELETE_BATCH = 500  # well under SQLite's limit on bound parameters
 
 
 def delete_sessions(db: sqlite_utils.Database, session_ids) -> None:
-    """delete_session for many sessions in one transaction, a few hundred ids
-    per statement (pruning 10,000 sessions one by one costs seconds)."""
+    """Remove sessions and everything indexed from them (FTS rows go by
+    trigger), in one transaction, a few hundred ids per statement (pruning
+    10,000 sessions one by one costs seconds)."""
     ids = list(session_ids)
     with db.atomic():
         for i in range(0, len(ids), _DELETE_BATCH):

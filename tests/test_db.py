@@ -100,7 +100,7 @@ def test_delete_session_removes_fts_rows(tmp_path):
     db.execute("INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
                "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 0)")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 1
-    dbmod.delete_session(db, "a")
+    dbmod.delete_sessions(db, ["a"])
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 0
 
 

@@ -307,7 +307,7 @@ def test_fts_matches_lines_exactly(logs, db):
     fts = [r[0] for r in db.execute("SELECT rowid FROM lines_fts WHERE lines_fts MATCH '\"line\"' ORDER BY rowid").fetchall()]
     assert fts == [r[0] for r in db.execute("SELECT id FROM lines WHERE text LIKE '%line%' ORDER BY id").fetchall()]
     assert len(ids) == len(set(texts(db, w.sid)))
-    dbmod.delete_session(db, w.sid)
+    dbmod.delete_sessions(db, [w.sid])
     db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"line\"'").fetchone()[0] == 0
 

@@ -84,13 +84,6 @@ def _session_dict(row: dict) -> dict:
     return row
 
 
-def get_session(db, session_id: str) -> dict:
-    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [session_id])
-    row = cur.fetchone()
-    if row is None:
-        return {"id": session_id}
-    return dict(zip([d[0] for d in cur.description], row))
-
 
 def iter_io(logs_dir: Path, session_id: str):
     """(segment, offset, timestamp, direction, bytes_or_None, record) across all

@@ -44,9 +44,6 @@ def _write_pid(fd) -> None:
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
 
-def watcher_running() -> bool:
-    return locks.is_held(locks.WATCHER)
-
 
 def start_daemon() -> bool:
     """Fork a background watcher unless one runs. Returns at once: True if one

@@ -106,9 +106,6 @@ def decode_data(record: dict) -> bytes:
     return base64.b64decode(record["data"])
 
 
-def is_io(record: dict) -> bool:
-    return "direction" in record
-
 
 def project_of(start: dict):
     """The project a session belongs to, from its start line: the name of the

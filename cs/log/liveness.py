@@ -1,4 +1,4 @@
-"""Is a session live? The live-lock contract (docs/log-format.md, BRIEF):
+"""Is a session live? The live-lock contract (docs/log-format.md):
 
 The recorder holds flock(LOCK_EX) on the open fd of segment 1 (<uuid>.jsonl)
 for the whole session, even after rotating to later segments. Anyone asking

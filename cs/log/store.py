@@ -110,8 +110,3 @@ def iter_session_records(logs_dir: Path, session_id: str):
         n = parse_segment_name(path.name)[1]
         for offset, end, record in iter_records(path):
             yield n, offset, end, record
-
-
-def file_identity(path: Path):
-    st = os.stat(path)
-    return st.st_ino, st.st_size

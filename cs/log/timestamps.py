@@ -27,9 +27,3 @@ def format_timestamp(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def timestamp_ms(text):
-    """Milliseconds since the epoch for an RFC 3339 string, or None."""
-    value = parse_timestamp(text)
-    return None if value is None else int(value.timestamp() * 1000)

@@ -38,7 +38,7 @@ def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
          "finished" if finished else "cut_off", first.get("cwd")],
     )
     for n, off, end, rec in records:
-        if jsonl.is_io(rec) and rec["data"]:
+        if ("direction" in rec) and rec["data"]:
             text = jsonl.decode_data(rec).decode("utf-8", "replace")
             db.execute(
                 "INSERT OR IGNORE INTO lines(session_id, ts, direction, text, segment, offset) "
