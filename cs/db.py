@@ -6,13 +6,11 @@ ran (sqlite-utils' Migrations, as in simonw's llm). Shipped files are never
 edited: a schema change is a new file.
 """
 
+import hashlib
 import os
 import sqlite3
 from importlib import resources
 from pathlib import Path
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from cs.log import paths
 
@@ -55,15 +53,28 @@ def _migration_fn(sql: str):
     return apply
 
 
-def migrations() -> Migrations:
+def text_hash(text: str) -> int:
+    """64-bit identity of a line for the UNIQUE (session_id, direction,
+    text_hash) constraint (a collision, odds about n^2 / 2^65 within one
+    session, would merely drop one line). Every writer of `lines` uses it."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                          "big", signed=True)
+
+
+def migrations():
+    from sqlite_utils.migrations import Migrations  # only when migrating: sqlite-utils costs 40 ms to import
+
     m = Migrations("cs")
     for name, sql in migration_files():
         m(name=name)(_migration_fn(sql))
     return m
 
 
-def open_db(path: Path = None, migrate: bool = True, stop_before=None) -> sqlite_utils.Database:
-    """Open (creating privately if needed) and migrate the index database."""
+def open_db(path: Path = None, migrate: bool = True, stop_before=None):
+    """Open (creating privately if needed) and migrate the index database
+    (a sqlite_utils.Database)."""
+    import sqlite_utils
+
     path = Path(path) if path else paths.db_path()
     paths.ensure_private_dir(path.parent)
     if not path.exists():
@@ -99,7 +110,7 @@ def open_existing_for_writing(db=None):
 _DELETE_BATCH = 500  # well under SQLite's limit on bound parameters
 
 
-def delete_sessions(db: sqlite_utils.Database, session_ids) -> None:
+def delete_sessions(db, session_ids) -> None:
     """Remove sessions and everything indexed from them (FTS rows go by
     trigger), in one transaction, a few hundred ids per statement (pruning
     10,000 sessions one by one costs seconds)."""

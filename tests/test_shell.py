@@ -91,6 +91,26 @@ def test_arguments_reach_claude_intact_and_session_is_recorded(shell, args, cs_e
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_claude_gets_the_recordings_id_as_its_session_id(shell, cs_exe, env, cs_home, tmp_path):
+    """cs.record.claude_link: a new Claude session is given the recording's id,
+    so the two are linked from the first second; the user's arguments follow
+    untouched, and a session the user chose (--resume) is left alone."""
+    noted = tmp_path / "session-id"
+    env["FAKE_CLAUDE_SESSION_FILE"] = str(noted)
+    proc = run_shell(shell, wrapped(shell, cs_exe, "claude hello"), (), env, tmp_path)
+    assert printed_argv(proc) == ["hello"], proc.stderr
+    (log,) = logs(cs_home)
+    assert noted.read_text() == start_record(log)["session_id"]
+    linked = [r for r in records(log) if r.get("type") == "claude_session"]
+    assert [r["claude_session_id"] for r in linked] == [noted.read_text()]
+    noted.unlink()
+    proc = run_shell(shell, wrapped(shell, cs_exe, "claude --resume 0f0e0d0c-0b0a-4900-8800-000000000001"), (),
+                     env, tmp_path)
+    assert printed_argv(proc) == ["--resume", "0f0e0d0c-0b0a-4900-8800-000000000001"]
+    assert not noted.exists()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("code", [0, 1, 3, 42])
 def test_exit_code_of_claude_is_the_exit_code_of_the_function(shell, code, cs_exe, env, cs_home, tmp_path):
     env["FAKE_CLAUDE_EXIT"] = str(code)

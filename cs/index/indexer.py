@@ -27,7 +27,6 @@ or replaces it (it changed). Finished sessions keep no provisional rows.
 import binascii
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import pickle
@@ -38,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__
+from cs.claude import index as claude_index
+from cs.db import text_hash
 from cs.errors import CsError
 from cs.log import jsonl, store
 from cs.log import locks, paths
@@ -67,13 +68,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?, 1)
 """
 
 
-def text_hash(text: str) -> int:
-    """64-bit identity of a line for the UNIQUE constraint (a collision, odds
-    about n^2 / 2^65 within one session, would merely drop one line)."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                          "big", signed=True)
-
-
 @dataclass
 class SessionRender:
     """Everything needed to resume indexing one session where it stopped."""
@@ -87,6 +81,7 @@ class SessionRender:
     bytes_out: int = 0
     ended: bool = False
     last_output_ms: int = None  # time of the previous output chunk
+    claude_links: dict = field(default_factory=dict)  # Claude session id -> (how, config dir)
 
     def feed_output(self, data: bytes, mark) -> list:
         """Feed one output chunk; returns lines finished before it.
@@ -166,6 +161,7 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)
+    changed = []
     if cache is not None:
         for gone in set(cache) - set(on_disk):  # pruned meanwhile
             del cache[gone]
@@ -196,8 +192,11 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
             continue
         stats.sessions_indexed += 1
         stats.bytes_read += read
+        changed.append(sid)
         if progress:
             progress(sum(f[2] for f in files.values()))
+    # Claude Code's transcripts of the recordings that moved: archived, indexed.
+    stats.errors.extend(claude_index.update(db, changed))
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -313,6 +312,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
 
         # The sessions row first: lines reference it.
         _store_session(db, sid, render, status, sum(f[2] for f in files.values()))
+        claude_index.store_links(db, sid, render.claude_links)
         _store_lines(db, sid, "output", finished)
         _store_lines(db, sid, "input", inputs)
         if status == "running":
@@ -474,6 +474,12 @@ def _apply_event(render, record, ts) -> None:
         project = jsonl.project_of(record)
         if project:
             meta["project"] = project
+    elif kind == "claude_session":
+        claude_id = record.get("claude_session_id")
+        if isinstance(claude_id, str) and len(claude_id) <= 64:
+            how, config_dir = record.get("how"), record.get("config_dir")
+            render.claude_links[claude_id.lower()] = (how if isinstance(how, str) else "running",
+                                                      config_dir if isinstance(config_dir, str) else None)
     elif kind == "end":
         render.ended = True
         meta["ended_at"] = ts

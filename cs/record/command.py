@@ -99,8 +99,9 @@ def _exec_directly(command) -> int:
 def _record(executable, argv) -> int:
     try:
         from cs.log import paths
-        from cs.record.sink import LogWriter
+        from cs.record import claude_link
         from cs.record.loop import CommandFailed, record, terminal_size
+        from cs.record.sink import LogWriter
         from cs.record.start import new_session_id, start_fields
 
         rotate_size = _rotate_size()
@@ -112,13 +113,17 @@ def _record(executable, argv) -> int:
             paths.logs_dir(), session_id, rotate_size,
             start_fields(argv, cols, rows, stdin_tty, stdout_tty),
         )
+        child_argv, claude_id = claude_link.plan(argv, session_id) if writer.failure is None else (argv, None)
+        sink = writer
+        if claude_link.is_claude(argv):
+            sink = claude_link.SessionTracker(writer, claude_link.claude_config_dir(os.environ), claude_id)
     except Exception as e:  # a broken install or a bug of ours: the session must still run
         return _run_unrecorded(executable, argv, f"{type(e).__name__}: {e}")
     env = dict(os.environ)
     env["CS_SESSION_ID"] = session_id
     started = time.monotonic()
     try:
-        result = record(executable, argv, env, writer)
+        result = record(executable, child_argv, env, sink)
     except CommandFailed as e:
         writer.close(e.exit_code, duration=time.monotonic() - started)
         _warn(str(e))

@@ -2,7 +2,8 @@
 
 Modelled on asciinema 2.x's `pty_.record`: this module only moves bytes and hands
 every chunk to an injected sink (`output(data)`, `input(data, masked)`,
-`resize(cols, rows)`); it knows nothing about the log format. One thread, one
+`resize(cols, rows)`, and, if the sink has it, `spawned(pid)` once the child
+runs); it knows nothing about the log format. One thread, one
 `poll()` with no timeout: an idle session costs no CPU. Signals wake the loop
 through `signal.set_wakeup_fd` (a self-pipe), so they are handled in the loop,
 never inside a handler.
@@ -255,6 +256,9 @@ class _Session:
                 os.close(fd)
         self._proc = proc
         self.pid = proc.pid
+        spawned = getattr(self.sink, "spawned", None)  # optional: sinks that want the child's pid
+        if spawned is not None:
+            spawned(proc.pid)
         self.master = proc.fd
         self.master_live = True
         _set_nonblocking(self.master)

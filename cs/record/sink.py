@@ -140,6 +140,11 @@ class LogWriter:
                 jsonl.event_line(self.session_id, "resize", {"cols": cols, "rows": rows})
             )
 
+    def event(self, event_type: str, fields: dict) -> None:
+        """Any other event line (e.g. `claude_session`: docs/log-format.md)."""
+        if self._fd >= 0:
+            self._write_data(jsonl.event_line(self.session_id, event_type, fields))
+
     # ------------------------------------------------------------ the end
 
     def close(self, exit_code: int, signal_number=None, duration=None) -> None:

@@ -17,7 +17,15 @@ SHELLS = ("bash", "zsh", "fish")
 # the program, so it reports exactly that (the real claude is in the e2e tests).
 FAKE_CLAUDE = """#!{python}
 import json, os, sys
-sys.stdout.write(json.dumps(sys.argv[1:]) + "\\n")
+args = sys.argv[1:]
+# Like claude, take the --session-id option the recorder may add (the id of the
+# recording: cs.record.claude_link); FAKE_CLAUDE_SESSION_FILE notes it.
+if args[:1] == ["--session-id"] and len(args) > 1:
+    if os.environ.get("FAKE_CLAUDE_SESSION_FILE"):
+        with open(os.environ["FAKE_CLAUDE_SESSION_FILE"], "w") as f:
+            f.write(args[1])
+    args = args[2:]
+sys.stdout.write(json.dumps(args) + "\\n")
 count = os.environ.get("FAKE_CLAUDE_COUNT")
 if count:  # one line per run: proves claude ran once, not twice
     with open(count, "a") as f:

@@ -1,0 +1,213 @@
+"""Recordings → their Claude sessions → archived transcripts → searchable lines and usage.
+
+Run at the end of every indexing pass for the recordings whose logs moved
+(cs.index.indexer.index_pass), under the pass lock. For each such recording of
+`claude`:
+
+1. links: what the log says (`claude_session` event lines, written by the
+   recorder: cs.record.claude_link), the ids in its argv (`--resume X`,
+   `--session-id X`), the id Claude Code printed at exit; and, for a recording
+   that has none of these once it is over, transcripts in its working
+   directory's project folder whose lines fall in its time (`matched`);
+2. each linked transcript is archived (cs.claude.archive);
+3. what is new in the archive is indexed: prompts, replies, tool calls and tool
+   results (capped) as `lines` with direction 'transcript' and a `kind`, each
+   attributed to the linked recording that was running at its time; token
+   usage into `claude_usage`, once per (message id, request id).
+
+Never raises for what a transcript holds: problems come back as messages.
+Tests: tests/test_claude_e2e_transcripts.py, tests/test_claude_transcript.py.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from cs.claude import archive, transcript
+from cs.db import text_hash
+from cs.log.timestamps import parse_timestamp
+
+_ID_OPTIONS = {"--resume": "resume", "-r": "resume", "--session-id": "session-id"}
+_MATCH_GRACE_S = 60
+_MATCH_READ_LIMIT = 4 << 20
+
+
+def store_links(db, session_id: str, links: dict) -> None:
+    """Links a recording's log declared (claude id -> (how, config dir))."""
+    if links:
+        db.conn.executemany(
+            "INSERT INTO claude_links (session_id, claude_session_id, how, config_dir) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET config_dir = COALESCE(excluded.config_dir, config_dir)",
+            [(session_id, cid, how, config_dir) for cid, (how, config_dir) in links.items()],
+        )
+
+
+def update(db, session_ids) -> list:
+    """Link, archive and index the transcripts of these recordings; the
+    problems met, as messages (never raised)."""
+    problems = []
+    for sid in session_ids:
+        try:
+            with db.atomic():
+                problems.extend(_update_recording(db, sid))
+        except Exception as e:  # a transcript must never stop the indexer
+            problems.append(f"{sid}: Claude transcript: {type(e).__name__}: {e}")
+    return problems
+
+
+def _update_recording(db, sid: str) -> list:
+    row = db.execute("SELECT argv, cwd, started_at, ended_at, last_event_at, status, claude_session_id"
+                     " FROM sessions WHERE id = ?", [sid]).fetchone()
+    if row is None:
+        return []
+    argv_text, cwd, started_at, ended_at, last_event_at, status, exit_id = row
+    argv = _argv(argv_text)
+    if not argv or os.path.basename(str(argv[0])) != "claude":
+        return []
+    links = dict(_argv_links(argv))
+    if exit_id:
+        links.setdefault(exit_id.lower(), ("exit-message", None))
+    store_links(db, sid, links)
+    known = _links_of(db, sid)
+    if not known and status != "running" and cwd:
+        matched = _match_by_time(cwd, started_at, ended_at or last_event_at)
+        store_links(db, sid, {cid: ("matched", None) for cid in matched})
+        known = _links_of(db, sid)
+    problems = []
+    for claude_id, config_dir in known:
+        source = archive.find_transcript(config_dir or archive.default_config_dir(), claude_id, cwd)
+        if source is not None:
+            problems.extend(archive.archive_session(source))
+        problems.extend(index_transcript(db, claude_id))
+    return problems
+
+
+def _argv(text):
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
+
+
+def _argv_links(argv):
+    for i, arg in enumerate(argv[1:], start=1):
+        name, _, value = str(arg).partition("=")
+        if name in _ID_OPTIONS:
+            if not value and i + 1 < len(argv):
+                value = str(argv[i + 1])
+            if _looks_like_id(value):
+                yield value.lower(), (_ID_OPTIONS[name], None)
+
+
+def _looks_like_id(value: str) -> bool:
+    return isinstance(value, str) and len(value) == 36 and value.count("-") == 4
+
+
+def _links_of(db, sid: str) -> list:
+    return db.execute("SELECT claude_session_id, config_dir FROM claude_links WHERE session_id = ?"
+                      " ORDER BY claude_session_id", [sid]).fetchall()
+
+
+def _match_by_time(cwd: str, started_at: str, ended_at: str) -> list:
+    """Claude sessions whose transcript, in `cwd`'s project folder, has lines
+    from `cwd` within the recording's time (for recordings whose log names none:
+    an older Claude Code, a kill before the first prompt was tracked)."""
+    start, end = parse_timestamp(started_at), parse_timestamp(ended_at or started_at)
+    if start is None or end is None:
+        return []
+    folder = Path(archive.default_config_dir()) / "projects" / archive.project_folder_name(cwd)
+    try:
+        candidates = [e for e in os.scandir(folder) if e.name.endswith(".jsonl") and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return []
+    lo, hi = start.timestamp() - _MATCH_GRACE_S, end.timestamp() + _MATCH_GRACE_S
+    found = []
+    for entry in candidates:
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime < lo:
+                continue  # last written before the recording began
+            with open(entry.path, "rb") as f:
+                data = f.read(_MATCH_READ_LIMIT)
+        except OSError:
+            continue
+        for raw in data.splitlines():
+            if b'"cwd"' not in raw:
+                continue
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            when = parse_timestamp(record.get("timestamp")) if isinstance(record, dict) else None
+            if when and record.get("cwd") == cwd and lo <= when.timestamp() <= hi:
+                found.append(entry.name[: -len(".jsonl")].lower())
+                break
+    return found
+
+
+# ---------------------------------------------------------------- indexing an archive
+
+
+def index_transcript(db, claude_id: str, result_cap: int = transcript.DEFAULT_RESULT_CAP) -> list:
+    """Index what is new in the archived transcript of `claude_id`."""
+    path = archive.archived_transcript(claude_id)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return []
+    state = db.execute("SELECT indexed_offset, entries, skipped FROM claude_transcripts WHERE claude_session_id = ?",
+                       [claude_id]).fetchone()
+    offset, n_entries, n_skipped = state if state else (0, 0, 0)
+    if offset >= size:
+        return []
+    recordings = _recordings_of(db, claude_id)
+    if not recordings:
+        return []
+    counts = transcript.Counts()
+    fts_from = db.execute("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'lines'), 0)").fetchone()[0]
+    lines, usage = [], []
+    with open(path, "rb") as f:
+        f.seek(offset)
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                break  # a line still being copied: next time
+            line_offset, offset = offset, offset + len(raw)
+            for entry in transcript.parse_line(raw, counts, result_cap):
+                owner = _owner(recordings, entry.ts)
+                if entry.text.strip():
+                    lines.append((owner, entry.ts, entry.text, text_hash(entry.text), line_offset, entry.kind))
+                if entry.usage is not None and entry.usage_key:
+                    usage.append((*entry.usage_key, claude_id, owner, entry.ts, entry.model,
+                                  *transcript.usage_numbers(entry.usage), int(bool(entry.sidechain))))
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, kind)"
+        " VALUES (?, ?, 'transcript', ?, ?, 0, ?, ?)", lines)
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO claude_usage (message_id, request_id, claude_session_id, session_id, ts, model,"
+        " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, sidechain)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", usage)
+    db.execute("INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE id > ? AND text_hash IS NOT NULL",
+               [fts_from])
+    db.execute("INSERT OR REPLACE INTO claude_transcripts (claude_session_id, indexed_offset, entries, skipped)"
+               " VALUES (?, ?, ?, ?)", [claude_id, offset, n_entries + counts.entries,
+                                        n_skipped + counts.unknown + counts.bad])
+    return []
+
+
+def _recordings_of(db, claude_id: str) -> list:
+    """(start, session id) of the recordings linked to a Claude session, oldest first."""
+    rows = db.execute("SELECT s.started_at, s.id FROM claude_links l JOIN sessions s ON s.id = l.session_id"
+                      " WHERE l.claude_session_id = ? ORDER BY s.started_at, s.id", [claude_id]).fetchall()
+    return [(start or "", sid) for start, sid in rows]
+
+
+def _owner(recordings: list, ts: str) -> str:
+    """The recording that was running when a transcript line was written: the
+    latest one started before it (a `--resume` continues in a new recording);
+    lines older than every recording belong to the first."""
+    owner = recordings[0][1]
+    for start, sid in recordings:
+        if start and start <= ts:
+            owner = sid
+    return owner
+

@@ -1,0 +1,114 @@
+"""Which Claude Code session(s) a recording of `claude` produced, known from the start.
+
+Two mechanisms, both cheap enough for the recorder's start-up and hot path:
+
+* `plan(argv)`: when the user did not choose a session themselves (no
+  `--resume`, `--continue`, `--session-id`, `--fork-session`, and not a
+  subcommand such as `claude mcp`), the recorder passes `--session-id <id>` with
+  the recording's own id, so the first Claude session and the recording share
+  one id. What the user asked for is never changed: only an id is fixed that
+  Claude Code would otherwise have drawn at random.
+* `SessionTracker`: Claude Code keeps `<config dir>/sessions/<pid>.json` with the
+  id of the session a running process is in; `/clear` starts a new id in the
+  same process. After each submitted line (Enter in the input), at most once a
+  second, the tracker reads that file and writes a `claude_session` event line
+  when the id changed. The same line is written at start for the id we chose.
+
+Whatever these miss (a crash, a kill, an older Claude Code, `--continue`), the
+indexer still finds by matching transcripts on `sessionId`, `cwd` and time
+(cs.claude.link). Event line format: docs/log-format.md. Tests:
+tests/test_claude_link.py.
+"""
+
+import os
+import time
+
+# Options after which Claude Code resumes or names a session itself.
+_CHOOSES_SESSION = ("--resume", "-r", "--continue", "-c", "--session-id", "--fork-session")
+# The first positional argument is a prompt, unless it is one of these.
+_SUBCOMMANDS = ("mcp", "config", "doctor", "update", "upgrade", "install", "migrate-installer",
+                "setup-token", "plugin", "plugins", "agents", "auth", "login", "logout")
+_NO_SESSION = ("-h", "--help", "-v", "--version")
+CHECK_INTERVAL_S = 1.0
+
+
+def is_claude(argv) -> bool:
+    return bool(argv) and os.path.basename(argv[0]) == "claude"
+
+
+def plan(argv, session_id: str):
+    """(argv for the child, the Claude session id we fixed or None)."""
+    if not is_claude(argv):
+        return list(argv), None
+    for arg in argv[1:]:
+        name = arg.split("=", 1)[0]
+        if name in _CHOOSES_SESSION or arg in _NO_SESSION:
+            return list(argv), None
+        if arg == "--":
+            break
+    first_positional = next((a for a in argv[1:] if not a.startswith("-")), None)
+    if first_positional in _SUBCOMMANDS:
+        return list(argv), None
+    return [argv[0], "--session-id", session_id, *argv[1:]], session_id
+
+
+def claude_config_dir(env) -> str:
+    return env.get("CLAUDE_CONFIG_DIR") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".claude")
+
+
+class SessionTracker:
+    """A sink around the log writer: passes every call through, and notes the
+    Claude session id the child is in (see the module doc)."""
+
+    def __init__(self, sink, config_dir: str, known_id: str = None):
+        self._sink = sink
+        self._config_dir = config_dir
+        self._sessions_dir = os.path.join(config_dir, "sessions")
+        self._pid = None
+        self._current = known_id
+        self._next_check = 0.0
+        self.output = sink.output  # the hot path: no wrapper at all
+        self.resize = sink.resize
+        if known_id:
+            sink.event("claude_session", {"claude_session_id": known_id, "how": "session-id",
+                                          "config_dir": config_dir})
+
+    def __getattr__(self, name):
+        return getattr(self._sink, name)
+
+    def spawned(self, pid: int) -> None:
+        self._pid = pid
+
+    def input(self, data: bytes, masked: bool = False) -> None:
+        self._sink.input(data, masked)
+        if b"\r" in data or b"\n" in data:
+            self.check()
+
+    def check(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._pid is None or (not force and now < self._next_check):
+            return
+        self._next_check = now + CHECK_INTERVAL_S
+        found = self._read_session_id()
+        if found and found != self._current:
+            self._current = found
+            self._sink.event("claude_session", {"claude_session_id": found, "how": "running",
+                                                "config_dir": self._config_dir})
+
+    def _read_session_id(self):
+        """The sessionId in <config>/sessions/<pid>.json, or None. Never raises:
+        this is Claude Code's internal file, and the session must go on."""
+        try:
+            with open(os.path.join(self._sessions_dir, f"{self._pid}.json"), "rb") as f:
+                raw = f.read(64 * 1024)
+        except OSError:
+            return None
+        import json
+
+        try:
+            value = json.loads(raw).get("sessionId")
+        except (ValueError, AttributeError):
+            return None
+        if isinstance(value, str) and len(value) == 36 and value.count("-") == 4:
+            return value.lower()
+        return None
