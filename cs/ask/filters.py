@@ -16,7 +16,8 @@ class Filters:
     project: str = None  # the git top level's name (or the directory's)
     since: str = None  # inclusive
     until: str = None  # exclusive
-    direction: str = None  # "input" | "output" (search only)
+    direction: str = None  # "input" | "output" | "transcript" (search only: --source)
+    kind: str = None  # transcript lines: "prompt" | "reply" | "tool" | "result" (search only)
 
     def session_where(self, id_column: str, cwd_column: str, project_column: str):
         """(where clauses, parameters) for the session-level filters, on the

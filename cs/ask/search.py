@@ -10,11 +10,13 @@ syntax; `--regex` filters with a Python regular expression.
 """
 
 import re
+from datetime import timedelta
 import sqlite3
 from dataclasses import dataclass, field
 
 from cs.errors import CsError
 from cs.ask.filters import Filters
+from cs.log.timestamps import format_timestamp, parse_timestamp
 
 MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
 
@@ -36,9 +38,17 @@ class Hit:
     cwd: str
     command: str
     provisional: bool
+    kind: str = None  # transcript lines: prompt, reply, tool, result
     spans: list = field(default_factory=list)  # [(start, end)] of matches in text
 
+    @property
+    def source(self) -> str:
+        """Where the line comes from: screen, typed, or transcript."""
+        return SOURCES_BY_DIRECTION[self.direction]
+
     def replay_args(self) -> list:
+        if self.direction == "transcript":  # a moment in time, not a place in the log
+            return ["cs", "replay", self.session_id[:8], "--from", self.ts]
         return ["cs", "replay", self.session_id[:8], "--from", replay_position(self.segment, self.offset)]
 
     def as_dict(self) -> dict:
@@ -46,6 +56,8 @@ class Hit:
             "session_id": self.session_id,
             "timestamp": self.ts,
             "direction": self.direction,
+            "source": self.source,
+            "kind": self.kind,
             "text": self.text,
             "matches": [list(s) for s in self.spans],
             "project": self.project,
@@ -56,6 +68,14 @@ class Hit:
             "provisional": self.provisional,
             "replay": " ".join(self.replay_args()),
         }
+
+
+# What `--source` says, and what the lines table stores.
+DIRECTIONS_BY_SOURCE = {"screen": "output", "typed": "input", "transcript": "transcript"}
+SOURCES_BY_DIRECTION = {v: k for k, v in DIRECTIONS_BY_SOURCE.items()}
+KINDS = ("prompt", "reply", "tool", "result")
+# A screen line and a transcript line this close in time may be the same words.
+SAME_MOMENT_S = 600
 
 
 def replay_position(segment: int, offset: int) -> str:
@@ -110,12 +130,15 @@ def _filter_sql(filters: Filters):
     if filters.direction:
         where.append("l.direction = ?")
         params.append(filters.direction)
+    if filters.kind:
+        where.append("l.kind = ?")
+        params.append(filters.kind)
     return where, params
 
 
 _SELECT = """
 SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset,
-       s.project, s.cwd, s.command, l.provisional
+       s.project, s.cwd, s.command, l.provisional, l.kind
 FROM lines l JOIN sessions s ON s.id = l.session_id
 """
 
@@ -161,7 +184,7 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         if match:
             sql = (
                 "SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset,"
-                " s.project, s.cwd, s.command, l.provisional"
+                " s.project, s.cwd, s.command, l.provisional, l.kind"
                 + (", highlight(lines_fts, 0, char(1), char(2))" if mode == "fts" else "")
                 + " FROM lines_fts f JOIN lines l ON l.id = f.rowid"
                 " JOIN sessions s ON s.id = l.session_id WHERE lines_fts MATCH ?"
@@ -174,7 +197,7 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         else:
             sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += f" ORDER BY {order} LIMIT ?"
-    params.append(int(limit))
+    params.append(int(limit) * 3)  # room for screen lines that a transcript line says again
     try:
         rows = db.execute(sql, params).fetchall()
     except sqlite3.OperationalError as e:
@@ -185,11 +208,47 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
     for row in rows:
         text = row[4]
         if mode == "fts":
-            spans = marker_spans(row[11])
+            spans = marker_spans(row[12])
         else:
             spans = spans_for(text)
-        hits.append(Hit(*row[:10], provisional=bool(row[10]), spans=spans))
-    return hits
+        hits.append(Hit(*row[:10], provisional=bool(row[10]), kind=row[11], spans=spans))
+    if filters.direction is None:  # asked for the screen alone, the screen is what they get
+        hits = _without_repeats(db, hits)
+    return hits[: int(limit)]
+
+
+def _normal(text: str) -> str:
+    """Words only: what a screen line and a transcript line share when they
+    say the same thing (the screen adds bullets, indents and wraps)."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _without_repeats(db, hits: list) -> list:
+    """Screen lines whose words a transcript line of the same session, written
+    at about the same moment, holds too: shown once, as the transcript's
+    unwrapped text (tests/test_claude_e2e_transcripts.py)."""
+    out = []
+    cache = {}
+    for hit in hits:
+        if hit.direction == "output" and len(_normal(hit.text)) >= 8:
+            key = (hit.session_id, hit.ts[:15])
+            if key not in cache:
+                cache[key] = [_normal(t) for (t,) in db.execute(
+                    "SELECT text FROM lines WHERE session_id = ? AND direction = 'transcript'"
+                    " AND ts BETWEEN ? AND ?",
+                    [hit.session_id, _shift(hit.ts, -SAME_MOMENT_S), _shift(hit.ts, SAME_MOMENT_S)]).fetchall()]
+            words = _normal(hit.text)
+            if any(words in said for said in cache[key]):
+                continue
+        out.append(hit)
+    return out
+
+
+def _shift(ts: str, seconds: float) -> str:
+    moment = parse_timestamp(ts)
+    if moment is None:
+        return ts
+    return format_timestamp(moment + timedelta(seconds=seconds))
 
 
 def literal_spans(text: str, terms) -> list:

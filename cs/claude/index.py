@@ -160,7 +160,7 @@ def index_transcript(db, claude_id: str, result_cap: int = transcript.DEFAULT_RE
     offset, n_entries, n_skipped = state if state else (0, 0, 0)
     if offset >= size:
         return []
-    recordings = _recordings_of(db, claude_id)
+    recordings = recordings_of(db, claude_id)
     if not recordings:
         return []
     counts = transcript.Counts()
@@ -173,11 +173,11 @@ def index_transcript(db, claude_id: str, result_cap: int = transcript.DEFAULT_RE
                 break  # a line still being copied: next time
             line_offset, offset = offset, offset + len(raw)
             for entry in transcript.parse_line(raw, counts, result_cap):
-                owner = _owner(recordings, entry.ts)
+                recording = owner(recordings, entry.ts)
                 if entry.text.strip():
-                    lines.append((owner, entry.ts, entry.text, text_hash(entry.text), line_offset, entry.kind))
+                    lines.append((recording, entry.ts, entry.text, text_hash(entry.text), line_offset, entry.kind))
                 if entry.usage is not None and entry.usage_key:
-                    usage.append((*entry.usage_key, claude_id, owner, entry.ts, entry.model,
+                    usage.append((*entry.usage_key, claude_id, recording, entry.ts, entry.model,
                                   *transcript.usage_numbers(entry.usage), int(bool(entry.sidechain))))
     db.conn.executemany(
         "INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, kind)"
@@ -194,20 +194,20 @@ def index_transcript(db, claude_id: str, result_cap: int = transcript.DEFAULT_RE
     return []
 
 
-def _recordings_of(db, claude_id: str) -> list:
+def recordings_of(db, claude_id: str) -> list:
     """(start, session id) of the recordings linked to a Claude session, oldest first."""
     rows = db.execute("SELECT s.started_at, s.id FROM claude_links l JOIN sessions s ON s.id = l.session_id"
                       " WHERE l.claude_session_id = ? ORDER BY s.started_at, s.id", [claude_id]).fetchall()
     return [(start or "", sid) for start, sid in rows]
 
 
-def _owner(recordings: list, ts: str) -> str:
+def owner(recordings: list, ts: str) -> str:
     """The recording that was running when a transcript line was written: the
     latest one started before it (a `--resume` continues in a new recording);
     lines older than every recording belong to the first."""
-    owner = recordings[0][1]
+    found = recordings[0][1]
     for start, sid in recordings:
         if start and start <= ts:
-            owner = sid
-    return owner
+            found = sid
+    return found
 

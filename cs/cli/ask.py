@@ -5,22 +5,27 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, make_filters, open_index, resolve, session_filter_options
+from cs.cli.common import CsError, UsageError, make_filters, open_index, resolve, session_filter_options
 from cs.cli.output import color_enabled, duration, emit_json, json_options, local_time, snippet
-from cs.errors import NoMatches
+from cs.errors import NoMatches, NotFound
 
 
 @cli.command("search")
 @click.argument("query", nargs=-1)
 @session_filter_options
-@click.option("--input", "direction", flag_value="input", help="Only what was typed.")
-@click.option("--output", "direction", flag_value="output", help="Only what the screen showed.")
+@click.option("--source", type=click.Choice(["screen", "typed", "transcript"]),
+              help="Only what the screen showed, what was typed, or Claude Code's transcript.")
+@click.option("--kind", type=click.Choice(["prompt", "reply", "tool", "result"]),
+              help="Only transcript lines of this kind (implies --source transcript).")
+@click.option("--input", "direction", flag_value="input", help="Only what was typed (--source typed).")
+@click.option("--output", "direction", flag_value="output", help="Only what the screen showed (--source screen).")
 @click.option("--fts", "mode", flag_value="fts", help="QUERY is raw SQLite FTS5 syntax.")
 @click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
 @click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
 @json_options
-def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json, as_jsonl):
+def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, direction, mode, rank, limit,
+               as_json, as_jsonl):
     """Find lines that the screen showed or that you typed.
 
     Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
@@ -31,7 +36,17 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
 
     if not query:
         raise CsError("nothing to search for: cs search WORDS...")
+    if kind:
+        source = source or "transcript"
+        if source != "transcript":
+            raise UsageError(f"--kind {kind} is about transcript lines; it cannot go with --source {source}")
+    if source:
+        wanted = search.DIRECTIONS_BY_SOURCE[source]
+        if direction and direction != wanted:
+            raise UsageError(f"--{direction} and --source {source} contradict each other")
+        direction = wanted
     filters = make_filters(session_prefix, cwd, project, since, until, direction)
+    filters.kind = kind
     db = open_index()
     if filters.session:
         filters.session = resolve(db, filters.session)
@@ -45,7 +60,7 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
     color = color_enabled()
     width = max(40, shutil.get_terminal_size((120, 24)).columns - 4)
     for hit in hits:
-        direction_label = "in " if hit.direction == "input" else "out"
+        direction_label = {"input": "in ", "output": "out", "transcript": hit.kind or "claude"}[hit.direction]
         head = f"{local_time(hit.ts)}  {hit.session_id[:8]}  {hit.project or '-'}  {direction_label}"
         if hit.provisional:
             head += "  (live: still on screen)"
@@ -100,16 +115,33 @@ def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_json
 @click.option("--grep", "pattern", metavar="PATTERN", help="Only lines matching PATTERN (a regex).")
 @click.option("-i", "--ignore-case", is_flag=True, help="With --grep: ignore case.")
 @click.option("-C", "--context", default=0, type=click.IntRange(min=0), help="With --grep: lines around.")
-def show_cmd(session_id, raw, pattern, ignore_case, context):
+@click.option("--conversation", is_flag=True, help="Claude Code's transcript: prompts, replies, tool calls.")
+@click.option("--tools", is_flag=True, help="With --conversation: tool inputs and results in full.")
+def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools):
     """A session as text as the screen showed it; input lines start with '> '."""
     import re
+    import shutil
 
     from cs.log import paths
     from cs.ask import sessions
 
+    if tools and not conversation:
+        raise UsageError("--tools goes with --conversation")
+    if conversation and raw:
+        raise UsageError("--conversation and --raw show different things; pick one")
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
+    if conversation:
+        from cs.claude import conversation as talk
+
+        items = talk.entries(db, sid)
+        if not items:
+            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`cs show {sid[:8]}` shows its screen)")
+        for line in talk.as_text(items, tools, width=shutil.get_terminal_size((120, 24)).columns - 12,
+                                 local_time=local_time):
+            click.echo(line)
+        return
     if raw:
         out = sys.stdout.buffer
         for chunk in sessions.raw_output(logs, sid):

@@ -30,8 +30,18 @@ DEFAULT_REPLY = "The fake model says hello from the loopback server."
 
 
 class FakeAnthropic:
-    def __init__(self, reply_text: str = DEFAULT_REPLY, delta_delay: float = 0.02, chunks: int = 4):
+    """`script`, if given, is a list of replies for the conversation's own
+    requests (those that offer tools; side requests get `reply_text`), each a
+    list of content blocks: {"type": "text", "text": ...} or {"type":
+    "tool_use", "name": ..., "input": {...}}; once it runs out, `reply_text`.
+    `responses` records what each answered request was given: (message id,
+    usage), the figures `cs stats` must add up to."""
+
+    def __init__(self, reply_text: str = DEFAULT_REPLY, delta_delay: float = 0.02, chunks: int = 4,
+                 script=None):
         self.reply_text = reply_text
+        self.script = list(script or [])
+        self.responses = []
         self.delta_delay = delta_delay
         self.chunks = max(1, chunks)
         self.requests = []
@@ -70,6 +80,12 @@ class FakeAnthropic:
         return f"http://{host}:{port}"
 
     # -- inspection helpers
+    def record_response(self, message_id: str, usage: dict, main: bool):
+        """`main`: a request of the conversation itself (it offers tools), the
+        kind Claude Code writes into its transcript."""
+        with self._lock:
+            self.responses.append((message_id, usage, main))
+
     def record(self, entry: dict):
         with self._lock:
             self.requests.append(entry)
@@ -80,9 +96,16 @@ class FakeAnthropic:
             return [r["body"] for r in self.requests
                     if r["method"] == "POST" and r["path"].rstrip("/") == "/v1/messages"]
 
-    def text_chunks(self) -> list:
+    def next_blocks(self, body: dict) -> list:
+        """The content blocks to answer a request with."""
+        with self._lock:
+            if self.script and body.get("tools"):
+                return self.script.pop(0)
+        return [{"type": "text", "text": self.reply_text}]
+
+    def text_chunks(self, text: str = None) -> list:
         """The reply split into a few pieces at word boundaries, so it streams."""
-        words = self.reply_text.split(" ")
+        words = (self.reply_text if text is None else text).split(" ")
         n = min(self.chunks, len(words))
         size = -(-len(words) // n)
         pieces = [" ".join(words[i:i + size]) for i in range(0, len(words), size)]
@@ -180,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         try:
-            self._stream(model)
+            self._stream(model, self.api.next_blocks(body), main=bool(body.get("tools")))
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -188,21 +211,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
         self.wfile.flush()
 
-    def _stream(self, model: str):
+    def _stream(self, model: str, blocks: list, main: bool):
+        message_id = _message_id()
+        output_tokens = sum(len(b.get("text", "").split()) + (5 if b["type"] == "tool_use" else 0) for b in blocks)
+        self.api.record_response(message_id, dict(_usage(output_tokens), model=model), main)
         self._event("message_start", {"type": "message_start", "message": {
-            "id": _message_id(), "type": "message", "role": "assistant", "model": model,
+            "id": message_id, "type": "message", "role": "assistant", "model": model,
             "content": [], "stop_reason": None, "stop_sequence": None, "usage": _usage(1)}})
-        self._event("content_block_start", {"type": "content_block_start", "index": 0,
-                                            "content_block": {"type": "text", "text": ""}})
         self._event("ping", {"type": "ping"})
-        for piece in self.api.text_chunks():
-            time.sleep(self.api.delta_delay)
-            self._event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                                "delta": {"type": "text_delta", "text": piece}})
-        self._event("content_block_stop", {"type": "content_block_stop", "index": 0})
+        for index, block in enumerate(blocks):
+            if block["type"] == "tool_use":
+                self._event("content_block_start", {"type": "content_block_start", "index": index,
+                                                    "content_block": {"type": "tool_use", "id": block.get("id") or
+                                                                      "toolu_" + uuid.uuid4().hex[:20],
+                                                                      "name": block["name"], "input": {}}})
+                self._event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
+                    "type": "input_json_delta", "partial_json": json.dumps(block["input"])}})
+            else:
+                self._event("content_block_start", {"type": "content_block_start", "index": index,
+                                                    "content_block": {"type": "text", "text": ""}})
+                for piece in self.api.text_chunks(block["text"]):
+                    time.sleep(self.api.delta_delay)
+                    self._event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                        "delta": {"type": "text_delta", "text": piece}})
+            self._event("content_block_stop", {"type": "content_block_stop", "index": index})
+        stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
         self._event("message_delta", {"type": "message_delta",
-                                      "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                      "usage": {"output_tokens": len(self.api.reply_text.split())}})
+                                      "delta": {"stop_reason": stop, "stop_sequence": None},
+                                      "usage": {"output_tokens": output_tokens}})
         self._event("message_stop", {"type": "message_stop"})
 
 
@@ -238,6 +274,14 @@ def claude_home(tmp, cwd, api_key: str, base_url: str = None) -> dict:
 _CLAUDE_CANDIDATES = (
     Path(__file__).resolve().parents[2] / ".cache/claude-code/node_modules/.bin/claude",
 )
+
+
+OLD_CLAUDE = Path(__file__).resolve().parents[2] / ".cache/claude-code-old/node_modules/.bin/claude"
+
+
+def find_old_claude():
+    """The older 2.x release .ci/setup installs beside the pinned one, or None."""
+    return str(OLD_CLAUDE) if os.access(OLD_CLAUDE, os.X_OK) else None
 
 
 def find_claude():

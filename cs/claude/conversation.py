@@ -1,0 +1,88 @@
+"""A recording's conversation, read from its archived transcripts: each prompt,
+each reply, each tool call and its result, with times (`cs show
+--conversation`, Markdown for `cs export --format markdown`).
+
+Read from the archive itself (not the index, which stores each distinct text
+once and caps tool results), attributed to the recording as the index does
+(cs.claude.index.owner). Tests: tests/test_claude_e2e_transcripts.py.
+"""
+
+from cs.claude import archive, transcript
+from cs.claude.index import owner, recordings_of
+
+
+def entries(db, session_id: str) -> list:
+    """The transcript entries of one recording, in order."""
+    out = []
+    for (claude_id,) in db.execute("SELECT claude_session_id FROM claude_links WHERE session_id = ?",
+                                   [session_id]).fetchall():
+        recordings = recordings_of(db, claude_id)
+        path = archive.archived_transcript(claude_id)
+        counts = transcript.Counts()
+        try:
+            f = open(path, "rb")
+        except OSError:
+            continue
+        with f:
+            for raw in f:
+                for entry in transcript.parse_line(raw, counts, result_cap=1 << 30):
+                    if entry.text.strip() and not entry.sidechain and owner(recordings, entry.ts) == session_id:
+                        out.append(entry)
+    out.sort(key=lambda e: e.ts)
+    return out
+
+
+def first_line(text: str, width: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def as_text(items: list, tools: bool, width: int = 100, local_time=lambda ts: ts) -> list:
+    """Lines to print: prompts start with '> ', tool calls with '⚙ ', results
+    with '↳ ' (only with `tools`; calls are then shown whole)."""
+    lines = []
+    for e in items:
+        when = local_time(e.ts)
+        if e.kind == transcript.PROMPT:
+            lines.append("")
+            lines.extend(_block(f"{when}  > ", e.text))
+        elif e.kind == transcript.REPLY:
+            lines.extend(_block(f"{when}    ", e.text))
+        elif e.kind == transcript.TOOL:
+            lines.append(f"{when}  ⚙ " + (e.text if tools else first_line(e.text, width)))
+        elif e.kind == transcript.RESULT and tools:
+            lines.extend(_block(f"{when}  ↳ ", e.text))
+    return lines
+
+
+def _block(head: str, text: str) -> list:
+    pad = " " * len(head)
+    rows = text.rstrip("\n").split("\n")
+    return [head + rows[0]] + [pad + r for r in rows[1:]]
+
+
+def as_markdown(items: list, title: str, tools: bool = True) -> str:
+    """The conversation as a Markdown document. Untrusted text is fenced or
+    quoted, never interpreted as markup of ours."""
+    out = [f"# {_inline(title)}", ""]
+    for e in items:
+        if e.kind == transcript.PROMPT:
+            out += [f"## Prompt · {e.ts}", "", *("> " + r for r in e.text.split("\n")), ""]
+        elif e.kind == transcript.REPLY:
+            out += [f"### Reply · {e.ts}", "", e.text, ""]
+        elif e.kind == transcript.TOOL:
+            out += [f"**Tool** `{_inline(e.text.split(' ', 1)[0])}`", "", _fence(e.text), ""]
+        elif e.kind == transcript.RESULT and tools:
+            out += ["**Result**", "", _fence(e.text), ""]
+    return "\n".join(out)
+
+
+def _fence(text: str) -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}\n{text}\n{ticks}"
+
+
+def _inline(text: str) -> str:
+    return " ".join(text.split()).replace("`", "'")
