@@ -121,4 +121,6 @@ def delete_sessions(db, session_ids) -> None:
             marks = ",".join("?" * len(batch))
             db.execute(f"DELETE FROM lines WHERE session_id IN ({marks})", batch)
             db.execute(f"DELETE FROM log_files WHERE session_id IN ({marks})", batch)
+            db.execute(f"DELETE FROM claude_links WHERE session_id IN ({marks})", batch)
+            db.execute(f"DELETE FROM claude_usage WHERE session_id IN ({marks})", batch)
             db.execute(f"DELETE FROM sessions WHERE id IN ({marks})", batch)

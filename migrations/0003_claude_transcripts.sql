@@ -53,7 +53,7 @@ CREATE TABLE claude_links (
 CREATE INDEX claude_links_claude ON claude_links(claude_session_id);
 
 CREATE TABLE claude_transcripts (
-    claude_session_id TEXT PRIMARY KEY,
+    claude_session_id TEXT PRIMARY KEY,          -- <id>, or <id>/subagents/<file> for a subagent's
     indexed_offset INTEGER NOT NULL DEFAULT 0,  -- bytes of the archived transcript indexed
     entries INTEGER NOT NULL DEFAULT 0,
     skipped INTEGER NOT NULL DEFAULT 0          -- unknown or unreadable lines, counted

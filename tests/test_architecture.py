@@ -26,7 +26,7 @@ ALLOWED = {
     "record": {"log", "config", "units"},
     "claude": {"log", "db", "config", "units"},
     "index": {"log", "db", "config", "units", "maintenance", "claude"},
-    "maintenance": {"log", "db", "config", "units"},
+    "maintenance": {"log", "db", "config", "units", "claude"},
     "ask": {"log", "db", "index", "claude", "units", "config"},
     "playback": {"log", "db", "index", "ask", "claude", "units", "config"},
     "cli": None,  # the click layer may import any room

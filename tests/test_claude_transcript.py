@@ -119,6 +119,9 @@ def recorded(cs_home, logs, tmp_path, monkeypatch):
     write(source, user("how is the moon") + b"".join(HOSTILE[:4]) +
           assistant([{"type": "text", "text": "The weather on the moon is dusty and cold today."}]) +
           assistant([{"type": "tool_use", "name": "Bash", "input": {"command": "ls"}}]))
+    write(source.parent / CLAUDE_ID / "subagents" / "agent-a1.jsonl",
+          assistant([{"type": "text", "text": "The subagent surveyed every lunar crater."}], msg_id="msg_sub",
+                    req="req_sub", usage={"input_tokens": 5, "output_tokens": 1}))
     run_cs(None, "index", "-q")
     return w.sid
 
@@ -134,8 +137,13 @@ def test_a_phrase_wrapped_on_the_screen_is_found_once_as_the_transcript_says_it(
 
 def test_tokens_of_a_response_written_twice_are_counted_once(recorded):
     stats = json.loads(run_cs(None, "stats", "--json").stdout)
-    assert stats["tokens"]["total"] == {"input_tokens": 100, "output_tokens": 7,
+    assert stats["tokens"]["total"] == {"input_tokens": 100 + 5, "output_tokens": 7 + 1,  # + the subagent's
                                         "cache_read_tokens": 3, "cache_write_tokens": 2}
+
+
+def test_a_subagents_transcript_belongs_to_its_session(recorded):
+    (hit,) = [json.loads(x) for x in run_cs(None, "search", "--jsonl", "lunar crater").stdout.splitlines()]
+    assert hit["session_id"] == recorded and hit["kind"] == "reply"
 
 
 def test_conflicting_search_options_are_refused(recorded):
@@ -159,3 +167,13 @@ def test_a_recording_whose_log_names_no_session_is_matched_by_directory_and_time
     run_cs(None, "index", "-q")
     prompts = [json.loads(x)["text"] for x in run_cs(None, "search", "--jsonl", "--kind", "prompt", "a").stdout.splitlines()]
     assert prompts == ["matched by time and place"]
+
+
+def test_pruning_the_last_recording_of_a_claude_session_removes_its_archived_transcript(recorded, cs_home):
+    assert archive.archived_transcript(CLAUDE_ID).exists()
+    result = json.loads(run_cs(None, "prune", "--older", "0d", "--json").stdout)
+    assert [s["id"] for s in result["removed"]] == [recorded]
+    assert result["transcripts_removed"] == 1
+    assert not archive.archived_transcript(CLAUDE_ID).exists()
+    assert run_cs(None, "stats", "--json").returncode == 0
+    assert json.loads(run_cs(None, "stats", "--json").stdout)["tokens"]["total"]["input_tokens"] == 0

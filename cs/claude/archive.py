@@ -178,6 +178,40 @@ def _copy_once(src: Path, dest: Path, problems: list) -> None:
         problems.append(f"{src}: {e.strerror or e}")
 
 
+def remove_unlinked(db) -> int:
+    """Remove archived transcripts (and their folders) that no recording links
+    any more: prune removed the last recording of that Claude session. Returns
+    how many sessions' transcripts went."""
+    root = archive_root()
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return 0
+    linked = {cid for (cid,) in db.execute("SELECT DISTINCT claude_session_id FROM claude_links").fetchall()}
+    gone = set()
+    for name in names:
+        claude_id = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+        if claude_id in linked or len(claude_id) != 36:
+            continue
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            for dirpath, dirnames, filenames in os.walk(path, topdown=False):
+                for f in filenames:
+                    os.unlink(os.path.join(dirpath, f))
+                for d in dirnames:
+                    os.rmdir(os.path.join(dirpath, d))
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+        gone.add(claude_id)
+    if gone:
+        for claude_id in gone:
+            db.execute("DELETE FROM claude_transcripts WHERE claude_session_id = ? OR"
+                       " substr(claude_session_id, 1, 37) = ?", [claude_id, claude_id + "/"])
+        paths.fsync_dir(root)
+    return len(gone)
+
+
 def restore(claude_id: str, config_dir: str, cwd: str) -> Path:
     """Put the archived transcript (and its folder) back where Claude Code looks
     for it, for `cs resume`; returns the transcript's path there. Never

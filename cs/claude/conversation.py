@@ -17,7 +17,7 @@ def entries(db, session_id: str) -> list:
     for (claude_id,) in db.execute("SELECT claude_session_id FROM claude_links WHERE session_id = ?",
                                    [session_id]).fetchall():
         recordings = recordings_of(db, claude_id)
-        path = archive.archived_transcript(claude_id)
+        path = archive.archived_transcript(claude_id)  # the main thread; subagents are searchable, not shown
         counts = transcript.Counts()
         try:
             f = open(path, "rb")

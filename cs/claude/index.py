@@ -78,8 +78,22 @@ def _update_recording(db, sid: str) -> list:
         source = archive.find_transcript(config_dir or archive.default_config_dir(), claude_id, cwd)
         if source is not None:
             problems.extend(archive.archive_session(source))
-        problems.extend(index_transcript(db, claude_id))
+        for key, path in transcript_files(claude_id):
+            problems.extend(index_transcript(db, claude_id, path, key))
     return problems
+
+
+def transcript_files(claude_id: str) -> list:
+    """(key, path) of a Claude session's archived transcripts: its own, then its
+    subagents' (<id>/subagents/*.jsonl), which belong to the same session."""
+    files = [(claude_id, archive.archived_transcript(claude_id))]
+    sub = archive.archive_root() / claude_id / "subagents"
+    try:
+        names = sorted(n for n in os.listdir(sub) if n.endswith(".jsonl"))
+    except OSError:
+        names = []
+    files.extend((f"{claude_id}/subagents/{n}", sub / n) for n in names)
+    return files
 
 
 def _argv(text):
@@ -148,15 +162,16 @@ def _match_by_time(cwd: str, started_at: str, ended_at: str) -> list:
 # ---------------------------------------------------------------- indexing an archive
 
 
-def index_transcript(db, claude_id: str, result_cap: int = transcript.DEFAULT_RESULT_CAP) -> list:
-    """Index what is new in the archived transcript of `claude_id`."""
-    path = archive.archived_transcript(claude_id)
+def index_transcript(db, claude_id: str, path: Path, key: str,
+                     result_cap: int = transcript.DEFAULT_RESULT_CAP) -> list:
+    """Index what is new in one archived transcript file of `claude_id`
+    (`key` names the file in claude_transcripts)."""
     try:
         size = os.stat(path).st_size
     except OSError:
         return []
     state = db.execute("SELECT indexed_offset, entries, skipped FROM claude_transcripts WHERE claude_session_id = ?",
-                       [claude_id]).fetchone()
+                       [key]).fetchone()
     offset, n_entries, n_skipped = state if state else (0, 0, 0)
     if offset >= size:
         return []
@@ -189,7 +204,7 @@ def index_transcript(db, claude_id: str, result_cap: int = transcript.DEFAULT_RE
     db.execute("INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE id > ? AND text_hash IS NOT NULL",
                [fts_from])
     db.execute("INSERT OR REPLACE INTO claude_transcripts (claude_session_id, indexed_offset, entries, skipped)"
-               " VALUES (?, ?, ?, ?)", [claude_id, offset, n_entries + counts.entries,
+               " VALUES (?, ?, ?, ?)", [key, offset, n_entries + counts.entries,
                                         n_skipped + counts.unknown + counts.bad])
     return []
 

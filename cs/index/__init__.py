@@ -4,6 +4,7 @@ What is here: the screen grid (`screen`), typed lines (`keys`), the render of on
 session and the incremental passes, rebuild and catch-up (`indexer`), the
 watcher (`watch`).
 
-May import: cs.log, cs.db, cs.config, cs.units, cs.errors; cs.maintenance only
+May import: cs.log, cs.db, cs.config, cs.units, cs.errors, cs.claude (transcripts
+are indexed with their recordings); cs.maintenance only
 from the watcher (it applies the retention policy). Never cs.cli.
 """

@@ -1,5 +1,5 @@
 """Keeping the house: inventory of the logs, retention policy, prune, compress.
 
-May import: cs.log, cs.db, cs.config, cs.units, cs.errors, and cs.index for its
-pass lock (so that a prune never races an indexing pass). Never cs.cli.
+May import: cs.log, cs.db, cs.config, cs.units, cs.errors, and cs.claude (an
+archived transcript goes with the last recording that links it). Never cs.cli.
 """

@@ -25,6 +25,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cs.claude import archive
 from cs.db import open_existing_for_writing
 from cs.log import locks, paths
 from cs.log.store import parse_segment_name
@@ -143,6 +144,7 @@ def _empty_result(policy: Policy, dry_run: bool) -> dict:
         "live": [],  # ids protected because a recorder holds them (or is starting)
         "resumed": [],  # ids finished for a prune that was killed
         "index_orphans_removed": 0,  # index sessions whose files were already gone
+        "transcripts_removed": 0,  # archived Claude transcripts no remaining recording links
         "busy": False,  # another maintenance run held the lock (non-blocking callers)
     }
 
@@ -197,6 +199,7 @@ def _prune_locked(policy: Policy, db, now_ts: float, result: dict) -> dict:
         if db is not None:
             orphans = _orphan_sessions(db, logs_dir)
             result["index_orphans_removed"] = _delete_rows(db, orphans)
+            result["transcripts_removed"] = archive.remove_unlinked(db)
         result["kept"] = len(kept)
         result["live"] = [i.id for i in protected]
     finally:
