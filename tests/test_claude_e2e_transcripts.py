@@ -87,6 +87,12 @@ def test_print_mode_is_linked_archived_searchable_and_counted(tmp_path, cs_home,
     assert jsonl(cs(env, "search", "--jsonl", "--kind", "prompt", "notes say"))[0]["text"] == "what do my notes say"
     tools = jsonl(cs(env, "search", "--jsonl", "--kind", "tool", "notes.txt"))
     assert tools and tools[0]["text"].startswith("Read ")
+    # A transcript hit's replay command starts at that moment of the recording.
+    reply = next(h for h in hits if h["kind"] == "reply")
+    replay = reply["replay"].split()
+    assert replay[:2] == ["cs", "replay"] and replay[3:] == ["--from", reply["timestamp"]]
+    played = subprocess.run([cs_exe_path(), *replay[1:], "--no-wait"], env=env, capture_output=True, timeout=60)
+    assert played.returncode == 0 and b"umbrella" in played.stdout
 
     # Tokens: exactly what the API returned for the conversation, each response once.
     stats = json.loads(cs(env, "stats", "--json").stdout)
