@@ -1,0 +1,118 @@
+"""Secrets out of everything cs derives from the logs: `[REDACTED:<kind>]`.
+
+What is redacted (at least): Anthropic, OpenAI, AWS access keys, GitHub and
+GitLab tokens, Slack, Stripe, npm and PyPI tokens, Google API keys, JWTs,
+PEM/OpenSSH private key blocks, and `NAME=value` assignments whose name says
+KEY, TOKEN, SECRET or PASSWORD; plus the user's own patterns (`redact_patterns`).
+The rules are a curated subset of gitleaks' (MIT License, Copyright (c) 2019
+Zachary Rice; https://github.com/gitleaks/gitleaks, config/gitleaks.toml),
+loosened where a real key may be shorter than the published format (a test key,
+a truncated paste): a redactor should err towards hiding.
+
+Speed: every rule has keywords; one case-insensitive search for any keyword
+rejects most lines before any rule's regex runs (the indexer redacts every
+line: docs/benchmarks.md measures the cost).
+
+It works on rendered text (what the screen showed, what was typed, what the
+transcript says), never on raw chunks: a secret drawn in pieces by cursor moves
+is whole again once rendered. A private key block spans lines: `Redactor`
+keeps the state from one line to the next. Imports nothing of cs.
+Tests: tests/test_redact.py.
+"""
+
+import re
+
+_ASSIGN_NAME = r"[A-Za-z0-9_.\-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?)[A-Za-z0-9_.\-]*"
+
+# (kind, keywords, regex). Keywords are matched case-insensitively.
+RULES = [
+    ("anthropic", ("sk-ant-",), r"sk-ant-[a-z0-9]{2,10}-[A-Za-z0-9_\-]{16,}"),
+    ("openai", ("sk-proj-", "sk-svcacct-", "sk-admin-"), r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{16,}"),
+    ("openai", ("t3blbkfj",), r"sk-[A-Za-z0-9_\-]{8,}T3BlbkFJ[A-Za-z0-9_\-]{8,}"),
+    ("aws", ("akia", "asia", "abia", "acca", "a3t"), r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b"),
+    ("github", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), r"\bgh[pousr]_[A-Za-z0-9]{20,255}"),
+    ("github", ("github_pat_",), r"\bgithub_pat_[A-Za-z0-9_]{22,255}"),
+    ("gitlab", ("glpat-", "gldt-", "glptt-"), r"\bgl(?:pat|dt|ptt)-[A-Za-z0-9_\-]{20,}"),
+    ("slack", ("xox",), r"\bxox[abposr]-(?:[A-Za-z0-9]+-?){2,}[A-Za-z0-9]+"),
+    ("slack", ("hooks.slack.com",), r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/_\-]{20,}"),
+    ("stripe", ("sk_live_", "sk_test_", "rk_live_", "rk_test_"), r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"),
+    ("npm", ("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
+    ("pypi", ("pypi-ageichlwas5vcmc",), r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{20,}"),
+    ("google", ("aiza",), r"\bAIza[0-9A-Za-z_\-]{35}"),
+    ("jwt", ("eyj",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    ("private-key", ("private key",),
+     r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----"),
+    ("assignment", ("key", "token", "secret", "passw", "passphrase", "credential"),
+     r"(?i)\b(" + _ASSIGN_NAME + r")([\"']?\s*(?::=|=|:)\s*)(\"[^\"\n]{6,}\"|'[^'\n]{6,}'|[^\s\"',;`]{6,})"),
+]
+
+_BEGIN_KEY = re.compile(r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
+_END_KEY = re.compile(r"-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
+MARK = "[REDACTED:{}]"
+
+
+class Redactor:
+    """Redacts text line by line (or whole texts); keeps the state of a private
+    key block that spans lines. `extra` are the user's own regular expressions."""
+
+    def __init__(self, extra=(), enabled: bool = True):
+        self.enabled = enabled
+        rules = [(kind, tuple(k.lower() for k in words), re.compile(rx)) for kind, words, rx in RULES]
+        for pattern in extra:
+            rules.append(("custom", (), re.compile(pattern)))
+        self._rules = rules
+        # A plain loop of substring tests on the lowered text: about 1 us for a
+        # clean line (one case-insensitive regex of all keywords takes 20x that).
+        self._keywords = tuple(sorted({k for _, words, _ in rules for k in words}))
+        self._always = [r for r in rules if not r[1]]  # user patterns: no keywords, always tried
+        self._in_key = False
+
+    def line(self, text: str) -> str:
+        """One rendered line (a screen line, a typed line), in order."""
+        if not self.enabled or not text:
+            return text
+        if self._in_key:
+            if _END_KEY.search(text):
+                self._in_key = False
+                return MARK.format("private-key")
+            return MARK.format("private-key")
+        begin = _BEGIN_KEY.search(text)
+        if begin and not _END_KEY.search(text, begin.end()):
+            self._in_key = True
+            return text[: begin.start()] + MARK.format("private-key")
+        return self.text(text)
+
+    def text(self, text: str) -> str:
+        """A whole text (a transcript reply, a multi-line string)."""
+        if not self.enabled or not text:
+            return text
+        low = text.lower()
+        if not self._always:
+            for keyword in self._keywords:
+                if keyword in low:
+                    break
+            else:
+                return text
+        for kind, words, regex in self._rules:
+            if words and not any(w in low for w in words):
+                continue
+            text = regex.sub(_replacer(kind), text)
+            if words:
+                low = text.lower()
+        return text
+
+
+def _replacer(kind: str):
+    mark = MARK.format(kind)
+    if kind == "assignment":
+        def keep_name(m):
+            value = m.group(3)
+            if value.startswith("[REDACTED:") or value.startswith("$"):  # done, or a variable reference
+                return m.group(0)
+            return m.group(1) + m.group(2) + mark
+        return keep_name
+    return lambda m: mark
+
+
+def contains_secret(text: str) -> bool:
+    return Redactor().text(text) != text

@@ -1,0 +1,70 @@
+"""cs.redact: each kind of secret found in rendered text, ordinary text left alone."""
+
+import pytest
+
+from cs.redact import Redactor
+
+SECRETS = {
+    "anthropic": "sk-ant-api03-" + "Ab3_-" * 19 + "xyzAA",
+    "openai": "sk-proj-" + "q1W2e3R4t5Y6" * 4,
+    "aws": "AKIAIOSFODNN7EXAMPLE",
+    "github": "ghp_" + "a1B2c3D4e5" * 4,
+    "gitlab": "glpat-" + "Zx9_Yw8-Vu7T" * 2,
+    "slack": "xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx",
+    "stripe": "sk_live_" + "51HxYzAbCdEf" * 2,
+    "npm": "npm_" + "n0Pq" * 9,
+    "pypi": "pypi-AgEIcHlwaS5vcmc" + "CJDk4ZjNm" * 6,
+    "google": "AIza" + "SyD3-x_Q9" * 3 + "abcdefgh",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+def test_each_kind_is_replaced_wherever_it_stands_in_a_line(kind):
+    secret = SECRETS[kind]
+    for line in (secret, f"token: {secret} (expires soon)", f"curl -H 'Authorization: Bearer {secret}'"):
+        out = Redactor().line(line)
+        assert secret not in out and f"[REDACTED:{kind}]" in out, out
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("export GITHUB_TOKEN=supersecretvalue", "export GITHUB_TOKEN=[REDACTED:assignment]"),
+    ("DB_PASSWORD='correct horse'", "DB_PASSWORD=[REDACTED:assignment]"),  # quoted: spaces and all
+    ("DB_PASSWORD='correct-horse-battery'", "DB_PASSWORD=[REDACTED:assignment]"),
+    ("api_key: abcdef123456", "api_key: [REDACTED:assignment]"),
+    ('"client_secret": "s3cr3t-v4lu3"', '"client_secret": [REDACTED:assignment]'),
+    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY=[REDACTED:assignment]"),
+])
+def test_assignments_whose_name_says_secret_keep_the_name_and_lose_the_value(line, expected):
+    assert Redactor().line(line) == expected
+
+
+@pytest.mark.parametrize("line", [
+    "the primary key: id",
+    "TOKEN=$GITHUB_TOKEN",
+    "password: ",
+    "press any key to continue",
+    "def get_token(self):",
+    "tokens used: 1234",
+    "sk-ant- is the prefix of Anthropic keys",
+])
+def test_ordinary_text_is_left_alone(line):
+    assert Redactor().line(line) == line
+
+
+def test_a_private_key_block_is_redacted_across_lines_and_in_one_text():
+    r = Redactor()
+    block = ["-----BEGIN OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+             "QyNTUxOQAAACDm1ePnlzBDl29Dx0hrYRAN", "-----END OPENSSH PRIVATE KEY-----"]
+    out = [r.line(x) for x in ["before"] + block + ["after"]]
+    assert out[0] == "before" and out[-1] == "after"
+    assert all(x == "[REDACTED:private-key]" for x in out[1:-1])
+    text = "key:\n" + "\n".join(block) + "\nthanks"
+    assert Redactor().text(text) == "key:\n[REDACTED:private-key]\nthanks"
+
+
+def test_the_users_own_patterns_and_switching_it_off():
+    r = Redactor(extra=[r"ACME-[0-9]{6}"])
+    assert r.line("ticket ACME-123456 closed") == "ticket [REDACTED:custom] closed"
+    off = Redactor(enabled=False)
+    assert off.line(SECRETS["github"]) == SECRETS["github"]
