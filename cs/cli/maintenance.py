@@ -1,11 +1,11 @@
-"""`cs prune` and `cs compress`."""
+"""`cs prune`, `cs compress`, `cs forget`, `cs scrub`: keeping the house."""
 
 import sys
 
 import click
 
 from cs.cli import cli
-from cs.cli.common import duration_or_date, size_option
+from cs.cli.common import CsError, UsageError, duration_or_date, size_option
 from cs.cli.output import print_json, session_row
 
 
@@ -100,3 +100,73 @@ def compress(older, dry_run, as_json):
         click.echo(f"warning: {error}", err=True)
     if result["errors"]:
         sys.exit(1)
+
+
+@cli.command("forget")
+@click.argument("session_ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def forget_cmd(session_ids, yes, as_json):
+    """Remove sessions entirely: log files, archived transcripts, index rows."""
+    from cs.cli.common import open_index, resolve
+    from cs.maintenance import prune as pruning
+
+    db = open_index(catch_up=False)
+    ids = list(dict.fromkeys(resolve(db, prefix) for prefix in session_ids))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("cs forget removes sessions for good: confirm with --yes (no terminal to ask on)")
+        click.confirm(f"Remove {len(ids)} session{'s' if len(ids) != 1 else ''} for good "
+                      f"({', '.join(i[:8] for i in ids)})?", abort=True, err=True)
+    result = pruning.forget(ids, db)
+    if as_json:
+        print_json(result)
+    else:
+        from cs.units import format_size
+
+        click.echo(f"Removed {len(result['removed'])} session(s), {format_size(result['bytes_freed'])}"
+                   + (f", {result['transcripts_removed']} archived transcript(s)" if result["transcripts_removed"] else "")
+                   + ".")
+    if result["live"]:
+        raise CsError(f"not removed, still recording: {', '.join(i[:8] for i in result['live'])} "
+                      "(end the session first)")
+
+
+@cli.command("scrub")
+@click.argument("pattern")
+@click.option("--session", "session_prefix", metavar="ID", help="Only this session (default: all).")
+@click.option("--literal", is_flag=True, help="PATTERN is plain text, not a regular expression.")
+@click.option("--dry-run", is_flag=True, help="Count matches; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def scrub_cmd(pattern, session_prefix, literal, dry_run, as_json):
+    """Mask PATTERN in the logs themselves, byte for byte (`*`), in both directions.
+
+    For a secret that leaked into history: every chunk keeps its size, the
+    rewrite is atomic, compressed logs included; the segment a live session is
+    writing is skipped (said); changed sessions are indexed again."""
+    from cs.cli.common import open_index, resolve
+    from cs.log import paths, store
+    from cs.maintenance import scrub
+
+    regex = scrub.compile_pattern(pattern, literal)
+    db = open_index(catch_up=False)
+    if session_prefix:
+        ids = [resolve(db, session_prefix)]
+    else:
+        ids = sorted(store.all_sessions(paths.logs_dir()))
+    result = scrub.scrub(regex, ids, dry_run=dry_run, db=db)
+    if not dry_run and result["sessions"]:
+        from cs.index import indexer
+        from cs.log import locks
+
+        with locks.held(locks.PASS):
+            indexer.index_pass(db)
+    if as_json:
+        print_json(result)
+        return
+    verb = "Would mask" if dry_run else "Masked"
+    click.echo(f"{verb} {result['matches']} match(es) in {len(result['sessions'])} session(s).")
+    for s in result["sessions"]:
+        click.echo(f"  {s['id']}  {s['matches']} match(es)")
+    for name in result["skipped_live_segments"]:
+        click.echo(f"cs: skipped {name}: a live session is writing it (scrub again once it ends)", err=True)

@@ -29,7 +29,7 @@ from cs.claude import archive
 from cs.db import open_existing_for_writing
 from cs.log import locks, paths
 from cs.log.store import parse_segment_name
-from cs.maintenance.inventory import SessionFiles, SessionInfo, index_hints, read_all, scan_logs
+from cs.maintenance.inventory import SessionFiles, SessionInfo, index_hints, read_all, read_session_info, scan_logs
 from cs.maintenance.policy import Policy, select
 
 PENDING_NAME = "prune.pending"
@@ -205,4 +205,38 @@ def _prune_locked(policy: Policy, db, now_ts: float, result: dict) -> dict:
     finally:
         if opened:
             db.conn.close()
+    return result
+
+
+def forget(session_ids: list, db=None) -> dict:
+    """Remove these sessions entirely — log segments, index rows, and archived
+    transcripts no other recording links — in prune's crash-safe order
+    (`cs forget`). A live session is refused (in "live"), never removed."""
+    home, logs_dir = paths.cs_home(), paths.logs_dir()
+    result = {"removed": [], "live": [], "missing": [], "bytes_freed": 0, "files_removed": 0,
+              "transcripts_removed": 0}
+    with locks.held(locks.MAINTENANCE, home=home):
+        db, opened = open_existing_for_writing(db)
+        try:
+            on_disk = scan_logs(logs_dir)
+            infos = []
+            for sid in session_ids:
+                if sid not in on_disk:
+                    result["missing"].append(sid)
+                    continue
+                info = read_session_info(logs_dir, on_disk[sid])
+                if info.status in ("live", "starting"):
+                    result["live"].append(sid)
+                else:
+                    infos.append(info)
+            for info, removed, freed in _remove_sessions(home, logs_dir, db, infos):
+                result["removed"].append(info.id)
+                result["files_removed"] += removed
+                result["bytes_freed"] += freed
+            if db is not None:
+                _delete_rows(db, result["missing"])  # rows of a session whose files were already gone
+                result["transcripts_removed"] = archive.remove_unlinked(db)
+        finally:
+            if opened:
+                db.conn.close()
     return result
