@@ -66,9 +66,20 @@ def run_cli(argv) -> int:
     except Exception as e:
         import sqlite3
 
-        if not isinstance(e, sqlite3.Error):
-            raise
-        return _fail(f"index database error: {e} (`cs index --rebuild` recreates it from the logs)", 1)
+        if isinstance(e, sqlite3.Error):
+            return _fail(f"index database error: {e} (`cs index --rebuild` recreates it from the logs)", 1)
+        return _internal_error(e)
+
+
+def _internal_error(error: Exception) -> int:
+    """A bug of ours: one line, and the traceback only when asked (CS_DEBUG=1)."""
+    import os
+
+    if os.environ.get("CS_DEBUG"):
+        import traceback
+
+        traceback.print_exc()
+    return _fail(f"internal error: {type(error).__name__}: {error} (CS_DEBUG=1 shows where; please report it)", 1)
 
 
 def _flush_stdout() -> None:

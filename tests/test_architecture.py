@@ -29,6 +29,7 @@ ALLOWED = {
     "maintenance": {"log", "db", "config", "units", "claude"},
     "ask": {"log", "db", "index", "claude", "units", "config"},
     "playback": {"log", "db", "index", "ask", "claude", "units", "config"},
+    "web": {"log", "db", "index", "ask", "claude", "playback", "config", "units"},
     "cli": None,  # the click layer may import any room
     "main": {"cli", "record", "shell_init"},
     "__main__": {"main"},

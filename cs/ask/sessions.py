@@ -50,7 +50,7 @@ def resolve_id(db, prefix: str, logs_dir: Path = None) -> str:
     return found.pop()
 
 
-def list_sessions(db, filters: Filters = None, limit: int = None) -> list:
+def list_sessions(db, filters: Filters = None, limit: int = None, offset: int = 0) -> list:
     """Session rows (dicts) newest first."""
     f = filters or Filters()
     where, params = f.session_where("id", "cwd", "project")
@@ -67,8 +67,8 @@ def list_sessions(db, filters: Filters = None, limit: int = None) -> list:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY started_at DESC, id"
     if limit:
-        sql += " LIMIT ?"
-        params.append(int(limit))
+        sql += " LIMIT ? OFFSET ?"
+        params.extend([int(limit), int(offset)])
     cur = db.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [_session_dict(dict(zip(cols, row))) for row in cur.fetchall()]

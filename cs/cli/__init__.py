@@ -19,4 +19,4 @@ def cli():
 
 
 # Each module adds its commands to the group when imported.
-from cs.cli import ask, claude_cmd, config_cmd, index_cmd, maintenance, playback, record_init  # noqa: E402,F401
+from cs.cli import ask, claude_cmd, config_cmd, index_cmd, maintenance, playback, record_init, web_cmd  # noqa: E402,F401

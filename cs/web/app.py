@@ -1,0 +1,267 @@
+"""The web application: pages and the JSON API they use (docs/web.md).
+
+Every handler opens its own read connection to the index (SQLite, WAL: readers
+never wait for the watcher) and brings the index up to date at most every
+CATCH_UP_S seconds, as every `cs` reading command does. Domain code (cs.ask,
+cs.claude, cs.playback) does the work; this module only routes and renders.
+"""
+
+import threading
+import time
+from importlib import resources
+
+import jinja2
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from cs.ask import search as searching
+from cs.ask import sessions
+from cs.ask.filters import Filters
+from cs.errors import CsError
+from cs.index import indexer
+from cs.log import paths
+from cs.log.timestamps import format_timestamp
+from cs.units import format_size, parse_moment
+from cs.web import charts
+from cs.web.guard import Guard
+
+PAGE_SIZE = 50
+CATCH_UP_S = 2.0
+_caught_up = [0.0]
+_catch_up_lock = threading.Lock()
+
+
+def _db():
+    db = indexer.open_index()
+    now = time.monotonic()
+    if now - _caught_up[0] > CATCH_UP_S and _catch_up_lock.acquire(blocking=False):
+        try:
+            indexer.catch_up(db, timeout=0.5)
+            _caught_up[0] = now
+        finally:
+            _catch_up_lock.release()
+    return db
+
+
+def _filters(request: Request) -> Filters:
+    q = request.query_params
+    return Filters(project=q.get("project") or None,
+                   since=_moment(q.get("since")), until=_moment(q.get("until")),
+                   direction=searching.DIRECTIONS_BY_SOURCE.get(q.get("source") or "", None),
+                   kind=q.get("kind") if q.get("kind") in searching.KINDS else None)
+
+
+def _moment(text):
+    if not text:
+        return None
+    try:
+        return format_timestamp(parse_moment(text))
+    except ValueError:
+        raise CsError(f"not a time: {text!r} (7d, 12h, or YYYY-MM-DD)") from None
+
+
+def _page(request: Request) -> int:
+    try:
+        return max(0, int(request.query_params.get("page", "0")))
+    except ValueError:
+        return 0
+
+
+def _session_rows(request: Request):
+    db = _db()
+    try:
+        filters = _filters(request)
+        page = _page(request)
+        rows = sessions.list_sessions(db, filters, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        logs = paths.logs_dir()
+        status = request.query_params.get("status")
+        for row in rows:
+            row["status"] = sessions.live_status(logs, row)
+            row["title"] = _title(db, row)
+            row["size"] = format_size(row.get("log_bytes") or 0)
+        if status:
+            rows = [r for r in rows if r["status"] == status]
+        return rows, page, more
+    finally:
+        db.conn.close()
+
+
+def _title(db, row) -> str:
+    """The first prompt of the session (transcript, else typed), else the command."""
+    found = db.execute("SELECT text FROM lines WHERE session_id = ? AND ((direction = 'transcript' AND kind = 'prompt')"
+                       " OR direction = 'input') ORDER BY direction = 'transcript' DESC, ts LIMIT 1",
+                       [row["id"]]).fetchone()
+    return (found[0] if found else row.get("command") or "")[:160]
+
+
+# ---------------------------------------------------------------- API
+
+
+def api_sessions(request: Request):
+    rows, page, more = _session_rows(request)
+    return JSONResponse({"sessions": rows, "page": page, "more": more})
+
+
+def api_search(request: Request):
+    q = request.query_params.get("q", "").strip()
+    if not q:
+        return JSONResponse({"query": q, "hits": [], "sessions": []})
+    db = _db()
+    try:
+        filters = _filters(request)
+        hits = searching.search(db, [q], filters, limit=min(200, int(request.query_params.get("limit", 50))))
+    finally:
+        db.conn.close()
+    grouped = {}
+    for hit in hits:
+        grouped.setdefault(hit.session_id, []).append(hit.as_dict())
+    return JSONResponse({"query": q, "hits": [h.as_dict() for h in hits],
+                         "sessions": [{"session_id": sid, "hits": items} for sid, items in grouped.items()]})
+
+
+def _session(db, session_id: str) -> dict:
+    sid = sessions.resolve_id(db, session_id)
+    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [sid])
+    row = cur.fetchone()
+    if row is None:
+        raise sessions.SessionNotFound(session_id)
+    data = dict(zip([d[0] for d in cur.description], row))
+    data["status"] = sessions.live_status(paths.logs_dir(), data)
+    data["size"] = format_size(data.get("log_bytes") or 0)
+    data["title"] = _title(db, data)
+    return data
+
+
+def api_session(request: Request):
+    db = _db()
+    try:
+        return JSONResponse(_session(db, request.path_params["sid"]))
+    finally:
+        db.conn.close()
+
+
+def api_conversation(request: Request):
+    from cs.claude import conversation
+
+    db = _db()
+    try:
+        sid = _session(db, request.path_params["sid"])["id"]
+        items = conversation.entries(db, sid)
+    finally:
+        db.conn.close()
+    return JSONResponse({"session_id": sid, "entries": [
+        {"ts": e.ts, "kind": e.kind, "text": e.text} for e in items]})
+
+
+def api_text(request: Request):
+    db = _db()
+    try:
+        sid = _session(db, request.path_params["sid"])["id"]
+    finally:
+        db.conn.close()
+    lines = [("> " + t if kind == "input" else t) for kind, t, _m in sessions.session_text(paths.logs_dir(), sid)]
+    return PlainTextResponse("\n".join(lines) + "\n", headers={
+        "content-disposition": f'attachment; filename="{sid}.txt"'})
+
+
+def api_stats(request: Request):
+    from cs.claude import stats
+
+    db = _db()
+    try:
+        return JSONResponse(stats.compute(db, _filters(request)))
+    finally:
+        db.conn.close()
+
+
+# ---------------------------------------------------------------- pages
+
+
+def page_sessions(request: Request):
+    rows, page, more = _session_rows(request)
+    return _render(request, "sessions.html", {"rows": rows, "page": page, "more": more,
+                                              "args": dict(request.query_params)})
+
+
+def page_search(request: Request):
+    return _render(request, "search.html", {"q": request.query_params.get("q", "")})
+
+
+def page_session(request: Request):
+    from cs.claude import conversation
+
+    db = _db()
+    try:
+        data = _session(db, request.path_params["sid"])
+        items = conversation.entries(db, data["id"])
+    finally:
+        db.conn.close()
+    return _render(request, "session.html", {"s": data, "entries": items,
+                                             "at": request.query_params.get("at", "")})
+
+
+def page_stats(request: Request):
+    from cs.claude import stats
+
+    db = _db()
+    try:
+        figures = stats.compute(db, _filters(request))
+    finally:
+        db.conn.close()
+    return _render(request, "stats.html", {"f": figures, "svg": charts.all_charts(figures)})
+
+
+def _render(request: Request, name: str, context: dict) -> Response:
+    context = dict(context, csrf=request.scope["state"]["csrf"])
+    return TEMPLATES.TemplateResponse(request, name, context)
+
+
+async def cs_error(request: Request, exc: CsError):
+    status = 404 if "no session" in str(exc) else 400
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": str(exc)}, status_code=status)
+    return PlainTextResponse(f"{exc}\n", status_code=status)
+
+
+TEMPLATES = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(resources.files("cs.web") / "templates")), autoescape=True))
+
+
+def _urlencode_args(args: dict, **changes) -> str:
+    from urllib.parse import urlencode
+
+    merged = {k: v for k, v in dict(args, **changes).items() if v not in (None, "")}
+    return urlencode(merged)
+
+
+TEMPLATES.env.filters["urlencode_args"] = _urlencode_args
+
+
+def create_app(token: str, allow_any_host: bool = False) -> Starlette:
+    static = str(resources.files("cs.web") / "static")
+    routes = [
+        Route("/", page_sessions),
+        Route("/search", page_search),
+        Route("/session/{sid}", page_session),
+        Route("/stats", page_stats),
+        Route("/api/sessions", api_sessions),
+        Route("/api/search", api_search),
+        Route("/api/session/{sid}", api_session),
+        Route("/api/session/{sid}/conversation", api_conversation),
+        Route("/api/session/{sid}/text", api_text),
+        Route("/api/stats", api_stats),
+        Mount("/static", StaticFiles(directory=static), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(Guard, token=token, allow_any_host=allow_any_host)],
+                     exception_handlers={CsError: cs_error})
+
+
+

@@ -1,0 +1,91 @@
+// cs web: everything shown comes from terminals and transcripts and is
+// untrusted, so text is only ever set with textContent (never innerHTML).
+"use strict";
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function localTime(ts) {
+  const d = new Date(ts);
+  return isNaN(d) ? ts : d.toLocaleString();
+}
+
+function duration(a, b) {
+  const s = Math.max(0, Math.round((new Date(b) - new Date(a)) / 1000));
+  if (!isFinite(s)) return "-";
+  if (s < 60) return s + "s";
+  if (s < 3600) return Math.floor(s / 60) + "m" + String(s % 60).padStart(2, "0") + "s";
+  return Math.floor(s / 3600) + "h" + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + "m";
+}
+
+function decorate() {
+  document.querySelectorAll("[data-ts].ts").forEach(n => { if (n.dataset.ts) n.textContent = localTime(n.dataset.ts); });
+  document.querySelectorAll("td.duration").forEach(n => {
+    n.textContent = n.dataset.start && n.dataset.end ? duration(n.dataset.start, n.dataset.end) : "-";
+  });
+}
+
+// A hit's text with its matches marked, built from text nodes only.
+function marked(text, spans) {
+  const pre = el("pre");
+  let pos = 0;
+  for (const [s, e] of spans) {
+    if (s < pos) continue;
+    pre.append(text.slice(pos, s), el("mark", {}, text.slice(s, e)));
+    pos = e;
+  }
+  pre.append(text.slice(pos));
+  return pre;
+}
+
+function hitLink(hit) {
+  const at = hit.direction === "transcript" ? hit.timestamp : (hit.segment === 1 ? "" + hit.offset : hit.segment + ":" + hit.offset);
+  return "/session/" + encodeURIComponent(hit.session_id) + "?at=" + encodeURIComponent(at);
+}
+
+function setupSearch() {
+  const box = document.getElementById("q");
+  if (!box) return;
+  const source = document.getElementById("source");
+  const status = document.getElementById("status");
+  const results = document.getElementById("results");
+  let timer = null, seq = 0;
+  async function run() {
+    const q = box.value.trim();
+    const mine = ++seq;
+    if (!q) { results.replaceChildren(); status.textContent = ""; return; }
+    status.textContent = "searching…";
+    const params = new URLSearchParams({q, source: source.value});
+    const response = await fetch("/api/search?" + params, {credentials: "same-origin"});
+    const data = await response.json();
+    if (mine !== seq) return;  // a newer query is on its way
+    if (!response.ok) { status.textContent = data.error || "error"; return; }
+    status.textContent = data.hits.length + " hit" + (data.hits.length === 1 ? "" : "s");
+    const groups = data.sessions.map(group => {
+      const first = group.hits[0];
+      const title = el("h3", {}, el("a", {href: "/session/" + encodeURIComponent(group.session_id)},
+        (first.project || "-") + " · " + group.session_id.slice(0, 8)));
+      const items = group.hits.map(hit => {
+        const link = el("a", {href: hitLink(hit), class: "hit-link"}, localTime(hit.timestamp) + " · " + (hit.kind || hit.source));
+        return el("div", {class: "hit"}, link, marked(hit.text, hit.matches));
+      });
+      return el("section", {class: "group"}, title, ...items);
+    });
+    results.replaceChildren(...groups);
+    history.replaceState(null, "", "/search?" + new URLSearchParams({q}));
+  }
+  const later = () => { clearTimeout(timer); timer = setTimeout(run, 200); };
+  box.addEventListener("input", later);
+  source.addEventListener("change", later);
+  if (box.value) run();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  decorate();
+  setupSearch();
+  if (window.csPlayer) window.csPlayer();
+});

@@ -1,0 +1,70 @@
+"""`cs web` run for real (a subprocess on a free loopback port) and a real
+headless Chromium driven by Playwright (Debian's chromium: Playwright's own
+browser download is not used)."""
+
+import os
+import re
+import subprocess
+import time
+from contextlib import contextmanager
+
+from tests.helpers.tools import find_cs_exe, missing_tool
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def web_server(token: str = "test-token-0123456789abcdef"):
+    """(base URL, token) of a running `cs web`; stopped afterwards."""
+    env = dict(os.environ, CS_WEB_TOKEN=token)
+    proc = subprocess.Popen([find_cs_exe(), "web", "--port", "0", "--no-open"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"(http://[^/\s]+)/\?token=(\S+)", line)
+        if not m:
+            proc.kill()
+            raise AssertionError(f"cs web printed no URL: {line!r} {proc.stderr.read()}")
+        base = m.group(1)
+        _wait_listening(base)
+        yield base, m.group(2)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_listening(base: str, timeout: float = 10):
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+        except urllib.error.HTTPError:
+            return  # 403 without the token: it answers
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("cs web did not start listening")
+
+
+@contextmanager
+def browser():
+    """A headless Chromium page factory (Playwright's sync API)."""
+    if not os.path.exists(CHROMIUM):
+        missing_tool("chromium (apt install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_tool("playwright (pip install playwright)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
