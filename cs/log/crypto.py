@@ -1,0 +1,86 @@
+"""Logs at rest, encrypted with age (https://age-encryption.org), for finished
+sessions when the user sets `encrypt_recipients` (docs/security.md).
+
+The format is age's own: Debian's `age -d -i KEY FILE | zcat | jq` reads what
+we write, and we read what `age -r RECIPIENT` writes. The work is done by
+pyrage (the `crypto` extra: `pip install 'claude-sessions[crypto]'`), imported
+only when an encrypted file is written or read. Recipients: `age1...` X25519
+keys and `ssh-ed25519 ...` / `ssh-rsa ...` public keys. Identities (to read):
+an age identity file (`AGE-SECRET-KEY-1...` lines, comments allowed) or an
+unencrypted SSH private key. Tests: tests/test_crypto.py.
+"""
+
+from cs.errors import ConfigError, CsError
+
+SUFFIX = ".age"
+INSTALL = "pip install 'claude-sessions[crypto]'"
+
+
+class EncryptedSession(CsError):
+    """An encrypted log and no identity to read it with."""
+
+
+def _pyrage():
+    try:
+        import pyrage
+    except ImportError:
+        raise CsError(f"encrypted logs need the crypto extra: {INSTALL}") from None
+    return pyrage
+
+
+def parse_recipients(text: str) -> list:
+    """The recipients of `encrypt_recipients` (comma-separated), checked;
+    ConfigError naming the one that is not a recipient."""
+    pyrage = _pyrage()
+    out = []
+    for item in (part.strip() for part in str(text).split(",")):
+        if not item:
+            continue
+        try:
+            if item.startswith("age1"):
+                out.append(pyrage.x25519.Recipient.from_str(item))
+            elif item.startswith(("ssh-ed25519 ", "ssh-rsa ")):
+                out.append(pyrage.ssh.Recipient.from_str(item))
+            else:
+                raise ValueError("unknown kind")
+        except Exception as e:  # pyrage raises its own RecipientError
+            raise ConfigError(f"encrypt_recipients: {item[:40]!r} is not an age or SSH recipient ({e})") from None
+    if not out:
+        raise ConfigError("encrypt_recipients: no recipient given")
+    return out
+
+
+def load_identities(path: str) -> list:
+    """The identities in an age identity file or an SSH private key file."""
+    pyrage = _pyrage()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ConfigError(f"identity_file {path}: {e.strerror}") from None
+    identities = []
+    for raw in data.splitlines():
+        line = raw.strip()
+        if line.startswith(b"AGE-SECRET-KEY-"):
+            try:
+                identities.append(pyrage.x25519.Identity.from_str(line.decode("ascii")))
+            except Exception as e:
+                raise ConfigError(f"identity_file {path}: not an age identity ({e})") from None
+    if not identities:
+        try:
+            identities.append(pyrage.ssh.Identity.from_buffer(data))
+        except Exception as e:
+            raise ConfigError(f"identity_file {path}: neither an age identity file nor an SSH private key ({e})") from None
+    return identities
+
+
+def encrypt(data: bytes, recipients: list) -> bytes:
+    return _pyrage().encrypt(data, recipients)
+
+
+def decrypt(data: bytes, identities: list, name: str = "") -> bytes:
+    pyrage = _pyrage()
+    try:
+        return pyrage.decrypt(data, identities)
+    except Exception as e:
+        raise EncryptedSession(f"{name}: cannot decrypt with the configured identity_file ({e})") from None
