@@ -4,6 +4,7 @@
     max_total_size = "20G"   # keep the newest sessions within this total (default: no limit)
     rotate_size = "256M"     # continue a session's log in a new segment past this size
     compress_after = "7d"    # gzip finished sessions older than this ("off": never)
+    idle_time_limit = "2s"   # replay and export: cap pauses at this ("off": keep them)
 
 Two ways to read it:
 
@@ -31,6 +32,7 @@ DEFAULTS = {
     "max_total_size": None,
     "rotate_size": "256M",
     "compress_after": "7d",
+    "idle_time_limit": "2s",
 }
 
 DESCRIPTIONS = {
@@ -38,6 +40,7 @@ DESCRIPTIONS = {
     "max_total_size": "keep the newest sessions within this total size (e.g. 20G; unset: no limit)",
     "rotate_size": "continue a session's log in a new segment past this size",
     "compress_after": "gzip finished sessions older than this (e.g. 7d; off: never)",
+    "idle_time_limit": "replay and export cap pauses at this (e.g. 2s; off: keep them whole)",
 }
 
 # Below this, rotation would mostly produce files; a typo such as "256" (bytes)
@@ -85,11 +88,34 @@ def _compress_after(value):
     return value
 
 
+def _idle_time_limit(value):
+    if isinstance(value, str) and value.strip().lower() in OFF_WORDS:
+        return "off"
+    from cs.units import parse_duration
+
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as \"2s\" or \"off\", got {value!r}")
+    if parse_duration(value).total_seconds() <= 0:
+        raise ValueError(f"{value!r} must be longer than zero (or \"off\")")
+    return value
+
+
+def idle_time_limit(values: dict):
+    """The idle_time_limit setting in seconds, None for "off"."""
+    value = values.get("idle_time_limit") or DEFAULTS["idle_time_limit"]
+    if value == "off":
+        return None
+    from cs.units import parse_duration
+
+    return parse_duration(value).total_seconds()
+
+
 VALIDATORS = {
     "retention": _positive_duration,
     "max_total_size": _positive_size,
     "rotate_size": lambda v: _positive_size(v, MIN_ROTATE_SIZE),
     "compress_after": _compress_after,
+    "idle_time_limit": _idle_time_limit,
 }
 
 
