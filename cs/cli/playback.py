@@ -6,7 +6,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import UsageError, open_index, resolve
+from cs.cli.common import UsageError, open_index, resolve, session_filter_options
 
 
 def _idle_limit(value):
@@ -85,3 +85,205 @@ def _too_small(needed, have, key_fd) -> bool:
     finally:
         termios.tcsetattr(key_fd, termios.TCSAFLUSH, saved)
     return not key.startswith((b"q", b"Q", b"\x03"))
+
+
+FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
+
+
+@cli.command("export")
+@click.argument("session_ids", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="asciicast", show_default=True,
+              help="asciicast (v3), asciicast-v2, text (as cs show), html (plays offline), archive (for cs import).")
+@click.option("--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), help="Write to FILE (created 0600) instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@session_filter_options
+def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd, project, since, until):
+    """Write sessions as asciicast, text, HTML or an archive.
+
+    Give session ids, or the filters of `cs list` to export every session they
+    select. Several sessions go into one archive, or one after another."""
+    from cs import config
+    from cs.log import paths
+
+    db = open_index()
+    sids = _selected(db, session_ids, session_prefix, cwd, project, since, until)
+    if len(sids) > 1 and fmt == "html":
+        raise UsageError("--format html takes one session; give one id")
+    logs = paths.logs_dir()
+    idle = config.idle_time_limit(config.load())
+    with _output(output, force) as out:
+        if fmt == "archive":
+            from cs.playback import archive
+
+            with _progress(logs, sids) as bar:
+                archive.export(out, logs, sids, progress=bar.update)
+            return
+        text_out = _TextOut(out)
+        for sid in sids:
+            _export_one(text_out, logs, sid, fmt, with_input, idle)
+        text_out.flush()
+
+
+def _export_one(out, logs, sid, fmt, with_input, idle):
+    if fmt in ("asciicast", "asciicast-v2"):
+        from cs.playback import asciicast
+
+        asciicast.write(out, logs, sid, version=2 if fmt == "asciicast-v2" else 3,
+                        with_input=with_input, idle_time_limit=idle)
+    elif fmt == "html":
+        from cs.playback import html
+
+        html.write(out, logs, sid, idle_time_limit=idle)
+    else:
+        from cs.ask import sessions
+
+        for kind, text, _mark in sessions.session_text(logs, sid):
+            out.write(("> " + text if kind == "input" else text) + "\n")
+
+
+class _TextOut:
+    """Text written as UTF-8 to a binary stream, buffered."""
+
+    def __init__(self, raw):
+        self.raw, self.parts, self.size = raw, [], 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.raw.write("".join(self.parts).encode("utf-8", "surrogateescape"))
+            self.parts, self.size = [], 0
+        self.raw.flush()
+
+
+def _selected(db, session_ids, session_prefix, cwd, project, since, until) -> list:
+    from cs.ask import sessions
+    from cs.cli.common import abs_cwd, utc_bound
+
+    filtered = any((session_prefix, cwd, project, since, until))
+    if session_ids and filtered:
+        raise UsageError("give session ids or filters, not both")
+    if session_ids:
+        return list(dict.fromkeys(resolve(db, s) for s in session_ids))
+    if not filtered:
+        raise UsageError("which sessions? give ids, or filters such as --project or --since")
+    rows = sessions.list_sessions(db, sessions.SessionFilters(
+        session=session_prefix, cwd=abs_cwd(cwd), project=project,
+        since=utc_bound(since, "--since"), until=utc_bound(until, "--until")))
+    if not rows:
+        from cs.errors import NotFound
+
+        raise NotFound("no sessions match these filters")
+    return [r["id"] for r in reversed(rows)]  # oldest first
+
+
+class _output:
+    """stdout, or FILE created 0600 (refused if it exists, unless force);
+    a failed export removes the file it created."""
+
+    def __init__(self, path, force):
+        self.path, self.force, self.f = path, force, None
+
+    def __enter__(self):
+        if self.path is None:
+            return sys.stdout.buffer
+        from cs.log import paths
+
+        if os.path.lexists(self.path):
+            if not self.force:
+                raise UsageError(f"{self.path} exists; add --force to overwrite it")
+            os.unlink(self.path)
+        fd = paths.create_private_file(self.path, append=False)
+        self.f = os.fdopen(fd, "wb")
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.f is not None:
+            self.f.close()
+            if exc_type is not None:
+                os.unlink(self.path)
+        return False
+
+
+def _progress(logs, sids):
+    """A progress bar on a terminal (stderr) for more than a few MB of logs."""
+    from cs.cli.common import NullBar
+    from cs.log import store
+
+    total = sum(p.stat().st_size for s in sids for p in store.session_segments(logs, s))
+    if not sys.stderr.isatty() or total < 32 << 20:
+        return NullBar()
+    return click.progressbar(length=total, label="exporting", file=sys.stderr)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def import_cmd(files):
+    """Add the sessions of archives made by `cs export --format archive`.
+
+    Every archive is verified (paths, manifest, SHA-256) before anything is
+    written; a session already here with the same content is skipped."""
+    from cs.log import paths
+    from cs.playback import archive
+
+    logs = paths.logs_dir()
+    loaded = [archive.read(f) for f in files]
+    todo = [archive.plan(logs, manifest, contents) for manifest, contents in loaded]
+    for (manifest, contents), sids in zip(loaded, todo):
+        if sids:
+            archive.write_sessions(logs, manifest, contents, sids)
+        for session in manifest["sessions"]:
+            state = "imported" if session["id"] in sids else "already here"
+            click.echo(f"{session['id'][:8]}  {state}")
+    open_index()  # indexes what was imported
+
+
+@cli.command("tail")
+@click.argument("session_id", required=False)
+@click.option("--latest", is_flag=True, help="The most recently started session.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing until the session ends; exit with its status.")
+@click.option("--text", is_flag=True, help="Finished lines of text instead of raw bytes.")
+@click.option("--next", "next_", is_flag=True, help="Wait for the next session to start, and follow it.")
+def tail_cmd(session_id, latest, follow, text, next_):
+    """Print a session's output as it is written, from the current screen on.
+
+    Raw bytes by default (a terminal of the recorded size shows the live
+    screen); --text prints the finished lines."""
+    import time
+
+    from cs.log import paths
+    from cs.playback import tail
+
+    if sum(map(bool, (session_id, latest, next_))) != 1:
+        raise UsageError("give a session id, --latest or --next")
+    logs = paths.logs_dir()
+    if next_:
+        paths.ensure_private_dir(logs)
+        sid, follow = tail.wait_for_next(logs, time.time()), True
+    else:
+        db = open_index(catch_up=latest)
+        sid = resolve(db, session_id) if session_id else _latest(db)
+    out = sys.stdout.buffer
+
+    def write(data):
+        out.write(data)
+        out.flush()
+
+    status = tail.tail(logs, sid, write, follow, text, filter_queries=out.isatty())
+    if follow and status:
+        sys.exit(status)
+
+
+def _latest(db):
+    from cs.ask import sessions
+    from cs.errors import NotFound
+
+    rows = sessions.list_sessions(db, limit=1)
+    if not rows:
+        raise NotFound("no sessions yet")
+    return rows[0]["id"]

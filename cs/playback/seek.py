@@ -37,11 +37,12 @@ class Target:
     seconds: float = None  # into the session
     fraction: float = None  # of its duration, 0..1
     moment: float = None  # epoch seconds
+    end: bool = False  # after everything written so far
 
     @property
     def is_start(self) -> bool:
         return self.pos is None and self.seconds is None and self.fraction is None \
-            and self.moment is None
+            and self.moment is None and not self.end
 
 
 def parse_at(text) -> Target:
@@ -87,6 +88,7 @@ class Seeked:
     markers: list = field(default_factory=list)  # passed on the way
     keys: InputLines = None
     start: dict = field(default_factory=dict)  # the start line, if any
+    end: dict = None  # the end line, if passed
 
 
 def terminal_size(start: dict):
@@ -112,6 +114,7 @@ class _Builder:
         self.keys = InputLines()
         self.markers, self.pending, self.size = [], [], 0
         self.t = None
+        self.end = None
 
     def event(self, event) -> None:
         et = event.t
@@ -125,6 +128,8 @@ class _Builder:
             self.model.resize(event.data["cols"], event.data["rows"])
         elif kind == "i":
             self.typed(event.data, event.pos)
+        elif kind == "end":
+            self.end = event.data
 
     def output(self, data: bytes) -> None:
         self.pending.append(data)
@@ -145,7 +150,7 @@ class _Builder:
     def block(self, block: bytes, base: int, segment: int) -> bool:
         """Take a whole block of lines at once; False if it holds lines that
         need the event path (resizes, lines in another shape)."""
-        if b'"type":"resize"' in block or b'"type":"start"' in block:
+        if b'"type":"resize"' in block or b'"type":"start"' in block or b'"type":"end"' in block:
             return False
         outputs = _OUT_DATA.findall(block)
         inputs = list(_IN_LINE.finditer(block)) if b'"direction":"input"' in block else []
@@ -197,7 +202,7 @@ def seek(logs_dir: Path, session_id: str, target: Target = None, follow: bool = 
                     return _seeked(b, first_t, itertools.chain(rest, more))
                 b.event(event)
     b.flush()
-    if not follow and not target.is_start:
+    if not follow and not target.is_start and not target.end:
         raise NotFound(f"--at is past the end of session {session_id[:8]}")
     more = ev.read_events(logs_dir, session_id, follow, where) if follow else iter(())
     return _seeked(b, first_t, more)
@@ -205,7 +210,7 @@ def seek(logs_dir: Path, session_id: str, target: Target = None, follow: bool = 
 
 def _seeked(b: _Builder, first_t, rest) -> Seeked:
     return Seeked(b.model, first_t, b.t if b.t is not None else first_t, rest, b.markers,
-                  b.keys, b.start)
+                  b.keys, b.start, b.end)
 
 
 def _first_line(segments: dict):
@@ -221,6 +226,8 @@ def _first_line(segments: dict):
 
 
 def _wholly_before(block: bytes, base: int, segment: int, target: Target, deadline) -> bool:
+    if target.end:
+        return True
     if target.pos is not None:
         return (segment, base + len(block)) <= target.pos
     if deadline is None:
@@ -230,6 +237,8 @@ def _wholly_before(block: bytes, base: int, segment: int, target: Target, deadli
 
 
 def _reached(event, et, target, deadline) -> bool:
+    if target.end:
+        return False
     if target.pos is not None:
         return event.pos >= target.pos
     if deadline is not None:

@@ -1,0 +1,77 @@
+"""`cs tail`: a session's output as it is written, from another terminal.
+
+Raw (the default): the repaint of the current screen (cs.playback.terminal),
+then every output byte as it lands in the log; a terminal of the recorded size
+shows the live screen. Text (`--text`): the finished lines as `cs show` has
+them (the indexer's renderer), beginning with those on the current screen.
+With `follow`, it goes on through rotations until the session's `end` line
+(or until it stops being live) and returns the session's exit status
+(tests/test_playback_tail.py).
+"""
+
+import time
+from pathlib import Path
+
+from cs.index.screen import ScreenText
+from cs.log import store
+from cs.playback import seek as seeking
+from cs.playback.terminal import strip_queries
+
+NEXT_POLL_S = 0.1
+
+
+def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool,
+         filter_queries: bool = False):
+    """Write the session's output with `write(bytes)`; returns its exit status
+    (None when it has not ended, or ended without one)."""
+    state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)
+    screen = None
+    if text:
+        cols, rows = state.model.size
+        screen = ScreenText(cols, rows)
+        screen.feed(state.model.repaint())
+    else:
+        write(state.model.repaint())
+    status = _exit_status(state.end)
+    for event in state.rest:
+        if event is None:
+            continue
+        if event.kind == "o":
+            if screen is not None:
+                screen.feed(event.data)
+                _lines(write, screen.pop_finished())
+            else:
+                write(strip_queries(event.data) if filter_queries else event.data)
+        elif event.kind == "r" and screen is not None:
+            screen.resize(event.data["cols"], event.data["rows"])
+        elif event.kind == "end":
+            status = _exit_status(event.data)
+    if screen is not None:
+        _lines(write, screen.close())
+    return status
+
+
+def _exit_status(end):
+    code = (end or {}).get("exit_code")
+    return code if isinstance(code, int) else None
+
+
+def _lines(write, lines) -> None:
+    for line, _mark in lines:
+        write(line.encode("utf-8", "replace") + b"\n")
+
+
+def wait_for_next(logs_dir: Path, since: float, stop=None) -> str:
+    """The id of the first session whose log appears after `since` (epoch)."""
+    known = set(store.all_sessions(logs_dir))
+    while True:
+        for sid, segments in store.all_sessions(logs_dir).items():
+            if sid in known or 1 not in segments:
+                continue
+            try:
+                if segments[1].stat().st_mtime >= since - 1:
+                    return sid
+            except FileNotFoundError:
+                continue
+            known.add(sid)
+        time.sleep(NEXT_POLL_S)
