@@ -49,7 +49,7 @@ class Hit:
     spans: list = field(default_factory=list)  # [(start, end)] of matches in text
 
     def replay_args(self) -> list:
-        return ["cs", "replay", self.session_id[:8], "--from", replay_position(self.segment, self.offset)]
+        return ["cs", "replay", self.session_id[:8], "--at", replay_position(self.segment, self.offset)]
 
     def as_dict(self) -> dict:
         return {
