@@ -41,7 +41,6 @@ def assert_all_switched_off(out: bytes):
                     (b"\x1b=", b"\x1b>")):
         if on in out:
             assert out.rfind(off) > out.rfind(on), f"{on!r} left on"
-    assert b"\x1b[?1049h" in out
 
 
 def stty_unchanged(term):
@@ -80,6 +79,7 @@ def test_keys_step_jump_quit_and_the_terminal_is_restored(play, logs):
     assert b"much later" not in out
     assert b"left=[]" in out, "input left over after the replay"
     assert b"xyz" not in out, "keys were echoed"
+    assert b"\x1b[?1049h" in out and b"\x1b[?1000h" in out
     for query in (b"\x1b[c", b"\x1b[>0q", b"\x1b[6n", b"\x1b]11;?"):
         assert query not in out
     assert_all_switched_off(out)
@@ -149,3 +149,33 @@ def test_mode_tracker_undoes_only_what_is_still_on():
     for off in (b"\x1b[?1002l", b"\x1b[?1006l", b"\x1b[?25h", b"\x1b[<u", b"\x1b[0 q"):
         assert off in out
     assert b"2004" not in out
+
+
+def test_follow_plays_a_live_session_until_it_ends(play, logs):
+    w = LogWriter(logs, cols=80, rows=24)  # holds the live lock, as the recorder does
+    w.output("\x1b[?2004hwritten before\r\n")
+    term = play(w.sid[:8], "--follow")
+    term.expect(b"written before")
+    w.output("written while watching\r\n")
+    term.expect(b"written while watching")
+    w.end(0)
+    term.expect(b"left=")
+    term.finish()
+    assert b"status=0" in term.screen
+    assert_all_switched_off(term.screen)
+    assert stty_unchanged(term)
+
+
+def test_a_log_that_vanishes_ends_the_replay_cleanly(play, logs):
+    w = LogWriter(logs, cols=80, rows=24)
+    w.output("\x1b[?1049h\x1b[?1000hon screen\r\n")
+    term = play(w.sid[:8], "--follow")
+    term.expect(b"on screen")
+    for p in logs.iterdir():
+        p.unlink()
+    w.close()
+    term.expect(b"left=")
+    term.finish()
+    assert b"vanished" in term.screen and b"status=1" in term.screen
+    assert_all_switched_off(term.screen)
+    assert stty_unchanged(term)
