@@ -158,7 +158,9 @@ class _Builder:
                 len(inputs) != block.count(b'"direction":"input"'):
             return False
         try:
-            self.output(b"".join(map(binascii.a2b_base64, outputs)))
+            data = b"".join(map(binascii.a2b_base64, outputs))
+            self.flush()
+            self.model.feed(data)
             for m in inputs:
                 for label, _mark in self.keys.feed(binascii.a2b_base64(m.group(2))):
                     t = ev.epoch(m.group(1).decode("ascii", "replace"))
