@@ -55,6 +55,17 @@ def assert_same_screens(logs, sid, positions):
             "\n".join(got.display) + "\n--- played from the start:\n" + "\n".join(want.display)
 
 
+@pytest.fixture(params=["inline", "forked reader"])
+def both_ways(request, monkeypatch):
+    """Run the test with the log read in-process, and by a forked reader
+    feeding the emulator through a pipe (what big logs get)."""
+    if request.param == "forked reader":
+        monkeypatch.setattr(seek, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(seek.os, "cpu_count", lambda: 2)
+    return request.param
+
+
+@pytest.mark.usefixtures("both_ways")
 def test_seek_rebuilds_colours_wide_chars_scroll_region_and_both_screens(logs):
     w = LogWriter(logs, cols=40, rows=10)
     for i in range(30):
@@ -70,6 +81,7 @@ def test_seek_rebuilds_colours_wide_chars_scroll_region_and_both_screens(logs):
     assert_same_screens(logs, w.sid, positions[1:])
 
 
+@pytest.mark.usefixtures("both_ways")
 def test_seek_across_rotated_and_compressed_segments(logs):
     import gzip
     import os
@@ -116,6 +128,7 @@ def test_time_and_percentage_land_on_the_event_of_that_moment(logs):
         seek.seek(logs, w.sid, seek.parse_at("99999999"))
 
 
+@pytest.mark.usefixtures("both_ways")
 def test_markers_are_the_prompts_submitted_before_the_moment(logs):
     w = LogWriter(logs)
     w.input("first question\r").output("answer one\r\n")
@@ -154,7 +167,7 @@ def claude_bin():
     return path
 
 
-def test_seek_into_a_real_claude_code_session(cs_exe, cs_home, tmp_path, claude_bin):
+def test_seek_into_a_real_claude_code_session(cs_exe, cs_home, tmp_path, claude_bin, monkeypatch):
     sid = record_claude(cs_exe, cs_home, tmp_path, claude_bin)
     logs = cs_home / "logs"
     # pyte has no alternate screen: compare while claude's full-screen UI is up.
@@ -167,10 +180,29 @@ def test_seek_into_a_real_claude_code_session(cs_exe, cs_home, tmp_path, claude_
     assert len(positions) > 20
     picks = [positions[int(len(positions) * f)] for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
     assert_same_screens(logs, sid, picks + [positions[-1]])
+    monkeypatch.setattr(seek, "PARALLEL_MIN_BYTES", 0)  # the forked reader, as on big logs
+    assert_same_screens(logs, sid, picks[1::2])
     lines = [json.loads(line) for line in (logs / f"{sid}.jsonl").read_bytes().splitlines()]
     assert any(r.get("direction") == "input" for r in lines)
     state = seek.seek(logs, sid, seek.Target(pos=positions[-1]))
     assert [m.label for m in state.markers][:2] == ["why did the build fail", "and what now"]
+
+
+def test_a_damaged_log_is_reported_from_the_forked_reader(logs, monkeypatch):
+    import gzip
+
+    monkeypatch.setattr(seek, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(seek.os, "cpu_count", lambda: 2)
+    w = LogWriter(logs)
+    for i in range(20000):  # more than one block: the start is read, the rest is cut off
+        w.output(f"line {i}\r\n")
+    w.end()
+    path = logs / f"{w.sid}.jsonl"
+    packed = gzip.compress(path.read_bytes())
+    (logs / f"{w.sid}.jsonl.gz").write_bytes(packed[: len(packed) * 3 // 4])
+    path.unlink()
+    with pytest.raises(seek.CsError, match="cannot read"):
+        seek.seek(logs, w.sid, seek.Target(end=True))
 
 
 def test_repaint_of_a_fresh_model_is_a_blank_screen():

@@ -15,12 +15,15 @@ It also collects the markers passed on the way: each line the user submitted
 import binascii
 import itertools
 import math
+import multiprocessing
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import units
-from cs.errors import NotFound, UsageError
+from cs.errors import CsError, NotFound, UsageError
 from cs.index.keys import InputLines
 from cs.playback import events as ev
 from cs.playback.terminal import ScreenModel
@@ -104,73 +107,156 @@ _IN_LINE = re.compile(rb'\{"timestamp":"([^"]*)","session_id":"[^"]*","direction
 _LAST_TS = re.compile(rb'"timestamp":"([^"]*)"')
 
 
-class _Builder:
-    """The model, the markers and the clock, built event by event or, for a
-    block of plain I/O lines wholly before the target, a block at a time."""
+class _Reader:
+    """Everything a seek does but the emulator: reads the log up to the target
+    and yields what the model must take, in order: ("output", bytes) and
+    ("resize", cols, rows). Markers, the clock, the end line, the input state
+    and where it stopped are kept on the reader (`summary()`).
 
-    def __init__(self, start: dict):
-        self.start = start
-        self.model = ScreenModel(*terminal_size(start))
+    A block of plain I/O lines wholly before the target is taken at once (one
+    regex pass for its output, no JSON); other blocks go event by event."""
+
+    def __init__(self, segments: dict, target: Target, deadline):
+        self.segments, self.target, self.deadline = segments, target, deadline
         self.keys = InputLines()
         self.markers, self.pending, self.size = [], [], 0
-        self.t = None
-        self.end = None
+        self.t = self.end = self.reached = None
+        self.where = (1, 0)
 
-    def event(self, event) -> None:
+    def ops(self):
+        target, deadline = self.target, self.deadline
+        for n in sorted(self.segments):
+            for base, block in ev.segment_blocks(self.segments[n]):
+                if base == "end":
+                    self.where = (n, block)
+                    continue
+                if _wholly_before(block, base, n, target, deadline):
+                    data = self._block(block, base, n)
+                    if data is not None:
+                        yield from self._flush()
+                        yield ("output", data)
+                        continue
+                for event in ev.events_in(block, base, n):
+                    if _reached(event, event.t, target, deadline):
+                        yield from self._flush()
+                        self.reached = (n, base, event.pos[1] - base, block)
+                        return
+                    yield from self._event(event)
+        yield from self._flush()
+
+    def summary(self) -> dict:
+        return {"keys": self.keys, "markers": self.markers, "t": self.t, "end": self.end,
+                "reached": self.reached, "where": self.where}
+
+    def _event(self, event):
         et = event.t
         if not math.isnan(et):
             self.t = et
         kind = event.kind
         if kind == "o":
-            self.output(event.data)
+            self.pending.append(event.data)
+            self.size += len(event.data)
+            if self.size > FLUSH_BYTES:
+                yield from self._flush()
         elif kind == "r":
-            self.flush()
-            self.model.resize(event.data["cols"], event.data["rows"])
+            yield from self._flush()
+            yield ("resize", event.data["cols"], event.data["rows"])
         elif kind == "i":
-            self.typed(event.data, event.pos)
+            for label, _mark in self.keys.feed(event.data):
+                self.markers.append(Marker(self.t, event.pos, label))
         elif kind == "end":
             self.end = event.data
 
-    def output(self, data: bytes) -> None:
-        self.pending.append(data)
-        self.size += len(data)
-        if self.size > FLUSH_BYTES:
-            self.flush()
-
-    def typed(self, data: bytes, pos) -> None:
-        for label, _mark in self.keys.feed(data):
-            self.markers.append(Marker(self.t, pos, label))
-
-    def flush(self) -> None:
+    def _flush(self):
         if self.pending:
-            self.model.feed(b"".join(self.pending))
+            yield ("output", b"".join(self.pending))
             self.pending.clear()
         self.size = 0
 
-    def block(self, block: bytes, base: int, segment: int) -> bool:
-        """Take a whole block of lines at once; False if it holds lines that
-        need the event path (resizes, lines in another shape)."""
+    def _block(self, block: bytes, base: int, segment: int):
+        """The output bytes of a whole block, or None if it holds lines that
+        need the event path (events, lines in another shape)."""
         if b'"type":"resize"' in block or b'"type":"start"' in block or b'"type":"end"' in block:
-            return False
+            return None
         outputs = _OUT_DATA.findall(block)
         inputs = list(_IN_LINE.finditer(block)) if b'"direction":"input"' in block else []
         if len(outputs) != block.count(b'"direction":"output"') or \
                 len(inputs) != block.count(b'"direction":"input"'):
-            return False
+            return None
         try:
             data = b"".join(map(binascii.a2b_base64, outputs))
-            self.flush()
-            self.model.feed(data)
-            for m in inputs:
-                for label, _mark in self.keys.feed(binascii.a2b_base64(m.group(2))):
-                    t = ev.epoch(m.group(1).decode("ascii", "replace"))
-                    self.markers.append(Marker(t, (segment, base + m.start()), label))
+            typed = [(m, binascii.a2b_base64(m.group(2))) for m in inputs]
         except binascii.Error:
-            return False
+            return None
+        for m, keys in typed:
+            for label, _mark in self.keys.feed(keys):
+                t = ev.epoch(m.group(1).decode("ascii", "replace"))
+                self.markers.append(Marker(t, (segment, base + m.start()), label))
         last = _LAST_TS.search(block, block.rfind(b"\n", 0, len(block) - 1) + 1)
         if last:
             self.t = ev.epoch(last.group(1).decode("ascii", "replace"))
-        return True
+        return data
+
+
+def _apply(model: ScreenModel, op) -> None:
+    if op[0] == "output":
+        model.feed(op[1])
+    else:
+        model.resize(op[1], op[2])
+
+
+# Reading and emulating take about the same time: on a big log a forked
+# reader feeds the emulator through a pipe, so both cores work (Linux only,
+# where fork is safe and cheap). tests/test_playback_seek.py runs both ways.
+PARALLEL_MIN_BYTES = 16 << 20
+
+
+def _parallel(segments: dict) -> bool:
+    if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
+        return False
+    try:
+        return sum(p.stat().st_size for p in segments.values()) >= PARALLEL_MIN_BYTES
+    except OSError:
+        return False
+
+
+def _run_reader(reader: _Reader, model: ScreenModel) -> dict:
+    if not _parallel(reader.segments):
+        for op in reader.ops():
+            _apply(model, op)
+        return reader.summary()
+    ctx = multiprocessing.get_context("fork")
+    receiving, sending = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_reader_process, args=(reader, sending), daemon=True)
+    worker.start()
+    sending.close()
+    try:
+        while True:
+            try:
+                op = receiving.recv()
+            except EOFError:
+                raise CsError("the log reader stopped unexpectedly") from None
+            if op[0] == "done":
+                return op[1]
+            if op[0] == "error":
+                raise op[1]
+            _apply(model, op)
+    finally:
+        receiving.close()
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+
+
+def _reader_process(reader: _Reader, conn) -> None:
+    try:
+        for op in reader.ops():
+            conn.send(op)
+        conn.send(("done", reader.summary()))
+    except CsError as e:
+        conn.send(("error", e))
+    finally:
+        conn.close()
 
 
 def seek(logs_dir: Path, session_id: str, target: Target = None, follow: bool = False) -> Seeked:
@@ -187,32 +273,21 @@ def seek(logs_dir: Path, session_id: str, target: Target = None, follow: bool = 
         deadline = first_t + target.seconds
     elif target.fraction is not None:
         deadline = _fraction_moment(logs_dir, session_id, first_t, target.fraction)
-    b = _Builder(start)
-    where = (1, 0)
-    for n in sorted(segments):
-        for base, block in ev.segment_blocks(segments[n]):
-            if base == "end":
-                where = (n, block)
-                continue
-            if _wholly_before(block, base, n, target, deadline) and b.block(block, base, n):
-                continue
-            for event in ev.events_in(block, base, n):
-                if _reached(event, event.t, target, deadline):
-                    b.flush()
-                    rest = ev.events_in(block, base, n, event.pos[1] - base)
-                    more = ev.read_events(logs_dir, session_id, follow, (n, base + len(block)))
-                    return _seeked(b, first_t, itertools.chain(rest, more))
-                b.event(event)
-    b.flush()
+    model = ScreenModel(*terminal_size(start))
+    done = _run_reader(_Reader(segments, target, deadline), model)
+    t = done["t"] if done["t"] is not None else first_t
+    found = Seeked(model, first_t, t, iter(()), done["markers"], done["keys"], start, done["end"])
+    if done["reached"] is not None:
+        n, base, offset, block = done["reached"]
+        rest = ev.events_in(block, base, n, offset)
+        more = ev.read_events(logs_dir, session_id, follow, (n, base + len(block)))
+        found.rest = itertools.chain(rest, more)
+        return found
     if not follow and not target.is_start and not target.end:
         raise NotFound(f"--at is past the end of session {session_id[:8]}")
-    more = ev.read_events(logs_dir, session_id, follow, where) if follow else iter(())
-    return _seeked(b, first_t, more)
-
-
-def _seeked(b: _Builder, first_t, rest) -> Seeked:
-    return Seeked(b.model, first_t, b.t if b.t is not None else first_t, rest, b.markers,
-                  b.keys, b.start, b.end)
+    if follow:
+        found.rest = ev.read_events(logs_dir, session_id, follow, done["where"])
+    return found
 
 
 def _first_line(segments: dict):
