@@ -8,10 +8,12 @@ shows up early can only have come from a key.
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 from indexlogs import LogWriter
 from recorder_helpers import Term
+from shell_helpers import wait_for
 
 from cs.playback.terminal import ModeTracker, QueryFilter
 
@@ -71,6 +73,10 @@ def test_keys_step_jump_quit_and_the_terminal_is_restored(play, logs):
     term.expect(b"\x1b[2J")  # the repaint of the moment the prompt was submitted
     term.send(b" ")  # resume
     term.expect(b"after the prompt")
+    seen = len(term.screen)
+    term.send(b"[")  # back: past the prompt by less than a second, so to the one before: the start
+    wait_for(lambda: (term._pump(0.1), b"first frame" in term.screen[seen:])[1], 15,
+             what="a replay from the start")
     term.send(b"xyzq")  # typed garbage, then quit
     term.expect(b"left=")
     term.finish()
@@ -107,11 +113,12 @@ def test_sigterm_restores_the_terminal(play, logs, cs_home):
     mine = []
     for pid in pids:
         try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            ppid = Path(f"/proc/{pid}/stat").read_text().split()[3]
         except OSError:
             continue
         if b"replay" in cmd and sid[:8].encode() in cmd and os.getppid() != pid and \
-                open(f"/proc/{pid}/stat").read().split()[3] == str(term.proc.pid):
+                ppid == str(term.proc.pid):
             mine.append(pid)
     assert len(mine) == 1, mine
     os.kill(mine[0], signal.SIGTERM)

@@ -6,8 +6,8 @@ Contract (tests/test_playback_replay.py drives it through a real PTY):
   and everything scaled by `speed`. A seek (`--at`) first writes the repaint
   of the recorded terminal at that moment (cs.playback.terminal.ScreenModel).
 * Keys: space pause/resume, `.` one event while paused, `+`/`-` double/halve
-  the speed, `]` jump to the next marker (a submitted prompt), `[` to the
-  previous one, `q` quit, Ctrl-C quit with status 130. Keys and anything else
+  the speed, `]` jump to the next marker (a submitted prompt: the model is fed
+  up to it, nothing written on the way), `[` to the previous one (a new seek), `q` quit, Ctrl-C quit with status 130. Keys and anything else
   read from the terminal (answers, mouse reports) are consumed: the terminal
   is in raw mode without echo for the whole replay.
 * Queries in the recording are not written (QueryFilter), so the terminal
@@ -18,6 +18,7 @@ Contract (tests/test_playback_replay.py drives it through a real PTY):
   restored.
 """
 
+import itertools
 import math
 import os
 import select
@@ -153,6 +154,7 @@ class Player:
             if not math.isnan(t):
                 clock = t
             if event.kind == "o":
+                state.model.feed(event.data)
                 self.play_output(event.data)
             elif event.kind == "r":
                 state.model.resize(event.data["cols"], event.data["rows"])
@@ -202,16 +204,26 @@ class Player:
         return None
 
     def _to_next_marker(self, events, current):
-        """The state just after the next submitted prompt (nothing is written
-        on the way), or None when the log ends first."""
-        keys = self.state.keys
-        for event in ([current] if current is not None else []), events:
-            for e in event:
-                if e is None:
-                    return None if not self.opt.follow else self._seek_after(None)
-                if e.kind == "i" and keys.feed(e.data):
-                    return self._seek_after(e.pos)
-        return None
+        """The state just after the next submitted prompt, reached by feeding
+        the model what lies between (nothing is written); at the end of the
+        log (or the live edge) the state there."""
+        state = self.state
+        for e in itertools.chain([current] if current is not None else [], events):
+            if e is None:  # following, at the live edge: go on from here
+                break
+            if not math.isnan(e.t):
+                state.t = e.t
+            if e.kind == "o":
+                state.model.feed(e.data)
+            elif e.kind == "r":
+                state.model.resize(e.data["cols"], e.data["rows"])
+            elif e.kind == "i":
+                labels = state.keys.feed(e.data)
+                state.markers.extend(seeking.Marker(state.t, e.pos, label) for label, _ in labels)
+                if labels:
+                    break
+        state.rest = events
+        return state
 
     def _seek_after(self, pos):
         target = seeking.Target(pos=self._after(pos)) if pos else seeking.Target()
