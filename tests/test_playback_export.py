@@ -161,3 +161,21 @@ def test_html_plays_offline_in_headless_chromium(cs_exe, logs, tmp_path):
     assert "second line é中" in text
     assert title != "pwned" and "show me" in title
     assert all(u.startswith(("file:", "blob:", "data:")) for u in requests), requests
+
+
+def test_resizes_markers_and_exit_in_both_versions(cs_exe, logs):
+    from indexlogs import LogWriter
+
+    w = LogWriter(logs, cols=50, rows=7, t0=1_700_000_000.0)
+    w.output("a", dt=1.0).resize(60, 9).input("go\r", dt=0.5).output("\u00e9"[:1], dt=0.25)
+    w.output(b"\xe4\xb8").output(b"\xad!", dt=0.25)  # a character cut between two lines
+    w.end(9)
+    v3 = [json.loads(x) for x in run(cs_exe, "export", w.sid[:8]).stdout.decode().splitlines()]
+    assert [e[1:] for e in v3[1:]] == [["o", "a"], ["r", "60x9"], ["m", "go"], ["o", "é"],
+                                      ["o", "中!"], ["x", "9"]]
+    # (the log keeps milliseconds, truncated)
+    assert [e[0] for e in v3[1:5]] == pytest.approx([1.0, 0.01, 0.5, 0.25], abs=0.0015)
+    v2 = [json.loads(x) for x in run(cs_exe, "export", w.sid[:8], "--format", "asciicast-v2")
+          .stdout.decode().splitlines()]
+    assert [e[0] for e in v2[1:]] == pytest.approx([1.0, 1.01, 1.51, 1.76, 2.01], abs=0.0015)
+    assert v2[0]["timestamp"] == 1_700_000_000

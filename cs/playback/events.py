@@ -15,7 +15,7 @@ waited a moment for more (so a caller can look at its keyboard), moves on to
 new segments, and ends at the `end` line, or when the session stops being live. A segment that vanishes
 while it is read (pruned) ends the stream with `LogVanished`.
 
-Proved by tests/test_playback_events.py.
+Proved by tests/test_playback_events.py (and the seek and tail tests).
 """
 
 import binascii
