@@ -177,5 +177,5 @@ def test_resizes_markers_and_exit_in_both_versions(cs_exe, logs):
     assert [e[0] for e in v3[1:5]] == pytest.approx([1.0, 0.01, 0.5, 0.25], abs=0.0015)
     v2 = [json.loads(x) for x in run(cs_exe, "export", w.sid[:8], "--format", "asciicast-v2")
           .stdout.decode().splitlines()]
-    assert [e[0] for e in v2[1:]] == pytest.approx([1.0, 1.01, 1.51, 1.76, 2.01], abs=0.0015)
+    assert [e[0] for e in v2[1:]] == pytest.approx([1.0, 1.01, 1.51, 1.76, 2.02], abs=0.0015)
     assert v2[0]["timestamp"] == 1_700_000_000
