@@ -2,6 +2,7 @@
 """Playback benchmark: seek to first frame, export throughput, tail latency.
 
     .venv/bin/python bench/bench_playback.py [--mb 200] [--export-mb 20] [--tail-samples 40]
+                                             [--only seek|export|tail] [--corpus fullscreen|claude]
 
 * **seek**: a session log of `--mb` MB of Claude Code 2.x style output
   (bench_render's `fullscreen` corpus: alternate screen, rows repainted in
@@ -37,11 +38,29 @@ from cs.log import jsonl  # noqa: E402
 CS = str(Path(sys.executable).parent / "cs")
 
 
+CORPUS = {"name": "fullscreen"}
+
+
+def corpus_chunks(cols, rows, mb):
+    """The output chunks repeated to make a session: bench_render's synthetic
+    `fullscreen` corpus, or (--corpus claude) a real Claude Code session
+    recorded now in a PTY against the loopback fake API, in its real reads."""
+    import bench_render
+
+    if CORPUS["name"] == "claude":
+        if "chunks" not in CORPUS:
+            chunks = bench_render.record_claude(turns=3, cols=cols, rows=rows)
+            if not chunks:
+                sys.exit("the claude CLI is not installed")
+            start = next(i for i, c in enumerate(chunks) if b"\x1b[?1049h" in c) + 1
+            CORPUS["chunks"] = chunks[:start] + chunks[start:-5]  # no exit: stay on its screen
+        return CORPUS["chunks"]
+    return bench_render.make_corpus(min(mb, 4) * 0.4, "fullscreen", cols, rows)
+
+
 def write_session(logs: Path, mb: float, cols=100, rows=30) -> str:
     """A finished session of about `mb` MB of log, one chunk per line as recorded."""
-    from bench_render import make_corpus
-
-    chunks = make_corpus(min(mb, 4) * 0.4, "fullscreen", cols, rows)
+    chunks = corpus_chunks(cols, rows, mb)
     sid = str(uuid.uuid4())
     t = time.time() - 3600
     logs.mkdir(parents=True, exist_ok=True)
@@ -151,7 +170,10 @@ def main(argv=None):
     ap.add_argument("--export-mb", type=float, default=20, help="size of the session to export")
     ap.add_argument("--tail-samples", type=int, default=40)
     ap.add_argument("--only", choices=("seek", "export", "tail"))
+    ap.add_argument("--corpus", choices=("fullscreen", "claude"), default="fullscreen",
+                    help="claude: record a real Claude Code session first (about 40 s)")
     args = ap.parse_args(argv)
+    CORPUS["name"] = args.corpus
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "seek"):
             bench_seek(Path(tmp) / "seek", args.mb)
