@@ -120,8 +120,10 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
                 archive.export(out, logs, sids, progress=bar.update)
             return
         text_out = _TextOut(out)
-        for sid in sids:
-            _export_one(text_out, logs, sid, fmt, with_input, idle)
+        with _progress(logs, sids) as bar:
+            for sid in sids:
+                _export_one(text_out, logs, sid, fmt, with_input, idle)
+                bar.update(_log_size(logs, sid))
         text_out.flush()
 
 
@@ -210,12 +212,17 @@ class _output:
         return False
 
 
+def _log_size(logs, sid) -> int:
+    from cs.log import store
+
+    return sum(p.stat().st_size for p in store.session_segments(logs, sid))
+
+
 def _progress(logs, sids):
     """A progress bar on a terminal (stderr) for more than a few MB of logs."""
     from cs.cli.common import NullBar
-    from cs.log import store
 
-    total = sum(p.stat().st_size for s in sids for p in store.session_segments(logs, s))
+    total = sum(_log_size(logs, s) for s in sids)
     if not sys.stderr.isatty() or total < 32 << 20:
         return NullBar()
     return click.progressbar(length=total, label="exporting", file=sys.stderr)
