@@ -186,3 +186,10 @@ def test_a_log_that_vanishes_ends_the_replay_cleanly(play, logs):
     assert b"vanished" in term.screen and b"status=1" in term.screen
     assert_all_switched_off(term.screen)
     assert stty_unchanged(term)
+
+
+def test_terminal_answers_and_mouse_reports_are_not_keys():
+    from cs.playback.player import parse_keys
+
+    sent = b"\x1b[12;1R\x1b[<0;10;5M \x1b[?1;2c\x1bP>|tmux 3.3a\x1b\\\x1b]11;rgb:0/0/0\x07\x1b[A]"
+    assert parse_keys(sent) == [b" ", b"]"]

@@ -7,9 +7,10 @@ Contract (tests/test_playback_replay.py drives it through a real PTY):
   of the recorded terminal at that moment (cs.playback.terminal.ScreenModel).
 * Keys: space pause/resume, `.` one event while paused, `+`/`-` double/halve
   the speed, `]` jump to the next marker (a submitted prompt: the model is fed
-  up to it, nothing written on the way), `[` to the previous one (a new seek), `q` quit, Ctrl-C quit with status 130. Keys and anything else
-  read from the terminal (answers, mouse reports) are consumed: the terminal
-  is in raw mode without echo for the whole replay.
+  up to it, nothing written on the way), `[` to the previous one (a new
+  seek), `q` quit, Ctrl-C quit with status 130. Keys and anything else read
+  from the terminal (answers, mouse reports) are consumed: the terminal is in
+  raw mode without echo for the whole replay.
 * Queries in the recording are not written (QueryFilter), so the terminal
   sends no answers; whatever arrives anyway is drained before returning.
 * However it ends (end of log, `q`, Ctrl-C, SIGTERM, SIGHUP, the log
@@ -21,6 +22,7 @@ Contract (tests/test_playback_replay.py drives it through a real PTY):
 import itertools
 import math
 import os
+import re
 import select
 import signal
 import termios
@@ -59,11 +61,12 @@ class Options:
 def parse_keys(data: bytes) -> list:
     """The keys a user pressed, with terminal answers and other escape
     sequences (mouse reports, focus events, arrow keys) dropped."""
-    import re
-
-    data = re.sub(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\"
-                  rb"|O.|.)?", b"", data, flags=re.DOTALL)
+    data = _NOT_KEYS.sub(b"", data)
     return [bytes([b]) for b in data]
+
+
+_NOT_KEYS = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\"
+                       rb"|O.|.)?", re.DOTALL)
 
 
 class Player:
