@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cs.log import jsonl  # noqa: E402
+from cs.log import jsonl
 
 CS = str(Path(sys.executable).parent / "cs")
 
