@@ -30,17 +30,17 @@ def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _first_prompt(logs_dir, session_id, limit=200_000):
-    """The first line the user submitted (within the first `limit` input bytes)."""
-    keys, seen = InputLines(), 0
+def _first_prompt(logs_dir, session_id, within=8 << 20):
+    """The first line the user submitted, if within the first `within` bytes
+    of the log (a title must not cost a second pass over a big session)."""
+    keys = InputLines()
     for event in ev.read_events(logs_dir, session_id):
+        if event.pos > (1, within):
+            break
         if event.kind == "i":
             lines = keys.feed(event.data)
             if lines:
                 return lines[0][0].strip()
-            seen += len(event.data)
-            if seen > limit:
-                break
     return None
 
 
