@@ -11,7 +11,8 @@ input, a line written in another field order) goes through
 
 With `follow=True` the reader waits at the end of the log while the session is
 live (its recorder holds the live lock), yielding None each time it has
-waited a moment for more (so a caller can look at its keyboard), moves on to
+waited a moment for more (so a caller can look at its keyboard: 10 ms while
+output keeps coming, 50 ms after a second of silence), moves on to
 new segments, and ends at the `end` line, or when the session stops being live. A segment that vanishes
 while it is read (pruned) ends the stream with `LogVanished`.
 
@@ -31,7 +32,10 @@ from cs.errors import CsError
 from cs.log import jsonl, liveness, store
 
 BLOCK = 1 << 20
+# Following: look again after this long; sooner while output keeps coming.
 FOLLOW_POLL_S = 0.05
+FOLLOW_BUSY_POLL_S = 0.01
+BUSY_FOR_S = 1.0
 
 _FAST_LINE = re.compile(
     rb'\{"timestamp":"([^"]*)","session_id":"[^"]*","direction":"(output|input)",'
@@ -172,6 +176,7 @@ def read_events(logs_dir: Path, session_id: str, follow: bool = False, start=(1,
     logs_dir = Path(logs_dir)
     segment, offset = start
     ended = False
+    last_progress = time.monotonic()
     while True:
         segments = segment_paths(logs_dir, session_id)
         if not segments and not follow:
@@ -196,8 +201,12 @@ def read_events(logs_dir: Path, session_id: str, follow: bool = False, start=(1,
                 follow = False
                 continue
             raise LogVanished(f"the log of session {session_id[:8]} vanished")
-        if not progressed:
-            time.sleep(FOLLOW_POLL_S)
+        now = time.monotonic()
+        if progressed:
+            last_progress = now
+        else:
+            busy = now - last_progress < BUSY_FOR_S
+            time.sleep(FOLLOW_BUSY_POLL_S if busy else FOLLOW_POLL_S)
             yield None
 
 
