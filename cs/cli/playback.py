@@ -112,7 +112,7 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
         raise UsageError("--format html takes one session; give one id")
     logs = paths.logs_dir()
     idle = config.idle_time_limit(config.load())
-    with _output(output, force) as out:
+    with _Output(output, force) as out:
         if fmt == "archive":
             from cs.playback import archive
 
@@ -184,7 +184,7 @@ def _selected(db, session_ids, session_prefix, cwd, project, since, until) -> li
     return [r["id"] for r in reversed(rows)]  # oldest first
 
 
-class _output:
+class _Output:
     """stdout, or FILE created 0600 (refused if it exists, unless force);
     a failed export removes the file it created."""
 
