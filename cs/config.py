@@ -4,6 +4,7 @@
     max_total_size = "20G"   # keep the newest sessions within this total (default: no limit)
     rotate_size = "256M"     # continue a session's log in a new segment past this size
     compress_after = "7d"    # gzip finished sessions older than this ("off": never)
+    idle_time_limit = "2s"   # replay and export: cap pauses at this ("off": keep them)
 
 Two ways to read it:
 
@@ -34,6 +35,7 @@ DEFAULTS = {
     "max_total_size": None,
     "rotate_size": "256M",
     "compress_after": "7d",
+    "idle_time_limit": "2s",
 }
 
 DESCRIPTIONS = {
@@ -41,6 +43,7 @@ DESCRIPTIONS = {
     "max_total_size": "keep the newest sessions within this total size (e.g. 20G; unset: no limit)",
     "rotate_size": "continue a session's log in a new segment past this size",
     "compress_after": "gzip finished sessions older than this (e.g. 7d; off: never)",
+    "idle_time_limit": "replay and export cap pauses at this (e.g. 2s; off: keep them whole)",
 }
 
 # Below this, rotation would mostly produce files; a typo such as "256" (bytes)
@@ -86,11 +89,24 @@ def _compress_after(value):
     return value
 
 
+def _idle_time_limit(value):
+    if isinstance(value, str) and value.strip().lower() in OFF_WORDS:
+        return "off"
+    from cs.units import parse_duration
+
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as \"2s\" or \"off\", got {value!r}")
+    if parse_duration(value).total_seconds() <= 0:
+        raise ValueError(f"{value!r} must be longer than zero (or \"off\")")
+    return value
+
+
 VALIDATORS = {
     "retention": _positive_duration,
     "max_total_size": _positive_size,
     "rotate_size": lambda v: _positive_size(v, MIN_ROTATE_SIZE),
     "compress_after": _compress_after,
+    "idle_time_limit": _idle_time_limit,
 }
 
 
@@ -172,21 +188,31 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in DEFAULTS) + ")"
 
 
+DURATIONS = ("retention", "compress_after", "idle_time_limit")  # timedelta; the others are sizes (bytes)
+
+
 def _typed(key: str, value):
     from cs.units import parse_duration, parse_size
 
     if value is None or value == "off":
         return None
-    if key in ("retention", "compress_after"):
-        return parse_duration(value)
-    return parse_size(value)
+    return parse_duration(value) if key in DURATIONS else parse_size(value)
 
 
 def settings(path=None, checked: bool = True) -> Settings:
     """The typed settings. checked=True raises ConfigError for a broken file
-    (the CLI, maintenance); checked=False never raises (the recorder)."""
+    (the CLI, maintenance); checked=False never raises (the recorder): a value
+    that will not parse is its default."""
     values = load_checked(path) if checked else load(path)
-    return Settings(**{key: _typed(key, value) for key, value in values.items()})
+    typed = {}
+    for key, value in values.items():
+        try:
+            typed[key] = _typed(key, value)
+        except ValueError:
+            if checked:
+                raise ConfigError(f"{key}: {value!r} cannot be used") from None
+            typed[key] = _typed(key, DEFAULTS[key])
+    return Settings(**typed)
 
 
 def show(path=None) -> list:

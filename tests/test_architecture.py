@@ -20,6 +20,7 @@ PACKAGE = Path(cs.__file__).resolve().parent
 ALLOWED = {
     "log": set(),
     "units": set(),
+    "redact": set(),
     "config": {"log", "units"},
     "db": {"log"},
     "shell_init": set(),

@@ -90,7 +90,7 @@ def test_print_mode_is_linked_archived_searchable_and_counted(tmp_path, cs_home,
     # A transcript hit's replay command starts at that moment of the recording.
     reply = next(h for h in hits if h["kind"] == "reply")
     replay = reply["replay"].split()
-    assert replay[:2] == ["cs", "replay"] and replay[3:] == ["--from", reply["timestamp"]]
+    assert replay[:2] == ["cs", "replay"] and replay[3:] == ["--at", reply["timestamp"]]
     played = subprocess.run([cs_exe_path(), *replay[1:], "--no-wait"], env=env, capture_output=True, timeout=60)
     assert played.returncode == 0 and b"umbrella" in played.stdout
 

@@ -28,8 +28,10 @@ def test_defaults_without_a_file(cs_home):
 
 
 def test_values_from_the_file(cfg):
-    cfg.write_text('retention = "90d"\nmax_total_size = "20G"\nrotate_size = "64M"\ncompress_after = "3d"\n')
-    want = {"retention": "90d", "max_total_size": "20G", "rotate_size": "64M", "compress_after": "3d"}
+    cfg.write_text('retention = "90d"\nmax_total_size = "20G"\nrotate_size = "64M"\ncompress_after = "3d"\n'
+                   'idle_time_limit = "off"\n')
+    want = {"retention": "90d", "max_total_size": "20G", "rotate_size": "64M", "compress_after": "3d",
+            "idle_time_limit": "off"}
     assert config.load() == want and config.load_checked() == want
 
 

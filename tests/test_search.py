@@ -132,7 +132,7 @@ def test_json_shape(cs_exe, corpus):
     assert set(hit) >= {"session_id", "timestamp", "direction", "text", "matches", "project", "cwd",
                         "command", "segment", "offset", "replay"}
     assert hit["direction"] == "input" and hit["session_id"] == corpus["old"]
-    assert hit["replay"] == f"cs replay aaaaaaaa --from {hit['offset']}"
+    assert hit["replay"] == f"cs replay aaaaaaaa --at {hit['offset']}"
     listed = json_lines(run(cs_exe, "list", "--jsonl"))
     assert [s["id"] for s in listed] == [corpus["new"], corpus["old"]]
     assert set(listed[0]) >= {"id", "started_at", "ended_at", "status", "command", "project", "exit_code", "log_bytes"}
@@ -144,7 +144,7 @@ def test_human_output_without_terminal_has_no_escapes(cs_exe, corpus):
     proc = run(cs_exe, "search", "E1234")
     out = proc.stdout.decode()
     assert "\x1b[" not in out
-    assert "aaaaaaab" in out and "beta" in out and "cs replay aaaaaaab --from" in out
+    assert "aaaaaaab" in out and "beta" in out and "cs replay aaaaaaab --at" in out
     listing = run(cs_exe, "list").stdout.decode()
     assert "alpha" in listing and "finished" in listing
 
@@ -195,10 +195,15 @@ def test_replay_writes_original_bytes(cs_exe, corpus):
     raw = run(cs_exe, "show", "--raw", "aaaaaaab").stdout
     assert run(cs_exe, "replay", "--no-wait", "aaaaaaab").stdout == raw
     hit = json_lines(run(cs_exe, "search", "--jsonl", "key:value"))[0]
-    start = run(cs_exe, "replay", "--no-wait", "aaaaaaab", "--from", str(hit["offset"]), "--speed", "50")
-    assert start.stdout == raw  # what came before is fast-forwarded, not dropped
-    bad = run(cs_exe, "replay", "aaaaaaab", "--from", "soonish", check=False)
-    assert bad.returncode != 0 and b"--from" in bad.stderr
+    at = hit["replay"].split()[-2:]
+    start = run(cs_exe, "replay", "--no-wait", "aaaaaaab", *at, "--speed", "50")
+    # The screen at that moment is repainted (tests/test_playback_seek.py), then
+    # the bytes from the hit's chunk on follow as they were.
+    assert start.stdout.startswith(b"\x1b[0m\x1b[H\x1b[2J") and b"glob foo*bar here " in start.stdout
+    assert start.stdout.endswith(raw[raw.index(b"key:value pair"):])
+    assert run(cs_exe, "replay", "aaaaaaab", "--from", at[1]).stdout == start.stdout
+    bad = run(cs_exe, "replay", "aaaaaaab", "--at", "soonish", check=False)
+    assert bad.returncode == 2 and b"--at" in bad.stderr
 
 
 def test_split_terms_unit():

@@ -48,8 +48,8 @@ class Hit:
 
     def replay_args(self) -> list:
         if self.direction == "transcript":  # a moment in time, not a place in the log
-            return ["cs", "replay", self.session_id[:8], "--from", self.ts]
-        return ["cs", "replay", self.session_id[:8], "--from", replay_position(self.segment, self.offset)]
+            return ["cs", "replay", self.session_id[:8], "--at", self.ts]
+        return ["cs", "replay", self.session_id[:8], "--at", replay_position(self.segment, self.offset)]
 
     def as_dict(self) -> dict:
         return {

@@ -1,39 +1,301 @@
-"""`cs replay`."""
+"""`cs replay`, `cs export`, `cs import`, `cs tail`: watching sessions again (cs.playback)."""
 
+import os
 import sys
 
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, open_index, resolve
+from cs.cli.common import UsageError, open_index, resolve, session_filter_options
+
+
+def _idle_limit(value):
+    """--idle-limit, else the config's idle_time_limit (seconds, None: no cap)."""
+    if value is not None:
+        return value or None
+
+    return _configured_idle_limit()
 
 
 @cli.command("replay")
 @click.argument("session_id")
-@click.option("--from", "start", metavar="POS|TIME", help="Start at a byte offset (as search prints), 90s into the session, or a date-time.")
+@click.option("--at", "at", metavar="WHEN", help="Start at WHEN: the position `cs search` prints (12345, 2:12345), 90s or 1h2m into the session, 40%, or a date-time.")
+@click.option("--from", "from_", metavar="WHEN", hidden=True, help="Same as --at (older search hits print it).")
 @click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=0.01), help="Playback speed factor.")
-@click.option("--max-idle", default=2.0, show_default=True, type=click.FloatRange(min=0), help="Longest pause, in seconds.")
-@click.option("--no-wait", is_flag=True, help="Write everything at once.")
-def replay_cmd(session_id, start, speed, max_idle, no_wait):
-    """Play a session's output back in this terminal with its original timing."""
+@click.option("--idle-limit", type=click.FloatRange(min=0), metavar="SECONDS", help="Longest pause (default: idle_time_limit in config, 2s; 0: no cap).")
+@click.option("--max-idle", type=click.FloatRange(min=0), hidden=True)
+@click.option("-f", "--follow", is_flag=True, help="On a live session, keep playing what is written.")
+@click.option("--no-wait", is_flag=True, help="Write everything at once, without timing.")
+def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wait):
+    """Play a session back in this terminal with its original timing.
+
+    Keys: space pause, . one step while paused, + / - speed, ] / [ next and
+    previous prompt, q quit. When stdout is not a terminal the bytes are
+    written without timing."""
+    from cs.log import paths
+    from cs.playback import player, seek
+
+    if at and from_:
+        raise UsageError("--at and --from are the same option: give one")
+    target = seek.parse_at(at or from_)
+    db = open_index(catch_up=False)
+    sid = resolve(db, session_id)
+    logs = paths.logs_dir()
+    out_fd = sys.stdout.fileno()
+    if no_wait or not os.isatty(out_fd):
+        player.write_plain(logs, sid, target, follow, sys.stdout.buffer)
+        return
+    options = player.Options(speed=speed, idle_limit=_idle_limit(idle_limit if max_idle is None else max_idle),
+                             follow=follow)
+    key_fd = _keyboard()
+    try:
+        player.play(logs, sid, target, options, out_fd, key_fd, on_too_small=_too_small)
+    finally:
+        if key_fd is not None and key_fd != sys.stdin.fileno():
+            os.close(key_fd)
+
+
+def _keyboard():
+    """The terminal to read keys from: stdin if it is one, else /dev/tty, else none."""
+    if os.isatty(sys.stdin.fileno()):
+        return sys.stdin.fileno()
+    try:
+        return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return None
+
+
+def _too_small(needed, have, key_fd) -> bool:
+    """Tell the user the size needed; True to play anyway (a key), False to quit (q)."""
+    click.echo(f"cs: this session needs a {needed[0]}x{needed[1]} terminal; this one is "
+               f"{have[0]}x{have[1]}. Enlarge it, then press a key to play (q to quit).", err=True)
+    if key_fd is None:
+        return True
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(key_fd)
+    try:
+        tty.setcbreak(key_fd, termios.TCSANOW)
+        attrs = termios.tcgetattr(key_fd)
+        attrs[3] &= ~termios.ECHO
+        termios.tcsetattr(key_fd, termios.TCSANOW, attrs)
+        key = os.read(key_fd, 64)
+    finally:
+        termios.tcsetattr(key_fd, termios.TCSAFLUSH, saved)
+    return not key.startswith((b"q", b"Q", b"\x03"))
+
+
+FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
+
+
+@cli.command("export")
+@click.argument("session_ids", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="asciicast", show_default=True,
+              help="asciicast (v3), asciicast-v2, text (as cs show), html (plays offline), archive (for cs import).")
+@click.option("--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), help="Write to FILE (created 0600) instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@session_filter_options
+def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd, project, since, until):
+    """Write sessions as asciicast, text, HTML or an archive.
+
+    Give session ids, or the filters of `cs list` to export every session they
+    select. Several sessions go into one archive, or one after another."""
+    from cs.log import paths
+
+    db = open_index()
+    sids = _selected(db, session_ids, session_prefix, cwd, project, since, until)
+    if len(sids) > 1 and fmt == "html":
+        raise UsageError("--format html takes one session; give one id")
+    logs = paths.logs_dir()
+    idle = _configured_idle_limit()
+    with _Output(output, force) as out:
+        if fmt == "archive":
+            from cs.playback import archive
+
+            with _progress(logs, sids) as bar:
+                archive.export(out, logs, sids, progress=bar.update)
+            return
+        text_out = _TextOut(out)
+        with _progress(logs, sids) as bar:
+            for sid in sids:
+                _export_one(text_out, logs, sid, fmt, with_input, idle)
+                bar.update(_log_size(logs, sid))
+        text_out.flush()
+
+
+def _export_one(out, logs, sid, fmt, with_input, idle):
+    if fmt in ("asciicast", "asciicast-v2"):
+        from cs.playback import asciicast
+
+        asciicast.write(out, logs, sid, version=2 if fmt == "asciicast-v2" else 3,
+                        with_input=with_input, idle_time_limit=idle)
+    elif fmt == "html":
+        from cs.playback import html
+
+        html.write(out, logs, sid, idle_time_limit=idle)
+    else:
+        from cs.ask import sessions
+
+        for kind, text, _mark in sessions.session_text(logs, sid):
+            out.write(("> " + text if kind == "input" else text) + "\n")
+
+
+class _TextOut:
+    """Text written as UTF-8 to a binary stream, buffered."""
+
+    def __init__(self, raw):
+        self.raw, self.parts, self.size = raw, [], 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.raw.write("".join(self.parts).encode("utf-8", "surrogateescape"))
+            self.parts, self.size = [], 0
+        self.raw.flush()
+
+
+def _selected(db, session_ids, session_prefix, cwd, project, since, until) -> list:
+    from cs.ask import sessions
+    from cs.cli.common import make_filters
+
+    filtered = any((session_prefix, cwd, project, since, until))
+    if session_ids and filtered:
+        raise UsageError("give session ids or filters, not both")
+    if session_ids:
+        return list(dict.fromkeys(resolve(db, s) for s in session_ids))
+    if not filtered:
+        raise UsageError("which sessions? give ids, or filters such as --project or --since")
+    rows = sessions.list_sessions(db, make_filters(session_prefix, cwd, project, since, until))
+    if not rows:
+        from cs.errors import NotFound
+
+        raise NotFound("no sessions match these filters")
+    return [r["id"] for r in reversed(rows)]  # oldest first
+
+
+class _Output:
+    """stdout, or FILE created 0600 (refused if it exists, unless force);
+    a failed export removes the file it created."""
+
+    def __init__(self, path, force):
+        self.path, self.force, self.f = path, force, None
+
+    def __enter__(self):
+        if self.path is None:
+            return sys.stdout.buffer
+        from cs.log import paths
+
+        if os.path.lexists(self.path):
+            if not self.force:
+                raise UsageError(f"{self.path} exists; add --force to overwrite it")
+            os.unlink(self.path)
+        fd = paths.create_private_file(self.path, append=False)
+        self.f = os.fdopen(fd, "wb")
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.f is not None:
+            self.f.close()
+            if exc_type is not None:
+                os.unlink(self.path)
+        return False
+
+
+def _log_size(logs, sid) -> int:
+    from cs.log import store
+
+    return sum(p.stat().st_size for p in store.session_segments(logs, sid))
+
+
+def _progress(logs, sids):
+    """A progress bar on a terminal (stderr) for more than a few MB of logs."""
+    from cs.cli.common import NullBar
+
+    total = sum(_log_size(logs, s) for s in sids)
+    if not sys.stderr.isatty() or total < 32 << 20:
+        return NullBar()
+    return click.progressbar(length=total, label="exporting", file=sys.stderr)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def import_cmd(files):
+    """Add the sessions of archives made by `cs export --format archive`.
+
+    Every archive is verified (paths, manifest, SHA-256) before anything is
+    written; a session already here with the same content is skipped."""
+    from cs.log import paths
+    from cs.playback import archive
+
+    logs = paths.logs_dir()
+    loaded = [archive.read(f) for f in files]
+    todo = [archive.plan(logs, manifest, contents) for manifest, contents in loaded]
+    for (manifest, contents), sids in zip(loaded, todo):
+        if sids:
+            archive.write_sessions(logs, manifest, contents, sids)
+        for session in manifest["sessions"]:
+            state = "imported" if session["id"] in sids else "already here"
+            click.echo(f"{session['id'][:8]}  {state}")
+    open_index()  # indexes what was imported
+
+
+@cli.command("tail")
+@click.argument("session_id", required=False)
+@click.option("--latest", is_flag=True, help="The most recently started session.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing until the session ends; exit with its status.")
+@click.option("--text", is_flag=True, help="Finished lines of text instead of raw bytes.")
+@click.option("--next", "next_", is_flag=True, help="Wait for the next session to start, and follow it.")
+def tail_cmd(session_id, latest, follow, text, next_):
+    """Print a session's output as it is written, from the current screen on.
+
+    Raw bytes by default (a terminal of the recorded size shows the live
+    screen); --text prints the finished lines."""
     import time
 
     from cs.log import paths
-    from cs.playback import replay
+    from cs.playback import tail
 
-    try:
-        position = replay.parse_start(start)
-    except ValueError as e:
-        raise CsError(str(e)) from None
-    db = open_index(catch_up=False)
-    sid = resolve(db, session_id)
+    if sum(map(bool, (session_id, latest, next_))) != 1:
+        raise UsageError("give a session id, --latest or --next")
+    logs = paths.logs_dir()
+    if next_:
+        paths.ensure_private_dir(logs)
+        sid, follow = tail.wait_for_next(logs, time.time()), True
+    else:
+        db = open_index(catch_up=latest)
+        sid = resolve(db, session_id) if session_id else _latest(db)
     out = sys.stdout.buffer
-    try:
-        for delay, data in replay.frames(paths.logs_dir(), sid, position, speed, max_idle):
-            if delay and not no_wait:
-                out.flush()
-                time.sleep(delay)
-            out.write(data)
+
+    def write(data):
+        out.write(data)
         out.flush()
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass
+
+    status = tail.tail(logs, sid, write, follow, text, filter_queries=out.isatty())
+    if follow and status:
+        sys.exit(status)
+
+
+def _latest(db):
+    from cs.ask import sessions
+    from cs.errors import NotFound
+
+    rows = sessions.list_sessions(db, limit=1)
+    if not rows:
+        raise NotFound("no sessions yet")
+    return rows[0]["id"]
+
+
+def _configured_idle_limit():
+    """idle_time_limit in seconds (None: off). A broken config must not stop a
+    replay: its default then (`cs config` says what is wrong)."""
+    from cs import config
+
+    limit = config.settings(checked=False).idle_time_limit
+    return limit.total_seconds() if limit is not None else None

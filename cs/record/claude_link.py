@@ -10,9 +10,9 @@ Two mechanisms, both cheap enough for the recorder's start-up and hot path:
   Claude Code would otherwise have drawn at random.
 * `SessionTracker`: Claude Code keeps `<config dir>/sessions/<pid>.json` with the
   id of the session a running process is in; `/clear` starts a new id in the
-  same process. After each submitted line (Enter in the input), at most once a
-  second, the tracker reads that file and writes a `claude_session` event line
-  when the id changed. The same line is written at start for the id we chose.
+  same process. After each submitted line (Enter in the input), and while
+  output follows for a few seconds, the tracker reads that file and writes a
+  `claude_session` event line when the id changed. The same line is written at start for the id we chose.
 
 Whatever these miss (a crash, a kill, an older Claude Code, `--continue`), the
 indexer still finds by matching transcripts on `sessionId`, `cwd` and time
@@ -29,7 +29,8 @@ _CHOOSES_SESSION = ("--resume", "-r", "--continue", "-c", "--session-id", "--for
 _SUBCOMMANDS = ("mcp", "config", "doctor", "update", "upgrade", "install", "migrate-installer",
                 "setup-token", "plugin", "plugins", "agents", "auth", "login", "logout")
 _NO_SESSION = ("-h", "--help", "-v", "--version")
-CHECK_INTERVAL_S = 1.0
+CHECK_INTERVAL_S = 0.25
+WATCH_S = 10.0
 
 
 def is_claude(argv) -> bool:
@@ -58,7 +59,11 @@ def claude_config_dir(env) -> str:
 
 class SessionTracker:
     """A sink around the log writer: passes every call through, and notes the
-    Claude session id the child is in (see the module doc)."""
+    Claude session id the child is in (see the module doc).
+
+    After a submitted line the file is read at once and then, while output
+    flows, every CHECK_INTERVAL_S for WATCH_S: Claude Code updates it when it
+    acts on the line (/clear), which may be a moment after the Enter."""
 
     def __init__(self, sink, config_dir: str, known_id: str = None):
         self._sink = sink
@@ -66,8 +71,8 @@ class SessionTracker:
         self._sessions_dir = os.path.join(config_dir, "sessions")
         self._pid = None
         self._current = known_id
+        self._watch_until = 0.0
         self._next_check = 0.0
-        self.output = sink.output  # the hot path: no wrapper at all
         self.resize = sink.resize
         if known_id:
             sink.event("claude_session", {"claude_session_id": known_id, "how": "session-id",
@@ -79,16 +84,27 @@ class SessionTracker:
     def spawned(self, pid: int) -> None:
         self._pid = pid
 
+    def output(self, data: bytes) -> None:
+        self._sink.output(data)
+        if self._watch_until:
+            now = time.monotonic()
+            if now >= self._next_check:
+                self._check(now)
+
     def input(self, data: bytes, masked: bool = False) -> None:
         self._sink.input(data, masked)
         if b"\r" in data or b"\n" in data:
-            self.check()
+            now = time.monotonic()
+            self._watch_until = now + WATCH_S
+            self._check(now)
 
-    def check(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if self._pid is None or (not force and now < self._next_check):
+    def _check(self, now: float) -> None:
+        if now > self._watch_until:
+            self._watch_until = 0.0
             return
         self._next_check = now + CHECK_INTERVAL_S
+        if self._pid is None:
+            return
         found = self._read_session_id()
         if found and found != self._current:
             self._current = found

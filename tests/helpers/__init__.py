@@ -9,5 +9,7 @@
 - fake_anthropic: the loopback stand-in of the Anthropic API for the real `claude`
 - claude: the real Claude Code CLI in tmux against that stand-in
 - crash: killing a process at a chosen point, with fixed, printed seeds
+- playback: a real Claude Code session recorded for the playback tests; pyte as the reference
+- web: `cs web` run for real, and headless Chromium through Playwright
 - tools: a missing tool skips on a developer's machine and fails in CI
 """

@@ -1,0 +1,126 @@
+"""A session as an asciicast, asciinema's recording format (v2 and v3).
+
+Header: terminal size and type, the start time, the command, a title (the
+project and the first prompt), `env.TERM`, and `idle_time_limit` from the
+config. Events: `o` output, `r` resize, `m` a marker at each submitted prompt
+(labelled with it), `i` input only when asked (typed input may hold
+secrets), and in v3 `x` the exit status. Times are those of the log, to the
+microsecond: v2 counts seconds from the start, v3 from the previous event.
+
+Output is UTF-8 text in JSON strings: a character cut between two log lines
+is carried to the next event, so the concatenated `o` data is exactly the
+bytes the session showed as long as they are valid UTF-8 (`asciinema cat` of
+our v2 file gives them back: tests/test_playback_export.py); invalid bytes
+become U+FFFD.
+
+(The recorder keeps no SHELL: env holds TERM only.)
+"""
+
+import json
+import math
+
+from cs.index.keys import InputLines
+from cs.log import jsonl
+from cs.log.utf8 import decode_chunk
+from cs.playback import events as ev
+from cs.playback.seek import terminal_size
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _first_prompt(logs_dir, session_id, within=8 << 20):
+    """The first line the user submitted, if within the first `within` bytes
+    of the log (a title must not cost a second pass over a big session)."""
+    keys = InputLines()
+    for event in ev.read_events(logs_dir, session_id):
+        if event.pos > (1, within):
+            break
+        if event.kind == "i":
+            lines = keys.feed(event.data)
+            if lines:
+                return lines[0][0].strip()
+    return None
+
+
+def header(start: dict, first_prompt, idle_time_limit, version: int, started: float) -> dict:
+    cols, rows = terminal_size(start)
+    argv = start.get("argv") if isinstance(start.get("argv"), list) else []
+    project = jsonl.project_of(start)
+    title = " — ".join(x for x in (project, first_prompt) if x)
+    head = {"version": version}
+    if version == 2:
+        head.update(width=cols, height=rows)
+    else:
+        head["term"] = {"cols": cols, "rows": rows}
+        if start.get("term"):
+            head["term"]["type"] = start["term"]
+    if started is not None and not math.isnan(started):
+        head["timestamp"] = int(started)
+    if idle_time_limit:
+        head["idle_time_limit"] = idle_time_limit
+    if argv:
+        import shlex
+
+        head["command"] = shlex.join(str(a) for a in argv)
+    if title:
+        head["title"] = title
+    if version == 2 and start.get("term"):
+        head["env"] = {"TERM": start["term"]}
+    return head
+
+
+def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
+          idle_time_limit=None) -> int:
+    """Write the asciicast to `out` (a text stream); returns the log bytes read."""
+    stream = ev.read_events(logs_dir, session_id)
+    start, started = {}, None
+    pending = []
+    for event in stream:
+        started = event.t
+        if event.kind == "start":
+            start = event.data
+        else:
+            pending.append(event)
+        break
+    out.write(_dumps(header(start, _first_prompt(logs_dir, session_id), idle_time_limit,
+                            version, started)) + "\n")
+    keys, carry, exit_status = InputLines(), b"", None
+    previous = 0.0
+
+    def emit(t, code, data):
+        nonlocal previous
+        t = round(t, 6)
+        when = t if version == 2 else round(max(0.0, t - previous), 6)
+        previous = max(previous, t)
+        out.write(_dumps([when, code, data]) + "\n")
+
+    def at(event):
+        t = event.t
+        return 0.0 if math.isnan(t) or started is None else max(0.0, t - started)
+
+    for event in _chain(pending, stream):
+        kind = event.kind
+        if kind == "o":
+            text, carry = decode_chunk(carry, event.data)
+            if text:
+                emit(at(event), "o", text)
+        elif kind == "i":
+            if with_input:
+                emit(at(event), "i", event.data.decode("utf-8", "replace"))
+            for label, _mark in keys.feed(event.data):
+                emit(at(event), "m", label)
+        elif kind == "r":
+            emit(at(event), "r", f"{event.data['cols']}x{event.data['rows']}")
+        elif kind == "end" and isinstance(event.data.get("exit_code"), int):
+            exit_status = (at(event), event.data["exit_code"])
+    if carry:
+        emit(previous, "o", carry.decode("utf-8", "replace"))
+    if version == 3 and exit_status is not None:
+        emit(exit_status[0], "x", str(exit_status[1]))
+
+
+def _chain(first: list, rest):
+    yield from first
+    yield from rest
