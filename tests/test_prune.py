@@ -187,7 +187,7 @@ def test_bad_values_exit_2_and_change_nothing(cs_exe, cs_home, logs, args):
     before = tree_hashes(cs_home)
     proc = run_cs(cs_exe, "prune", *args, check=False)
     assert proc.returncode == 2
-    assert "Error" in proc.stderr and "Traceback" not in proc.stderr
+    assert "cs: " in proc.stderr and "Traceback" not in proc.stderr
     assert tree_hashes(cs_home) == before
 
 

@@ -30,11 +30,14 @@ import copy
 import fcntl
 import hashlib
 import json
+import math
 import os
 import pickle
 import shlex
 import sqlite3
+import stat
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +107,14 @@ class SessionRender:
         popped = ()
         if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
             popped = self.screen.pop_finished()
-        self.screen.feed(data, mark)
+        # In pieces: the renderer's working memory (its token list) is bounded
+        # per piece, whatever the size of the chunk; the result is the same
+        # (escapes and UTF-8 cut at a piece's end are carried).
+        if len(data) <= FEED_PIECE:
+            self.screen.feed(data, mark)
+        else:
+            for i in range(0, len(data), FEED_PIECE):
+                self.screen.feed(data[i:i + FEED_PIECE], mark)
         return popped
 
     def provisional_lines(self) -> list:
@@ -125,6 +135,7 @@ class SessionRender:
 
 
 SETTLE_GAP_MS = 8
+FEED_PIECE = 64 * 1024
 
 
 def _ts_ms(ts):
@@ -150,20 +161,35 @@ class PassStats:
     skipped_lines: int = 0
     seconds: float = 0.0
     errors: list = field(default_factory=list)
+    skipped_files: list = field(default_factory=list)  # names in logs/ that are not regular files
+    incomplete: bool = False  # the time budget ran out before every session was read
+
+
+# A watcher commits at least this often, so that readers (who read what is
+# committed, WAL) see a busy session's new lines within about this long.
+STEP_SECONDS = 0.5
 
 
 # ---------------------------------------------------------------- one pass
 
 
-def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=None) -> PassStats:
+def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=None,
+               budget: float = None, step: float = None) -> PassStats:
     """Bring the index up to date with the logs. Safe to run at any time, any
     number of times: it only reads what is new and never stores a line twice.
 
-    `progress(nbytes)` is called as sessions are indexed (for a progress bar)."""
+    `progress(nbytes)` is called as sessions are indexed (for a progress bar).
+    `budget`: stop after about this many seconds (stats.incomplete is then
+    True; the next pass goes on from there), so that one huge or hostile
+    session cannot hold up a reading command. `step`: commit at least this
+    often (a long session is indexed in several transactions), so readers see
+    new lines while a long pass runs (tests/test_hardening_values.py::
+    test_catch_up_has_a_time_budget, tests/test_faults.py)."""
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
+    pass_deadline = started + budget if budget is not None else math.inf
     stats = PassStats()
-    on_disk = store.all_sessions(logs_dir)
+    on_disk = store.all_sessions(logs_dir, stats.skipped_files)
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)
@@ -171,13 +197,17 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
         for gone in set(cache) - set(on_disk):  # pruned meanwhile
             del cache[gone]
     for sid, segments in sorted(on_disk.items()):
+        if time.monotonic() >= pass_deadline:
+            stats.incomplete = True
+            break
         files = {}
         for n, path in segments.items():
             try:
-                st = os.stat(path)
+                st = os.lstat(path)
             except FileNotFoundError:
                 continue  # removed between listdir and stat (retention)
-            files[n] = (path, st.st_ino, st.st_size)
+            if stat.S_ISREG(st.st_mode):  # (replaced since the scan: skipped)
+                files[n] = (path, st.st_ino, st.st_size)
         if not files:
             continue
         rows = stored.get(sid, {})
@@ -188,8 +218,19 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
         if statuses.get(sid) in ("finished", "cut_off") and _only_compressed(files, rows):
             _note_compressed(db, sid, files, rows)
             continue
+        read = 0
         try:
-            read = _index_session(db, logs_dir, sid, files, rows, cache, stats)
+            while True:
+                deadline = min(pass_deadline, time.monotonic() + step) if step else pass_deadline
+                n_read, partial = _index_session(db, logs_dir, sid, files, rows, cache, stats,
+                                                 deadline)
+                read += n_read
+                if not partial:
+                    break
+                if time.monotonic() >= pass_deadline:
+                    stats.incomplete = True
+                    break
+                rows = _stored_files(db, sid).get(sid, {})  # committed: go on from there
         except Exception as e:  # one bad session must not stop the others
             if cache is not None:
                 cache.pop(sid, None)
@@ -203,11 +244,11 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     return stats
 
 
-def _stored_files(db) -> dict:
+def _stored_files(db, sid: str = None) -> dict:
     out = {}
-    for row in db.execute(
-        "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
-    ).fetchall():
+    sql = "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
+    for row in db.execute(sql + " WHERE session_id = ?" if sid else sql,
+                          [sid] if sid else []).fetchall():
         name, sid, seg, inode, size, offset, skipped = row
         out.setdefault(sid, {})[seg] = {
             "name": name, "inode": inode, "size": size, "offset": offset, "skipped": skipped,
@@ -249,8 +290,7 @@ def _note_compressed(db, sid, files, rows) -> None:
                     "UPDATE log_files SET name = ?, inode = ?, size = ? WHERE name = ?",
                     [path.name, inode, size, row["name"]],
                 )
-        db.execute("UPDATE sessions SET log_bytes = ? WHERE id = ?",
-                   [sum(f[2] for f in files.values()), sid])
+        # log_bytes counts uncompressed bytes: compression does not change it.
 
 
 def _must_restart(files: dict, rows: dict) -> bool:
@@ -266,8 +306,11 @@ def _must_restart(files: dict, rows: dict) -> bool:
     return False
 
 
-def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
-    """Index what is new in one session, in one transaction. Returns bytes read."""
+def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.inf):
+    """Index what is new in one session, in one transaction. Returns (bytes
+    read, partial): partial when `deadline` came first; what was read is
+    committed, the renderer saved as for a live session, and the segments not
+    read to their end are stored with size -1 so the next pass goes on."""
     with db.atomic():
         if rows and _must_restart(files, rows):
             db.execute("DELETE FROM lines WHERE session_id = ?", [sid])
@@ -289,6 +332,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
         if render.positions != consumed:
             skipped = {}  # re-reading from the start: count again
         finished, inputs, read = [], [], 0
+        partial_from = None  # the first segment not read to its end
         for n in sorted(files):
             path, inode, size = files[n]
             start = render.positions.get(n, 0)
@@ -297,12 +341,18 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
                 path.name, inode, size, start
             ):
                 continue  # unchanged since we read it (a gzip would be decompressed for nothing)
-            end, bad = _read_file(db, render, sid, n, path, start, finished, inputs, stats)
+            end, bad, stopped = _read_file(db, render, sid, n, path, start, finished, inputs,
+                                           stats, deadline)
             read += end - start
             render.positions[n] = end
             skipped[n] = skipped.get(n, 0) + bad
+            if stopped:
+                partial_from = n
+                break
 
-        if render.ended:
+        if partial_from is not None:
+            status = "running"  # until it is read to its end (it may have ended: we do not know yet)
+        elif render.ended:
             status = "finished"
         elif session_is_live(logs_dir, sid):
             status = "running"
@@ -313,7 +363,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             inputs.extend(render.keys.close())
 
         # The sessions row first: lines reference it.
-        _store_session(db, sid, render, status, sum(f[2] for f in files.values()))
+        # SIZE in `cs list`: uncompressed log bytes read, whether the
+        # segments are plain or gzipped (docs/usage.md).
+        _store_session(db, sid, render, status, sum(render.positions.values()))
         _store_lines(db, sid, "output", finished)
         _store_lines(db, sid, "input", inputs)
         if status == "running":
@@ -324,7 +376,8 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             "INSERT OR REPLACE INTO log_files (name, session_id, segment, inode, size, offset,"
             " skipped_lines) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (files[n][0].name, sid, n, files[n][1], files[n][2],
+                (files[n][0].name, sid, n, files[n][1],
+                 -1 if partial_from is not None and n >= partial_from else files[n][2],
                  render.positions.get(n, 0), skipped.get(n, 0))
                 for n in sorted(files)
             ],
@@ -345,7 +398,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
             if cache is not None:
                 cache.pop(sid, None)
-    return read
+    return read, partial_from is not None
 
 
 def _resume(db, sid, consumed: dict, cache) -> SessionRender:
@@ -387,11 +440,18 @@ def _save_state(db, sid, render, cache) -> None:
 FLUSH_LINES = 5000
 
 
-def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
-    """Feed complete lines of one segment from `start`. Returns (end, skipped).
+def _valid_ts(ts) -> bool:
+    return isinstance(ts, str) and len(ts) <= 40 and ts.isascii()
+
+
+def _read_file(db, render, sid, segment, path, start, finished, inputs, stats,
+               deadline=math.inf):
+    """Feed complete lines of one segment from `start`. Returns (end, skipped,
+    stopped): stopped if `deadline` came before the end of the file.
     Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
     the database as they go (same transaction) to bound memory."""
-    end, bad = start, 0
+    end, bad, stopped, count = start, 0, False, 0
+    clock = time.monotonic
     keys, meta = render.keys, render.meta
     # base64.b64decode minus its wrapper: `data` is a str (parse_line checks),
     # and a non-ASCII or malformed one raises ValueError all the same.
@@ -401,12 +461,16 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
         lines = store.iter_lines(path, start)
         for offset, end, line in lines:
             stats.lines_read += 1
+            count += 1
+            if not count & 63 and clock() >= deadline:
+                end, stopped = offset, True  # this line is read by the next step
+                break
             record = parse(line)
             if record is None or record["session_id"].lower() != sid:
                 bad += 1
                 continue
             ts = record.get("timestamp")
-            if not isinstance(ts, str):
+            if not _valid_ts(ts):
                 bad += 1
                 continue
             direction = record.get("direction")
@@ -439,12 +503,13 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
             meta["last_event_at"] = ts
             if "started_at" not in meta:
                 meta["started_at"] = ts
-    except (OSError, EOFError) as e:
-        # A gzip segment cut short, or a file removed while reading: keep what
-        # was read; the next pass retries from there.
-        stats.errors.append(f"{path.name}: {e}")
+    except (OSError, EOFError, zlib.error) as e:
+        # A gzip segment cut short or damaged, a file removed (or replaced by
+        # something that is not a regular file) while reading: keep what was
+        # read; the next pass retries from there.
+        stats.errors.append(f"{path.name}: {e.strerror if isinstance(e, OSError) and e.strerror else e}")
     stats.skipped_lines += bad
-    return end, bad
+    return end, bad, stopped
 
 
 def _int(value):
@@ -521,10 +586,36 @@ def _replace_provisional(db, sid, visible) -> None:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
 
 
+_INT64 = 1 << 63
+
+
+def sql_value(value):
+    """A value from a log line as SQLite can store it: integers beyond 64 bits,
+    NaN and infinities become NULL, a lone surrogate becomes U+FFFD, anything
+    else that is not a scalar NULL. (Log lines are untrusted: an exit code of
+    10^30 must cost that field, not the session.)"""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return None
+
+
 def _store_session(db, sid, render, status, log_bytes) -> None:
     row = {"id": sid, "status": status, "log_bytes": log_bytes,
            "bytes_in": render.bytes_in, "bytes_out": render.bytes_out}
     row.update(render.meta)
+    row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
         row["ended_at"] = None
     if "started_at" not in row:
@@ -602,6 +693,9 @@ def open_index(path: Path = None):
             conn.execute("PRAGMA busy_timeout = 5000")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            for suffix in ("-wal", "-shm"):  # created by the reads above
+                with contextlib.suppress(OSError):
+                    paths.make_private(Path(str(path) + suffix))
             return LiteDB(conn)
         conn.close()
     return open_db_migrating(path)
@@ -702,14 +796,16 @@ class pass_lock:
     def __init__(self, timeout: float = None):
         self.timeout = timeout
         self.acquired = False
+        self.error = None  # why the lock file could not be opened
         self.fd = None
 
     def __enter__(self):
-        home = paths.ensure_private_dir(paths.cs_home())
-        path = home / "index.lock"
         try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        except OSError:
+            home = paths.ensure_private_dir(paths.cs_home())
+            self.fd = os.open(home / "index.lock",
+                              os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except OSError as e:
+            self.error = e.strerror or str(e)
             return self
         if self.timeout is None:
             fcntl.flock(self.fd, fcntl.LOCK_EX)
@@ -732,12 +828,38 @@ class pass_lock:
         return False
 
 
-def catch_up(db, logs_dir: Path = None, timeout: float = 5.0, progress=None) -> PassStats:
-    """One incremental pass before answering a question, so answers are never
-    stale even with no watcher. If a watcher is mid-pass for longer than
-    `timeout` (a first indexing of a large history), answer from what is
-    indexed rather than keep the user waiting; returns None then."""
-    with pass_lock(timeout) as lock:
+# How long a reading command may spend catching up before it answers from
+# what is indexed (the next command goes on from there).
+CATCH_UP_BUDGET_S = 3.0
+
+
+@dataclass
+class CatchUp:
+    stats: PassStats = None  # None: no pass ran
+    stale: str = None  # why results may be stale or incomplete, else None
+
+
+def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
+             progress=None) -> CatchUp:
+    """One incremental pass before answering a question, so answers are
+    current even with no watcher. It never waits: if another process holds
+    the pass lock (a watcher, which commits every STEP_SECONDS, or another
+    catch-up), the answer comes from what is committed. It never takes more
+    than about `budget` seconds. It never fails the question: an index that
+    cannot be written (read-only, a full disk) is still read. Each of these
+    says why in `stale` (tests/test_hardening_values.py)."""
+    with pass_lock(timeout=0) as lock:
+        if lock.error:
+            return CatchUp(None, f"cannot lock the index for updating ({lock.error})")
         if not lock.acquired:
-            return None
-        return index_pass(db, logs_dir, progress=progress)
+            return CatchUp(None, "another process is updating the index")
+        try:
+            stats = index_pass(db, logs_dir, progress=progress, budget=budget, step=STEP_SECONDS)
+        except sqlite3.OperationalError as e:
+            with contextlib.suppress(sqlite3.Error):
+                db.conn.rollback()
+            return CatchUp(None, f"the index cannot be updated ({e})")
+    if stats.incomplete:
+        return CatchUp(stats, f"indexing new logs takes longer than {budget:g} s "
+                              "(`cs index` finishes it)")
+    return CatchUp(stats, None)
