@@ -47,9 +47,11 @@ class Hit:
     command: str
     provisional: bool
     spans: list = field(default_factory=list)  # [(start, end)] of matches in text
+    short_id: str = None  # the shortest unique prefix of session_id (8 characters or more)
 
     def replay_args(self) -> list:
-        return ["cs", "replay", self.session_id[:8], "--from", replay_position(self.segment, self.offset)]
+        return ["cs", "replay", self.short_id or self.session_id, "--from",
+                replay_position(self.segment, self.offset)]
 
     def as_dict(self) -> dict:
         return {
@@ -206,7 +208,30 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         else:
             spans = spans_for(text)
         hits.append(Hit(*row[:10], provisional=bool(row[10]), spans=spans))
+    prefixes = unique_prefixes(db, {h.session_id for h in hits})
+    for hit in hits:
+        hit.short_id = prefixes.get(hit.session_id)
     return hits
+
+
+def unique_prefixes(db, session_ids, minimum: int = 8) -> dict:
+    """session id -> its shortest prefix (at least `minimum` characters) that
+    no other indexed session shares, so that a printed `cs replay <prefix>` is
+    never ambiguous (tests/test_hardening_values.py::test_replay_prefix_is_unique)."""
+    out = {}
+    for sid in session_ids:
+        longest = 0
+        for sql in ("SELECT id FROM sessions WHERE id < ? ORDER BY id DESC LIMIT 1",
+                    "SELECT id FROM sessions WHERE id > ? ORDER BY id LIMIT 1"):
+            row = db.execute(sql, [sid]).fetchone()
+            if row:
+                other = row[0]
+                common = 0
+                while common < min(len(sid), len(other)) and sid[common] == other[common]:
+                    common += 1
+                longest = max(longest, common)
+        out[sid] = sid[:max(minimum, longest + 1)]
+    return out
 
 
 def literal_spans(text: str, terms) -> list:

@@ -5,8 +5,12 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, abs_cwd, open_index, resolve, session_filter_options, utc_bound
+from cs.cli.common import (CsError, UsageError, abs_cwd, open_index, resolve,
+                           session_filter_options, utc_bound)
 from cs.cli.output import color_enabled, duration, json_line, local_time, snippet
+
+
+MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would overflow SQLite)
 
 
 @cli.command("search")
@@ -14,12 +18,12 @@ from cs.cli.output import color_enabled, duration, json_line, local_time, snippe
 @session_filter_options
 @click.option("--input", "direction", flag_value="input", help="Only what was typed.")
 @click.option("--output", "direction", flag_value="output", help="Only what the screen showed.")
-@click.option("--fts", "mode", flag_value="fts", help="QUERY is raw SQLite FTS5 syntax.")
-@click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
+@click.option("--fts", is_flag=True, help="QUERY is raw SQLite FTS5 syntax.")
+@click.option("--regex", is_flag=True, help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT), help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def search_cmd(query, session_prefix, cwd, project, since, until, direction, mode, rank, limit, as_json):
+def search_cmd(query, session_prefix, cwd, project, since, until, direction, fts, regex, rank, limit, as_json):
     """Find lines that the screen showed or that you typed.
 
     Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
@@ -30,6 +34,11 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
 
     if not query:
         raise CsError("nothing to search for: cs search WORDS...")
+    if fts and regex:
+        raise UsageError("--fts and --regex cannot be used together (choose one query syntax)")
+    if rank and regex:
+        raise UsageError("--rank cannot be used with --regex (ranking is by FTS5 relevance)")
+    mode = "fts" if fts else "regex" if regex else None
     db = open_index()
     filters = search.Filters(
         session=resolve(db, session_prefix) if session_prefix else None,
@@ -62,7 +71,7 @@ def search_cmd(query, session_prefix, cwd, project, since, until, direction, mod
 
 @cli.command("list")
 @session_filter_options
-@click.option("-n", "--limit", type=click.IntRange(min=1), help="At most this many sessions.")
+@click.option("-n", "--limit", type=click.IntRange(1, MAX_LIMIT), help="At most this many sessions.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_cmd(session_prefix, cwd, project, since, until, limit, as_json):
     """Recorded sessions, newest first."""
@@ -105,7 +114,7 @@ def list_cmd(session_prefix, cwd, project, since, until, limit, as_json):
 @click.option("--raw", is_flag=True, help="Write the original output bytes (escape codes and all).")
 @click.option("--grep", "pattern", metavar="PATTERN", help="Only lines matching PATTERN (a regex).")
 @click.option("-i", "--ignore-case", is_flag=True, help="With --grep: ignore case.")
-@click.option("-C", "--context", default=0, type=click.IntRange(min=0), help="With --grep: lines around.")
+@click.option("-C", "--context", default=0, type=click.IntRange(0, MAX_LIMIT), help="With --grep: lines around.")
 def show_cmd(session_id, raw, pattern, ignore_case, context):
     """A session as text as the screen showed it; input lines start with '> '."""
     import re
@@ -113,6 +122,8 @@ def show_cmd(session_id, raw, pattern, ignore_case, context):
     from cs.log import paths
     from cs.ask import sessions
 
+    if raw and (pattern or ignore_case or context):
+        raise UsageError("--raw writes the original bytes: it cannot be combined with --grep, -i or -C")
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()

@@ -675,10 +675,31 @@ def shipped_migrations() -> set:
     }
 
 
+def check_index_path(path: Path) -> None:
+    """The index file, if it exists, must be a regular file of ours: a
+    directory, a symlink or a device at its name is named as the problem
+    (neither opened nor rebuilt over: it is not ours to remove)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        paths.ensure_private_dir(path.parent)  # raises, naming what is not a directory
+        raise
+    if stat.S_ISLNK(st.st_mode):
+        raise CsError(f"refusing to follow {path}: it is a symlink (move it away; "
+                      "cs then recreates the index from the logs)")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise CsError(f"{path} is {kind}, not an index (move it away; cs then recreates "
+                      "the index from the logs)")
+
+
 def open_index(path: Path = None):
     """The index for reading and catching up: a LiteDB when the file exists and
     is fully migrated (fast), else cs.db.open_db() (creates, migrates)."""
     path = Path(path) if path else paths.db_path()
+    check_index_path(path)
     if path.is_file() and not path.is_symlink() and path.stat().st_uid == os.getuid():
         conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
         try:
@@ -747,6 +768,7 @@ def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None) -> PassS
     is cleared by the next rebuild). One rebuild at a time (flock)."""
     db_path = Path(db_path) if db_path else paths.db_path()
     paths.ensure_private_dir(db_path.parent)
+    check_index_path(db_path)
     fd = os.open(db_path.parent / "rebuild.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     try:
         try:

@@ -57,9 +57,38 @@ def masked_input_line(session_id: str, nbytes: int, t: float = None) -> bytes:
 
 
 def event_line(session_id: str, event_type: str, fields: dict, t: float = None) -> bytes:
+    """One event line. Strings that are not valid UTF-8 (a working directory
+    or an argument whose name is not: Python hands them over with lone
+    surrogates) are written with U+FFFD in place of each bad byte, so the
+    line is valid JSON in valid UTF-8 and the session is recorded
+    (tests/test_hardening_values.py::test_session_in_a_non_utf8_directory_is_recorded)."""
     record = {"type": event_type, "timestamp": utc_timestamp(t), "session_id": session_id}
     record.update(fields)
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode() + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(_valid_text(record), separators=(",", ":"),
+                          ensure_ascii=False).encode() + b"\n"
+
+
+def _valid_text(value):
+    """`value` with every string made valid UTF-8 (bad bytes -> U+FFFD)."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+            return value
+        except UnicodeEncodeError:
+            try:
+                raw = value.encode("utf-8", "surrogateescape")  # os.fsdecode's bytes back
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8", "surrogatepass")
+            return raw.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_valid_text(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------- reading
