@@ -546,7 +546,7 @@ def _apply_event(render, record, ts) -> None:
         # The recorder's own counts include bytes that passed while logging
         # had failed: they win over what we counted from the log.
         for key in ("bytes_in", "bytes_out"):
-            if isinstance(record.get(key), int) and record[key] >= 0:
+            if _int(record.get(key)) > 0 and sql_value(record[key]) is not None:
                 meta[key] = record[key]
     for key in _EVENT_COLUMNS:
         value = record.get(key)
