@@ -231,6 +231,8 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
                     stats.incomplete = True
                     break
                 rows = _stored_files(db, sid).get(sid, {})  # committed: go on from there
+        except sqlite3.OperationalError:
+            raise  # the index cannot be written (full disk, read-only, locked): not this session's fault
         except Exception as e:  # one bad session must not stop the others
             if cache is not None:
                 cache.pop(sid, None)
