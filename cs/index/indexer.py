@@ -92,7 +92,7 @@ class SessionRender:
     ended: bool = False
     last_output_ms: int = None  # time of the previous output chunk
 
-    def feed_output(self, data: bytes, mark) -> list:
+    def feed_output(self, data: bytes, mark, on_lines=None) -> list:
         """Feed one output chunk; returns lines finished before it.
 
         When to settle the screen (judge changed rows: pop_finished) depends
@@ -107,14 +107,21 @@ class SessionRender:
         popped = ()
         if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
             popped = self.screen.pop_finished()
-        # In pieces: the renderer's working memory (its token list) is bounded
-        # per piece, whatever the size of the chunk; the result is the same
-        # (escapes and UTF-8 cut at a piece's end are carried).
+        # In pieces: the renderer's working memory (its token list, the rows
+        # that scrolled off) is bounded per piece, whatever the size of the
+        # chunk; the lines are the same (escapes and UTF-8 cut at a piece's
+        # end are carried; nothing is settled between pieces). `on_lines`, if
+        # given, takes the lines finished so far after each piece.
         if len(data) <= FEED_PIECE:
             self.screen.feed(data, mark)
-        else:
-            for i in range(0, len(data), FEED_PIECE):
-                self.screen.feed(data[i:i + FEED_PIECE], mark)
+            return popped
+        popped = list(popped)
+        for i in range(0, len(data), FEED_PIECE):
+            self.screen.feed(data[i:i + FEED_PIECE], mark)
+            popped.extend(self.screen.take_retired())
+            if on_lines is not None:
+                on_lines(popped)
+                popped = []
         return popped
 
     def provisional_lines(self) -> list:
@@ -454,6 +461,14 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats,
     the database as they go (same transaction) to bound memory."""
     end, bad, stopped, count = start, 0, False, 0
     clock = time.monotonic
+
+    def emit(lines):
+        if lines:
+            finished.extend(lines)
+            if len(finished) >= FLUSH_LINES:
+                _store_lines(db, sid, "output", finished)
+                finished.clear()
+
     keys, meta = render.keys, render.meta
     # base64.b64decode minus its wrapper: `data` is a str (parse_line checks),
     # and a non-ASCII or malformed one raises ValueError all the same.
@@ -483,12 +498,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats,
                     bad += 1
                     continue
                 render.bytes_out += len(data)
-                popped = render.feed_output(data, (segment, offset, ts))
-                if popped:
-                    finished.extend(popped)
-                    if len(finished) >= FLUSH_LINES:
-                        _store_lines(db, sid, "output", finished)
-                        finished.clear()
+                emit(render.feed_output(data, (segment, offset, ts), emit))
             elif direction == "input":
                 if record.get("masked") is not None:
                     render.bytes_in += _int(record.get("masked"))
@@ -871,7 +881,13 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
     catch-up), the answer comes from what is committed. It never takes more
     than about `budget` seconds. It never fails the question: an index that
     cannot be written (read-only, a full disk) is still read. Each of these
-    says why in `stale` (tests/test_hardening_values.py)."""
+    says why in `stale` (tests/test_hardening_values.py). With a watcher
+    running there is nothing to do: it commits what it reads every
+    STEP_SECONDS, and a reader must not hold the pass lock it needs."""
+    from cs.index.watch import watcher_running
+
+    if watcher_running():
+        return CatchUp(None, None)
     with pass_lock(timeout=0) as lock:
         if lock.error:
             return CatchUp(None, f"cannot lock the index for updating ({lock.error})")

@@ -434,6 +434,13 @@ class ScreenText:
         out, self._finished = self._finished, []
         return out
 
+    def take_retired(self) -> list:
+        """(text, mark) for lines that left the screen since the last call,
+        without settling (so the result does not depend on when it is
+        called: pop_finished() later returns the rest, in order)."""
+        out, self._finished = self._finished, []
+        return out
+
     def visible(self) -> list:
         """(text, mark) for every line not yet finished, top to bottom: the
         screen's rows, and content that is erased or hidden by the alternate
@@ -480,6 +487,12 @@ class ScreenText:
         elif old:
             out.append((old, row.mark))
         row.shown, row.dirty, row.erased = "", False, False
+        touched = self._touched
+        if len(touched) > 4 * self.rows + 64:
+            # Rows that left the screen need no judging: forget them, so a
+            # chunk of a million lines holds a screenful of rows, not a
+            # million (in place: feed() holds this list in a local).
+            touched[:] = [r for r in touched if r.dirty]
 
     def _settle(self) -> None:
         """Judge every row changed since the last settle (see module doc)."""

@@ -29,9 +29,10 @@ from cs.log.paths import UnsafePathError
 _SEGMENT_RE = re.compile(
     r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz)?$"
 )
-# A line longer than this is not one the recorder writes (a 256 KiB chunk is
-# ~350 KB of base64): it is skipped without being held in memory whole.
-MAX_LINE_BYTES = 16 << 20
+# A line longer than this (a chunk of 48 MiB) is skipped as a bad line without
+# being held in memory whole. The recorder writes at most ~350 KB (a 256 KiB
+# chunk in base64); other writers may join more.
+MAX_LINE_BYTES = 64 << 20
 
 
 class NotRegularFile(OSError):
