@@ -286,3 +286,27 @@ def test_integers_beyond_64_bits_are_dropped_not_fatal():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_hits_point_where_the_text_had_appeared(cs_exe, logs):
+    """Issue 12: a hit on a typed line, or on a line its echo built up, points
+    at a moment when the whole text was there, not at the empty prompt."""
+    import json
+
+    w = LogWriter(logs).output("prompt> ")
+    for word in ("deploy", " the", " rocket"):
+        w.input(word).output(word)
+    w.input("\r").output("\r\nlaunched\r\n").end()
+    offsets = []
+    pos = 0
+    for line in (logs / f"{w.sid}.jsonl").read_bytes().splitlines(keepends=True):
+        rec = json.loads(line)
+        if rec.get("direction") == "input" and jsonl.decode_data(rec) == b" rocket":
+            offsets.append(pos)
+        pos += len(line)
+    typed_last = offsets[0]
+    for direction in ("--input", "--output"):
+        proc = cs(cs_exe, "search", "--json", direction, "deploy", "the", "rocket")
+        hits = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+        assert hits, (direction, proc.stderr)
+        assert hits[0]["offset"] >= typed_last, (direction, hits[0], typed_last)

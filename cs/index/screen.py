@@ -479,7 +479,7 @@ class ScreenText:
         out = self._finished
         if new and new != old:
             if old and same_line(old, new):
-                out.append((new, row.mark))
+                out.append((new, row.tmark if row.tmark is not None else row.mark))
             else:
                 if old:
                     out.append((old, row.mark))
@@ -532,7 +532,12 @@ class ScreenText:
         for row, new, tmark in changed:
             old = row.shown
             if old and same_line(old, new):
+                # The line evolved: it points at its latest change, where all
+                # of its text is on the screen (a search hit must not point
+                # at a moment before the text was typed or streamed).
                 row.shown = new
+                if tmark is not None:
+                    row.mark = tmark
                 continue
             if old:
                 replaced.append((old, row.mark))
