@@ -310,3 +310,18 @@ def test_hits_point_where_the_text_had_appeared(cs_exe, logs):
         hits = [json.loads(x) for x in proc.stdout.decode().splitlines()]
         assert hits, (direction, proc.stderr)
         assert hits[0]["offset"] >= typed_last, (direction, hits[0], typed_last)
+
+
+def test_reading_never_leaves_wal_or_shm_readable_by_others(cs_exe, cs_home, logs):
+    LogWriter(logs).output("private text\r\n").end()
+    assert cs(cs_exe, "index").returncode == 0
+    for p in cs_home.iterdir():  # whatever an earlier version or tool left behind
+        if p.name.startswith("index.db"):
+            p.chmod(0o644)
+    LogWriter(logs).output("more private text\r\n").end()
+    proc = subprocess.run(["sh", "-c", 'umask 000; "$0" search private; "$0" list', cs_exe],
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for p in cs_home.iterdir():
+        if p.name.startswith("index.db-"):
+            assert p.stat().st_mode & 0o077 == 0, (p, oct(p.stat().st_mode))
