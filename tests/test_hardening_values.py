@@ -325,3 +325,23 @@ def test_reading_never_leaves_wal_or_shm_readable_by_others(cs_exe, cs_home, log
     for p in cs_home.iterdir():
         if p.name.startswith("index.db-"):
             assert p.stat().st_mode & 0o077 == 0, (p, oct(p.stat().st_mode))
+
+
+def test_index_locked_by_another_writer_answers_at_once(cs_exe, cs_home, logs):
+    """A writer holding SQLite's lock (not the pass lock): the reader does not
+    wait 5 s for it; it answers from what is committed and says why."""
+    w = LogWriter(logs).output("committed before\r\n").end()
+    assert cs(cs_exe, "index").returncode == 0
+    LogWriter(logs).output("appended later\r\n").end()
+    conn = sqlite3.connect(str(cs_home / "index.db"), isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        t = time.monotonic()
+        proc = cs(cs_exe, "search", "committed", "before")
+        assert time.monotonic() - t < 4.0
+        assert proc.returncode == 0 and w.sid[:8].encode() in proc.stdout, proc.stderr
+        assert "may be stale" in proc.stderr.decode() and "locked" in proc.stderr.decode()
+    finally:
+        conn.rollback()
+        conn.close()
+    assert b"appended later" in cs(cs_exe, "search", "appended").stdout

@@ -865,6 +865,7 @@ class pass_lock:
 # How long a reading command may spend catching up before it answers from
 # what is indexed (the next command goes on from there).
 CATCH_UP_BUDGET_S = 3.0
+CATCH_UP_BUSY_MS = 300
 
 
 @dataclass
@@ -893,12 +894,17 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
             return CatchUp(None, f"cannot lock the index for updating ({lock.error})")
         if not lock.acquired:
             return CatchUp(None, "another process is updating the index")
+        # Another writer holding SQLite's lock without the pass lock (a
+        # maintenance command): give up after a moment, never after seconds.
+        db.execute(f"PRAGMA busy_timeout = {CATCH_UP_BUSY_MS}")
         try:
             stats = index_pass(db, logs_dir, progress=progress, budget=budget, step=STEP_SECONDS)
         except sqlite3.OperationalError as e:
             with contextlib.suppress(sqlite3.Error):
                 db.conn.rollback()
             return CatchUp(None, f"the index cannot be updated ({e})")
+        finally:
+            db.execute("PRAGMA busy_timeout = 5000")
     if stats.incomplete:
         return CatchUp(stats, f"indexing new logs takes longer than {budget:g} s "
                               "(`cs index` finishes it)")

@@ -213,6 +213,7 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
     next_maintenance = time.monotonic() + maintenance_every
     home = paths.cs_home()
     home_id = _home_identity(home)
+    skipped_reported = set()
     try:
         changed.set()  # a first pass at once
         while not stop.is_set():
@@ -239,6 +240,9 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                                                step=indexer.STEP_SECONDS)
                 for err in stats.errors:
                     report(err)
+                for name in set(stats.skipped_files) - skipped_reported:
+                    report(f"skipped {name} in logs/: not a regular file")  # once per name
+                skipped_reported.update(stats.skipped_files)
                 if on_pass:
                     on_pass(stats)
                 if time.monotonic() >= next_maintenance:
