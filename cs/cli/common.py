@@ -48,7 +48,7 @@ def open_index(catch_up: bool = True):
         if result.stats is not None:
             report_skipped_files(result.stats.skipped_files)
         if result.stale:
-            click.echo(f"cs: results may be stale: {result.stale}", err=True)
+            click.echo(f"cs: {result.stale}", err=True)
     return db
 
 

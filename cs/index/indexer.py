@@ -871,7 +871,7 @@ CATCH_UP_BUSY_MS = 300
 @dataclass
 class CatchUp:
     stats: PassStats = None  # None: no pass ran
-    stale: str = None  # why results may be stale or incomplete, else None
+    stale: str = None  # "results may be stale/incomplete: why", else None
 
 
 def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
@@ -891,9 +891,9 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
         return CatchUp(None, None)
     with pass_lock(timeout=0) as lock:
         if lock.error:
-            return CatchUp(None, f"cannot lock the index for updating ({lock.error})")
+            return CatchUp(None, f"results may be stale: cannot lock the index for updating ({lock.error})")
         if not lock.acquired:
-            return CatchUp(None, "another process is updating the index")
+            return CatchUp(None, "results may be stale: another process is updating the index")
         # Another writer holding SQLite's lock without the pass lock (a
         # maintenance command): give up after a moment, never after seconds.
         db.execute(f"PRAGMA busy_timeout = {CATCH_UP_BUSY_MS}")
@@ -902,10 +902,10 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
         except sqlite3.OperationalError as e:
             with contextlib.suppress(sqlite3.Error):
                 db.conn.rollback()
-            return CatchUp(None, f"the index cannot be updated ({e})")
+            return CatchUp(None, f"results may be stale: the index cannot be updated ({e})")
         finally:
             db.execute("PRAGMA busy_timeout = 5000")
     if stats.incomplete:
-        return CatchUp(stats, f"indexing new logs takes longer than {budget:g} s "
-                              "(`cs index` finishes it)")
+        return CatchUp(stats, f"results may be incomplete: indexing new logs takes longer "
+                              f"than {budget:g} s (`cs index` finishes it)")
     return CatchUp(stats, None)
