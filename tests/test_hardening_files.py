@@ -189,3 +189,20 @@ def test_watcher_exits_when_home_removed(cs_exe, cs_home, logs):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_daemon_with_a_relative_cs_home_watches_that_home(cs_exe, tmp_path):
+    env = dict(os.environ, CS_HOME="rel-home")
+    proc = subprocess.run([cs_exe, "index", "--daemon"], cwd=tmp_path, env=env, capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    pid = int((tmp_path / "rel-home" / "indexer.lock").read_text().split()[0])
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "rel-home" / "index.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (tmp_path / "rel-home" / "index.db").exists()  # not /rel-home (it runs in /)
+        stop = subprocess.run([cs_exe, "index", "--stop"], cwd=tmp_path, env=env, capture_output=True, timeout=30)
+        assert stop.returncode == 0 and wait_gone(pid, 5), stop.stderr
+    finally:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)

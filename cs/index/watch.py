@@ -121,6 +121,8 @@ def start_daemon() -> bool:
     fd = try_lock_watcher()
     if fd is None:
         return False
+    # The daemon runs in "/": a relative CS_HOME must keep naming the same home.
+    os.environ["CS_HOME"] = str(paths.cs_home().absolute())
     pid = os.fork()
     if pid:
         os.close(fd)  # the grandchild's copy keeps the lock
