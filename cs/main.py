@@ -37,6 +37,9 @@ def run_cli(argv) -> int:
     from cs import errors
     from cs.cli import cli
 
+    bad = _not_utf8(argv)
+    if bad is not None:
+        return _fail(f"argument {bad!r} is not valid UTF-8 (the index holds text as UTF-8)", 2)
     try:
         result = cli.main(args=argv, prog_name="cs", standalone_mode=False)
         _flush_stdout()
@@ -80,6 +83,18 @@ def _internal_error(error: Exception) -> int:
 
         traceback.print_exc()
     return _fail(f"internal error: {type(error).__name__}: {error} (CS_DEBUG=1 shows where; please report it)", 1)
+
+
+def _not_utf8(argv):
+    """The first argument (as bytes) that is not valid UTF-8, else None. Python
+    hands such bytes over as lone surrogates, which SQLite and the terminal
+    cannot take (tests/test_hardening_values.py::test_non_utf8_arguments)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "surrogateescape")
+    return None
 
 
 def _flush_stdout() -> None:

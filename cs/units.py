@@ -1,8 +1,12 @@
 """Parsing the durations, dates and sizes that users type (`30d`, `2026-01-31`, `5G`).
 
-Every parser raises ValueError with a message fit to show the user as is.
+Every parser raises ValueError with a message fit to show the user as is,
+including values out of range, with the range allowed (a duration of
+99999999999d, a size of 10^30 bytes, a date of year 0): what is accepted here
+is what every later computation can apply (tests/test_hardening_values.py).
 """
 
+import math
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +16,15 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
+MAX_DURATION_DAYS = 36500  # 100 years
+MAX_SIZE = 1024**5  # 1024T
+
+
+def _shown(text) -> str:
+    """`text` quoted for a message, shortened if it is long."""
+    text = str(text).strip()
+    return repr(text if len(text) <= 24 else text[:20] + "...")
+
 
 def parse_duration(text: str) -> timedelta:
     """`90s`, `15m`, `12h`, `30d`, `2w` -> timedelta (positive)."""
@@ -20,7 +33,10 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(
             f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)"
         )
-    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[m.group(2)])
+    seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    if not math.isfinite(seconds) or seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"duration {_shown(text)} out of range: at most {MAX_DURATION_DAYS}d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def parse_date(text: str) -> datetime:
@@ -31,6 +47,8 @@ def parse_date(text: str) -> datetime:
         raise ValueError(
             f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]"
         ) from None
+    if not 1900 <= value.year <= 9998:
+        raise ValueError(f"date {text!r} out of range: use a year from 1900 to 9998")
     if value.tzinfo is None:
         value = value.astimezone()
     return value.astimezone(timezone.utc)
@@ -43,7 +61,9 @@ def parse_moment(text: str, now: datetime = None) -> datetime:
         return now - parse_duration(text)
     try:
         return parse_date(text)
-    except ValueError:
+    except ValueError as e:
+        if "out of range" in str(e):
+            raise
         raise ValueError(
             f"invalid time {text!r}: use a duration such as 30d, 12h, 2w, or a date YYYY-MM-DD"
         ) from None
@@ -51,12 +71,17 @@ def parse_moment(text: str, now: datetime = None) -> datetime:
 
 def parse_size(text) -> int:
     """`5G`, `256M`, `100k`, `1024` (bytes), binary units -> bytes."""
+    if isinstance(text, int) and not isinstance(text, bool) and text > MAX_SIZE:
+        raise ValueError(f"size {text} out of range: at most 1024T")
     if isinstance(text, int) and text >= 0:
         return text
     m = _SIZE_RE.match(str(text))
     if not m:
         raise ValueError(f"invalid size {text!r}: use a number with K, M, G or T (e.g. 5G)")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    value = float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
+    if not math.isfinite(value) or value > MAX_SIZE:
+        raise ValueError(f"size {_shown(text)} out of range: at most 1024T")
+    return int(value)
 
 
 def format_size(n: int) -> str:

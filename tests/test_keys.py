@@ -89,12 +89,14 @@ def test_escape_key_alone_does_not_eat_the_next_chunk():
     assert texts(run([b"\x1b", b"no, do it differently\r"])) == ["no, do it differently"]
 
 
-def test_mark_is_the_chunk_where_typing_began():
+def test_mark_is_the_chunk_where_the_line_was_submitted():
+    """Issue 12: a hit on a typed line points at Enter, when the whole line
+    existed, not at its first key."""
     keys = InputLines()
     assert keys.feed(b"he", mark="m1") == []
     assert keys.feed(b"llo", mark="m2") == []
-    assert keys.feed(b"\rnext", mark="m3") == [("hello", "m1")]
-    assert keys.feed(b" one\r", mark="m4") == [("next one", "m3")]
+    assert keys.feed(b"\rnext", mark="m3") == [("hello", "m3")]
+    assert keys.feed(b" one\r", mark="m4") == [("next one", "m4")]
     # After the line is killed, typing starts a new line with a new mark.
     keys.feed(b"junk", mark="m5")
     keys.feed(b"\x15", mark="m6")
@@ -111,7 +113,7 @@ def test_unsubmitted_line_returned_by_close():
 def test_open_paste_is_not_submitted_by_newlines():
     keys = InputLines()
     assert keys.feed(b"\x1b[200~one\rtwo\r", mark=1) == []
-    assert keys.feed(b"\x1b[201~\r", mark=2) == [("one\ntwo\n", 1)]
+    assert keys.feed(b"\x1b[201~\r", mark=2) == [("one\ntwo\n", 2)]
 
 
 def test_random_bytes_never_raise():

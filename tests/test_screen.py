@@ -150,10 +150,12 @@ def test_input_box_redrawn_below_keeps_typed_prompt():
     assert not any(t.startswith("❯ fix the fl") and t != "❯ fix the flaky test" for t in lines)
 
 
-def test_marks_are_where_the_row_content_began():
+def test_marks_are_where_the_line_was_last_extended():
+    """A hit points where all of its line is on the screen (issue 12: not
+    before the text was typed or streamed); other content starts a new mark."""
     chunks = ["the build", " failed", f"\r{ESC}[Ksomething else entirely", "\r\n"]
     lines = render(chunks)
-    assert ("the build failed", 0) in lines
+    assert ("the build failed", 1) in lines
     assert ("something else entirely", 2) in lines
 
 
@@ -176,7 +178,7 @@ def test_visible_is_provisional_and_replaced():
     screen.feed(b"hello", 1)
     assert screen.visible() == [("hello", 1)]
     screen.feed(b" world", 2)
-    assert screen.visible() == [("hello world", 1)]
+    assert screen.visible() == [("hello world", 2)]
     assert screen.pop_finished() == []
 
 
@@ -192,7 +194,7 @@ def test_cleared_screen_is_finished_by_the_next_batch():
     screen.feed(b"!", 3)
     # ...and is finished when the row is still blank after the next one.
     assert screen.pop_finished() == [("more of it", 1)]
-    assert screen.close() == [("completely new!", 2)]
+    assert screen.close() == [("completely new!", 3)]
 
 
 def test_alternate_screen_rows_finished_on_leave_and_main_restored():

@@ -40,6 +40,7 @@ class Hit:
     provisional: bool
     kind: str = None  # transcript lines: prompt, reply, tool, result
     spans: list = field(default_factory=list)  # [(start, end)] of matches in text
+    short_id: str = None  # the shortest unique prefix of session_id (8 characters or more)
 
     @property
     def source(self) -> str:
@@ -47,9 +48,10 @@ class Hit:
         return SOURCES_BY_DIRECTION[self.direction]
 
     def replay_args(self) -> list:
+        short = self.short_id or self.session_id
         if self.direction == "transcript":  # a moment in time, not a place in the log
-            return ["cs", "replay", self.session_id[:8], "--at", self.ts]
-        return ["cs", "replay", self.session_id[:8], "--at", replay_position(self.segment, self.offset)]
+            return ["cs", "replay", short, "--at", self.ts]
+        return ["cs", "replay", short, "--at", replay_position(self.segment, self.offset)]
 
     def as_dict(self) -> dict:
         return {
@@ -214,7 +216,11 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         hits.append(Hit(*row[:10], provisional=bool(row[10]), kind=row[11], spans=spans))
     if filters.direction is None:  # asked for the screen alone, the screen is what they get
         hits = _without_repeats(db, hits)
-    return hits[: int(limit)]
+    hits = hits[: int(limit)]
+    prefixes = unique_prefixes(db, {h.session_id for h in hits})
+    for hit in hits:
+        hit.short_id = prefixes.get(hit.session_id)
+    return hits
 
 
 def _normal(text: str) -> str:
@@ -249,6 +255,26 @@ def _shift(ts: str, seconds: float) -> str:
     if moment is None:
         return ts
     return format_timestamp(moment + timedelta(seconds=seconds))
+
+
+def unique_prefixes(db, session_ids, minimum: int = 8) -> dict:
+    """session id -> its shortest prefix (at least `minimum` characters) that
+    no other indexed session shares, so that a printed `cs replay <prefix>` is
+    never ambiguous (tests/test_hardening_values.py::test_replay_prefix_is_unique)."""
+    out = {}
+    for sid in session_ids:
+        longest = 0
+        for sql in ("SELECT id FROM sessions WHERE id < ? ORDER BY id DESC LIMIT 1",
+                    "SELECT id FROM sessions WHERE id > ? ORDER BY id LIMIT 1"):
+            row = db.execute(sql, [sid]).fetchone()
+            if row:
+                other = row[0]
+                common = 0
+                while common < min(len(sid), len(other)) and sid[common] == other[common]:
+                    common += 1
+                longest = max(longest, common)
+        out[sid] = sid[:max(minimum, longest + 1)]
+    return out
 
 
 def literal_spans(text: str, terms) -> list:

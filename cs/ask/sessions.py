@@ -36,13 +36,7 @@ def resolve_id(db, prefix: str, logs_dir: Path = None) -> str:
         ).fetchall()
     }
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
-    try:
-        for path in logs_dir.glob(f"{p}*.jsonl*"):
-            parsed = store.parse_segment_name(path.name)
-            if parsed and parsed[0].startswith(p):
-                found.add(parsed[0])
-    except OSError:
-        pass
+    found.update(store.all_sessions(logs_dir, prefix=p))
     if not found:
         raise SessionNotFound(prefix)
     if len(found) > 1:

@@ -9,6 +9,8 @@ from cs.cli.common import CsError, UsageError, make_filters, open_index, resolve
 from cs.cli.output import color_enabled, duration, emit_json, json_options, local_time, snippet
 from cs.errors import NoMatches, NotFound
 
+MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would overflow SQLite)
+
 
 @cli.command("search")
 @click.argument("query", nargs=-1)
@@ -19,12 +21,12 @@ from cs.errors import NoMatches, NotFound
               help="Only transcript lines of this kind (implies --source transcript).")
 @click.option("--input", "direction", flag_value="input", help="Only what was typed (--source typed).")
 @click.option("--output", "direction", flag_value="output", help="Only what the screen showed (--source screen).")
-@click.option("--fts", "mode", flag_value="fts", help="QUERY is raw SQLite FTS5 syntax.")
-@click.option("--regex", "mode", flag_value="regex", help="QUERY is a Python regular expression.")
+@click.option("--fts", is_flag=True, help="QUERY is raw SQLite FTS5 syntax.")
+@click.option("--regex", is_flag=True, help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="At most this many hits.")
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT), help="At most this many hits.")
 @json_options
-def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, direction, mode, rank, limit,
+def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, direction, fts, regex, rank, limit,
                as_json, as_jsonl):
     """Find lines that the screen showed or that you typed.
 
@@ -36,6 +38,11 @@ def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, 
 
     if not query:
         raise CsError("nothing to search for: cs search WORDS...")
+    if fts and regex:
+        raise UsageError("--fts and --regex cannot be used together (choose one query syntax)")
+    if rank and regex:
+        raise UsageError("--rank cannot be used with --regex (ranking is by FTS5 relevance)")
+    mode = "fts" if fts else "regex" if regex else None
     if kind:
         source = source or "transcript"
         if source != "transcript":
@@ -75,7 +82,7 @@ def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, 
 
 @cli.command("list")
 @session_filter_options
-@click.option("-n", "--limit", type=click.IntRange(min=1), help="At most this many sessions.")
+@click.option("-n", "--limit", type=click.IntRange(1, MAX_LIMIT), help="At most this many sessions.")
 @json_options
 def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_jsonl):
     """Recorded sessions, newest first."""
@@ -114,7 +121,7 @@ def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_json
 @click.option("--raw", is_flag=True, help="Write the original output bytes (escape codes and all).")
 @click.option("--grep", "pattern", metavar="PATTERN", help="Only lines matching PATTERN (a regex).")
 @click.option("-i", "--ignore-case", is_flag=True, help="With --grep: ignore case.")
-@click.option("-C", "--context", default=0, type=click.IntRange(min=0), help="With --grep: lines around.")
+@click.option("-C", "--context", default=0, type=click.IntRange(0, MAX_LIMIT), help="With --grep: lines around.")
 @click.option("--conversation", is_flag=True, help="Claude Code's transcript: prompts, replies, tool calls.")
 @click.option("--tools", is_flag=True, help="With --conversation: tool inputs and results in full.")
 def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools):
@@ -129,6 +136,8 @@ def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools
         raise UsageError("--tools goes with --conversation")
     if conversation and raw:
         raise UsageError("--conversation and --raw show different things; pick one")
+    if raw and (pattern or ignore_case or context):
+        raise UsageError("--raw writes the original bytes: it cannot be combined with --grep, -i or -C")
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()

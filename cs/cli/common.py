@@ -44,10 +44,20 @@ def open_index(catch_up: bool = True):
     except OSError as e:
         raise CsError(f"cannot open the index: {e}") from None
     if catch_up:
-        stats = indexer.catch_up(db, progress=slow_catch_up_notice())
-        if stats is None:
-            click.echo("cs: the indexer is busy; results may miss the last few seconds", err=True)
+        result = indexer.catch_up(db, progress=slow_catch_up_notice())
+        if result.stats is not None:
+            report_skipped_files(result.stats.skipped_files)
+        if result.stale:
+            click.echo(f"cs: {result.stale}", err=True)
     return db
+
+
+def report_skipped_files(names) -> None:
+    """Once per command: what in logs/ is not a regular file, and was skipped."""
+    if names:
+        shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+        click.echo(f"cs: skipped {len(names)} name(s) in logs/ that are not regular files: {shown}",
+                   err=True)
 
 
 def utc_bound(text, option):
@@ -136,7 +146,5 @@ def log_files():
     from cs.log import store
     from cs.log import paths
 
-    try:
-        return [p for p in paths.logs_dir().iterdir() if store.parse_segment_name(p.name)]
-    except FileNotFoundError:
-        return []
+    return [p for segments in store.all_sessions(paths.logs_dir()).values()
+            for p in segments.values()]

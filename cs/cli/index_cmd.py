@@ -5,18 +5,32 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, NullBar, log_files, open_index, skip_numpy
+from cs.cli.common import (CsError, NullBar, UsageError, log_files, open_index,
+                           report_skipped_files, skip_numpy)
 
 
 @cli.command("index")
 @click.option("--watch", is_flag=True, help="Keep running; index new output as it is written.")
 @click.option("--daemon", is_flag=True, help="Watch in the background (no-op if a watcher runs).")
 @click.option("--rebuild", is_flag=True, help="Rebuild the whole index from the logs.")
+@click.option("--stop", is_flag=True, help="Stop the background indexer of this cs home.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something is wrong.")
-def index_cmd(watch, daemon, rebuild, quiet):
+def index_cmd(watch, daemon, rebuild, stop, quiet):
     """Bring the search index up to date with the session logs."""
     from cs.index import watch as watchmod
 
+    chosen = [name for name, on in (("--watch", watch), ("--daemon", daemon),
+                                    ("--rebuild", rebuild), ("--stop", stop)) if on]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} cannot be used together")
+    if stop:
+        try:
+            pid = watchmod.stop_watcher()
+        except (OSError, TimeoutError) as e:
+            raise CsError(f"cannot stop the indexer: {e}") from None
+        if not quiet:
+            click.echo(f"indexer stopped (pid {pid})" if pid else "no indexer running")
+        return
     if daemon:
         try:
             started = watchmod.start_daemon()
@@ -42,6 +56,7 @@ def index_cmd(watch, daemon, rebuild, quiet):
         db = open_index(catch_up=False)
         with locks.held(locks.PASS):
             stats = indexer.index_pass(db)
+    report_skipped_files(stats.skipped_files)
     for err in stats.errors:
         click.echo(f"cs index: {err}", err=True)
     if not quiet:

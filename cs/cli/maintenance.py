@@ -32,7 +32,7 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
 
     flags = policies.Policy(older_than=older, keep=keep, max_size=max_size, project=project,
                             cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None)
-    policy = policies.resolve(flags, config.settings())
+    policy = flags if not flags.is_empty() else policies.resolve(flags, config.settings())
     if policy.is_empty():
         if as_json:
             print_json({"dry_run": dry_run, "policy": None, "removed": [], "bytes_freed": 0})

@@ -28,11 +28,14 @@ import binascii
 import contextlib
 import copy
 import json
+import math
 import os
 import pickle
 import shlex
 import sqlite3
+import stat
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +86,7 @@ class SessionRender:
     last_output_ms: int = None  # time of the previous output chunk
     claude_links: dict = field(default_factory=dict)  # Claude session id -> (how, config dir)
 
-    def feed_output(self, data: bytes, mark) -> list:
+    def feed_output(self, data: bytes, mark, on_lines=None) -> list:
         """Feed one output chunk; returns lines finished before it.
 
         When to settle the screen (judge changed rows: pop_finished) depends
@@ -98,7 +101,21 @@ class SessionRender:
         popped = ()
         if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
             popped = self.screen.pop_finished()
-        self.screen.feed(data, mark)
+        # In pieces: the renderer's working memory (its token list, the rows
+        # that scrolled off) is bounded per piece, whatever the size of the
+        # chunk; the lines are the same (escapes and UTF-8 cut at a piece's
+        # end are carried; nothing is settled between pieces). `on_lines`, if
+        # given, takes the lines finished so far after each piece.
+        if len(data) <= FEED_PIECE:
+            self.screen.feed(data, mark)
+            return popped
+        popped = list(popped)
+        for i in range(0, len(data), FEED_PIECE):
+            self.screen.feed(data[i:i + FEED_PIECE], mark)
+            popped.extend(self.screen.take_retired())
+            if on_lines is not None:
+                on_lines(popped)
+                popped = []
         return popped
 
     def provisional_lines(self) -> list:
@@ -119,6 +136,7 @@ class SessionRender:
 
 
 SETTLE_GAP_MS = 8
+FEED_PIECE = 64 * 1024
 
 
 def _ts_ms(ts):
@@ -144,20 +162,35 @@ class PassStats:
     skipped_lines: int = 0
     seconds: float = 0.0
     errors: list = field(default_factory=list)
+    skipped_files: list = field(default_factory=list)  # names in logs/ that are not regular files
+    incomplete: bool = False  # the time budget ran out before every session was read
+
+
+# A watcher commits at least this often, so that readers (who read what is
+# committed, WAL) see a busy session's new lines within about this long.
+STEP_SECONDS = 0.5
 
 
 # ---------------------------------------------------------------- one pass
 
 
-def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=None) -> PassStats:
+def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=None,
+               budget: float = None, step: float = None) -> PassStats:
     """Bring the index up to date with the logs. Safe to run at any time, any
     number of times: it only reads what is new and never stores a line twice.
 
-    `progress(nbytes)` is called as sessions are indexed (for a progress bar)."""
+    `progress(nbytes)` is called as sessions are indexed (for a progress bar).
+    `budget`: stop after about this many seconds (stats.incomplete is then
+    True; the next pass goes on from there), so that one huge or hostile
+    session cannot hold up a reading command. `step`: commit at least this
+    often (a long session is indexed in several transactions), so readers see
+    new lines while a long pass runs (tests/test_hardening_values.py::
+    test_catch_up_has_a_time_budget, tests/test_faults.py)."""
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
+    pass_deadline = started + budget if budget is not None else math.inf
     stats = PassStats()
-    on_disk = store.all_sessions(logs_dir)
+    on_disk = store.all_sessions(logs_dir, stats.skipped_files)
     stored = _stored_files(db)
     statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
     stats.sessions_seen = len(on_disk)
@@ -166,13 +199,17 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
         for gone in set(cache) - set(on_disk):  # pruned meanwhile
             del cache[gone]
     for sid, segments in sorted(on_disk.items()):
+        if time.monotonic() >= pass_deadline:
+            stats.incomplete = True
+            break
         files = {}
         for n, path in segments.items():
             try:
-                st = os.stat(path)
+                st = os.lstat(path)
             except FileNotFoundError:
                 continue  # removed between listdir and stat (retention)
-            files[n] = (path, st.st_ino, st.st_size)
+            if stat.S_ISREG(st.st_mode):  # (replaced since the scan: skipped)
+                files[n] = (path, st.st_ino, st.st_size)
         if not files:
             continue
         rows = stored.get(sid, {})
@@ -183,8 +220,21 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
         if statuses.get(sid) in ("finished", "cut_off") and _only_compressed(files, rows):
             _note_compressed(db, sid, files, rows)
             continue
+        read = 0
         try:
-            read = _index_session(db, logs_dir, sid, files, rows, cache, stats)
+            while True:
+                deadline = min(pass_deadline, time.monotonic() + step) if step else pass_deadline
+                n_read, partial = _index_session(db, logs_dir, sid, files, rows, cache, stats,
+                                                 deadline)
+                read += n_read
+                if not partial:
+                    break
+                if time.monotonic() >= pass_deadline:
+                    stats.incomplete = True
+                    break
+                rows = _stored_files(db, sid).get(sid, {})  # committed: go on from there
+        except sqlite3.OperationalError:
+            raise  # the index cannot be written (full disk, read-only, locked): not this session's fault
         except Exception as e:  # one bad session must not stop the others
             if cache is not None:
                 cache.pop(sid, None)
@@ -201,11 +251,11 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
     return stats
 
 
-def _stored_files(db) -> dict:
+def _stored_files(db, sid: str = None) -> dict:
     out = {}
-    for row in db.execute(
-        "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
-    ).fetchall():
+    sql = "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
+    for row in db.execute(sql + " WHERE session_id = ?" if sid else sql,
+                          [sid] if sid else []).fetchall():
         name, sid, seg, inode, size, offset, skipped = row
         out.setdefault(sid, {})[seg] = {
             "name": name, "inode": inode, "size": size, "offset": offset, "skipped": skipped,
@@ -247,8 +297,7 @@ def _note_compressed(db, sid, files, rows) -> None:
                     "UPDATE log_files SET name = ?, inode = ?, size = ? WHERE name = ?",
                     [path.name, inode, size, row["name"]],
                 )
-        db.execute("UPDATE sessions SET log_bytes = ? WHERE id = ?",
-                   [sum(f[2] for f in files.values()), sid])
+        # log_bytes counts uncompressed bytes: compression does not change it.
 
 
 def _must_restart(files: dict, rows: dict) -> bool:
@@ -264,8 +313,11 @@ def _must_restart(files: dict, rows: dict) -> bool:
     return False
 
 
-def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
-    """Index what is new in one session, in one transaction. Returns bytes read."""
+def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.inf):
+    """Index what is new in one session, in one transaction. Returns (bytes
+    read, partial): partial when `deadline` came first; what was read is
+    committed, the renderer saved as for a live session, and the segments not
+    read to their end are stored with size -1 so the next pass goes on."""
     with db.atomic():
         if rows and _must_restart(files, rows):
             db.execute("DELETE FROM lines WHERE session_id = ?", [sid])
@@ -287,6 +339,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
         if render.positions != consumed:
             skipped = {}  # re-reading from the start: count again
         finished, inputs, read = [], [], 0
+        partial_from = None  # the first segment not read to its end
         for n in sorted(files):
             path, inode, size = files[n]
             start = render.positions.get(n, 0)
@@ -295,12 +348,18 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
                 path.name, inode, size, start
             ):
                 continue  # unchanged since we read it (a gzip would be decompressed for nothing)
-            end, bad = _read_file(db, render, sid, n, path, start, finished, inputs, stats)
+            end, bad, stopped = _read_file(db, render, sid, n, path, start, finished, inputs,
+                                           stats, deadline)
             read += end - start
             render.positions[n] = end
             skipped[n] = skipped.get(n, 0) + bad
+            if stopped:
+                partial_from = n
+                break
 
-        if render.ended:
+        if partial_from is not None:
+            status = "running"  # until it is read to its end (it may have ended: we do not know yet)
+        elif render.ended:
             status = "finished"
         elif session_is_live(logs_dir, sid):
             status = "running"
@@ -311,7 +370,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             inputs.extend(render.keys.close())
 
         # The sessions row first: lines reference it.
-        _store_session(db, sid, render, status, sum(f[2] for f in files.values()))
+        # SIZE in `cs list`: uncompressed log bytes read, whether the
+        # segments are plain or gzipped (docs/usage.md).
+        _store_session(db, sid, render, status, sum(render.positions.values()))
         claude_index.store_links(db, sid, render.claude_links)
         _store_lines(db, sid, "output", finished)
         _store_lines(db, sid, "input", inputs)
@@ -323,7 +384,8 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             "INSERT OR REPLACE INTO log_files (name, session_id, segment, inode, size, offset,"
             " skipped_lines) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (files[n][0].name, sid, n, files[n][1], files[n][2],
+                (files[n][0].name, sid, n, files[n][1],
+                 -1 if partial_from is not None and n >= partial_from else files[n][2],
                  render.positions.get(n, 0), skipped.get(n, 0))
                 for n in sorted(files)
             ],
@@ -344,7 +406,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats) -> int:
             db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
             if cache is not None:
                 cache.pop(sid, None)
-    return read
+    return read, partial_from is not None
 
 
 def _resume(db, sid, consumed: dict, cache) -> SessionRender:
@@ -386,11 +448,26 @@ def _save_state(db, sid, render, cache) -> None:
 FLUSH_LINES = 5000
 
 
-def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
-    """Feed complete lines of one segment from `start`. Returns (end, skipped).
+def _valid_ts(ts) -> bool:
+    return isinstance(ts, str) and len(ts) <= 40 and ts.isascii()
+
+
+def _read_file(db, render, sid, segment, path, start, finished, inputs, stats,
+               deadline=math.inf):
+    """Feed complete lines of one segment from `start`. Returns (end, skipped,
+    stopped): stopped if `deadline` came before the end of the file.
     Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
     the database as they go (same transaction) to bound memory."""
-    end, bad = start, 0
+    end, bad, stopped, count = start, 0, False, 0
+    clock = time.monotonic
+
+    def emit(lines):
+        if lines:
+            finished.extend(lines)
+            if len(finished) >= FLUSH_LINES:
+                _store_lines(db, sid, "output", finished)
+                finished.clear()
+
     keys, meta = render.keys, render.meta
     # base64.b64decode minus its wrapper: `data` is a str (parse_line checks),
     # and a non-ASCII or malformed one raises ValueError all the same.
@@ -400,12 +477,16 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
         lines = store.iter_lines(path, start)
         for offset, end, line in lines:
             stats.lines_read += 1
+            count += 1
+            if not count & 63 and clock() >= deadline:
+                end, stopped = offset, True  # this line is read by the next step
+                break
             record = parse(line)
             if record is None or record["session_id"].lower() != sid:
                 bad += 1
                 continue
             ts = record.get("timestamp")
-            if not isinstance(ts, str):
+            if not _valid_ts(ts):
                 bad += 1
                 continue
             direction = record.get("direction")
@@ -416,12 +497,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
                     bad += 1
                     continue
                 render.bytes_out += len(data)
-                popped = render.feed_output(data, (segment, offset, ts))
-                if popped:
-                    finished.extend(popped)
-                    if len(finished) >= FLUSH_LINES:
-                        _store_lines(db, sid, "output", finished)
-                        finished.clear()
+                emit(render.feed_output(data, (segment, offset, ts), emit))
             elif direction == "input":
                 if record.get("masked") is not None:
                     render.bytes_in += _int(record.get("masked"))
@@ -438,12 +514,13 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats):
             meta["last_event_at"] = ts
             if "started_at" not in meta:
                 meta["started_at"] = ts
-    except (OSError, EOFError) as e:
-        # A gzip segment cut short, or a file removed while reading: keep what
-        # was read; the next pass retries from there.
-        stats.errors.append(f"{path.name}: {e}")
+    except (OSError, EOFError, zlib.error) as e:
+        # A gzip segment cut short or damaged, a file removed (or replaced by
+        # something that is not a regular file) while reading: keep what was
+        # read; the next pass retries from there.
+        stats.errors.append(f"{path.name}: {e.strerror if isinstance(e, OSError) and e.strerror else e}")
     stats.skipped_lines += bad
-    return end, bad
+    return end, bad, stopped
 
 
 def _int(value):
@@ -486,7 +563,7 @@ def _apply_event(render, record, ts) -> None:
         # The recorder's own counts include bytes that passed while logging
         # had failed: they win over what we counted from the log.
         for key in ("bytes_in", "bytes_out"):
-            if isinstance(record.get(key), int) and record[key] >= 0:
+            if _int(record.get(key)) > 0 and sql_value(record[key]) is not None:
                 meta[key] = record[key]
     for key in _EVENT_COLUMNS:
         value = record.get(key)
@@ -526,10 +603,36 @@ def _replace_provisional(db, sid, visible) -> None:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
 
 
+_INT64 = 1 << 63
+
+
+def sql_value(value):
+    """A value from a log line as SQLite can store it: integers beyond 64 bits,
+    NaN and infinities become NULL, a lone surrogate becomes U+FFFD, anything
+    else that is not a scalar NULL. (Log lines are untrusted: an exit code of
+    10^30 must cost that field, not the session.)"""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return None
+
+
 def _store_session(db, sid, render, status, log_bytes) -> None:
     row = {"id": sid, "status": status, "log_bytes": log_bytes,
            "bytes_in": render.bytes_in, "bytes_out": render.bytes_out}
     row.update(render.meta)
+    row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
         row["ended_at"] = None
     if "started_at" not in row:
@@ -589,10 +692,31 @@ def shipped_migrations() -> set:
     }
 
 
+def check_index_path(path: Path) -> None:
+    """The index file, if it exists, must be a regular file of ours: a
+    directory, a symlink or a device at its name is named as the problem
+    (neither opened nor rebuilt over: it is not ours to remove)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        paths.ensure_private_dir(path.parent)  # raises, naming what is not a directory
+        raise
+    if stat.S_ISLNK(st.st_mode):
+        raise CsError(f"refusing to follow {path}: it is a symlink (move it away; "
+                      "cs then recreates the index from the logs)")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise CsError(f"{path} is {kind}, not an index (move it away; cs then recreates "
+                      "the index from the logs)")
+
+
 def open_index(path: Path = None):
     """The index for reading and catching up: a LiteDB when the file exists and
     is fully migrated (fast), else cs.db.open_db() (creates, migrates)."""
     path = Path(path) if path else paths.db_path()
+    check_index_path(path)
     if path.is_file() and not path.is_symlink() and path.stat().st_uid == os.getuid():
         conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
         try:
@@ -607,6 +731,9 @@ def open_index(path: Path = None):
             conn.execute("PRAGMA busy_timeout = 5000")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            for suffix in ("-wal", "-shm"):  # created by the reads above
+                with contextlib.suppress(OSError):
+                    paths.make_private(Path(str(path) + suffix))
             return LiteDB(conn)
         conn.close()
     return open_db_migrating(path)
@@ -658,6 +785,7 @@ def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None) -> PassS
     is cleared by the next rebuild). One rebuild at a time (flock)."""
     db_path = Path(db_path) if db_path else paths.db_path()
     paths.ensure_private_dir(db_path.parent)
+    check_index_path(db_path)
     with locks.held(locks.REBUILD, wait=0, home=db_path.parent) as acquired:
         if not acquired:
             raise RebuildBusy("another `cs index --rebuild` is running")
@@ -691,12 +819,52 @@ def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
     return stats
 
 
-def catch_up(db, logs_dir: Path = None, timeout: float = 5.0, progress=None) -> PassStats:
-    """One incremental pass before answering a question, so answers are never
-    stale even with no watcher. If a watcher is mid-pass for longer than
-    `timeout` (a first indexing of a large history), answer from what is
-    indexed rather than keep the user waiting; returns None then."""
-    with locks.held(locks.PASS, wait=timeout) as acquired:
-        if not acquired:
-            return None
-        return index_pass(db, logs_dir, progress=progress)
+# How long a reading command may spend catching up before it answers from
+# what is indexed (the next command goes on from there).
+CATCH_UP_BUDGET_S = 3.0
+CATCH_UP_BUSY_MS = 300
+
+
+@dataclass
+class CatchUp:
+    stats: PassStats = None  # None: no pass ran
+    stale: str = None  # "results may be stale/incomplete: why", else None
+
+
+def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
+             progress=None) -> CatchUp:
+    """One incremental pass before answering a question, so answers are
+    current even with no watcher. It never waits: if another process holds
+    the pass lock (a watcher, which commits every STEP_SECONDS, or another
+    catch-up), the answer comes from what is committed. It never takes more
+    than about `budget` seconds. It never fails the question: an index that
+    cannot be written (read-only, a full disk) is still read. Each of these
+    says why in `stale` (tests/test_hardening_values.py). With a watcher
+    running there is nothing to do: it commits what it reads every
+    STEP_SECONDS, and a reader must not hold the pass lock it needs."""
+    if locks.is_held(locks.WATCHER):
+        return CatchUp(None, None)
+    try:
+        fd = locks.open_lock_file(locks.PASS)
+    except OSError as e:
+        return CatchUp(None, f"results may be stale: cannot lock the index for updating ({e.strerror or e})")
+    try:
+        if not locks.flock(fd, wait=0):
+            return CatchUp(None, "results may be stale: another process is updating the index")
+        # Another writer holding SQLite's lock without the pass lock (a
+        # maintenance command): give up after a moment, never after seconds.
+        db.execute(f"PRAGMA busy_timeout = {CATCH_UP_BUSY_MS}")
+        try:
+            stats = index_pass(db, logs_dir, progress=progress, budget=budget, step=STEP_SECONDS)
+        except sqlite3.OperationalError as e:
+            with contextlib.suppress(sqlite3.Error):
+                db.conn.rollback()
+            return CatchUp(None, f"results may be stale: the index cannot be updated ({e})")
+        finally:
+            db.execute("PRAGMA busy_timeout = 5000")
+    finally:
+        os.close(fd)
+    if stats.incomplete:
+        return CatchUp(stats, f"results may be incomplete: indexing new logs takes longer "
+                              f"than {budget:g} s (`cs index` finishes it)")
+    return CatchUp(stats, None)

@@ -38,7 +38,8 @@ _MAX_CARRY = 1 << 16
 _PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
 # Keyboard protocols that encode keys as CSI (kitty "CSI code;mods u",
 # xterm modifyOtherKeys "CSI 27;mods;code ~"): the codes we act on.
-_KEY_CODE = re.compile(r"\x1b\[(\d+)(?:;(\d+))?u\Z|\x1b\[27;(\d+);(\d+)~\Z")
+# (At most 7 digits: a key code is below 0x110000; longer numbers are not keys.)
+_KEY_CODE = re.compile(r"\x1b\[(\d{1,7})(?:;(\d{1,7}))?u\Z|\x1b\[27;(\d{1,7});(\d{1,7})~\Z")
 
 
 class InputLines:
@@ -106,10 +107,12 @@ class InputLines:
             self._mark = mark
         self._buf.append(text)
 
-    def _submit(self, out: list) -> None:
+    def _submit(self, out: list, mark=None) -> None:
+        """The line is submitted; its mark is the chunk of the Enter key (the
+        moment the whole line existed), else where its typing began."""
         text = "".join(self._buf)
         if text.strip():
-            out.append((text, self._mark))
+            out.append((text, mark if mark is not None else self._mark))
         self._buf, self._mark = [], None
 
     def _key(self, seq: str, mark, out: list) -> None:
@@ -132,7 +135,7 @@ class InputLines:
                 self._buf[-1] = self._buf[-1][:-1]
                 self._type("\n", mark)
             else:
-                self._submit(out)
+                self._submit(out, mark)
         elif seq in ("\x1b\r", "\x1b\n"):
             self._type("\n", mark)  # Alt/Shift-Enter: a newline inside the prompt
         elif seq in ("\x7f", "\x08"):
@@ -166,14 +169,12 @@ class InputLines:
             if mods == 2:
                 self._type("\n", mark)  # Shift-Enter: a newline inside the prompt
             else:
-                self._submit(out)
+                self._submit(out, mark)
         elif code in (127, 8):
             self._backspace()
         elif code >= 32 and code != 127:
-            try:
+            if code < 0x110000:
                 self._type(chr(code), mark)
-            except ValueError:
-                pass
 
     def _backspace(self) -> None:
         text = "".join(self._buf)[:-1]

@@ -60,7 +60,29 @@ _TOKEN_PARTS = re.compile(_TOKEN_BODY)
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z"
 )
-_MAX_CARRY = 1 << 20  # an unterminated string longer than this is dropped
+_MAX_CARRY = 1 << 16  # an incomplete CSI/ESC longer than this is nonsense: dropped
+# Where an OSC/DCS/SOS/PM/APC string cut off by the end of a chunk ends: BEL,
+# ST (ESC \\), or any other ESC (which aborts it, as in xterm); CAN/SUB cancel it.
+_STRING_END = re.compile(r"[\x07\x18\x1a]|\x1b\\?")
+
+# Bounds on what the byte stream can ask for (its numbers are untrusted, see
+# docs/rendering.md "Bounds"): a parameter larger than _MAX_PARAM counts as
+# _MAX_PARAM (and is never converted from its digits: 5,000 of them would
+# raise), the grid is at most MAX_COLS x MAX_ROWS whatever the log says, and a
+# cell holds at most _MAX_CELL characters (a base and its combining marks).
+_MAX_PARAM = 9999
+MAX_COLS, MAX_ROWS = 1000, 500
+_MAX_CELL = 8
+
+
+def _num(digits: str) -> int:
+    """A CSI parameter's digits as a number, capped at _MAX_PARAM."""
+    return _MAX_PARAM if len(digits) > 4 else int(digits)
+
+
+def clamp_size(cols, rows) -> tuple:
+    """(cols, rows) within 1..MAX_COLS x 1..MAX_ROWS."""
+    return max(1, min(int(cols), MAX_COLS)), max(1, min(int(rows), MAX_ROWS))
 # Frequent private modes with no effect on text (cursor, mouse, paste, focus).
 _UNMODELLED_MODES = frozenset(
     "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))
@@ -83,7 +105,7 @@ def _token_op(tok: str) -> tuple:
         if not p:
             n = 1
         elif p.isdigit():
-            n = int(p) or 1
+            n = _num(p) or 1
         else:
             n = 0
         if f == "m":
@@ -94,7 +116,7 @@ def _token_op(tok: str) -> tuple:
             op = (_CUP, 1, 1)
         elif f == "H" and not n and p[0] != "?" and _two_numbers(p):
             r, _, c = p.partition(";")
-            op = (_CUP, int(r) or 1, int(c) or 1)
+            op = (_CUP, _num(r) or 1, _num(c) or 1)
         elif f == "K" and not p:
             op = (_EL,)  # (x == cols, a pending wrap: nothing to erase)
         elif f == "K" and p == "2":
@@ -228,9 +250,15 @@ class ScreenText:
     """Feed output chunks; collect rendered lines with the mark of the chunk in
     which each line began (the indexer passes (segment, offset, timestamp))."""
 
+    # Defaults for a renderer pickled by a version that did not have them.
+    _in_string = False
+    _string_esc = False
+
     def __init__(self, cols: int = 80, rows: int = 24):
-        self.cols, self.rows = max(1, cols), max(1, rows)
+        self.cols, self.rows = clamp_size(cols, rows)
         self._utf8_carry = b""
+        self._in_string = False  # inside an OSC/DCS... string cut off by a chunk's end
+        self._string_esc = False  # ... whose last chunk ended with ESC (maybe ST's first half)
         self._fed = False  # data arrived since the last settle
         self._carry = ""
         self._finished = []
@@ -251,7 +279,7 @@ class ScreenText:
     # ----------------------------------------------------------------- public
 
     def resize(self, cols: int, rows: int) -> None:
-        cols, rows = max(1, cols), max(1, rows)
+        cols, rows = clamp_size(cols, rows)
         if (cols, rows) == (self.cols, self.rows):
             return
         self._settle()
@@ -268,6 +296,8 @@ class ScreenText:
             text = self._decode(data)
         else:
             text = data.decode("utf-8", "replace")
+        if self._in_string:
+            text = self._skip_string_body(text)
         if self._carry:
             text = self._carry + text
             self._carry = ""
@@ -404,6 +434,13 @@ class ScreenText:
         out, self._finished = self._finished, []
         return out
 
+    def take_retired(self) -> list:
+        """(text, mark) for lines that left the screen since the last call,
+        without settling (so the result does not depend on when it is
+        called: pop_finished() later returns the rest, in order)."""
+        out, self._finished = self._finished, []
+        return out
+
     def visible(self) -> list:
         """(text, mark) for every line not yet finished, top to bottom: the
         screen's rows, and content that is erased or hidden by the alternate
@@ -442,7 +479,7 @@ class ScreenText:
         out = self._finished
         if new and new != old:
             if old and same_line(old, new):
-                out.append((new, row.mark))
+                out.append((new, row.tmark if row.tmark is not None else row.mark))
             else:
                 if old:
                     out.append((old, row.mark))
@@ -450,6 +487,12 @@ class ScreenText:
         elif old:
             out.append((old, row.mark))
         row.shown, row.dirty, row.erased = "", False, False
+        touched = self._touched
+        if len(touched) > 4 * self.rows + 64:
+            # Rows that left the screen need no judging: forget them, so a
+            # chunk of a million lines holds a screenful of rows, not a
+            # million (in place: feed() holds this list in a local).
+            touched[:] = [r for r in touched if r.dirty]
 
     def _settle(self) -> None:
         """Judge every row changed since the last settle (see module doc)."""
@@ -489,7 +532,12 @@ class ScreenText:
         for row, new, tmark in changed:
             old = row.shown
             if old and same_line(old, new):
+                # The line evolved: it points at its latest change, where all
+                # of its text is on the screen (a search hit must not point
+                # at a moment before the text was typed or streamed).
                 row.shown = new
+                if tmark is not None:
+                    row.mark = tmark
                 continue
             if old:
                 replaced.append((old, row.mark))
@@ -526,10 +574,32 @@ class ScreenText:
                 starts.insert(0, before)
         for start in starts:
             if _INCOMPLETE.match(text, start):
-                if len(text) - start <= _MAX_CARRY:
+                if start + 1 < len(text) and text[start + 1] in "]PX^_":
+                    # A string (title, hyperlink, DCS...): its body has no
+                    # effect on text, so it is never carried, whatever its
+                    # size; the next chunks are skipped up to its end.
+                    self._in_string = True
+                    self._string_esc = text.endswith("\x1b")
+                elif len(text) - start <= _MAX_CARRY:
                     self._carry = text[start:]
                 return text[:start]
         return text
+
+    def _skip_string_body(self, text: str) -> str:
+        """Inside a string cut off by an earlier chunk: drop `text` up to the
+        string's end (tests/test_hardening_stream.py::test_unterminated_string_is_dropped)."""
+        if self._string_esc and text.startswith("\\"):
+            self._in_string = self._string_esc = False
+            return text[1:]
+        self._string_esc = False
+        m = _STRING_END.search(text)
+        if m is None:
+            self._string_esc = text.endswith("\x1b")
+            return ""
+        self._in_string = False
+        if m.group() == "\x1b":  # an ESC that is not ST aborts the string and begins a sequence
+            return text[m.start():]
+        return text[m.end():]
 
     def _control(self, tok: str) -> None:
         if tok == "\r\n":
@@ -576,10 +646,7 @@ class ScreenText:
     def _ints(params: str, default: int = 1) -> list:
         out = []
         for p in params.replace(":", ";").split(";"):
-            try:
-                out.append(int(p) if p else default)
-            except ValueError:
-                out.append(default)
+            out.append(_num(p) if p.isdigit() else default)
         return out
 
     @staticmethod
@@ -587,13 +654,8 @@ class ScreenText:
         """The first parameter; 0 or missing means the default."""
         if not params:
             return default
-        try:
-            n = int(params)
-        except ValueError:
-            try:
-                n = int(params.split(";")[0] or 0)
-            except ValueError:
-                return default
+        first = params.split(";", 1)[0]
+        n = _num(first) if first.isdigit() else 0
         return n or default
 
     # ---------------------------------------------------------------- drawing
@@ -611,7 +673,11 @@ class ScreenText:
             self._draw_wide(run)
             return
         cols = self.cols
-        while run:
+        # An index into `run`, never `run = run[n:]`: a line of N characters
+        # without a newline wraps N/cols times, and copying the rest each time
+        # made it quadratic (tests/test_hardening_stream.py::test_linear_in_chunk_size).
+        i, total = 0, len(run)
+        while i < total:
             if self.x >= cols:
                 if self.autowrap:
                     self.x = 0
@@ -623,14 +689,16 @@ class ScreenText:
             self._touch(row)
             cells = row.cells
             n = cols - x
-            if len(run) <= n:
-                piece, run = run, ""
+            if total - i <= n:
+                piece = run[i:] if i else run
                 n = len(piece)
-            else:
-                if self.autowrap:
-                    piece, run = run[:n], run[n:]
-                else:  # the excess overwrites the last column, one by one
-                    piece, run = run[:n - 1] + run[-1], ""
+                i = total
+            elif self.autowrap:
+                piece = run[i:i + n]
+                i += n
+            else:  # the excess overwrites the last column, one by one
+                piece = run[i:i + n - 1] + run[-1]
+                i = total
             if cells[x] == "" and x > 0:
                 cells[x - 1] = " "  # overwrote the right half of a wide character
             end = x + n
@@ -651,6 +719,8 @@ class ScreenText:
                     x = min(self.x, cols) - 1
                     if row.cells[x] == "" and x > 0:
                         x -= 1
+                    if len(row.cells[x]) >= _MAX_CELL:
+                        continue  # 100,000 marks on one base must not be quadratic
                     row.cells[x] = unicodedata.normalize("NFC", row.cells[x] + ch)
                     self._touch(row)
                 continue  # other zero-width characters (ZWJ, variation selectors) vanish
@@ -752,11 +822,11 @@ class ScreenText:
         self.x = min(self.cols, col) - 1
 
     def _cht(self, p):
-        for _ in range(self._n(p)):
+        for _ in range(min(self._n(p), self.cols)):
             self.x = min(self.cols - 1, (self.x // 8 + 1) * 8)
 
     def _cbt(self, p):
-        for _ in range(self._n(p)):
+        for _ in range(min(self._n(p), self.cols)):
             self.x = max(0, (min(self.x, self.cols - 1) - 1) // 8 * 8)
 
     def _erase(self, row: _Row, start: int, end: int) -> None:

@@ -10,6 +10,11 @@ its whole life (the kernel drops it if the process dies; no pid file to go
 stale). `--daemon` takes that lock *before* forking, so the shell integration
 can call `cs index --daemon` on every shell start: a second start sees the lock
 taken and returns at once, quietly.
+
+A watcher exits by itself when its cs home is removed or replaced (checked on
+every wake-up, at least every POLL_SECONDS), and `cs index --stop` stops it
+(`stop_watcher`: SIGTERM to the pid in the lock file, then waits for the lock
+to be released) (tests/test_hardening_files.py::test_watcher_exits_when_home_removed).
 """
 
 import os
@@ -44,6 +49,45 @@ def _write_pid(fd) -> None:
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
 
+def stop_watcher(timeout: float = 5.0):
+    """Stop this cs home's watcher: its pid, or None if none was running.
+    Raises TimeoutError if it still holds its lock after `timeout` seconds."""
+    try:
+        fd = os.open(paths.cs_home() / locks.WATCHER, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    try:
+        if _lock_free(fd):
+            return None
+        try:
+            pid = int(os.pread(fd, 32, 0).split()[0])
+        except (ValueError, IndexError):
+            raise TimeoutError("the indexer's lock file names no process") from None
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while not _lock_free(fd):
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"the indexer (pid {pid}) did not stop within {timeout:g} s")
+            time.sleep(0.05)
+        return pid
+    finally:
+        os.close(fd)
+
+
+def _lock_free(fd: int) -> bool:
+    if not locks.flock(fd, exclusive=False, wait=0):
+        return False
+    locks.unlock(fd)
+    return True
+
+
+def _home_identity(home: Path):
+    try:
+        st = os.stat(home)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
 
 def start_daemon() -> bool:
     """Fork a background watcher unless one runs. Returns at once: True if one
@@ -51,6 +95,8 @@ def start_daemon() -> bool:
     fd = try_lock_watcher()
     if fd is None:
         return False
+    # The daemon runs in "/": a relative CS_HOME must keep naming the same home.
+    os.environ["CS_HOME"] = str(paths.cs_home().absolute())
     pid = os.fork()
     if pid:
         os.close(fd)  # the grandchild's copy keeps the lock
@@ -141,11 +187,17 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
     db = inode = None
     cache = indexer.RenderCache()
     next_maintenance = time.monotonic() + maintenance_every
+    home = paths.cs_home()
+    home_id = _home_identity(home)
+    skipped_reported = set()
     try:
         changed.set()  # a first pass at once
         while not stop.is_set():
             changed.wait(poll)
             if stop.is_set():
+                break
+            if _home_identity(home) != home_id:
+                report(f"{home} was removed or replaced; the indexer exits")
                 break
             if changed.is_set():
                 time.sleep(debounce)  # let the rest of a burst of writes arrive
@@ -159,9 +211,14 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     inode = _inode(db_path)
                     cache.clear()
                 with locks.held(locks.PASS):
-                    stats = indexer.index_pass(db, logs_dir, cache=cache)
+                    # Small committed steps: readers see new lines meanwhile.
+                    stats = indexer.index_pass(db, logs_dir, cache=cache,
+                                               step=indexer.STEP_SECONDS)
                 for err in stats.errors:
                     report(err)
+                for name in set(stats.skipped_files) - skipped_reported:
+                    report(f"skipped {name} in logs/: not a regular file")  # once per name
+                skipped_reported.update(stats.skipped_files)
                 if on_pass:
                     on_pass(stats)
                 if time.monotonic() >= next_maintenance:

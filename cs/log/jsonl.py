@@ -57,9 +57,38 @@ def masked_input_line(session_id: str, nbytes: int, t: float = None) -> bytes:
 
 
 def event_line(session_id: str, event_type: str, fields: dict, t: float = None) -> bytes:
+    """One event line. Strings that are not valid UTF-8 (a working directory
+    or an argument whose name is not: Python hands them over with lone
+    surrogates) are written with U+FFFD in place of each bad byte, so the
+    line is valid JSON in valid UTF-8 and the session is recorded
+    (tests/test_hardening_values.py::test_session_in_a_non_utf8_directory_is_recorded)."""
     record = {"type": event_type, "timestamp": utc_timestamp(t), "session_id": session_id}
     record.update(fields)
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode() + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(_valid_text(record), separators=(",", ":"),
+                          ensure_ascii=False).encode() + b"\n"
+
+
+def _valid_text(value):
+    """`value` with every string made valid UTF-8 (bad bytes -> U+FFFD)."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+            return value
+        except UnicodeEncodeError:
+            try:
+                raw = value.encode("utf-8", "surrogateescape")  # os.fsdecode's bytes back
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8", "surrogatepass")
+            return raw.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_valid_text(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------- reading
@@ -85,10 +114,14 @@ def _loads(line: bytes):
 
 
 def parse_line(line: bytes):
-    """A dict for a well-formed cs line, else None (corrupt, foreign, or torn)."""
+    """A dict for a well-formed cs line, else None (corrupt, foreign, or torn).
+
+    Never raises for any bytes: 100,000 nested brackets (RecursionError), a
+    number of 5,000 digits or invalid UTF-8 (ValueError) make a bad line, which
+    costs only that line (tests/test_hardening_values.py::test_hostile_log_lines)."""
     try:
         record = _loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(record, dict) or not isinstance(record.get("session_id"), str):
         return None

@@ -27,7 +27,7 @@ def _open_first_segment(logs_dir: Path, session_id: str):
     for compressed in (False, True):
         path = os.path.join(logs_dir, segment_name(session_id, 1, compressed))
         try:
-            return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except (FileNotFoundError, OSError) as exc:
             if isinstance(exc, FileNotFoundError) or exc.errno in (errno.ENOENT, errno.ELOOP):
                 continue

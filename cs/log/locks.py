@@ -49,6 +49,10 @@ def flock(fd: int, exclusive: bool = True, wait: float = None) -> bool:
             time.sleep(_POLL_S)
 
 
+def unlock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 def open_lock_file(name: str, home: Path = None) -> int:
     """The fd of <home>/<name>, created 0600 in a private home; never a symlink."""
     home = paths.ensure_private_dir(Path(home) if home else paths.cs_home())

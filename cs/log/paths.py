@@ -47,6 +47,8 @@ def ensure_private_dir(path: Path) -> Path:
     old_umask = os.umask(0o077)
     try:
         os.makedirs(path, DIR_MODE, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UnsafePathError(_not_a_directory(path)) from None
     finally:
         os.umask(old_umask)
     st = os.lstat(path)
@@ -56,6 +58,17 @@ def ensure_private_dir(path: Path) -> Path:
     if stat.S_IMODE(st.st_mode) != DIR_MODE:
         os.chmod(path, DIR_MODE)
     return path
+
+
+def _not_a_directory(path: Path) -> str:
+    """The message for a path we need as a directory that is something else
+    (or under something else), naming CS_HOME when that is the cause."""
+    home = cs_home()
+    for candidate in [path, *path.parents]:
+        if candidate.exists() and not candidate.is_dir():
+            hint = " (CS_HOME must name a directory)" if candidate == home else ""
+            return f"{candidate} is not a directory{hint}"
+    return f"{path} is not a directory"
 
 
 def _check_ownership(path: Path, st: os.stat_result) -> None:

@@ -4,18 +4,55 @@ Segment 1 is <uuid>.jsonl (the design note's path); a session rotated at
 rotate_size continues in <uuid>.002.jsonl, ...; compressed segments carry a
 further ".gz". When one segment exists both plain and compressed, the plain one
 is read (`_keep_readable`). Lines are parsed by cs.log.jsonl.
+
+Only regular files are logs. Whatever else sits in logs/ under a log's name (a
+FIFO, a symlink -- to /dev/zero, or out of the directory --, a directory, a
+socket) is skipped by the scan and reported to the caller (`skipped`), and
+`open_log` never blocks and never follows a link (O_NONBLOCK | O_NOFOLLOW, then
+fstat must say S_ISREG). `logs/` itself must be a real directory: a symlink is
+refused by every reader as by the recorder (`check_logs_dir`)
+(tests/test_hardening_files.py).
 """
 
+import errno
 import gzip
 import os
 import re
+import stat
 from pathlib import Path
 
 from cs.log.jsonl import parse_line
+from cs.log.paths import UnsafePathError
 
+# A segment number has 3 to 6 digits: a 30-digit one is not ours (and would
+# not fit an SQLite integer).
 _SEGMENT_RE = re.compile(
-    r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,}))?\.jsonl(?P<gz>\.gz)?$"
+    r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz)?$"
 )
+# A line longer than this (a chunk of 48 MiB) is skipped as a bad line without
+# being held in memory whole. The recorder writes at most ~350 KB (a 256 KiB
+# chunk in base64); other writers may join more.
+MAX_LINE_BYTES = 64 << 20
+
+
+class NotRegularFile(OSError):
+    """A name in logs/ that is not a regular file (FIFO, symlink, directory...)."""
+
+
+def check_logs_dir(logs_dir) -> bool:
+    """True if logs/ exists as a real directory, False if it does not exist;
+    UnsafePathError if it is a symlink or not a directory (one rule for every
+    command: the recorder refuses to write through it, readers to read)."""
+    try:
+        st = os.lstat(logs_dir)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafePathError(
+            f"refusing to follow {logs_dir}: it is a symlink (logs/ must be a real directory)")
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafePathError(f"{logs_dir} is not a directory")
+    return True
 
 
 def segment_name(session_id: str, n: int = 1, compressed: bool = False) -> str:
@@ -28,7 +65,10 @@ def parse_segment_name(name: str):
     m = _SEGMENT_RE.match(name)
     if not m:
         return None
-    return m.group("sid").lower(), int(m.group("n") or 1), bool(m.group("gz"))
+    n = int(m.group("n") or 1)
+    if n < 1:
+        return None
+    return m.group("sid").lower(), n, bool(m.group("gz"))
 
 
 def _keep_readable(segments: dict, n: int, path, compressed: bool) -> None:
@@ -39,27 +79,36 @@ def _keep_readable(segments: dict, n: int, path, compressed: bool) -> None:
         segments[n] = path
 
 
-def session_segments(logs_dir: Path, session_id: str) -> list:
-    """All files of one session in stream order."""
-    by_number = {}
-    for path in Path(logs_dir).glob(f"{session_id}*.jsonl*"):
-        parsed = parse_segment_name(path.name)
-        if parsed and parsed[0] == session_id.lower():
-            _keep_readable(by_number, parsed[1], path, parsed[2])
+def session_segments(logs_dir: Path, session_id: str, skipped: list = None) -> list:
+    """All files of one session in stream order (regular files only)."""
+    by_number = all_sessions(logs_dir, skipped, prefix=session_id.lower()).get(session_id.lower(), {})
     return [by_number[n] for n in sorted(by_number)]
 
 
-def all_sessions(logs_dir: Path) -> dict:
+def all_sessions(logs_dir: Path, skipped: list = None, prefix: str = "") -> dict:
     """session_id -> {segment number: Path} for every log in the directory,
-    from one listing (a glob per session would be quadratic)."""
+    from one listing (a glob per session would be quadratic). Names of logs
+    that are not regular files are appended to `skipped` (if given), not
+    returned. `prefix`: only names starting with it (case-insensitive)."""
     sessions = {}
-    try:
-        names = os.listdir(logs_dir)
-    except FileNotFoundError:
+    if not check_logs_dir(logs_dir):
         return sessions
-    for name in names:
-        parsed = parse_segment_name(name)
-        if parsed:
+    with os.scandir(logs_dir) as entries:
+        for entry in entries:
+            name = entry.name
+            if prefix and not name.lower().startswith(prefix):
+                continue
+            parsed = parse_segment_name(name)
+            if not parsed:
+                continue
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False
+            if not regular:
+                if skipped is not None:
+                    skipped.append(name)
+                continue
             sid, n, compressed = parsed
             _keep_readable(sessions.setdefault(sid, {}), n, Path(logs_dir) / name, compressed)
     return sessions
@@ -68,12 +117,36 @@ def all_sessions(logs_dir: Path) -> dict:
 # ---------------------------------------------------------------- writing
 
 
+def open_regular(path, flags: int = os.O_RDONLY) -> int:
+    """An fd on `path` if it is a regular file; never blocks (a FIFO), never
+    follows a symlink. NotRegularFile otherwise."""
+    fd = os.open(path, flags | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def open_log(path: Path):
-    """Open a log segment for binary reading, gzip or plain, by its name."""
+    """Open a log segment for binary reading, gzip or plain, by its name
+    (regular files only, see open_regular; ELOOP for a symlink)."""
     path = Path(path)
+    try:
+        raw = os.fdopen(open_regular(path), "rb")
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise NotRegularFile(errno.ELOOP, "a symlink, not followed", str(path)) from None
+        raise
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        gz.myfileobj = raw  # so that closing the GzipFile closes the file too
+        return gz
+    return raw
 
 
 def iter_lines(path: Path, start: int = 0):
@@ -87,9 +160,23 @@ def iter_lines(path: Path, start: int = 0):
         if start:
             f.seek(start)
         offset = start
-        for line in f:
+        readline = f.readline
+        while True:
+            line = readline(MAX_LINE_BYTES)
             if not line.endswith(b"\n"):
-                return
+                if len(line) < MAX_LINE_BYTES:
+                    return  # end of file (or a torn last line)
+                # Too long to be ours: skip to its end, holding one piece at a
+                # time; it is yielded as b"" (a bad line) with its true offsets.
+                end = offset + len(line)
+                while not line.endswith(b"\n"):
+                    line = readline(MAX_LINE_BYTES)
+                    if not line:
+                        return  # never ended: a torn last line
+                    end += len(line)
+                yield offset, end, b""
+                offset = end
+                continue
             end = offset + len(line)
             yield offset, end, line
             offset = end

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cs.log import liveness
 from cs.log.jsonl import parse_line, project_of
-from cs.log.store import parse_segment_name
+from cs.log.store import check_logs_dir, open_regular, parse_segment_name
 from cs.log.timestamps import parse_timestamp
 
 # A session file with no complete line yet, modified this recently, may be a
@@ -71,10 +71,9 @@ def scan_logs(logs_dir: Path) -> dict:
     """{session_id: SessionFiles} from one directory listing (globbing per
     session would make a 10,000-session prune quadratic)."""
     sessions = {}
-    try:
-        entries = list(os.scandir(logs_dir))
-    except FileNotFoundError:
+    if not check_logs_dir(logs_dir):  # a symlinked logs/ is refused, as everywhere
         return sessions
+    entries = list(os.scandir(logs_dir))
     for entry in entries:
         parsed = parse_segment_name(entry.name)
         temp = False
@@ -103,7 +102,7 @@ def scan_logs(logs_dir: Path) -> dict:
 
 def _open_plain(path: str):
     try:
-        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        return open_regular(path)
     except OSError:
         return None
 

@@ -21,6 +21,7 @@ COMMAND runs directly, unrecorded a second time.
 
 
 def main(argv) -> int:
+    reserve_standard_fds()
     # ^C while we start up ends us quietly, as it would end the command, rather
     # than with a KeyboardInterrupt traceback (an inherited SIG_IGN is kept).
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -36,6 +37,27 @@ def main(argv) -> int:
         _warn(message)
         return code
     return _record(found, command)
+
+
+def reserve_standard_fds() -> None:
+    """Open /dev/null onto any of descriptors 0-2 that is closed, before we open
+    anything else: a log file that landed on fd 1 or 2 (`cs record -- cmd >&-`)
+    would receive the child's bytes raw (a corrupt log, and a way to inject
+    fake lines). The command then sees /dev/null there, as a shell would give
+    it (tests/test_hardening_files.py::test_closed_standard_fds)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+        except OSError:
+            return
+        if null != fd:  # the lowest free number is `fd` itself, unless it was raced
+            os.dup2(null, fd)
+            os.close(null)
 
 
 def _parse(argv):
@@ -179,5 +201,5 @@ def _warn(message: str) -> None:
     try:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
-    except OSError:
+    except (OSError, AttributeError, ValueError):  # stderr closed or None
         pass

@@ -26,9 +26,10 @@ user's terminal settings copied onto the new PTY, signal dispositions reset and
 the command exec'd with its argv as typed. Only its spawn is used: the I/O is
 done here on the raw fds.
 
-Order on the hot path: a key is forwarded to the child, then logged; output is
-shown to the user, then logged; both in the same loop turn, before anything
-else is read. The log write is thus never between the user and the child.
+Order on the hot path: a key is forwarded to the child, then logged (the log
+write is never between the user and the child); output is logged, then shown to
+the user, in the same loop turn, so that a crash can never leave on the screen
+bytes that are not in the log.
 """
 
 import errno
@@ -358,13 +359,15 @@ class _Session:
     def _pump_output(self, fd: int) -> None:
         data, eof = _read_burst(fd)
         if data:
-            # Shown first, logged in the same turn before anything else is read:
-            # the log write stays off the keystroke-echo path, and only a SIGKILL
-            # between these two calls could show a chunk that is not logged.
+            # Logged first, then shown: whatever reached the user's screen is
+            # in the log even if we are SIGKILLed between the two calls
+            # (tests/test_faults.py::test_sigkill_under_flood_loses_nothing_shown).
+            # The log write is one unbuffered os.write of one line: a
+            # keystroke's echo (a few bytes) waits microseconds for it.
+            self.sink.output(data)
             target = self.stdout_fd if fd == self.child_stdout else self.display_fd
             if target is not None and not _write_all(target, data):
                 self._display_failed(fd, target)
-            self.sink.output(data)
         if eof:
             self._close_output(fd)
 

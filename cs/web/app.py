@@ -42,7 +42,7 @@ def _db():
     now = time.monotonic()
     if now - _caught_up[0] > CATCH_UP_S and _catch_up_lock.acquire(blocking=False):
         try:
-            indexer.catch_up(db, timeout=0.5)
+            indexer.catch_up(db, budget=0.5)
             _caught_up[0] = now
         finally:
             _catch_up_lock.release()
