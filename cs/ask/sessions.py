@@ -7,7 +7,8 @@ from cs.ask.filters import Filters
 from cs.errors import CsError, NotFound
 from cs.log import jsonl, store
 from cs.log import paths
-from cs.index.indexer import SessionRender, session_is_live
+from cs.index.indexer import session_is_live
+from cs.index.render import rendered_lines
 
 
 class SessionNotFound(NotFound):
@@ -99,24 +100,10 @@ def iter_io(logs_dir: Path, session_id: str):
 
 def session_text(logs_dir: Path, session_id: str) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
-    with kind "output" or "input", in order of first appearance."""
-    render = SessionRender(session_id)  # the indexer's settling rule: same lines as the index
-    screen, keys = render.screen, render.keys
-    items = []
-    for n, offset, ts, direction, data, record in iter_io(logs_dir, session_id):
-        mark = (n, offset, ts or "")
-        if direction == "output" and data is not None:
-            items.extend(("output", t, m) for t, m in render.feed_output(data, mark))
-        elif direction == "input" and data is not None:
-            items.extend(("input", t, m) for t, m in keys.feed(data, mark))
-        elif direction is None:
-            kind = record.get("type")
-            if kind in ("start", "resize"):
-                cols, rows = record.get("cols"), record.get("rows")
-                if isinstance(cols, int) and isinstance(rows, int) and cols > 0 and rows > 0:
-                    screen.resize(cols, rows)
-    items.extend(("output", t, m) for t, m in screen.close())
-    items.extend(("input", t, m) for t, m in keys.close())
+    with kind "output" or "input", in the order lines began (the index's own
+    render path: cs.index.render.rendered_lines)."""
+    records = ((n, offset, record) for n, offset, _end, record in store.iter_session_records(logs_dir, session_id))
+    items = list(rendered_lines(records, session_id))
     # Stable sort by where each line began; lines without a mark keep their place.
     keyed = [(m[:2] if m else (float("inf"), 0), i, it) for i, it in enumerate(items) for m in [it[2]]]
     keyed.sort(key=lambda k: (k[0], k[1]))

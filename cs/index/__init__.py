@@ -1,8 +1,8 @@
 """Logs into SQLite: render what the screen showed, reassemble what was typed, store it.
 
-What is here: the screen grid (`screen`), typed lines (`keys`), the render of one
-session and the incremental passes, rebuild and catch-up (`indexer`), the
-watcher (`watch`).
+What is here: the screen grid (`screen`), typed lines (`keys`), the one render
+path of a session used by the indexer and by `cs show` (`render`), the
+incremental passes, rebuild and catch-up (`indexer`), the watcher (`watch`).
 
 May import: cs.log, cs.db, cs.config, cs.units, cs.errors, cs.claude (transcripts
 are indexed with their recordings); cs.maintenance only

@@ -14,7 +14,7 @@ With `follow`, it goes on through rotations until the session's `end` line
 import time
 from pathlib import Path
 
-from cs.index.indexer import SessionRender
+from cs.index.render import SessionRender
 from cs.index.screen import ScreenText
 from cs.log import store
 from cs.playback import seek as seeking

@@ -1,0 +1,249 @@
+"""One session's log rendered into lines: what the screen showed (cs.index.screen),
+what was typed (cs.index.keys), and the session's metadata from its event lines.
+
+`SessionRender.feed_record` is the one render path: the indexer feeds it every
+log line it reads (cs.index.indexer), and `cs show` (`rendered_lines`, through
+cs.ask.sessions.session_text) feeds it the same way, so both see the same
+lines. A SessionRender is pickled between indexing passes of a live session.
+Tests: tests/test_index.py, tests/test_screen_recordings.py.
+"""
+
+import binascii
+import copy
+import json
+import math
+import shlex
+from dataclasses import dataclass, field
+
+from cs.index.keys import InputLines
+from cs.index.screen import ScreenText
+from cs.log import jsonl
+
+DEFAULT_COLS, DEFAULT_ROWS = 80, 24
+
+# sessions columns filled straight from same-named keys of start/end events.
+_EVENT_COLUMNS = (
+    "cwd", "host", "user", "term", "git_branch", "git_commit", "cs_version",
+    "format", "exit_code", "signal", "claude_session_id",
+)
+# Keys a start event may use for the repository top level (project name).
+
+
+@dataclass
+class SessionRender:
+    """Everything needed to render one session, and to resume where it stopped."""
+
+    session_id: str
+    screen: ScreenText = None
+    keys: InputLines = None
+    positions: dict = field(default_factory=dict)  # segment -> offset consumed
+    meta: dict = field(default_factory=dict)  # sessions columns seen so far
+    bytes_in: int = 0
+    bytes_out: int = 0
+    ended: bool = False
+    last_output_ms: int = None  # time of the previous output chunk
+    claude_links: dict = field(default_factory=dict)  # Claude session id -> (how, config dir)
+
+    def feed_output(self, data: bytes, mark, on_lines=None) -> list:
+        """Feed one output chunk; returns lines finished before it.
+
+        When to settle the screen (judge changed rows: pop_finished) depends
+        only on the log, never on where an indexing pass happened to stop, so
+        incremental indexing and a rebuild agree line for line. We settle
+        before a chunk that comes after a pause in the output (SETTLE_GAP_MS):
+        a frame a program writes at once may reach the log in several chunks
+        (the PTY splits it), and a half-drawn frame is not something a person
+        saw."""
+        now = _ts_ms(mark[2])
+        last, self.last_output_ms = self.last_output_ms, now
+        popped = ()
+        if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
+            popped = self.screen.pop_finished()
+        # In pieces: the renderer's working memory (its token list, the rows
+        # that scrolled off) is bounded per piece, whatever the size of the
+        # chunk; the lines are the same (escapes and UTF-8 cut at a piece's
+        # end are carried; nothing is settled between pieces). `on_lines`, if
+        # given, takes the lines finished so far after each piece.
+        if len(data) <= FEED_PIECE:
+            self.screen.feed(data, mark)
+            return popped
+        popped = list(popped)
+        for i in range(0, len(data), FEED_PIECE):
+            self.screen.feed(data[i:i + FEED_PIECE], mark)
+            popped.extend(self.screen.take_retired())
+            if on_lines is not None:
+                on_lines(popped)
+                popped = []
+        return popped
+
+    def feed_record(self, record: dict, mark, on_output, on_input) -> bool:
+        """One parsed log line at `mark` (segment, offset, timestamp): finished
+        screen lines go to `on_output`, submitted typed lines to `on_input`,
+        event lines update the metadata. False for a line whose data is not
+        base64 (the caller counts it as bad)."""
+        direction = record.get("direction")
+        if direction == "output":
+            try:
+                data = _b64decode(record["data"])
+            except (ValueError, TypeError, KeyError):
+                return False
+            self.bytes_out += len(data)
+            on_output(self.feed_output(data, mark, on_output))
+        elif direction == "input":
+            masked = record.get("masked")
+            if masked is not None:
+                self.bytes_in += _int(masked)
+            else:
+                try:
+                    data = _b64decode(record["data"])
+                except (ValueError, TypeError, KeyError):
+                    return False
+                self.bytes_in += len(data)
+                on_input(self.keys.feed(data, mark))
+        else:
+            _apply_event(self, record, mark[2])
+        ts = mark[2]
+        self.meta["last_event_at"] = ts
+        if "started_at" not in self.meta:
+            self.meta["started_at"] = ts
+        return True
+
+    def close(self, on_output, on_input) -> None:
+        """The session is over: what is still on the screen or half typed is final."""
+        on_output(self.screen.close())
+        on_input(self.keys.close())
+
+    def provisional_lines(self) -> list:
+        """What a live session shows (or has finished since the last settle),
+        judged on a copy: settling the real renderer here would make the
+        result depend on pass boundaries."""
+        screen = copy.deepcopy(self.screen)
+        return screen.pop_finished() + screen.visible()
+
+    def __post_init__(self):
+        if self.screen is None:
+            self.screen = ScreenText(DEFAULT_COLS, DEFAULT_ROWS)
+        if self.keys is None:
+            self.keys = InputLines()
+
+    def positions_key(self):
+        return sorted(self.positions.items())
+
+
+SETTLE_GAP_MS = 8
+FEED_PIECE = 64 * 1024
+
+
+def _ts_ms(ts):
+    """Milliseconds within the month of an RFC3339 timestamp (cheap; only
+    differences between neighbouring chunks matter)."""
+    try:
+        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60
+                + int(ts[17:19])) * 1000 + int(ts[20:23])
+    except (TypeError, ValueError):
+        return None
+
+
+def valid_ts(ts) -> bool:
+    """A timestamp a log line may have (checked before anything trusts it)."""
+    return isinstance(ts, str) and len(ts) <= 40 and ts.isascii()
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _apply_event(render, record, ts) -> None:
+    kind, meta = record.get("type"), render.meta
+    if kind == "resize":
+        cols, rows = record.get("cols"), record.get("rows")
+        if _int(cols) > 0 and _int(rows) > 0:
+            render.screen.resize(cols, rows)
+            meta.setdefault("cols", cols)
+            meta.setdefault("rows", rows)
+        return
+    if kind == "start":
+        meta["started_at"] = ts
+        argv = record.get("argv")
+        if isinstance(argv, list):
+            meta["argv"] = json.dumps(argv)
+            meta["command"] = record.get("command") or shlex.join(str(a) for a in argv)
+        elif isinstance(record.get("command"), str):
+            meta["command"] = record["command"]
+        cols, rows = _int(record.get("cols")), _int(record.get("rows"))
+        if cols > 0 and rows > 0:
+            meta["cols"], meta["rows"] = cols, rows
+            render.screen.resize(cols, rows)
+        project = jsonl.project_of(record)
+        if project:
+            meta["project"] = project
+    elif kind == "claude_session":
+        claude_id = record.get("claude_session_id")
+        if isinstance(claude_id, str) and len(claude_id) <= 64:
+            how, config_dir = record.get("how"), record.get("config_dir")
+            render.claude_links[claude_id.lower()] = (how if isinstance(how, str) else "running",
+                                                      config_dir if isinstance(config_dir, str) else None)
+    elif kind == "end":
+        render.ended = True
+        meta["ended_at"] = ts
+        # The recorder's own counts include bytes that passed while logging
+        # had failed: they win over what we counted from the log.
+        for key in ("bytes_in", "bytes_out"):
+            if _int(record.get(key)) > 0 and sql_value(record[key]) is not None:
+                meta[key] = record[key]
+    for key in _EVENT_COLUMNS:
+        value = record.get(key)
+        if value is not None and not isinstance(value, (dict, list)):
+            meta[key] = value
+
+
+
+
+_INT64 = 1 << 63
+
+
+def sql_value(value):
+    """A value from a log line as SQLite can store it: integers beyond 64 bits,
+    NaN and infinities become NULL, a lone surrogate becomes U+FFFD, anything
+    else that is not a scalar NULL. (Log lines are untrusted: an exit code of
+    10^30 must cost that field, not the session.)"""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return None
+
+
+# base64.b64decode minus its wrapper: `data` is a str (parse_line checks),
+# and a non-ASCII or malformed one raises ValueError all the same.
+_b64decode = binascii.a2b_base64
+
+
+def rendered_lines(records, session_id: str):
+    """("output" | "input", text, mark) for the lines of a session's records
+    [(segment, offset, record)], in the order they were finished, the session
+    closed at the end: what `cs show` prints, line for line what the index holds."""
+    render = SessionRender(session_id)
+    out = []
+    on_output = lambda lines: out.extend(("output", text, m) for text, m in lines)  # noqa: E731
+    on_input = lambda lines: out.extend(("input", text, m) for text, m in lines)  # noqa: E731
+    for segment, offset, record in records:
+        ts = record.get("timestamp")
+        if str(record.get("session_id", "")).lower() != session_id or not valid_ts(ts):
+            continue
+        render.feed_record(record, (segment, offset, ts), on_output, on_input)
+        if out:
+            yield from out
+            out.clear()
+    render.close(on_output, on_input)
+    yield from out
