@@ -47,8 +47,7 @@ class Tmux:
         self.run("new-session", "-d", "-x", "100", "-y", "30", "-c", str(cwd), command)
 
     def run(self, *args):
-        return subprocess.run(self.base + list(args), env=self.env, capture_output=True,
-                              text=True, timeout=10)
+        return subprocess.run(self.base + list(args), env=self.env, capture_output=True, text=True, timeout=10)
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p").stdout
@@ -83,8 +82,7 @@ def main():
     with FakeAnthropic(REPLY) as api:
         env = claude_home(work, project, API_KEY, api.url)
         path = [str(Path(claude).parent), str(Path(sys.executable).parent), os.environ["PATH"]]
-        env.update({"PATH": os.pathsep.join(path), "CS_HOME": str(cs_home),
-                    "LANG": "C.UTF-8", "CS_NO_DAEMON": "1"})
+        env.update({"PATH": os.pathsep.join(path), "CS_HOME": str(cs_home), "LANG": "C.UTF-8", "CS_NO_DAEMON": "1"})
         rc = work / "bashrc"
         rc.write_text('eval "$(cs init bash)"\nPS1="$ "\n')
 

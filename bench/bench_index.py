@@ -53,7 +53,7 @@ def sentence(rng, vocab, uniq, codes=None):
     words = [rng.choice(vocab) for _ in range(rng.randint(5, 12))]
     roll = rng.random()
     if roll < 0.08:
-        words[rng.randrange(len(words)):0] = PHRASE.split()
+        words[rng.randrange(len(words)) : 0] = PHRASE.split()
     elif roll < 0.2:
         words.insert(rng.randrange(len(words)), f"E{uniq:05d}")
         if codes is not None:
@@ -71,8 +71,15 @@ def ink_line(words):
 
 def input_box(typed=b""):
     bar = "─" * (COLS - 2)
-    return (f"╭{bar}╮\r\n".encode() + b"\xe2\x94\x82 > " + typed +
-            b"\x1b[" + str(COLS - 5 - len(typed)).encode() + b"C\xe2\x94\x82\r\n" + f"╰{bar}╯".encode())
+    return (
+        f"╭{bar}╮\r\n".encode()
+        + b"\xe2\x94\x82 > "
+        + typed
+        + b"\x1b["
+        + str(COLS - 5 - len(typed)).encode()
+        + b"C\xe2\x94\x82\r\n"
+        + f"╰{bar}╯".encode()
+    )
 
 
 def erase(n):
@@ -91,7 +98,7 @@ def claude_session(rng, vocab, target, counter, codes):
         # The user types a prompt, key by key, into the input box.
         prompt = " ".join(rng.choice(vocab) for _ in range(rng.randint(3, 8)))
         for i in range(0, len(prompt), 4):
-            yield "input", prompt[i:i + 4].encode()
+            yield "input", prompt[i : i + 4].encode()
             frame = erase(frame_lines) + input_box(prompt[: i + 4].encode())
             frame_lines = 2
             yield "output", frame
@@ -104,8 +111,15 @@ def claude_session(rng, vocab, target, counter, codes):
             cuts = sorted(set(rng.randint(1, len(words)) for _ in range(rng.randint(3, 6))) | {len(words)})
             for k, cut in enumerate(cuts):
                 spin = SPINNER[k % len(SPINNER)]
-                frame = (erase(frame_lines) + b"\xe2\x8f\xba " + ink_line(words[:cut]) + b"\r\n\r\n"
-                         + f"{spin} Thinking… ({k}s · esc to interrupt)".encode() + b"\r\n" + input_box())
+                frame = (
+                    erase(frame_lines)
+                    + b"\xe2\x8f\xba "
+                    + ink_line(words[:cut])
+                    + b"\r\n\r\n"
+                    + f"{spin} Thinking… ({k}s · esc to interrupt)".encode()
+                    + b"\r\n"
+                    + input_box()
+                )
                 frame_lines = 5
                 yield "output", frame
                 size += len(frame) * 4 // 3 + 120
@@ -152,8 +166,13 @@ def record_through_cs(cs, root: Path, sessions: list, env):
                 f.write(len(data).to_bytes(4, "big") + data)
         cwd = root / f"proj{i % 7}"
         cwd.mkdir(exist_ok=True)
-        proc = subprocess.run([cs, "record", "--", sys.executable, str(emit), str(path)], cwd=cwd,
-                              env=env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [cs, "record", "--", sys.executable, str(emit), str(path)],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         assert proc.returncode == 0
         path.unlink()
 
@@ -176,9 +195,20 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=Fal
         raw_name = f"{sid}.{'claude' if is_claude else 'plain'}.out"
         chunks = []
         with open(logs / store.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
-            log.write(jsonl.event_line(sid, "start", {
-                "format": 1, "argv": ["claude"], "cwd": f"/home/u/proj{i % 7}", "cols": COLS, "rows": 24,
-            }, t))
+            log.write(
+                jsonl.event_line(
+                    sid,
+                    "start",
+                    {
+                        "format": 1,
+                        "argv": ["claude"],
+                        "cwd": f"/home/u/proj{i % 7}",
+                        "cols": COLS,
+                        "rows": 24,
+                    },
+                    t,
+                )
+            )
             for direction, data in kind(rng, vocab, per, counter, codes):
                 t += rng.random() * 0.05
                 log.write(jsonl.io_line(sid, direction, data, t))
@@ -205,11 +235,15 @@ def main():
     ap.add_argument("--mb", type=float, default=100.0, help="total log size to generate, MB")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", help="keep the corpus in this directory")
-    ap.add_argument("--plain-every", type=int, default=5,
-                    help="every Nth session is ordinary text (0: all Claude-like)")
-    ap.add_argument("--direct", action="store_true",
-                    help="write the logs with cs.log's encoders instead of recording through"
-                         " `cs record` (faster; input lines included)")
+    ap.add_argument(
+        "--plain-every", type=int, default=5, help="every Nth session is ordinary text (0: all Claude-like)"
+    )
+    ap.add_argument(
+        "--direct",
+        action="store_true",
+        help="write the logs with cs.log's encoders instead of recording through"
+        " `cs record` (faster; input lines included)",
+    )
     args = ap.parse_args()
 
     cs = str(Path(sys.executable).parent / "cs")
@@ -220,24 +254,29 @@ def main():
     env = dict(os.environ, CS_HOME=str(root / "home"), NO_COLOR="1")
     try:
         g = time.perf_counter()
-        logs, raw, codes, recorded = generate(root, args.sessions, args.mb, keep_chunks=not args.direct,
-                                            plain_every=args.plain_every)
+        logs, raw, codes, recorded = generate(
+            root, args.sessions, args.mb, keep_chunks=not args.direct, plain_every=args.plain_every
+        )
         if recorded:
             r = time.perf_counter()
             record_through_cs(cs, root, recorded, env)
             print(f"recorded {len(recorded)} sessions through `cs record` in {time.perf_counter() - r:.1f}s")
             # rg's files are named by our index; map session ids by order of recording.
-            ids = [json.loads(p.open("rb").readline())["session_id"] for p in
-                   sorted(logs.iterdir(), key=lambda p: json.loads(p.open("rb").readline())["timestamp"])]
+            ids = [
+                json.loads(p.open("rb").readline())["session_id"]
+                for p in sorted(logs.iterdir(), key=lambda p: json.loads(p.open("rb").readline())["timestamp"])
+            ]
             for i, sid in enumerate(ids):
                 (old,) = raw.glob(f"rec{i:04d}.*")
                 old.rename(raw / f"{sid}.{old.name.split('.', 1)[1]}")
         log_bytes = sum(p.stat().st_size for p in logs.iterdir())
         raw_bytes = sum(p.stat().st_size for p in raw.iterdir())
-        print(f"corpus: {args.sessions} sessions ({'every %dth one plain text' % args.plain_every if args.plain_every else 'all Claude-like'}), "
-              f"{'recorded through cs record' if recorded else 'written with cs.log encoders'}, "
-              f"{log_bytes / 1e6:.1f} MB of log "
-              f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s")
+        print(
+            f"corpus: {args.sessions} sessions ({'every %dth one plain text' % args.plain_every if args.plain_every else 'all Claude-like'}), "
+            f"{'recorded through cs record' if recorded else 'written with cs.log encoders'}, "
+            f"{log_bytes / 1e6:.1f} MB of log "
+            f"({raw_bytes / 1e6:.1f} MB raw output), generated in {time.perf_counter() - g:.1f}s"
+        )
 
         secs, proc = timed([cs, "index", "-q"], env)
         assert proc.returncode == 0, proc.stderr
@@ -269,30 +308,44 @@ def main():
 
         # Where rg is wrong.
         def cs_count(q):
-            out = subprocess.run([cs, "search", "--jsonl", "--limit", "100000", q], env=env,
-                                 capture_output=True).stdout
+            out = subprocess.run([cs, "search", "--jsonl", "--limit", "100000", q], env=env, capture_output=True).stdout
             return len(out.splitlines())
 
         def rg_count(q, glob="*"):
-            out = subprocess.run(["rg", "-o", "-F", "--no-filename", "-g", glob, q, str(raw)],
-                                 capture_output=True).stdout
+            out = subprocess.run(
+                ["rg", "-o", "-F", "--no-filename", "-g", glob, q, str(raw)], capture_output=True
+            ).stdout
             return len(out.splitlines())
 
         print("where rg is wrong (Claude-like sessions only; plain-text sessions agree):")
-        for label, q in [("phrase across cursor gaps", PHRASE), ("one error code, redrawn", code),
-                         ("a common word", queries[0])]:
-            cs_claude = subprocess.run(
-                [cs, "search", "--jsonl", "--limit", "100000", q], env=env, capture_output=True
-            ).stdout.decode().splitlines()
+        for label, q in [
+            ("phrase across cursor gaps", PHRASE),
+            ("one error code, redrawn", code),
+            ("a common word", queries[0]),
+        ]:
+            cs_claude = (
+                subprocess.run([cs, "search", "--jsonl", "--limit", "100000", q], env=env, capture_output=True)
+                .stdout.decode()
+                .splitlines()
+            )
             sids = {p.name.split(".")[0] for p in raw.glob("*.claude.out")}
             n_cs = sum(1 for l in cs_claude if json.loads(l)["session_id"] in sids)
-            print(f"  {label:27s} {q!r:20s} cs lines: {n_cs:6d}   rg matches: {rg_count(q, '*.claude.out'):6d}"
-                  f"   (all sessions: cs {cs_count(q)}, rg {rg_count(q)})")
-        print(json.dumps({
-            "sessions": args.sessions, "log_mb": round(log_bytes / 1e6, 1),
-            "index_mb_s": round(log_bytes / 1e6 / secs, 1), "index_ratio": round(db_bytes / log_bytes, 3),
-            "search_p50_ms": round(p50 * 1000), "rg_p50_ms": round(rg50 * 1000),
-        }))
+            print(
+                f"  {label:27s} {q!r:20s} cs lines: {n_cs:6d}   rg matches: {rg_count(q, '*.claude.out'):6d}"
+                f"   (all sessions: cs {cs_count(q)}, rg {rg_count(q)})"
+            )
+        print(
+            json.dumps(
+                {
+                    "sessions": args.sessions,
+                    "log_mb": round(log_bytes / 1e6, 1),
+                    "index_mb_s": round(log_bytes / 1e6 / secs, 1),
+                    "index_ratio": round(db_bytes / log_bytes, 3),
+                    "search_p50_ms": round(p50 * 1000),
+                    "rg_p50_ms": round(rg50 * 1000),
+                }
+            )
+        )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

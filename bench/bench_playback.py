@@ -65,8 +65,21 @@ def write_session(logs: Path, mb: float, cols=100, rows=30) -> str:
     t = time.time() - 3600
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / f"{sid}.jsonl", "wb") as f:
-        f.write(jsonl.event_line(sid, "start", {"format": 1, "argv": ["claude"], "cwd": "/tmp/p",
-                                                "cols": cols, "rows": rows, "term": "xterm-256color"}, t))
+        f.write(
+            jsonl.event_line(
+                sid,
+                "start",
+                {
+                    "format": 1,
+                    "argv": ["claude"],
+                    "cwd": "/tmp/p",
+                    "cols": cols,
+                    "rows": rows,
+                    "term": "xterm-256color",
+                },
+                t,
+            )
+        )
         size, i = 0, 0
         while size < mb * 1e6:
             line = jsonl.io_line(sid, "output", chunks[i % len(chunks)], t)
@@ -115,8 +128,7 @@ def bench_export(home: Path, mb: float) -> dict:
     for fmt in ("asciicast", "asciicast-v2", "text", "html", "archive"):
         target = home / f"out.{fmt}"
         t = time.perf_counter()
-        subprocess.run([CS, "export", sid, "--format", fmt, "-o", str(target), "--force"],
-                       env=env, check=True)
+        subprocess.run([CS, "export", sid, "--format", fmt, "-o", str(target), "--force"], env=env, check=True)
         elapsed = time.perf_counter() - t
         out[fmt] = round(size / 1e6 / elapsed, 1)
         print(f"export {fmt}: {out[fmt]} MB/s of log ({elapsed:.1f} s)", flush=True)
@@ -136,8 +148,10 @@ def bench_tail(home: Path, samples: int) -> dict:
 
     env = dict(os.environ, CS_HOME=str(home), CS_NO_DAEMON="1")
     child = ptyprocess.PtyProcess.spawn(
-        [CS, "record", "--", sys.executable, "-c", "import time; time.sleep(1.5)\n"
-         + CHILD.format(n=samples)], env=env, dimensions=(24, 80))
+        [CS, "record", "--", sys.executable, "-c", "import time; time.sleep(1.5)\n" + CHILD.format(n=samples)],
+        env=env,
+        dimensions=(24, 80),
+    )
     logs = home / "logs"
     while not (logs.exists() and any(logs.iterdir())):
         time.sleep(0.05)
@@ -152,14 +166,17 @@ def bench_tail(home: Path, samples: int) -> dict:
         buf += chunk
         for m in re.finditer(rb"T(\d+)\.", buf):
             delays.append((now - int(m.group(1))) / 1e6)
-        buf = buf[buf.rfind(b"."):] if b"." in buf else buf
+        buf = buf[buf.rfind(b".") :] if b"." in buf else buf
     while child.isalive():
         child.read(65536) if child.isalive() else None
     # The tail begins with the current screen: tokens written before it started
     # are not latencies. Keep those that arrived after the tail's own start.
     delays = [d for d in delays if d < 1000]
-    out = {"samples": len(delays), "p50_ms": round(statistics.median(delays), 1),
-           "p95_ms": round(sorted(delays)[int(len(delays) * 0.95) - 1], 1)}
+    out = {
+        "samples": len(delays),
+        "p50_ms": round(statistics.median(delays), 1),
+        "p95_ms": round(sorted(delays)[int(len(delays) * 0.95) - 1], 1),
+    }
     print(f"tail: {out}", flush=True)
     return out
 
@@ -170,8 +187,12 @@ def main(argv=None):
     ap.add_argument("--export-mb", type=float, default=20, help="size of the session to export")
     ap.add_argument("--tail-samples", type=int, default=40)
     ap.add_argument("--only", choices=("seek", "export", "tail"))
-    ap.add_argument("--corpus", choices=("fullscreen", "claude"), default="fullscreen",
-                    help="claude: record a real Claude Code session first (about 40 s)")
+    ap.add_argument(
+        "--corpus",
+        choices=("fullscreen", "claude"),
+        default="fullscreen",
+        help="claude: record a real Claude Code session first (about 40 s)",
+    )
     args = ap.parse_args(argv)
     CORPUS["name"] = args.corpus
     with tempfile.TemporaryDirectory() as tmp:

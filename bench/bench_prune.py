@@ -32,10 +32,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the repository, for tests.helpers
 
-from cs.log import paths  # noqa: E402
-from cs.log import jsonl, store
-from tests.helpers.logs import make_session  # noqa: E402
-from tests.helpers.sessions import index_all  # noqa: E402
+from cs.log import jsonl, paths, store
+from tests.helpers.logs import make_session
+from tests.helpers.sessions import index_all
 
 CS = str(Path(sys.executable).parent / "cs")
 
@@ -94,9 +93,14 @@ def claude_like_chunks(rng, words):
             yield jsonl.OUTPUT, b"\x1b[%d;3H\x1b[2K%s" % (row, line.encode())
             if i % 5 == 0:
                 status = "%s Thinking\u2026 (%ds \u00b7 \u2191 %.1fk tokens \u00b7 esc to interrupt)" % (
-                    SPINNER[i % len(SPINNER)], t0 + i // 10, i / 20)
+                    SPINNER[i % len(SPINNER)],
+                    t0 + i // 10,
+                    i / 20,
+                )
                 yield jsonl.OUTPUT, b"\x1b7\x1b[44;1H\x1b[2K\x1b[38;5;174m" + status.encode() + b"\x1b[39m\x1b8"
-        box = "\u256d" + "\u2500" * 76 + "\u256e\r\n\u2502 > " + " " * 72 + "\u2502\r\n\u2570" + "\u2500" * 76 + "\u256f"
+        box = (
+            "\u256d" + "\u2500" * 76 + "\u256e\r\n\u2502 > " + " " * 72 + "\u2502\r\n\u2570" + "\u2500" * 76 + "\u256f"
+        )
         yield jsonl.OUTPUT, b"\x1b[45;1H" + box.encode()
 
 
@@ -150,13 +154,17 @@ def bench_prune(n: int, rows: list) -> None:
         real_cpu = CPU[f"{CS} prune --older 30d"]
         assert not list(logs.iterdir()), "prune left files"
         label = "with index" if with_index else "logs only"
-        rows.append((f"prune {n:,} sessions ({label}, {total / 1e6:.1f} MB), dry-run", f"{dry:.2f} s",
-                     f"CPU {dry_cpu:.2f} s"))
-        rows.append((f"prune {n:,} sessions ({label}), real run", f"{real:.2f} s",
-                     f"CPU {real_cpu:.2f} s; {n / real:,.0f} sessions/s; "
-                     f"target <= 3 s: {'met' if real <= 3 else 'MISSED'}"))
-        rows.append((f"baseline: rm -r of the same {n_files:,} files",
-                     f"{rm_s:.2f} s", f"prune/rm {real / rm_s:.2f}"))
+        rows.append(
+            (f"prune {n:,} sessions ({label}, {total / 1e6:.1f} MB), dry-run", f"{dry:.2f} s", f"CPU {dry_cpu:.2f} s")
+        )
+        rows.append(
+            (
+                f"prune {n:,} sessions ({label}), real run",
+                f"{real:.2f} s",
+                f"CPU {real_cpu:.2f} s; {n / real:,.0f} sessions/s; target <= 3 s: {'met' if real <= 3 else 'MISSED'}",
+            )
+        )
+        rows.append((f"baseline: rm -r of the same {n_files:,} files", f"{rm_s:.2f} s", f"prune/rm {real / rm_s:.2f}"))
         shutil.rmtree(home)
 
 
@@ -182,7 +190,9 @@ def bench_compress(total_mb: int, rows: list) -> None:
     n_plain = sum(1 for sid in sids for _ in store.iter_session_records(logs, sid))
     read_plain = time.perf_counter() - t
     search_before = _search_time(env)
-    show_plain = min(timed([CS, "show", "--raw", sids[0]], env) for _ in range(3)) if search_before is not None else None
+    show_plain = (
+        min(timed([CS, "show", "--raw", sids[0]], env) for _ in range(3)) if search_before is not None else None
+    )
     cs_s = timed([CS, "compress", "--older", "1d"], env)
     gz_total = sum(p.stat().st_size for p in logs.iterdir())
     assert all(p.name.endswith(".gz") for p in logs.iterdir())
@@ -193,20 +203,38 @@ def bench_compress(total_mb: int, rows: list) -> None:
     search_after = _search_time(env)
     show_gz = min(timed([CS, "show", "--raw", sids[0]], env) for _ in range(3)) if search_before is not None else None
     mb = plain_total / 1e6
-    rows.append((f"cs compress, {len(sids)} sessions, {mb:.0f} MB Claude-Code-like JSONL",
-                 f"{cs_s:.2f} s", f"{mb / cs_s:.0f} MB/s; ratio {plain_total / gz_total:.2f}x "
-                 f"({mb:.1f} MB -> {gz_total / 1e6:.1f} MB)"))
-    rows.append(("gzip -6 on the same files (reference)", f"{gzip_s:.2f} s",
-                 f"{mb / gzip_s:.0f} MB/s; ratio {plain_total / gzip_total:.2f}x; "
-                 f"cs/gzip time {cs_s / gzip_s:.2f}"))
+    rows.append(
+        (
+            f"cs compress, {len(sids)} sessions, {mb:.0f} MB Claude-Code-like JSONL",
+            f"{cs_s:.2f} s",
+            f"{mb / cs_s:.0f} MB/s; ratio {plain_total / gz_total:.2f}x ({mb:.1f} MB -> {gz_total / 1e6:.1f} MB)",
+        )
+    )
+    rows.append(
+        (
+            "gzip -6 on the same files (reference)",
+            f"{gzip_s:.2f} s",
+            f"{mb / gzip_s:.0f} MB/s; ratio {plain_total / gzip_total:.2f}x; cs/gzip time {cs_s / gzip_s:.2f}",
+        )
+    )
     rows.append((f"read every session stream ({n_plain:,} lines), plain", f"{read_plain:.2f} s", ""))
     rows.append(("same, gzip", f"{read_gz:.2f} s", f"gzip/plain {read_gz / read_plain:.2f}"))
     if search_before is not None:
         rows.append(("cs search Thinking, before compression (best of 5)", f"{search_before:.3f} s", ""))
-        rows.append(("cs search Thinking, after compression + cs index (best of 5)", f"{search_after:.3f} s",
-                     f"after/before {search_after / search_before:.2f}"))
-        rows.append(("cs show --raw of one 5 MB session, plain vs gzip (best of 3)", f"{show_plain:.3f} s / {show_gz:.3f} s",
-                     f"gzip/plain {show_gz / show_plain:.2f}"))
+        rows.append(
+            (
+                "cs search Thinking, after compression + cs index (best of 5)",
+                f"{search_after:.3f} s",
+                f"after/before {search_after / search_before:.2f}",
+            )
+        )
+        rows.append(
+            (
+                "cs show --raw of one 5 MB session, plain vs gzip (best of 3)",
+                f"{show_plain:.3f} s / {show_gz:.3f} s",
+                f"gzip/plain {show_gz / show_plain:.2f}",
+            )
+        )
     shutil.rmtree(home)
 
 
@@ -223,8 +251,13 @@ def bench_compress_index_corpus(total_mb: int, rows: list) -> None:
     os.sync()
     cs_s = timed([CS, "compress", "--older", "1d"], env)
     gz = sum(p.stat().st_size for p in logs.iterdir())
-    rows.append((f"cs compress, bench_index.py corpus ({plain / 1e6:.0f} MB)", f"{cs_s:.2f} s",
-                 f"{plain / 1e6 / cs_s:.0f} MB/s; ratio {plain / gz:.2f}x"))
+    rows.append(
+        (
+            f"cs compress, bench_index.py corpus ({plain / 1e6:.0f} MB)",
+            f"{cs_s:.2f} s",
+            f"{plain / 1e6 / cs_s:.0f} MB/s; ratio {plain / gz:.2f}x",
+        )
+    )
     shutil.rmtree(root)
 
 
@@ -252,8 +285,10 @@ def main() -> int:
     bench_compress(args.mb, rows)
     bench_compress_index_corpus(args.mb, rows)
     load = os.getloadavg()[0]
-    print(f"\n{os.cpu_count()} CPUs, load average {load:.1f} at the end, Python {sys.version.split()[0]}, "
-          f"{time.strftime('%Y-%m-%d')}\n")
+    print(
+        f"\n{os.cpu_count()} CPUs, load average {load:.1f} at the end, Python {sys.version.split()[0]}, "
+        f"{time.strftime('%Y-%m-%d')}\n"
+    )
     print("| what | time | notes |")
     print("|---|---|---|")
     for what, t, notes in rows:

@@ -40,14 +40,19 @@ def recorders(tmp):
     tools = {"direct": lambda argv: list(argv)}
     tools["cs record"] = lambda argv: [CS, "record", "--", *argv]
     if shutil.which("script"):
-        tools["script -q -f"] = lambda argv: ["script", "-q", "-f", "-O", fresh("typescript"),
-                                             "-c", " ".join(argv)]
+        tools["script -q -f"] = lambda argv: ["script", "-q", "-f", "-O", fresh("typescript"), "-c", " ".join(argv)]
     if shutil.which("asciinema"):
-        tools["asciinema rec"] = lambda argv: ["asciinema", "rec", "-q", "-c", " ".join(argv),
-                                               fresh("cast")]
+        tools["asciinema rec"] = lambda argv: ["asciinema", "rec", "-q", "-c", " ".join(argv), fresh("cast")]
     if shutil.which("tlog-rec"):
-        tools["tlog-rec"] = lambda argv: ["tlog-rec", "-w", "file", "-o", fresh("tlog"),
-                                          shutil.which(argv[0]), *argv[1:]]
+        tools["tlog-rec"] = lambda argv: [
+            "tlog-rec",
+            "-w",
+            "file",
+            "-o",
+            fresh("tlog"),
+            shutil.which(argv[0]),
+            *argv[1:],
+        ]
     return tools
 
 
@@ -250,17 +255,21 @@ def main():
 def print_table(rows, args):
     base = rows.get("direct", {})
     ref = rows.get("script -q -f", {})
-    print(f"\n{args.mb} MB through cat, {args.runs} runs (median); {args.echo} echo samples; "
-          f"{args.starts} start-ups (median); {os.cpu_count()} CPUs\n")
-    print("| tool | throughput MB/s | vs script | echo p50 µs | echo p99 µs | p50 vs script "
-          "| start-up ms | over `true` ms | peak RSS MB | idle CPU ms / 2 s |")
+    print(
+        f"\n{args.mb} MB through cat, {args.runs} runs (median); {args.echo} echo samples; "
+        f"{args.starts} start-ups (median); {os.cpu_count()} CPUs\n"
+    )
+    print(
+        "| tool | throughput MB/s | vs script | echo p50 µs | echo p99 µs | p50 vs script "
+        "| start-up ms | over `true` ms | peak RSS MB | idle CPU ms / 2 s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         if "error" in r and "mbps" not in r:
             print(f"| {name} | failed: {r['error']} |||||||||")
             continue
 
-        def ratio(key, invert=False):
+        def ratio(key, invert=False, r=r):
             if key not in r or key not in ref or not ref[key]:
                 return "–"
             return f"{(ref[key] / r[key]) if invert else (r[key] / ref[key]):.2f}×"

@@ -20,11 +20,13 @@ sys.path.insert(0, str(ROOT))
 
 from cs.index.screen import ScreenText  # noqa: E402
 
-WORDS = ("the build failed with error in module foo because linker could not find symbol "
-         "please rerun configure step debug flag enabled and check output again everything "
-         "else compiled cleanly tests passed retry cache network timeout parser config "
-         "database index search replay session terminal cursor screen résumé naïve café "
-         "日本語 テスト 🚀").split()
+WORDS = (
+    "the build failed with error in module foo because linker could not find symbol "
+    "please rerun configure step debug flag enabled and check output again everything "
+    "else compiled cleanly tests passed retry cache network timeout parser config "
+    "database index search replay session terminal cursor screen résumé naïve café "
+    "日本語 テスト 🚀"
+).split()
 SPINNER = "·✢✳✶✻✽"
 GRAY, WHITE, ORANGE, RESET = "\x1b[38;5;246m", "\x1b[38;5;231m", "\x1b[38;5;174m", "\x1b[39m"
 
@@ -37,7 +39,7 @@ def _gapped(words):
 def _wrap(words, width):
     lines, cur, n = [], [], 0
     for w in words:
-        wl = len(w) + (1 if any(ord(c) > 0x2e80 for c in w) else 0) * len(w)
+        wl = len(w) + (1 if any(ord(c) > 0x2E80 for c in w) else 0) * len(w)
         if cur and n + 1 + wl > width:
             lines.append(cur)
             cur, n = [], 0
@@ -65,10 +67,12 @@ class ClaudeLike:
         self.chunks.append("".join(out).encode())
 
     def box(self, typed=""):
-        return ["\x1b[38;5;244m" + "─" * self.cols + RESET,
-                GRAY + "❯\xa0" + RESET + typed + "\x1b[7m \x1b[27m",
-                "\x1b[38;5;244m" + "─" * self.cols + RESET,
-                GRAY + "  ⏵⏵ auto mode on (shift+tab to cycle)" + RESET]
+        return [
+            "\x1b[38;5;244m" + "─" * self.cols + RESET,
+            GRAY + "❯\xa0" + RESET + typed + "\x1b[7m \x1b[27m",
+            "\x1b[38;5;244m" + "─" * self.cols + RESET,
+            GRAY + "  ⏵⏵ auto mode on (shift+tab to cycle)" + RESET,
+        ]
 
     def turn(self):
         rng = self.rng
@@ -78,8 +82,10 @@ class ClaudeLike:
         self.frame(self.box(), static=[GRAY + "❯ " + RESET + prompt, ""])
         for t in range(rng.randint(5, 15)):  # spinner redrawn in place
             glyph = SPINNER[t % len(SPINNER)]
-            self.frame([ORANGE + glyph + RESET + " Cooking… " + GRAY + "(%ds · esc to interrupt)"
-                        % (t // 5) + RESET, ""] + self.box())
+            self.frame(
+                [ORANGE + glyph + RESET + " Cooking… " + GRAY + "(%ds · esc to interrupt)" % (t // 5) + RESET, ""]
+                + self.box()
+            )
         reply = [rng.choice(WORDS) for _ in range(rng.randint(30, 120))]
         wrapped = _wrap(reply, self.cols - 4)
         shown = 0
@@ -112,7 +118,7 @@ class FullScreenLike:
         out, col = [f"\x1b[H\r\x1b[{row}B{prefix}"], len(prefix) + 1
         for w in words:
             out.append(f"\x1b[{col}G{w}")
-            col += len(w) + 1 + sum(1 for c in w if ord(c) > 0x2e80)
+            col += len(w) + 1 + sum(1 for c in w if ord(c) > 0x2E80)
         out.append("\x1b[K")
         return "".join(out)
 
@@ -135,8 +141,9 @@ class FullScreenLike:
         for _ in range(turns):
             prompt = " ".join(rng.choice(WORDS[:40]) for _ in range(rng.randint(3, 8)))
             for i, ch in enumerate(prompt):  # keystroke echo: only the new cells
-                self.chunks.append((f"\x1b[H\r\x1b[{2 + i}C\x1b[{self.rows - 3}B{ch}"
-                                    f"\x1b[7m \x1b[27m" + self.park(4 + i)).encode())
+                self.chunks.append(
+                    (f"\x1b[H\r\x1b[{2 + i}C\x1b[{self.rows - 3}B{ch}\x1b[7m \x1b[27m" + self.park(4 + i)).encode()
+                )
             self.transcript.append(["❯", *prompt.split()])
             for t in range(rng.randint(5, 15)):
                 self.frame(SPINNER[t % 6] + f" Cooking… ({t // 5}s · esc to interrupt)")
@@ -155,12 +162,14 @@ class FullScreenLike:
 def shell_output(rng, lines):
     """Ordinary coloured shell output, like `ls -la --color` and compiler logs."""
     out = []
-    for i in range(lines):
+    for _i in range(lines):
         name = "_".join(rng.choice(WORDS[:40]) for _ in range(rng.randint(1, 3)))
-        out.append("-rw-r--r--  1 user staff %8d Nov %2d 12:%02d \x1b[01;34m%s\x1b[0m\r\n"
-                   % (rng.randint(0, 10**7), rng.randint(1, 30), rng.randint(0, 59), name))
+        out.append(
+            "-rw-r--r--  1 user staff %8d Nov %2d 12:%02d \x1b[01;34m%s\x1b[0m\r\n"
+            % (rng.randint(0, 10**7), rng.randint(1, 30), rng.randint(0, 59), name)
+        )
     data = "".join(out).encode()
-    return [data[i:i + 4096] for i in range(0, len(data), 4096)]
+    return [data[i : i + 4096] for i in range(0, len(data), 4096)]
 
 
 def make_corpus(mb: float, kind: str = "mixed", cols: int = 100, rows: int = 30, seed: int = 7):
@@ -201,6 +210,7 @@ def run_ours(chunks, cols, rows):
 
 def run_pyte(chunks, cols, rows):
     import pyte
+
     screen = pyte.Screen(cols, rows)
     stream = pyte.ByteStream(screen)
     t = time.process_time()
@@ -228,7 +238,10 @@ def measure(kind, mb, pyte_mb, cols=100, rows=30, repeat=3):
     ours_prefix_t = min(r[0] for r in runs)
     same = runs[0][1] == pyte_display
     return {
-        "kind": kind, "mb": round(total / 1e6, 2), "chunks": len(chunks), "lines": n_lines,
+        "kind": kind,
+        "mb": round(total / 1e6, 2),
+        "chunks": len(chunks),
+        "lines": n_lines,
         "ours_mb_s": round(total / ours_t / 1e6, 1),
         "prefix_mb": round(size / 1e6, 2),
         "ours_prefix_mb_s": round(size / ours_prefix_t / 1e6, 1),
@@ -246,16 +259,23 @@ def record_claude(turns=4, cols=100, rows=30):
     import select
     import shutil
     import tempfile
+
     import ptyprocess
+
     sys.path.insert(0, str(ROOT))  # the repository, for tests.helpers
     from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
+
     claude = find_claude()
     if not claude:
         return None
-    reply = (" ".join(["The build failed with error E1234 in module foo because the linker "
-                       "could not find the symbol bar_init."] * 6) + "\n\n"
-             + "\n".join(f"- step {i}: rerun the configure step with the debug flag enabled"
-                         for i in range(12)))
+    reply = (
+        " ".join(
+            ["The build failed with error E1234 in module foo because the linker could not find the symbol bar_init."]
+            * 6
+        )
+        + "\n\n"
+        + "\n".join(f"- step {i}: rerun the configure step with the debug flag enabled" for i in range(12))
+    )
     tmp = tempfile.mkdtemp()
     cwd = os.path.join(tmp, "project")
     os.mkdir(cwd)
@@ -273,6 +293,7 @@ def record_claude(turns=4, cols=100, rows=30):
                         chunks.append(os.read(proc.fd, 65536))
                     except OSError:
                         return
+
         pump(6)
         for turn in range(turns):
             for ch in f"question number {turn}: why did the build fail this time?":
@@ -307,11 +328,14 @@ KINDS = ("fullscreen", "ink", "shell", "mixed", "claude")
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=3.0, help="corpus size per kind in MB (default 3)")
-    ap.add_argument("--pyte-mb", type=float, default=0.5,
-                    help="pyte is slow: compare on the first N MB of each corpus (default 0.5)")
+    ap.add_argument(
+        "--pyte-mb",
+        type=float,
+        default=0.5,
+        help="pyte is slow: compare on the first N MB of each corpus (default 0.5)",
+    )
     ap.add_argument("--kinds", default=",".join(KINDS), help="comma-separated: " + ", ".join(KINDS))
     ap.add_argument("--write-doc", action="store_true", help="update docs/benchmarks.md")
     args = ap.parse_args(argv)
@@ -329,13 +353,16 @@ def main(argv=None):
 
 def write_doc(results, args):
     import platform
+
     import pyte
+
     doc = ROOT / "docs" / "benchmarks.md"
     text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     rows = "\n".join(
         f"| {r['kind']} | {r['mb']} | {r['ours_mb_s']} | {r['ours_prefix_mb_s']} | {r['pyte_mb_s']} "
         f"| **{r['ratio']}x** | {'yes' if r['same_final_text'] else 'NO'} | {r['lines']} |"
-        for r in results)
+        for r in results
+    )
     section = f"""## Renderer (cs.index.screen.ScreenText vs pyte)
 
 Reproduce: `.venv/bin/python bench/bench_render.py --mb {args.mb:g} --pyte-mb {args.pyte_mb:g} --write-doc`
@@ -376,7 +403,7 @@ on that output (the indexer judges the screen after a pause in the output instea
     start = text.find("## Renderer")
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     doc.parent.mkdir(exist_ok=True)

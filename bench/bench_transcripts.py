@@ -30,8 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cs.log import jsonl, paths, store  # noqa: E402
 
-WORDS = ("the function returns none when config file is missing so we read the default path and then "
-         "check permissions before writing tests for every branch of the parser").split()
+WORDS = (
+    "the function returns none when config file is missing so we read the default path and then "
+    "check permissions before writing tests for every branch of the parser"
+).split()
 
 
 def text(rng, n):
@@ -49,25 +51,69 @@ def transcript_lines(rng, sid, cwd, t0, target_bytes):
 
     while size < target_bytes:
         turn += 1
-        lines = [{"type": "queue-operation", "operation": "enqueue", "timestamp": stamp(), "sessionId": sid},
-                 dict(common, type="user", uuid=str(uuid.uuid4()), timestamp=stamp(),
-                      message={"role": "user", "content": text(rng, rng.randint(5, 40))}),
-                 dict(common, type="attachment", uuid=str(uuid.uuid4()), timestamp=stamp(),
-                      attachment={"type": "environment", "snapshot": {"workingDirectory": cwd}})]
+        lines = [
+            {"type": "queue-operation", "operation": "enqueue", "timestamp": stamp(), "sessionId": sid},
+            dict(
+                common,
+                type="user",
+                uuid=str(uuid.uuid4()),
+                timestamp=stamp(),
+                message={"role": "user", "content": text(rng, rng.randint(5, 40))},
+            ),
+            dict(
+                common,
+                type="attachment",
+                uuid=str(uuid.uuid4()),
+                timestamp=stamp(),
+                attachment={"type": "environment", "snapshot": {"workingDirectory": cwd}},
+            ),
+        ]
         for _call in range(rng.randint(1, 4)):
             msg, req = f"msg_{uuid.uuid4().hex[:24]}", f"req_{uuid.uuid4().hex[:24]}"
-            usage = {"input_tokens": rng.randint(10, 5000), "output_tokens": rng.randint(10, 900),
-                     "cache_read_input_tokens": rng.randint(0, 90000), "cache_creation_input_tokens": rng.randint(0, 5000)}
-            for block in ({"type": "text", "text": text(rng, rng.randint(10, 80))},
-                          {"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:20], "name": "Bash",
-                           "input": {"command": text(rng, 6)}}):
-                lines.append(dict(common, type="assistant", uuid=str(uuid.uuid4()), timestamp=stamp(), requestId=req,
-                                  message={"id": msg, "role": "assistant", "model": "claude-opus-5-5",
-                                           "content": [block], "usage": usage}))
+            usage = {
+                "input_tokens": rng.randint(10, 5000),
+                "output_tokens": rng.randint(10, 900),
+                "cache_read_input_tokens": rng.randint(0, 90000),
+                "cache_creation_input_tokens": rng.randint(0, 5000),
+            }
+            for block in (
+                {"type": "text", "text": text(rng, rng.randint(10, 80))},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_" + uuid.uuid4().hex[:20],
+                    "name": "Bash",
+                    "input": {"command": text(rng, 6)},
+                },
+            ):
+                lines.append(
+                    dict(
+                        common,
+                        type="assistant",
+                        uuid=str(uuid.uuid4()),
+                        timestamp=stamp(),
+                        requestId=req,
+                        message={
+                            "id": msg,
+                            "role": "assistant",
+                            "model": "claude-opus-5-5",
+                            "content": [block],
+                            "usage": usage,
+                        },
+                    )
+                )
             result = text(rng, rng.randint(150, 900))  # tool results: most of the text
-            lines.append(dict(common, type="user", uuid=str(uuid.uuid4()), timestamp=stamp(),
-                              message={"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
-                                                                    "content": result}]}))
+            lines.append(
+                dict(
+                    common,
+                    type="user",
+                    uuid=str(uuid.uuid4()),
+                    timestamp=stamp(),
+                    message={
+                        "role": "user",
+                        "content": [{"type": "tool_result", "tool_use_id": "t", "content": result}],
+                    },
+                )
+            )
         lines.append({"type": "cost-state", "sessionId": sid, "totalCostUSD": 0.1})
         for record in lines:
             raw = json.dumps(record) + "\n"
@@ -93,13 +139,21 @@ def build(root: Path, mb: float, sessions: int, seed: int = 7):
         data = "".join(lines).encode()
         (folder / f"{sid}.jsonl").write_bytes(data)
         total += len(data)
-        log = b"".join([
-            jsonl.event_line(sid, "start", {"argv": ["claude"], "cwd": cwd, "cols": 80, "rows": 24, "format": 1}, t0),
-            jsonl.event_line(sid, "claude_session", {"claude_session_id": sid, "how": "session-id",
-                                                     "config_dir": str(config)}, t0),
-            jsonl.io_line(sid, "output", b"working...\r\n", t0 + 1),
-            jsonl.event_line(sid, "end", {"exit_code": 0}, t_end + 1),
-        ])
+        log = b"".join(
+            [
+                jsonl.event_line(
+                    sid, "start", {"argv": ["claude"], "cwd": cwd, "cols": 80, "rows": 24, "format": 1}, t0
+                ),
+                jsonl.event_line(
+                    sid,
+                    "claude_session",
+                    {"claude_session_id": sid, "how": "session-id", "config_dir": str(config)},
+                    t0,
+                ),
+                jsonl.io_line(sid, "output", b"working...\r\n", t0 + 1),
+                jsonl.event_line(sid, "end", {"exit_code": 0}, t_end + 1),
+            ]
+        )
         fd = paths.create_private_file(logs / store.segment_name(sid), append=False)
         os.write(fd, log)
         os.close(fd)
@@ -132,14 +186,22 @@ def main():
         floor = python_floor(config)
         db_size = sum(p.stat().st_size for p in home.glob("index.db*"))
         archived = sum(p.stat().st_size for p in (home / "claude").rglob("*") if p.is_file())
-        hits = subprocess.run([cs, "search", "--jsonl", "--source", "transcript", "--limit", "5", "permissions"],
-                              env=env, capture_output=True, text=True)
+        hits = subprocess.run(
+            [cs, "search", "--jsonl", "--source", "transcript", "--limit", "5", "permissions"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         print(f"transcripts: {total / 1e6:.1f} MB in {args.sessions} sessions (tool results ~70 % of the text)")
         print(f"cs index (archive + index, whole command): {seconds:.2f} s = {total / 1e6 / seconds:.1f} MB/s")
-        print(f"anchor, json.loads of every line in Python: {floor:.2f} s = {total / 1e6 / floor:.1f} MB/s "
-              f"-> cs takes {seconds / floor:.1f}x the parse floor")
-        print(f"index growth: {db_size / 1e6:.1f} MB ({db_size / total:.2f} per MB of transcript); "
-              f"archive copy {archived / 1e6:.1f} MB; search found {len(hits.stdout.splitlines())} hits (limit 5)")
+        print(
+            f"anchor, json.loads of every line in Python: {floor:.2f} s = {total / 1e6 / floor:.1f} MB/s "
+            f"-> cs takes {seconds / floor:.1f}x the parse floor"
+        )
+        print(
+            f"index growth: {db_size / 1e6:.1f} MB ({db_size / total:.2f} per MB of transcript); "
+            f"archive copy {archived / 1e6:.1f} MB; search found {len(hits.stdout.splitlines())} hits (limit 5)"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

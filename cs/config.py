@@ -60,7 +60,7 @@ def _positive_duration(value):
     from cs.units import parse_duration
 
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration in quotes such as \"30d\", got {value!r}")
+        raise ValueError(f'expected a duration in quotes such as "30d", got {value!r}')
     if parse_duration(value).total_seconds() <= 0:
         raise ValueError(f"{value!r} must be longer than zero")
     return value
@@ -70,7 +70,7 @@ def _positive_size(value, minimum=1):
     from cs.units import format_size, parse_size
 
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"expected a size such as \"5G\", got {value!r}")
+        raise ValueError(f'expected a size such as "5G", got {value!r}')
     if isinstance(value, int) and value < 0:
         raise ValueError(f"size {value!r} must not be negative")
     if parse_size(value) < minimum:
@@ -84,7 +84,7 @@ def _compress_after(value):
     from cs.units import parse_duration
 
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration such as \"7d\" or \"off\", got {value!r}")
+        raise ValueError(f'expected a duration such as "7d" or "off", got {value!r}')
     parse_duration(value)  # zero is allowed: compress as soon as a session is finished
     return value
 
@@ -95,9 +95,9 @@ def _idle_time_limit(value):
     from cs.units import parse_duration
 
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration such as \"2s\" or \"off\", got {value!r}")
+        raise ValueError(f'expected a duration such as "2s" or "off", got {value!r}')
     if parse_duration(value).total_seconds() <= 0:
-        raise ValueError(f"{value!r} must be longer than zero (or \"off\")")
+        raise ValueError(f'{value!r} must be longer than zero (or "off")')
     return value
 
 

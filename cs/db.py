@@ -19,11 +19,7 @@ BUSY_TIMEOUT_MS = 5000
 
 def migration_files() -> list:
     """(name, sql) for every shipped migration, in order."""
-    files = [
-        f
-        for f in resources.files("cs.migrations").iterdir()
-        if f.name.endswith(".sql")
-    ]
+    files = [f for f in resources.files("cs.migrations").iterdir() if f.name.endswith(".sql")]
     return [(f.name[: -len(".sql")], f.read_text()) for f in sorted(files, key=lambda f: f.name)]
 
 
@@ -38,9 +34,7 @@ def split_statements(sql: str) -> list:
             if current.strip():
                 statements.append(current.strip())
             current = ""
-    if current.strip() and not all(
-        part.strip().startswith("--") or not part.strip() for part in current.splitlines()
-    ):
+    if current.strip() and not all(part.strip().startswith("--") or not part.strip() for part in current.splitlines()):
         raise ValueError(f"incomplete SQL statement in migration: {current.strip()[:80]}")
     return statements
 
@@ -57,8 +51,9 @@ def text_hash(text: str) -> int:
     """64-bit identity of a line for the UNIQUE (session_id, direction,
     text_hash) constraint (a collision, odds about n^2 / 2^65 within one
     session, would merely drop one line). Every writer of `lines` uses it."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                          "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def migrations():

@@ -51,8 +51,11 @@ def run_cli(argv) -> int:
         return _fail("aborted", 130)
     except click.ClickException as e:  # bad arguments: click's own usage line, then ours
         if isinstance(e, click.UsageError) and e.ctx is not None:
-            _write_err(e.ctx.get_usage() + "\n" + (f"Try '{e.ctx.command_path} --help' for help.\n"
-                                                    if e.ctx.command.get_help_option(e.ctx) else ""))
+            _write_err(
+                e.ctx.get_usage()
+                + "\n"
+                + (f"Try '{e.ctx.command_path} --help' for help.\n" if e.ctx.command.get_help_option(e.ctx) else "")
+            )
         return _fail(e.format_message(), e.exit_code)
     except errors.CsError as e:
         return _fail(str(e), e.exit_code)

@@ -40,10 +40,16 @@ RULES = [
     ("pypi", ("pypi-ageichlwas5vcmc",), r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{20,}"),
     ("google", ("aiza",), r"\bAIza[0-9A-Za-z_\-]{35}"),
     ("jwt", ("eyj",), r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
-    ("private-key", ("private key",),
-     r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----"),
-    ("assignment", ("key", "token", "secret", "passw", "passphrase", "credential"),
-     r"(?i)\b(" + _ASSIGN_NAME + r")([\"']?\s*(?::=|=|:)\s*)(\"[^\"\n]{6,}\"|'[^'\n]{6,}'|[^\s\"',;`]{6,})"),
+    (
+        "private-key",
+        ("private key",),
+        r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----",
+    ),
+    (
+        "assignment",
+        ("key", "token", "secret", "passw", "passphrase", "credential"),
+        r"(?i)\b(" + _ASSIGN_NAME + r")([\"']?\s*(?::=|=|:)\s*)(\"[^\"\n]{6,}\"|'[^'\n]{6,}'|[^\s\"',;`]{6,})",
+    ),
 ]
 
 _BEGIN_KEY = re.compile(r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
@@ -105,11 +111,13 @@ class Redactor:
 def _replacer(kind: str):
     mark = MARK.format(kind)
     if kind == "assignment":
+
         def keep_name(m):
             value = m.group(3)
             if value.startswith("[REDACTED:") or value.startswith("$"):  # done, or a variable reference
                 return m.group(0)
             return m.group(1) + m.group(2) + mark
+
         return keep_name
     return lambda m: mark
 

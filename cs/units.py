@@ -8,7 +8,7 @@ is what every later computation can apply (tests/test_hardening_values.py).
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -30,9 +30,7 @@ def parse_duration(text: str) -> timedelta:
     """`90s`, `15m`, `12h`, `30d`, `2w` -> timedelta (positive)."""
     m = _DURATION_RE.match(str(text))
     if not m:
-        raise ValueError(
-            f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)"
-        )
+        raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)")
     seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
     if not math.isfinite(seconds) or seconds > MAX_DURATION_DAYS * 86400:
         raise ValueError(f"duration {_shown(text)} out of range: at most {MAX_DURATION_DAYS}d (100 years)")
@@ -44,19 +42,17 @@ def parse_date(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
-            f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]"
-        ) from None
+        raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]") from None
     if not 1900 <= value.year <= 9998:
         raise ValueError(f"date {text!r} out of range: use a year from 1900 to 9998")
     if value.tzinfo is None:
         value = value.astimezone()
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def parse_moment(text: str, now: datetime = None) -> datetime:
     """A point in time: a duration ago (`7d`) or a date. Returns aware UTC."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if _DURATION_RE.match(str(text)):
         return now - parse_duration(text)
     try:
@@ -64,9 +60,7 @@ def parse_moment(text: str, now: datetime = None) -> datetime:
     except ValueError as e:
         if "out of range" in str(e):
             raise
-        raise ValueError(
-            f"invalid time {text!r}: use a duration such as 30d, 12h, 2w, or a date YYYY-MM-DD"
-        ) from None
+        raise ValueError(f"invalid time {text!r}: use a duration such as 30d, 12h, 2w, or a date YYYY-MM-DD") from None
 
 
 def parse_size(text) -> int:

@@ -89,13 +89,13 @@ def world(tmp_path, cs_exe, cs_home, claude_bin, api):
     path = [claude_dir, Path(cs_exe).parent, *system_path_dirs()]
     if node:
         path.append(Path(node).parent)
-    env.update({
-        "PATH": os.pathsep.join(dict.fromkeys(str(p) for p in path)),
-        "CS_HOME": str(cs_home),
-        "CS_NO_DAEMON": "1",
-        "LANG": "C.UTF-8",
-        "SHELL": shutil.which("bash") or "/bin/bash",
-    })
+    env.update(
+        {
+            "PATH": os.pathsep.join(dict.fromkeys(str(p) for p in path)),
+            "CS_HOME": str(cs_home),
+            "CS_NO_DAEMON": "1",
+            "LANG": "C.UTF-8",
+            "SHELL": shutil.which("bash") or "/bin/bash",
+        }
+    )
     return {"env": env, "project": project, "tmp": tmp_path}
-
-

@@ -132,7 +132,7 @@ def find_cycle(edges: dict):
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == "open":
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -153,8 +153,10 @@ def test_no_module_imports_in_a_circle():
     g = graph()
     # A package's __init__ importing its own submodules to register them (the
     # click group) is not a cycle of meaning; everything else is counted.
-    edges = {m: {t for t in imported if t in g and not (m == "cs.cli" and t.startswith("cs.cli."))}
-             for m, imported in g.items()}
+    edges = {
+        m: {t for t in imported if t in g and not (m == "cs.cli" and t.startswith("cs.cli."))}
+        for m, imported in g.items()
+    }
     assert find_cycle(edges) is None, " -> ".join(find_cycle(edges))
 
 
@@ -169,10 +171,13 @@ def test_no_room_imports_in_a_circle():
     assert find_cycle(edges) is None, " -> ".join(find_cycle(edges))
 
 
-@pytest.mark.parametrize("edges, has_cycle", [
-    ({"a": {"b"}, "b": {"c"}}, False),
-    ({"a": {"b"}, "b": {"a"}}, True),
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, True),
-])
+@pytest.mark.parametrize(
+    "edges, has_cycle",
+    [
+        ({"a": {"b"}, "b": {"c"}}, False),
+        ({"a": {"b"}, "b": {"a"}}, True),
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, True),
+    ],
+)
 def test_the_cycle_finder_finds_cycles(edges, has_cycle):
     assert (find_cycle(edges) is not None) == has_cycle

@@ -6,17 +6,23 @@ exit status, same bytes on a pipe), and the log holds what was typed and what
 was shown. Skipped only when no claude binary is installed.
 """
 
+import json
 import re
 import shutil
-from pathlib import Path
-import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.helpers.claude import (
-    COLS, PROMPT, REPLY, ROWS, decoded, interrupt_twice,
-    normalise, run_conversation,
+    COLS,
+    PROMPT,
+    REPLY,
+    ROWS,
+    decoded,
+    interrupt_twice,
+    normalise,
+    run_conversation,
 )
 from tests.helpers.shell import logs, records, start_record
 from tests.helpers.tools import missing_tool
@@ -25,8 +31,7 @@ pytestmark = pytest.mark.slow  # the real Claude Code CLI in a terminal
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(
-        shell, tmux_bin, world, cs_home, api):
+def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(shell, tmux_bin, world, cs_home, api):
     bare_during, bare_after = run_conversation(tmux_bin, world, shell, with_cs=False)
     assert not logs(cs_home), "the bare run must not be recorded"
     wrapped_during, wrapped_after = run_conversation(tmux_bin, world, shell, with_cs=True)
@@ -61,15 +66,21 @@ def test_interactive_claude_looks_the_same_through_the_wrapper_and_is_recorded(
 
 def test_print_mode_through_the_wrapper_gives_the_same_bytes_on_a_pipe(world, cs_home, claude_bin):
     env, cwd = world["env"], world["project"]
-    bare = subprocess.run([claude_bin, "-p", "hi"], env=env, cwd=cwd, capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=30)
+    bare = subprocess.run(
+        [claude_bin, "-p", "hi"], env=env, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30
+    )
     assert bare.returncode == 0, bare.stderr
     assert bare.stdout == (REPLY + "\n").encode()
     assert not logs(cs_home)
 
     wrapped = subprocess.run(
         [shutil.which("bash"), "--norc", "--noprofile", "-c", 'eval "$(cs init bash)"; claude -p hi'],
-        env=env, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+    )
     assert wrapped.returncode == bare.returncode, wrapped.stderr
     assert wrapped.stdout == bare.stdout
     assert wrapped.stderr == bare.stderr
@@ -109,8 +120,7 @@ def test_print_mode_through_each_shell_wrapper(shell, world, cs_home, claude_bin
     else:
         flag = "--norc" if shell == "bash" else "-f"
         argv = [exe, flag, "-c", f'eval "$(cs init {shell})"; claude "$@"', shell, "-p", "say it"]
-    wrapped = subprocess.run(argv, env=env, cwd=cwd, capture_output=True,
-                             stdin=subprocess.DEVNULL, timeout=30)
+    wrapped = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
     assert wrapped.returncode == 0, wrapped.stderr
     assert wrapped.stdout == (REPLY + "\n").encode()
     (log,) = logs(cs_home)
@@ -127,8 +137,13 @@ def test_prompt_piped_into_claude_passes_through_the_wrapper(world, cs_home, api
     for load in ("", 'eval "$(cs init bash)"; '):
         before = len(api.message_requests())
         proc = subprocess.run(
-            [shutil.which("bash"), "--norc", "--noprofile", "-c", f'{load}printf %s "$1" | claude -p', "bash",
-             piped], env=env, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+            [shutil.which("bash"), "--norc", "--noprofile", "-c", f'{load}printf %s "$1" | claude -p', "bash", piped],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
         results.append(proc)
         assert any(piped in json.dumps(body) for body in api.message_requests()[before:])
     bare, wrapped = results

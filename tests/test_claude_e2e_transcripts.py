@@ -31,8 +31,10 @@ def script(notes_path):
     """A turn with text and a tool call (two content blocks of one response,
     so Claude Code writes the same usage on two lines), then the answer."""
     return [
-        [{"type": "text", "text": "Let me read the notes first."},
-         {"type": "tool_use", "name": "Read", "input": {"file_path": str(notes_path)}}],
+        [
+            {"type": "text", "text": "Let me read the notes first."},
+            {"type": "tool_use", "name": "Read", "input": {"file_path": str(notes_path)}},
+        ],
         [{"type": "text", "text": "Your notes say where the capybara keeps its umbrella."}],
     ]
 
@@ -53,8 +55,7 @@ def world(tmp_path, cs_home, claude_path, api):
     node = shutil.which("node")
     if node:
         dirs.append(os.path.dirname(node))
-    env.update(PATH=os.pathsep.join(dict.fromkeys(dirs)), CS_HOME=str(cs_home), CS_NO_DAEMON="1",
-               LANG="C.UTF-8")
+    env.update(PATH=os.pathsep.join(dict.fromkeys(dirs)), CS_HOME=str(cs_home), CS_NO_DAEMON="1", LANG="C.UTF-8")
     return env, project
 
 
@@ -72,9 +73,21 @@ def test_print_mode_is_linked_archived_searchable_and_counted(tmp_path, cs_home,
         notes = project / "notes.txt"
         notes.write_text(SECRET_NOTE + "\n")
         api.script = script(notes)
-        proc = subprocess.run([shutil.which("cs", path=env["PATH"]) or str(cs_exe_path()), "record", "--",
-                               "claude", "-p", "what do my notes say"], env=env, cwd=project,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [
+                shutil.which("cs", path=env["PATH"]) or str(cs_exe_path()),
+                "record",
+                "--",
+                "claude",
+                "-p",
+                "what do my notes say",
+            ],
+            env=env,
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "umbrella" in proc.stdout
         main_responses = [usage for _id, usage, main in api.responses if main]
@@ -144,8 +157,9 @@ def test_clear_mid_session_gives_two_linked_transcripts_and_resume_restores(tmp_
         prompts = jsonl(cs(env, "search", "--jsonl", "--kind", "prompt", "question about otters"))
         assert sorted(h["text"] for h in prompts) == ["first question about otters", "second question about otters"]
         log = next((cs_home / "logs").glob("*.jsonl"))
-        linked = [json.loads(line)["claude_session_id"] for line in log.read_text().splitlines()
-                  if '"claude_session"' in line]
+        linked = [
+            json.loads(line)["claude_session_id"] for line in log.read_text().splitlines() if '"claude_session"' in line
+        ]
         assert len(set(linked)) == 2 and linked[0] == recording["id"], linked
 
         # Claude Code forgets the session; cs resume puts the archive back and resumes it, recorded.

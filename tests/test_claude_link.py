@@ -11,21 +11,24 @@ from cs.record import claude_link
 RECORDING = "0a0b0c0d-0e0f-4000-8000-000000000001"
 
 
-@pytest.mark.parametrize("argv, injected", [
-    (["claude"], True),
-    (["/usr/local/bin/claude", "-p", "hi"], True),
-    (["claude", "fix the --resume flag"], True),  # a prompt that mentions an option
-    (["claude", "--resume", "x"], False),
-    (["claude", "-r"], False),
-    (["claude", "--continue"], False),
-    (["claude", "-c", "more"], False),
-    (["claude", "--session-id=abc"], False),
-    (["claude", "--fork-session", "-r", "x"], False),
-    (["claude", "mcp", "list"], False),
-    (["claude", "--version"], False),
-    (["claude", "--", "--resume"], True),
-    (["bash"], False),
-])
+@pytest.mark.parametrize(
+    "argv, injected",
+    [
+        (["claude"], True),
+        (["/usr/local/bin/claude", "-p", "hi"], True),
+        (["claude", "fix the --resume flag"], True),  # a prompt that mentions an option
+        (["claude", "--resume", "x"], False),
+        (["claude", "-r"], False),
+        (["claude", "--continue"], False),
+        (["claude", "-c", "more"], False),
+        (["claude", "--session-id=abc"], False),
+        (["claude", "--fork-session", "-r", "x"], False),
+        (["claude", "mcp", "list"], False),
+        (["claude", "--version"], False),
+        (["claude", "--", "--resume"], True),
+        (["bash"], False),
+    ],
+)
 def test_the_id_is_fixed_only_when_the_user_did_not_choose_a_session(argv, injected):
     child, fixed = claude_link.plan(argv, RECORDING)
     if injected:

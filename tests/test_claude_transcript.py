@@ -19,15 +19,38 @@ def line(**fields) -> bytes:
 
 
 def user(text, ts="2026-12-01T10:00:01.000Z", **extra):
-    return line(type="user", sessionId=CLAUDE_ID, timestamp=ts, cwd="/home/u/proj", uuid="u1",
-                message={"role": "user", "content": text}, **extra)
+    return line(
+        type="user",
+        sessionId=CLAUDE_ID,
+        timestamp=ts,
+        cwd="/home/u/proj",
+        uuid="u1",
+        message={"role": "user", "content": text},
+        **extra,
+    )
 
 
 def assistant(blocks, msg_id="msg_1", req="req_1", ts="2026-12-01T10:00:02.000Z", usage=None):
-    return line(type="assistant", sessionId=CLAUDE_ID, timestamp=ts, requestId=req, uuid=msg_id + req,
-                message={"id": msg_id, "role": "assistant", "model": "claude-test", "content": blocks,
-                         "usage": usage or {"input_tokens": 100, "output_tokens": 7,
-                                            "cache_read_input_tokens": 3, "cache_creation_input_tokens": 2}})
+    return line(
+        type="assistant",
+        sessionId=CLAUDE_ID,
+        timestamp=ts,
+        requestId=req,
+        uuid=msg_id + req,
+        message={
+            "id": msg_id,
+            "role": "assistant",
+            "model": "claude-test",
+            "content": blocks,
+            "usage": usage
+            or {
+                "input_tokens": 100,
+                "output_tokens": 7,
+                "cache_read_input_tokens": 3,
+                "cache_creation_input_tokens": 2,
+            },
+        },
+    )
 
 
 HOSTILE = [
@@ -36,9 +59,18 @@ HOSTILE = [
     b"[1, 2, 3]\n",
     b'{"type": "from-the-future", "payload": {"x": 1}}\n',
     b"[" * 100_000 + b"\n",
-    line(type="user", sessionId=CLAUDE_ID, timestamp="2026-12-01T10:00:00Z", message={"content": [None, 7, {"type": "text"}]}),
-    line(type="assistant", sessionId=CLAUDE_ID, timestamp="2026-12-01T10:00:00Z",
-         message={"id": "m", "content": "text", "usage": {"input_tokens": 10**30}}),
+    line(
+        type="user",
+        sessionId=CLAUDE_ID,
+        timestamp="2026-12-01T10:00:00Z",
+        message={"content": [None, 7, {"type": "text"}]},
+    ),
+    line(
+        type="assistant",
+        sessionId=CLAUDE_ID,
+        timestamp="2026-12-01T10:00:00Z",
+        message={"id": "m", "content": "text", "usage": {"input_tokens": 10**30}},
+    ),
     b'{"type": "user", "timestamp": "2026-12-01T10:00:00Z", "message": {"content": "cut off in the mid',
 ]
 
@@ -63,8 +95,12 @@ def test_one_response_written_as_several_lines_counts_once_and_tool_blocks_are_e
 def test_meta_text_in_user_turns_is_not_a_prompt_and_results_are_capped():
     counts = transcript.Counts()
     assert transcript.parse_line(user("<command-name>/clear</command-name>"), counts) == []
-    result = line(type="user", sessionId=CLAUDE_ID, timestamp="2026-12-01T10:00:03Z",
-                  message={"content": [{"type": "tool_result", "tool_use_id": "t", "content": "x" * 100}]})
+    result = line(
+        type="user",
+        sessionId=CLAUDE_ID,
+        timestamp="2026-12-01T10:00:03Z",
+        message={"content": [{"type": "tool_result", "tool_use_id": "t", "content": "x" * 100}]},
+    )
     (entry,) = transcript.parse_line(result, counts, result_cap=10)
     assert entry.kind == "result" and entry.text == "x" * 10
 
@@ -111,17 +147,37 @@ def recorded(cs_home, logs, tmp_path, monkeypatch):
     config = tmp_path / "claude-config"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
     w = LogWriter(logs, argv=("claude",), cwd="/home/u/proj", t0=1796119200.0)  # 2026-12-01T10:00:00Z
-    w.raw(json.dumps({"type": "claude_session", "timestamp": "2026-12-01T10:00:00.000Z", "session_id": w.sid,
-                      "claude_session_id": CLAUDE_ID, "how": "session-id"}).encode() + b"\n")
+    w.raw(
+        json.dumps(
+            {
+                "type": "claude_session",
+                "timestamp": "2026-12-01T10:00:00.000Z",
+                "session_id": w.sid,
+                "claude_session_id": CLAUDE_ID,
+                "how": "session-id",
+            }
+        ).encode()
+        + b"\n"
+    )
     w.output("● The weather on the moon is\r\n  dusty and cold today.\r\n", dt=2)
     w.end()
     source = config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl"
-    write(source, user("how is the moon") + b"".join(HOSTILE[:4]) +
-          assistant([{"type": "text", "text": "The weather on the moon is dusty and cold today."}]) +
-          assistant([{"type": "tool_use", "name": "Bash", "input": {"command": "ls"}}]))
-    write(source.parent / CLAUDE_ID / "subagents" / "agent-a1.jsonl",
-          assistant([{"type": "text", "text": "The subagent surveyed every lunar crater."}], msg_id="msg_sub",
-                    req="req_sub", usage={"input_tokens": 5, "output_tokens": 1}))
+    write(
+        source,
+        user("how is the moon")
+        + b"".join(HOSTILE[:4])
+        + assistant([{"type": "text", "text": "The weather on the moon is dusty and cold today."}])
+        + assistant([{"type": "tool_use", "name": "Bash", "input": {"command": "ls"}}]),
+    )
+    write(
+        source.parent / CLAUDE_ID / "subagents" / "agent-a1.jsonl",
+        assistant(
+            [{"type": "text", "text": "The subagent surveyed every lunar crater."}],
+            msg_id="msg_sub",
+            req="req_sub",
+            usage={"input_tokens": 5, "output_tokens": 1},
+        ),
+    )
     run_cs(None, "index", "-q")
     return w.sid
 
@@ -129,16 +185,24 @@ def recorded(cs_home, logs, tmp_path, monkeypatch):
 def test_a_phrase_wrapped_on_the_screen_is_found_once_as_the_transcript_says_it(recorded):
     hits = [json.loads(x) for x in run_cs(None, "search", "--jsonl", "moon is dusty").stdout.splitlines()]
     assert [(h["source"], h["text"]) for h in hits] == [
-        ("transcript", "The weather on the moon is dusty and cold today.")]
+        ("transcript", "The weather on the moon is dusty and cold today.")
+    ]
     # The screen line alone is still there for a screen-only search, as the screen showed it.
-    screen = [json.loads(x)["text"] for x in run_cs(None, "search", "--jsonl", "--source", "screen", "weather").stdout.splitlines()]
+    screen = [
+        json.loads(x)["text"]
+        for x in run_cs(None, "search", "--jsonl", "--source", "screen", "weather").stdout.splitlines()
+    ]
     assert screen == ["● The weather on the moon is"]
 
 
 def test_tokens_of_a_response_written_twice_are_counted_once(recorded):
     stats = json.loads(run_cs(None, "stats", "--json").stdout)
-    assert stats["tokens"]["total"] == {"input_tokens": 100 + 5, "output_tokens": 7 + 1,  # + the subagent's
-                                        "cache_read_tokens": 3, "cache_write_tokens": 2}
+    assert stats["tokens"]["total"] == {
+        "input_tokens": 100 + 5,
+        "output_tokens": 7 + 1,  # + the subagent's
+        "cache_read_tokens": 3,
+        "cache_write_tokens": 2,
+    }
 
 
 def test_a_subagents_transcript_belongs_to_its_session(recorded):
@@ -163,9 +227,14 @@ def test_a_recording_whose_log_names_no_session_is_matched_by_directory_and_time
     folder = config / "projects" / "-home-u-proj"
     write(folder / f"{CLAUDE_ID}.jsonl", user("matched by time and place", ts="2026-12-01T10:00:10.000Z"))
     other = "99999999-2222-4333-8444-555555555555"
-    write(folder / f"{other}.jsonl", user("a day later", ts="2026-12-02T10:00:10.000Z").replace(CLAUDE_ID.encode(), other.encode()))
+    write(
+        folder / f"{other}.jsonl",
+        user("a day later", ts="2026-12-02T10:00:10.000Z").replace(CLAUDE_ID.encode(), other.encode()),
+    )
     run_cs(None, "index", "-q")
-    prompts = [json.loads(x)["text"] for x in run_cs(None, "search", "--jsonl", "--kind", "prompt", "a").stdout.splitlines()]
+    prompts = [
+        json.loads(x)["text"] for x in run_cs(None, "search", "--jsonl", "--kind", "prompt", "a").stdout.splitlines()
+    ]
     assert prompts == ["matched by time and place"]
 
 

@@ -15,8 +15,7 @@ def cs(cs_exe, *args):
 
 def record_phrase(cs_exe, phrase):
     code = f"print({phrase!r})"
-    subprocess.run([cs_exe, "record", "--", sys.executable, "-c", code], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run([cs_exe, "record", "--", sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
 
 
 def test_a_corrupt_index_is_rebuilt_from_the_logs(cs_exe, cs_home):
@@ -29,8 +28,9 @@ def test_a_corrupt_index_is_rebuilt_from_the_logs(cs_exe, cs_home):
     after = cs(cs_exe, "search", "--jsonl", "quokka ate")
     assert after.returncode == 0
     assert "rebuilding it from the logs" in after.stderr
-    assert [json.loads(l)["text"] for l in after.stdout.splitlines()] == \
-        [json.loads(l)["text"] for l in before.stdout.splitlines()]
+    assert [json.loads(l)["text"] for l in after.stdout.splitlines()] == [
+        json.loads(l)["text"] for l in before.stdout.splitlines()
+    ]
     # Rebuilt once: the next question is answered quietly.
     again = cs(cs_exe, "list", "--jsonl")
     assert again.returncode == 0 and again.stderr == "" and len(again.stdout.splitlines()) == 1

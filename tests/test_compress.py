@@ -6,11 +6,9 @@ import gzip
 import json
 import os
 import subprocess
+from datetime import UTC
 
-
-from cs.log import jsonl, store
-from cs.log import locks, paths
-
+from cs.log import jsonl, locks, paths, store
 from tests.helpers.cli import run_cs
 from tests.helpers.logs import make_session
 from tests.helpers.sessions import LiveLock, index_all, index_state, session_files, tree_hashes
@@ -49,7 +47,8 @@ def test_old_finished_sessions_are_gzipped_segment_by_segment(cs_exe, logs):
 
     conn = sqlite3.connect(paths.db_path())
     name, inode, size, offset = conn.execute(
-        "SELECT name, inode, size, offset FROM log_files WHERE session_id = ? AND segment = 3", [old]).fetchone()
+        "SELECT name, inode, size, offset FROM log_files WHERE session_id = ? AND segment = 3", [old]
+    ).fetchone()
     gz = logs / name
     assert (inode, size) == (gz.stat().st_ino, gz.stat().st_size)
     assert offset == len(gzip.decompress(gz.read_bytes()))
@@ -62,8 +61,9 @@ def test_zcat_and_jq_read_compressed_logs(cs_exe, logs):
     gz = logs / store.segment_name(sid, compressed=True)
     zcat = subprocess.run(["zcat", str(gz)], capture_output=True, check=True)
     assert zcat.stdout == plain
-    jq = subprocess.run(["jq", "-r", 'select(.direction == "output") | .data'], input=zcat.stdout,
-                        capture_output=True, check=True)
+    jq = subprocess.run(
+        ["jq", "-r", 'select(.direction == "output") | .data'], input=zcat.stdout, capture_output=True, check=True
+    )
     assert jq.stdout.split()[0].decode() == json.loads(plain.splitlines()[2])["data"]
 
 
@@ -216,12 +216,12 @@ def test_segments_and_gz_read_as_one_stream(logs):
 
 
 def test_budget_limits_one_call_and_the_next_continues(cs_home, logs):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cs.maintenance import compress
 
     sids = [make_session(logs, 10 + i, chunks=50) for i in range(4)]
-    cutoff = datetime.now(timezone.utc) - timedelta(days=7)
+    cutoff = datetime.now(UTC) - timedelta(days=7)
     first = compress.compress(older_than=cutoff, budget_bytes=1)
     assert len(first["sessions"]) == 1 and first["remaining"] == 3
     assert first["sessions"][0]["id"] == sids[-1]  # oldest first
@@ -232,8 +232,8 @@ def test_budget_limits_one_call_and_the_next_continues(cs_home, logs):
 def test_apply_policy_with_the_watchers_connection(cs_home, logs):
     """The watcher passes its own open database; rows change through it."""
     from cs import config
-    from cs.maintenance import schedule
     from cs.db import open_db
+    from cs.maintenance import schedule
 
     old, kept = make_session(logs, 200), make_session(logs, 10)
     index_all(logs, [old, kept])
@@ -256,8 +256,9 @@ def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
     sid = make_session(logs, 20, segments=3, compressed_segments=(2,), chunks=30)
     run_cs(cs_exe, "index", "-q")
     raw = run_cs(cs_exe, "show", "--raw", sid).stdout.encode()
-    want = b"".join(jsonl.decode_data(r) for *_, r in records(logs, sid)
-                    if ("direction" in r) and r["direction"] == "output")
+    want = b"".join(
+        jsonl.decode_data(r) for *_, r in records(logs, sid) if ("direction" in r) and r["direction"] == "output"
+    )
     assert raw == want  # all three segments, in order, the .gz one included
     hits = [json.loads(line) for line in run_cs(cs_exe, "search", "--jsonl", "chunk 29 of").stdout.splitlines()]
     assert hits and all(h.get("session_id", sid) == sid for h in hits)
@@ -272,7 +273,8 @@ def test_index_search_and_show_read_segments_and_gz_as_one(cs_exe, logs):
     assert conn.execute("SELECT id, text FROM lines ORDER BY id").fetchall() == lines_before
     assert conn.execute("SELECT segment, offset FROM log_files ORDER BY segment").fetchall() == offsets_before
     assert {r[0] for r in conn.execute("SELECT name FROM log_files")} == {
-        store.segment_name(sid, n, compressed=True) for n in (1, 2, 3)}
+        store.segment_name(sid, n, compressed=True) for n in (1, 2, 3)
+    }
     conn.close()
     assert run_cs(cs_exe, "show", "--raw", sid).stdout.encode() == want
     assert run_cs(cs_exe, "search", "--jsonl", "chunk 29 of").stdout.splitlines()

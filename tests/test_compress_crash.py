@@ -9,9 +9,7 @@ import subprocess
 
 import pytest
 
-from cs.log import store
-from cs.log import paths
-
+from cs.log import paths, store
 from tests.helpers.cli import run_cs
 from tests.helpers.crash import crash_seeds, kill_when
 from tests.helpers.logs import make_tui_session
@@ -73,8 +71,10 @@ def test_compress_killed_anywhere_loses_nothing(trial, seed, template, tmp_path,
         k = rng.randint(1, n_files - 1)
         killed = kill_when(proc, lambda: _gz_count(logs) >= k, timeout=30)
     left = os.listdir(logs)
-    print(f"trial {trial} (seed {seed}): {'killed' if killed else 'finished before the kill'} with {_gz_count(logs)} .gz, "
-          f"{sum(n.endswith('.tmp') for n in left)} temp, of {n_files} segments")
+    print(
+        f"trial {trial} (seed {seed}): {'killed' if killed else 'finished before the kill'} with {_gz_count(logs)} .gz, "
+        f"{sum(n.endswith('.tmp') for n in left)} temp, of {n_files} segments"
+    )
 
     _check(home, streams)
     run_cs(cs_exe, "compress", "--older", "1d")

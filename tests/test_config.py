@@ -28,10 +28,17 @@ def test_defaults_without_a_file(cs_home):
 
 
 def test_values_from_the_file(cfg):
-    cfg.write_text('retention = "90d"\nmax_total_size = "20G"\nrotate_size = "64M"\ncompress_after = "3d"\n'
-                   'idle_time_limit = "off"\n')
-    want = {"retention": "90d", "max_total_size": "20G", "rotate_size": "64M", "compress_after": "3d",
-            "idle_time_limit": "off"}
+    cfg.write_text(
+        'retention = "90d"\nmax_total_size = "20G"\nrotate_size = "64M"\ncompress_after = "3d"\n'
+        'idle_time_limit = "off"\n'
+    )
+    want = {
+        "retention": "90d",
+        "max_total_size": "20G",
+        "rotate_size": "64M",
+        "compress_after": "3d",
+        "idle_time_limit": "off",
+    }
     assert config.load() == want and config.load_checked() == want
 
 
@@ -86,8 +93,9 @@ def test_show_marks_defaults(cs_exe, cfg):
 def test_set_writes_privately_and_atomically_keeping_comments(cs_exe, cfg):
     cfg.write_text('# my settings\nretention = "30d"  # a month\n\n# rotation\nrotate_size = "64M"\n')
     os.chmod(cfg, 0o644)
-    proc = subprocess.run(["sh", "-c", 'umask 000; exec "$0" config retention 90d', cs_exe],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["sh", "-c", 'umask 000; exec "$0" config retention 90d', cs_exe], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     text = cfg.read_text()
     assert "# my settings" in text and "# rotation" in text and 'rotate_size = "64M"' in text
@@ -106,8 +114,14 @@ def test_set_appends_a_new_key_and_reads_back(cs_exe, cfg):
 
 @pytest.mark.parametrize(
     "args",
-    [["retention", "30x"], ["retention", "-1d"], ["max_total_size", "lots"], ["rotate_size", "10"],
-     ["nosuchkey", "1"], ["nosuchkey"]],
+    [
+        ["retention", "30x"],
+        ["retention", "-1d"],
+        ["max_total_size", "lots"],
+        ["rotate_size", "10"],
+        ["nosuchkey", "1"],
+        ["nosuchkey"],
+    ],
 )
 def test_set_rejects_bad_input_and_changes_nothing(cs_exe, cfg, args):
     cfg.write_text('retention = "30d"\n')

@@ -38,14 +38,18 @@ def actual_objects(db):
     ).fetchall()
     names = {(t, n) for t, n in rows}
     # FTS5 shadow tables (lines_fts_data, ...) are SQLite's, not ours.
-    virtual = {n for t, n in names if t == "table" and
-               "VIRTUAL" in db.execute("SELECT sql FROM sqlite_master WHERE name=?", [n]).fetchone()[0]}
+    virtual = {
+        n
+        for t, n in names
+        if t == "table" and "VIRTUAL" in db.execute("SELECT sql FROM sqlite_master WHERE name=?", [n]).fetchone()[0]
+    }
     return {(t, n) for t, n in names if not any(n.startswith(v + "_") for v in virtual)}
 
 
 def schema_sql(db):
     return sorted(
-        r[0] for r in db.execute(
+        r[0]
+        for r in db.execute(
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name NOT LIKE '\\_%' ESCAPE '\\'"
         ).fetchall()
     )
@@ -74,9 +78,7 @@ def test_upgrade_from_each_earlier_migration_reaches_same_schema(tmp_path):
 def test_reopening_is_idempotent(tmp_path):
     dbmod.open_db(tmp_path / "index.db").conn.close()
     db = dbmod.open_db(tmp_path / "index.db")
-    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(
-        dbmod.migration_files()
-    )
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(dbmod.migration_files())
 
 
 def test_db_wal_shm_private_under_umask_000(tmp_path):
@@ -97,8 +99,10 @@ def test_db_wal_shm_private_under_umask_000(tmp_path):
 def test_delete_session_removes_fts_rows(tmp_path):
     db = dbmod.open_db(tmp_path / "index.db")
     db.execute("INSERT INTO sessions (id) VALUES ('a')")
-    db.execute("INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
-               "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 0)")
+    db.execute(
+        "INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
+        "VALUES ('a', 't', 'output', 'needle in a haystack', 1, 0)"
+    )
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 1
     dbmod.delete_sessions(db, ["a"])
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH 'needle'").fetchone()[0] == 0
@@ -115,10 +119,15 @@ def test_upgrade_from_0001_reindexes_from_the_logs(cs_home):
     w.output("kept across the upgrade\r\n").end()
     old = dbmod.open_db(stop_before="0002_lines_by_hash")
     old.execute("INSERT INTO sessions (id, status) VALUES (?, 'finished')", [w.sid])
-    old.execute("INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
-                "VALUES (?, 't', 'output', 'kept across the upgrade', 1, 0)", [w.sid])
-    old.execute("INSERT INTO log_files (name, session_id, segment, inode, size, offset) VALUES (?, ?, 1, ?, ?, ?)",
-                [w.path.name, w.sid, w.path.stat().st_ino, w.path.stat().st_size, w.path.stat().st_size])
+    old.execute(
+        "INSERT INTO lines (session_id, ts, direction, text, segment, offset) "
+        "VALUES (?, 't', 'output', 'kept across the upgrade', 1, 0)",
+        [w.sid],
+    )
+    old.execute(
+        "INSERT INTO log_files (name, session_id, segment, inode, size, offset) VALUES (?, ?, 1, ?, ?, ?)",
+        [w.path.name, w.sid, w.path.stat().st_ino, w.path.stat().st_size, w.path.stat().st_size],
+    )
     old.conn.close()
     db = dbmod.open_db()
     assert db.execute("SELECT count(*) FROM lines").fetchone()[0] == 0
@@ -132,7 +141,9 @@ def test_lines_written_by_other_tools_are_searchable(tmp_path):
     db = dbmod.open_db(tmp_path / "index.db")
     db.execute("INSERT INTO sessions (id) VALUES ('a')")
     for _ in range(2):
-        db.execute("INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset) "
-                   "VALUES ('a', 't', 'output', 'written by hand', 1, 0)")
+        db.execute(
+            "INSERT OR IGNORE INTO lines (session_id, ts, direction, text, segment, offset) "
+            "VALUES ('a', 't', 'output', 'written by hand', 1, 0)"
+        )
     assert db.execute("SELECT count(*) FROM lines_fts WHERE lines_fts MATCH '\"by hand\"'").fetchone()[0] == 2
     db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")

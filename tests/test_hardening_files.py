@@ -37,8 +37,9 @@ def test_closed_standard_fds(cs_exe, cs_home, closed):
     stays one JSON object per line, with the child's bytes in data lines only."""
     script = 'exec {redir} "$0" record -- sh -c "printf \'abc\\n\'; printf \'{{\\"type\\":\\"end\\"}}\\n\' >&2; exit 3"'
     redir = " ".join(f"{fd}>&-" if fd != "0" else "<&-" for fd in closed)
-    proc = subprocess.run(["sh", "-c", script.format(redir=redir), cs_exe], capture_output=True,
-                          timeout=30, env=dict(os.environ))
+    proc = subprocess.run(
+        ["sh", "-c", script.format(redir=redir), cs_exe], capture_output=True, timeout=30, env=dict(os.environ)
+    )
     assert proc.returncode == 3, proc.stderr
     logs = cs_home / "logs"
     all_lines_valid(logs)
@@ -96,17 +97,30 @@ class LogLine:
         return jsonl.io_line(sid, "output", text.encode())
 
 
-ODD = [fifo_named_like_a_log, symlink_to_dev_zero, symlink_out_of_logs, directory_named_like_a_log,
-       broken_gzip, not_gzip_at_all, socket_named_like_a_log]
+ODD = [
+    fifo_named_like_a_log,
+    symlink_to_dev_zero,
+    symlink_out_of_logs,
+    directory_named_like_a_log,
+    broken_gzip,
+    not_gzip_at_all,
+    socket_named_like_a_log,
+]
 
 
 @pytest.mark.parametrize("make_odd", ODD, ids=lambda f: f.__name__)
 def test_odd_files_in_logs_are_skipped(cs_exe, logs, make_odd):
     good = LogWriter(logs).output("good session words\r\n").end()
     make_odd(logs)
-    for args in (("index",), ("list",), ("search", "good", "session"), ("show", good.sid),
-                 ("prune", "--older", "30d", "--dry-run"), ("compress", "--older", "0d", "--dry-run"),
-                 ("index", "--rebuild")):
+    for args in (
+        ("index",),
+        ("list",),
+        ("search", "good", "session"),
+        ("show", good.sid),
+        ("prune", "--older", "30d", "--dry-run"),
+        ("compress", "--older", "0d", "--dry-run"),
+        ("index", "--rebuild"),
+    ):
         proc = cs(cs_exe, *args, timeout=20)  # a FIFO or /dev/zero used to hang
         err = proc.stderr.decode()
         assert "Traceback" not in err, (args, err)
@@ -124,8 +138,14 @@ def test_logs_dir_symlink_is_refused_by_every_command(cs_exe, cs_home, tmp_path)
     LogWriter(elsewhere).output("behind a symlink\r\n").end()
     cs_home.mkdir(mode=0o700, exist_ok=True)
     os.symlink(elsewhere, cs_home / "logs")
-    for args in (("index",), ("list",), ("search", "behind"), ("prune", "--older", "1d"),
-                 ("compress", "--older", "0d"), ("index", "--rebuild")):
+    for args in (
+        ("index",),
+        ("list",),
+        ("search", "behind"),
+        ("prune", "--older", "1d"),
+        ("compress", "--older", "0d"),
+        ("index", "--rebuild"),
+    ):
         proc = cs(cs_exe, *args)
         err = proc.stderr.decode()
         assert proc.returncode == 1 and "symlink" in err and "Traceback" not in err, (args, err)

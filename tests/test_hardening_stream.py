@@ -93,8 +93,7 @@ def test_linear_in_chunk_size(kind):
     """16 MB in one chunk renders in well under the deadline (a hang guard, not
     a benchmark: the old line wrapping copied the rest of the run on every
     wrap, which took minutes at this size; now it is about a second)."""
-    unit = {"no newline": b"x", "lines": b"output line 1234 here\r\n",
-            "wide": "\u4e2d".encode()}[kind]
+    unit = {"no newline": b"x", "lines": b"output line 1234 here\r\n", "wide": "\u4e2d".encode()}[kind]
     timed(lambda: rendered([unit * ((16 << 20) // len(unit))]), 60.0)
 
 
@@ -105,9 +104,11 @@ def test_memory_per_chunk_is_bounded(cs_exe, logs, mb):
     scrolled (which took 330 MB for 37 MB)."""
     w = LogWriter(logs)
     w.output(b"a flood of output, line after line\r\n" * ((mb << 20) // 36)).output("tail\r\n").end()
-    probe = ("import resource, subprocess, sys\n"
-             "r = subprocess.run([sys.argv[1], 'index'], capture_output=True)\n"
-             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    probe = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run([sys.argv[1], 'index'], capture_output=True)\n"
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     proc = subprocess.run([sys.executable, "-c", probe, cs_exe], capture_output=True, text=True, timeout=120)
     code, rss_kb = proc.stdout.split()
     assert code == "0"
@@ -122,8 +123,7 @@ def test_hostile_session_does_not_stop_search_for_others(cs_exe, logs):
     good = LogWriter(logs).output("a perfectly findable line\r\n").end()
     for seq in (b"A\x1b[99999999999I", b"A\x1b[99999999999Z", b"A\x1b[" + b"9" * 5000 + b"@"):
         LogWriter(logs).output(seq).output(b"\r\nsecond\r\n").end()
-    proc = timed(lambda: subprocess.run([cs_exe, "search", "findable"], capture_output=True,
-                                        timeout=60), 30.0)
+    proc = timed(lambda: subprocess.run([cs_exe, "search", "findable"], capture_output=True, timeout=60), 30.0)
     assert proc.returncode == 0, proc.stderr
     assert good.sid[:8].encode() in proc.stdout
     assert b"Traceback" not in proc.stderr

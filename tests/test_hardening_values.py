@@ -31,25 +31,43 @@ def one_clean_line(proc) -> str:
 
 
 HOSTILE_LINES = {
-    "huge exit code": lambda sid: jsonl.event_line(sid, "end", {"exit_code": 10**30, "bytes_in": 10**30,
-                                                                 "bytes_out": -(10**30)}),
+    "huge exit code": lambda sid: jsonl.event_line(
+        sid, "end", {"exit_code": 10**30, "bytes_in": 10**30, "bytes_out": -(10**30)}
+    ),
     "huge resize": lambda sid: jsonl.event_line(sid, "resize", {"cols": 10**30, "rows": 65535}),
-    "nan duration": lambda sid: b'{"type":"end","timestamp":"2026-01-01T00:00:00.000Z","session_id":"'
-                                + sid.encode() + b'","exit_code":0,"duration":NaN}\n',
-    "lone surrogate": lambda sid: b'{"type":"resize","timestamp":"2026-01-01T00:00:00.000Z\\ud800",'
-                                  b'"session_id":"' + sid.encode() + b'","cols":80,"rows":24}\n',
-    "surrogate in cwd": lambda sid: b'{"type":"start","timestamp":"2026-01-01T00:00:00.000Z",'
-                                    b'"session_id":"' + sid.encode() + b'","cwd":"/x/\\udcff"}\n',
+    "nan duration": lambda sid: (
+        b'{"type":"end","timestamp":"2026-01-01T00:00:00.000Z","session_id":"'
+        + sid.encode()
+        + b'","exit_code":0,"duration":NaN}\n'
+    ),
+    "lone surrogate": lambda sid: (
+        b'{"type":"resize","timestamp":"2026-01-01T00:00:00.000Z\\ud800",'
+        b'"session_id":"' + sid.encode() + b'","cols":80,"rows":24}\n'
+    ),
+    "surrogate in cwd": lambda sid: (
+        b'{"type":"start","timestamp":"2026-01-01T00:00:00.000Z",'
+        b'"session_id":"' + sid.encode() + b'","cwd":"/x/\\udcff"}\n'
+    ),
     "nested brackets": lambda sid: b"[" * 100_000 + b"]" * 100_000 + b"\n",
-    "nested in object": lambda sid: b'{"session_id":"' + sid.encode() + b'","type":"x","v":'
-                                    + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
-    "5000-digit number": lambda sid: b'{"type":"resize","timestamp":"2026-01-01T00:00:00.000Z","session_id":"'
-                                     + sid.encode() + b'","cols":' + b"9" * 5000 + b',"rows":1}\n',
-    "wrong types": lambda sid: b'{"timestamp":7,"session_id":"' + sid.encode()
-                               + b'","direction":"output","data":[1],"size":"x"}\n',
+    "nested in object": lambda sid: (
+        b'{"session_id":"' + sid.encode() + b'","type":"x","v":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+    ),
+    "5000-digit number": lambda sid: (
+        b'{"type":"resize","timestamp":"2026-01-01T00:00:00.000Z","session_id":"'
+        + sid.encode()
+        + b'","cols":'
+        + b"9" * 5000
+        + b',"rows":1}\n'
+    ),
+    "wrong types": lambda sid: (
+        b'{"timestamp":7,"session_id":"' + sid.encode() + b'","direction":"output","data":[1],"size":"x"}\n'
+    ),
     "invalid utf-8": lambda sid: b'{"type":"start","timestamp":"\xff\xfe","session_id":"' + sid.encode() + b'"}\n',
-    "bad base64": lambda sid: b'{"timestamp":"2026-01-01T00:00:00.000Z","session_id":"' + sid.encode()
-                              + b'","direction":"output","data":"@@@=","size":3}\n',
+    "bad base64": lambda sid: (
+        b'{"timestamp":"2026-01-01T00:00:00.000Z","session_id":"'
+        + sid.encode()
+        + b'","direction":"output","data":"@@@=","size":3}\n'
+    ),
 }
 
 
@@ -80,9 +98,14 @@ def test_parse_line_never_raises():
     assert jsonl.parse_line(b"[" * 1_000_000) is None
 
 
-@pytest.mark.parametrize("name", ["00000000-0000-4000-8000-000000000000." + "9" * 30 + ".jsonl",
-                                  "00000000-0000-4000-8000-000000000000.000.jsonl",
-                                  "00000000-0000-4000-8000-000000000000.1234567.jsonl.gz"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "00000000-0000-4000-8000-000000000000." + "9" * 30 + ".jsonl",
+        "00000000-0000-4000-8000-000000000000.000.jsonl",
+        "00000000-0000-4000-8000-000000000000.1234567.jsonl.gz",
+    ],
+)
 def test_segment_numbers_out_of_range_are_not_logs(cs_exe, logs, name):
     (logs / name).write_bytes(b"garbage\n")
     good = LogWriter(logs).output("still searchable\r\n").end()
@@ -90,20 +113,23 @@ def test_segment_numbers_out_of_range_are_not_logs(cs_exe, logs, name):
     assert proc.returncode == 0 and good.sid[:8].encode() in proc.stdout, proc.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ("search", "x", "--since", "99999999999d"),
-    ("search", "x", "--until", "1" + "0" * 400 + "d"),
-    ("list", "--since", "0001-01-01"),
-    ("list", "--since", "9999-12-31"),
-    ("prune", "--older", "999999d"),
-    ("compress", "--older", "99999999999w"),
-    ("search", "x", "--limit", "9" * 20),
-    ("list", "--limit", "9" * 20),
-    ("config", "retention", "999999d"),
-    ("config", "retention", "99999999999999999999s"),
-    ("config", "rotate_size", "9" * 400),
-    ("config", "max_total_size", "99999999T"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "x", "--since", "99999999999d"),
+        ("search", "x", "--until", "1" + "0" * 400 + "d"),
+        ("list", "--since", "0001-01-01"),
+        ("list", "--since", "9999-12-31"),
+        ("prune", "--older", "999999d"),
+        ("compress", "--older", "99999999999w"),
+        ("search", "x", "--limit", "9" * 20),
+        ("list", "--limit", "9" * 20),
+        ("config", "retention", "999999d"),
+        ("config", "retention", "99999999999999999999s"),
+        ("config", "rotate_size", "9" * 400),
+        ("config", "max_total_size", "99999999T"),
+    ],
+)
 def test_out_of_range_values_are_refused_with_the_range(cs_exe, logs, args):
     LogWriter(logs).output("x\r\n").end()
     proc = cs(cs_exe, *args)
@@ -114,14 +140,17 @@ def test_out_of_range_values_are_refused_with_the_range(cs_exe, logs, args):
         assert cs(cs_exe, "prune", "--dry-run").returncode == 0
 
 
-@pytest.mark.parametrize("args", [
-    ("search", "--regex", "--fts", "x"),
-    ("search", "--rank", "--regex", "x"),
-    ("index", "--daemon", "--rebuild"),
-    ("index", "--watch", "--stop"),
-    ("show", "--raw", "--grep", "x", "SESSION"),
-    ("show", "--raw", "-C", "2", "SESSION"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "--regex", "--fts", "x"),
+        ("search", "--rank", "--regex", "x"),
+        ("index", "--daemon", "--rebuild"),
+        ("index", "--watch", "--stop"),
+        ("show", "--raw", "--grep", "x", "SESSION"),
+        ("show", "--raw", "-C", "2", "SESSION"),
+    ],
+)
 def test_conflicting_options_are_refused(cs_exe, logs, args):
     w = LogWriter(logs).output("x\r\n").end()
     args = [w.sid if a == "SESSION" else a for a in args]
@@ -131,12 +160,15 @@ def test_conflicting_options_are_refused(cs_exe, logs, args):
     assert not list(Path(os.environ["CS_HOME"]).glob("indexer.lock")) or "--daemon" not in args
 
 
-@pytest.mark.parametrize("args", [("search", b"\xff"), ("search", b"x", b"--project", b"\xff"),
-                                  ("list", b"--cwd", b"/tmp/\xfe"), ("show", b"\xff")])
+@pytest.mark.parametrize(
+    "args",
+    [("search", b"\xff"), ("search", b"x", b"--project", b"\xff"), ("list", b"--cwd", b"/tmp/\xfe"), ("show", b"\xff")],
+)
 def test_non_utf8_arguments(cs_exe, logs, args):
     LogWriter(logs).output("x\r\n").end()
-    proc = subprocess.run([cs_exe.encode(), *[a if isinstance(a, bytes) else a.encode() for a in args]],
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [cs_exe.encode(), *[a if isinstance(a, bytes) else a.encode() for a in args]], capture_output=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "not valid UTF-8" in one_clean_line(proc)
 
@@ -145,8 +177,9 @@ def test_non_utf8_arguments(cs_exe, logs, args):
 def test_session_in_a_non_utf8_directory_is_recorded(cs_exe, cs_home, tmp_path, dirname):
     where = os.path.join(os.fsencode(tmp_path), dirname)
     os.mkdir(where)
-    proc = subprocess.run([cs_exe, "record", "--", "printf", "recorded here\\n"], cwd=where,
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [cs_exe, "record", "--", "printf", "recorded here\\n"], cwd=where, capture_output=True, timeout=60
+    )
     assert proc.returncode == 0 and b"not recorded" not in proc.stderr, proc.stderr
     found = cs(cs_exe, "search", "recorded", "here")
     assert found.returncode == 0, found.stderr
@@ -173,7 +206,7 @@ def test_catch_up_has_a_time_budget(cs_exe, logs, monkeypatch):
     commands go on from there until everything is indexed."""
     big = LogWriter(logs)
     line = b"filler " * 10 + b"\r\n"
-    for i in range(400):
+    for _i in range(400):
         big.output(line * 400)
     big.output("the very last line\r\n").end()
     small = LogWriter(logs, session_id="ffffffff-0000-4000-8000-000000000000")
@@ -319,8 +352,9 @@ def test_reading_never_leaves_wal_or_shm_readable_by_others(cs_exe, cs_home, log
         if p.name.startswith("index.db"):
             p.chmod(0o644)
     LogWriter(logs).output("more private text\r\n").end()
-    proc = subprocess.run(["sh", "-c", 'umask 000; "$0" search private; "$0" list', cs_exe],
-                          capture_output=True, timeout=60)
+    proc = subprocess.run(
+        ["sh", "-c", 'umask 000; "$0" search private; "$0" list', cs_exe], capture_output=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     for p in cs_home.iterdir():
         if p.name.startswith("index.db-"):

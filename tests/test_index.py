@@ -9,8 +9,7 @@ import pytest
 
 from cs import db as dbmod
 from cs.index import indexer
-from cs.log import jsonl
-from cs.log import paths
+from cs.log import jsonl, paths
 from tests.helpers.logs import LogWriter
 
 
@@ -114,8 +113,10 @@ def test_corrupt_and_foreign_lines_are_skipped_and_counted(logs, db):
     w.raw(b'{"some": "other tool"}\n')
     w.raw(b"[1, 2, 3]\n")
     w.raw(jsonl.io_line("00000000-0000-0000-0000-000000000000", "output", b"foreign session\r\n"))
-    w.raw(b'{"timestamp":"2026-01-01T00:00:00.000Z","session_id":"%s","direction":"output","data":"@@@notbase64","size":3}\n'
-          % w.sid.encode())
+    w.raw(
+        b'{"timestamp":"2026-01-01T00:00:00.000Z","session_id":"%s","direction":"output","data":"@@@notbase64","size":3}\n'
+        % w.sid.encode()
+    )
     w.raw(b"\xff\xfe binary junk\n")
     w.output("good two\r\n").end()
     stats = indexer.index_pass(db, logs)
@@ -304,7 +305,10 @@ def test_fts_matches_lines_exactly(logs, db):
     indexer.index_pass(db, logs)
     db.execute("INSERT INTO lines_fts(lines_fts) VALUES ('integrity-check')")  # raises if out of step
     ids = [r[0] for r in db.execute("SELECT id FROM lines ORDER BY id").fetchall()]
-    fts = [r[0] for r in db.execute("SELECT rowid FROM lines_fts WHERE lines_fts MATCH '\"line\"' ORDER BY rowid").fetchall()]
+    fts = [
+        r[0]
+        for r in db.execute("SELECT rowid FROM lines_fts WHERE lines_fts MATCH '\"line\"' ORDER BY rowid").fetchall()
+    ]
     assert fts == [r[0] for r in db.execute("SELECT id FROM lines WHERE text LIKE '%line%' ORDER BY id").fetchall()]
     assert len(ids) == len(set(texts(db, w.sid)))
     dbmod.delete_sessions(db, [w.sid])
@@ -320,7 +324,7 @@ def test_pass_boundaries_do_not_change_the_result(logs, cs_home):
     w = LogWriter(logs)
     chunks = []
     for i in range(2, len(words) + 1):
-        frame = b"\r\x1b[2K" + gap.join(words[:i]) + b"\r\n\x1b[2K" + b"-\\|/"[i % 4:i % 4 + 1] + b" Working\x1b[1A\r"
+        frame = b"\r\x1b[2K" + gap.join(words[:i]) + b"\r\n\x1b[2K" + b"-\\|/"[i % 4 : i % 4 + 1] + b" Working\x1b[1A\r"
         half = len(frame) // 2
         chunks += [(frame[:half], 0.05), (frame[half:], 0.0)]  # a PTY split: same millisecond
     chunks.append((b"\r\n\r\ndone\r\n", 0.05))

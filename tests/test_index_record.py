@@ -12,7 +12,7 @@ from tests.helpers.shell import logs
 
 # An Ink-like program: words separated by cursor moves, a line streamed in
 # three redraws (erase line, redraw longer), a spinner on the row below.
-INK_SCRIPT = r'''
+INK_SCRIPT = r"""
 import sys, time
 w = sys.stdout.buffer.write
 gap = b"\x1b[1C"
@@ -24,7 +24,7 @@ for i, spin in zip((2, 4, len(words)), (b"-", b"\\", b"|")):
     frame(words[:i], spin)
 w(b"\r\x1b[2K" + gap.join(words) + b"\r\n\x1b[2K" + b"done\r\n")
 sys.exit(3)
-'''
+"""
 
 
 def run(cs_exe, *args, check=True, **kw):
@@ -42,8 +42,9 @@ def json_lines(proc):
 def test_recorded_ink_output_is_found_once_as_the_screen_showed_it(cs_exe, cs_home, tmp_path):
     project = tmp_path / "myproj"
     project.mkdir()
-    rec = subprocess.run([cs_exe, "record", "--", sys.executable, "-c", INK_SCRIPT],
-                         cwd=project, capture_output=True, timeout=60)
+    rec = subprocess.run(
+        [cs_exe, "record", "--", sys.executable, "-c", INK_SCRIPT], cwd=project, capture_output=True, timeout=60
+    )
     assert rec.returncode == 3
     hits = json_lines(run(cs_exe, "search", "--jsonl", '"failed with error"'))
     assert [h["text"] for h in hits] == ["build failed with error E4242 in module"]
@@ -75,20 +76,18 @@ def test_real_claude_conversation_is_searchable(tmux_bin, world, cs_exe, cs_home
     assert REPLY in during
     env = dict(world["env"])
     phrase = " ".join(REPLY.split()[1:4])  # "purple otters juggle": words drawn with cursor gaps
-    proc = subprocess.run([cs_exe, "search", "--jsonl", "--output", phrase], env=env,
-                          capture_output=True, timeout=60)
+    proc = subprocess.run([cs_exe, "search", "--jsonl", "--output", phrase], env=env, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     hits = json_lines(proc)
     assert hits and all(phrase in h["text"] for h in hits)
     assert any(REPLY in h["text"] for h in hits)
     assert {h["project"] for h in hits} == {"project"}
-    typed = json_lines(subprocess.run([cs_exe, "search", "--jsonl", "--input", PROMPT], env=env,
-                                      capture_output=True, timeout=60))
+    typed = json_lines(
+        subprocess.run([cs_exe, "search", "--jsonl", "--input", PROMPT], env=env, capture_output=True, timeout=60)
+    )
     assert [h["text"] for h in typed] == [PROMPT]
     listed = json_lines(subprocess.run([cs_exe, "list", "--jsonl"], env=env, capture_output=True, timeout=60))
     assert len(listed) == 1 and listed[0]["exit_code"] == 0 and listed[0]["status"] == "finished"
     resume = [l for l in _after.splitlines() if "claude --resume" in l]
     if resume:  # claude printed its own session id on exit; the recorder kept it
         assert listed[0]["claude_session_id"] == resume[0].split("--resume", 1)[1].strip()
-
-

@@ -143,7 +143,6 @@ def _alive(pid):
 def test_maintenance_hook_applies_the_retention_policy(cs_home):
     from cs import db as dbmod
     from cs.index import watch
-
     from cs.log import paths as p
 
     w = LogWriter(p.logs_dir(), t0=time.time() - 90 * 86400)

@@ -27,9 +27,11 @@ CASES = [
     ("alt key ignored", b"a\x1bbc\r", ["ac"]),
     ("utf-8 text", "café 日本語 🚀 ok\r".encode(), ["café 日本語 🚀 ok"]),
     ("utf-8 backspace removes a character", "naïf\x7fve\r".encode(), ["naïve"]),
-    ("bracketed paste one submission",
-     b"\x1b[200~line one\r\nline two\rline three\x1b[201~ and more\r",
-     ["line one\nline two\nline three and more"]),
+    (
+        "bracketed paste one submission",
+        b"\x1b[200~line one\r\nline two\rline three\x1b[201~ and more\r",
+        ["line one\nline two\nline three and more"],
+    ),
     ("paste with LF only", b"\x1b[200~a\nb\x1b[201~\r", ["a\nb"]),
     ("paste then keep typing", b"x \x1b[200~pasted\x1b[201~ y\r", ["x pasted y"]),
     ("device attributes replies", b"a\x1b[?1;2c\x1b[>0;276;0cb\r", ["ab"]),
@@ -81,7 +83,7 @@ def test_split_at_every_byte(name, data, expected):
 def test_byte_by_byte(name, data, expected):
     if re.search(rb"\x1b[^\[\]OPX^_\\]", data):
         pytest.skip("Alt-key split from its key is the Escape key (documented)")
-    assert texts(run([data[i:i + 1] for i in range(len(data))])) == expected
+    assert texts(run([data[i : i + 1] for i in range(len(data))])) == expected
 
 
 def test_escape_key_alone_does_not_eat_the_next_chunk():
@@ -118,15 +120,41 @@ def test_open_paste_is_not_submitted_by_newlines():
 
 def test_random_bytes_never_raise():
     import random
-    pieces = [b"\x1b", b"[", b"]", b"O", b"P", b"\\", b"\x07", b"\r", b"\n", b"\x7f", b"\x08",
-              b"\x15", b"\x17", b"\x03", b"200~", b"201~", b"M", b"<0;1;2M", b"13u", b"27;2;65~",
-              "é".encode(), b"\xe6", b"\xff", b"abc ", b";", b"1"]
+
+    pieces = [
+        b"\x1b",
+        b"[",
+        b"]",
+        b"O",
+        b"P",
+        b"\\",
+        b"\x07",
+        b"\r",
+        b"\n",
+        b"\x7f",
+        b"\x08",
+        b"\x15",
+        b"\x17",
+        b"\x03",
+        b"200~",
+        b"201~",
+        b"M",
+        b"<0;1;2M",
+        b"13u",
+        b"27;2;65~",
+        "é".encode(),
+        b"\xe6",
+        b"\xff",
+        b"abc ",
+        b";",
+        b"1",
+    ]
     for case in range(300):
         rng = random.Random(case)
         data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 100)))
         keys = InputLines()
         lines = []
         for pos in range(0, len(data), 7):
-            lines += keys.feed(data[pos:pos + 7], pos)
+            lines += keys.feed(data[pos : pos + 7], pos)
         lines += keys.close()
         assert all(isinstance(t, str) and t.strip() for t, _ in lines)

@@ -10,6 +10,7 @@ import os
 import tarfile
 
 import pytest
+
 from tests.helpers.logs import LogWriter
 from tests.helpers.playback import run
 
@@ -79,8 +80,10 @@ def tar_bytes(members, manifest=None, truncate=None):
 
 
 SID = "0d8a7c1e-1111-4222-8333-444455556666"
-LINE = (b'{"type":"start","timestamp":"2026-01-01T00:00:00.000Z","session_id":"%s","format":1,'
-        b'"argv":["x"],"cwd":"/tmp","cols":80,"rows":24}\n' % SID.encode())
+LINE = (
+    b'{"type":"start","timestamp":"2026-01-01T00:00:00.000Z","session_id":"%s","format":1,'
+    b'"argv":["x"],"cwd":"/tmp","cols":80,"rows":24}\n' % SID.encode()
+)
 
 
 def regular(name, data):
@@ -90,9 +93,17 @@ def regular(name, data):
 
 
 def manifest_for(*files):
-    return {"format": "cs-archive", "version": 1, "cs_version": "0", "sessions": [
-        {"id": SID, "files": [{"name": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
-                              for n, d in files]}]}
+    return {
+        "format": "cs-archive",
+        "version": 1,
+        "cs_version": "0",
+        "sessions": [
+            {
+                "id": SID,
+                "files": [{"name": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in files],
+            }
+        ],
+    }
 
 
 def symlink(name, target):
@@ -106,10 +117,12 @@ HOSTILE = {
     "traversal": ([regular(f"logs/../../{GOOD}", LINE)], manifest_for((GOOD, LINE)), "escapes"),
     "absolute": ([regular(f"/tmp/{GOOD}", LINE)], manifest_for((GOOD, LINE)), "escapes"),
     "symlink": ([symlink(f"logs/{GOOD}", "/etc/passwd")], manifest_for((GOOD, LINE)), "a link"),
-    "hash": ([regular(f"logs/{GOOD}", LINE.replace(b"/tmp", b"/etc"))], manifest_for((GOOD, LINE)),
-             "SHA-256"),
-    "unlisted": ([regular(f"logs/{GOOD}", LINE), regular(f"logs/{SID}.002.jsonl", LINE)],
-                 manifest_for((GOOD, LINE)), "not in the manifest"),
+    "hash": ([regular(f"logs/{GOOD}", LINE.replace(b"/tmp", b"/etc"))], manifest_for((GOOD, LINE)), "SHA-256"),
+    "unlisted": (
+        [regular(f"logs/{GOOD}", LINE), regular(f"logs/{SID}.002.jsonl", LINE)],
+        manifest_for((GOOD, LINE)),
+        "not in the manifest",
+    ),
     "not a log": ([regular("logs/.bashrc", LINE)], manifest_for((GOOD, LINE)), "not a session log"),
     "no manifest": ([regular(f"logs/{GOOD}", LINE)], None, "no manifest"),
 }

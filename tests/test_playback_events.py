@@ -6,10 +6,10 @@ import json
 import threading
 
 import pytest
-from tests.helpers.logs import LogWriter
 
 from cs.log import store
 from cs.playback import events as ev
+from tests.helpers.logs import LogWriter
 
 
 def json_reader_io(logs, sid):
@@ -25,8 +25,13 @@ def test_fast_reader_matches_the_json_reader_across_segments_and_gzip(logs):
     w = LogWriter(logs, cols=50, rows=7)
     w.output(b"\x00\xff\xfe raw bytes \x1b[31m").input("typed\r").masked(8)
     # A valid line in another field order: read through the JSON parser.
-    other = {"size": 3, "data": base64.b64encode(b"abc").decode(), "direction": "output",
-             "session_id": w.sid, "timestamp": "2026-01-01T00:00:01.5+00:00"}
+    other = {
+        "size": 3,
+        "data": base64.b64encode(b"abc").decode(),
+        "direction": "output",
+        "session_id": w.sid,
+        "timestamp": "2026-01-01T00:00:01.5+00:00",
+    }
     w.raw(json.dumps(other).encode() + b"\n")
     w.resize(60, 9)
     w.rotate()

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.helpers.tools import missing_tool
+
 from tests.helpers.playback import run
 from tests.helpers.pty import Term, only_session_id
+from tests.helpers.tools import missing_tool
 
 SCRIPT = (
     "printf '\\033[?1049h\\033[2Jfull screen \\342\\224\\200\\342\\224\\200 caf\\303\\251\\n'; "
@@ -47,8 +48,9 @@ def test_asciinema_2_plays_our_v2_byte_for_byte(cs_exe, session, tmp_path):
     cast = tmp_path / "s.cast"
     run(cs_exe, "export", session[:8], "--format", "asciicast-v2", "-o", str(cast))
     raw = run(cs_exe, "show", "--raw", session[:8]).stdout
-    played = subprocess.run([asciinema_bin(), "cat", str(cast)], capture_output=True, check=True,
-                            env=dict(os.environ, LANG="C.UTF-8")).stdout
+    played = subprocess.run(
+        [asciinema_bin(), "cat", str(cast)], capture_output=True, check=True, env=dict(os.environ, LANG="C.UTF-8")
+    ).stdout
     assert b"caf\xc3\xa9" in raw and played == raw
     head = json.loads(cast.read_text().splitlines()[0])
     assert head["version"] == 2 and (head["width"], head["height"]) == (70, 20)
@@ -66,8 +68,10 @@ def test_v3_structure(cs_exe, session):
     assert set(codes) <= {"o", "m", "x"} and "i" not in codes
     assert [e[2] for e in events if e[1] == "m"] == ["hello there", "second line"]
     assert events[-1][1:] == ["x", "3"]
-    v2 = [json.loads(x) for x in run(cs_exe, "export", session[:8], "--format", "asciicast-v2")
-          .stdout.decode().splitlines()[1:]]
+    v2 = [
+        json.loads(x)
+        for x in run(cs_exe, "export", session[:8], "--format", "asciicast-v2").stdout.decode().splitlines()[1:]
+    ]
     absolute = [round(sum(e[0] for e in events[: i + 1]), 6) for i in range(len(v2))]
     assert absolute == pytest.approx([e[0] for e in v2], abs=1e-5)
     with_input = run(cs_exe, "export", session[:8], "--input").stdout.decode().splitlines()
@@ -138,9 +142,18 @@ def test_html_plays_offline_in_headless_chromium(cs_exe, logs, tmp_path):
     run(cs_exe, "export", w.sid[:8], "--format", "html", "-o", str(page_file))
     path, sync_playwright = chromium()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page()
             requests = []
@@ -151,7 +164,8 @@ def test_html_plays_offline_in_headless_chromium(cs_exe, logs, tmp_path):
             page.wait_for_function(
                 "document.querySelector('.ap-term') && "
                 "document.querySelector('.ap-term').innerText.includes('second line')",
-                timeout=20000)
+                timeout=20000,
+            )
             text = page.inner_text(".ap-term")
             title = page.title()
         finally:
@@ -171,11 +185,11 @@ def test_resizes_markers_and_exit_in_both_versions(cs_exe, logs):
     w.output(b"\xe4\xb8").output(b"\xad!", dt=0.25)  # a character cut between two lines
     w.end(9)
     v3 = [json.loads(x) for x in run(cs_exe, "export", w.sid[:8]).stdout.decode().splitlines()]
-    assert [e[1:] for e in v3[1:]] == [["o", "a"], ["r", "60x9"], ["m", "go"], ["o", "é"],
-                                      ["o", "中!"], ["x", "9"]]
+    assert [e[1:] for e in v3[1:]] == [["o", "a"], ["r", "60x9"], ["m", "go"], ["o", "é"], ["o", "中!"], ["x", "9"]]
     # (the log keeps milliseconds, truncated)
     assert [e[0] for e in v3[1:5]] == pytest.approx([1.0, 0.01, 0.5, 0.25], abs=0.0015)
-    v2 = [json.loads(x) for x in run(cs_exe, "export", w.sid[:8], "--format", "asciicast-v2")
-          .stdout.decode().splitlines()]
+    v2 = [
+        json.loads(x) for x in run(cs_exe, "export", w.sid[:8], "--format", "asciicast-v2").stdout.decode().splitlines()
+    ]
     assert [e[0] for e in v2[1:]] == pytest.approx([1.0, 1.01, 1.51, 1.76, 2.02], abs=0.0015)
     assert v2[0]["timestamp"] == 1_700_000_000

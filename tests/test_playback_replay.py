@@ -11,11 +11,11 @@ import signal
 from pathlib import Path
 
 import pytest
+
+from cs.playback.terminal import ModeTracker, QueryFilter
 from tests.helpers.logs import LogWriter
 from tests.helpers.pty import Term
 from tests.helpers.shell import wait_for
-
-from cs.playback.terminal import ModeTracker, QueryFilter
 
 MINUTE = 60.0
 
@@ -24,7 +24,7 @@ MINUTE = 60.0
 def play(cs_exe, tmp_path, cs_home):
     def start(sid, *args, rows=24, cols=80):
         script = (
-            f'stty -g > {tmp_path}/before; {cs_exe} replay {sid} {" ".join(args)}; '
+            f"stty -g > {tmp_path}/before; {cs_exe} replay {sid} {' '.join(args)}; "
             f'echo "status=$?"; stty -g > {tmp_path}/after; '
             'if read -t 1 left; then echo "left=[$left]"; else echo "left=[$left]"; fi'
         )
@@ -32,15 +32,21 @@ def play(cs_exe, tmp_path, cs_home):
         term = Term(["bash", "--norc", "-c", script], rows=rows, cols=cols, env=env)
         term.tmp = tmp_path
         return term
+
     return start
 
 
 def assert_all_switched_off(out: bytes):
     """Every mode the replay switched on is switched off after its last switch on."""
-    for on, off in ((b"\x1b[?1049h", b"\x1b[?1049l"), (b"\x1b[?1047h", b"\x1b[?1047l"),
-                    (b"\x1b[?1000h", b"\x1b[?1000l"), (b"\x1b[?1006h", b"\x1b[?1006l"),
-                    (b"\x1b[?2004h", b"\x1b[?2004l"), (b"\x1b[?25l", b"\x1b[?25h"),
-                    (b"\x1b=", b"\x1b>")):
+    for on, off in (
+        (b"\x1b[?1049h", b"\x1b[?1049l"),
+        (b"\x1b[?1047h", b"\x1b[?1047l"),
+        (b"\x1b[?1000h", b"\x1b[?1000l"),
+        (b"\x1b[?1006h", b"\x1b[?1006l"),
+        (b"\x1b[?2004h", b"\x1b[?2004l"),
+        (b"\x1b[?25l", b"\x1b[?25h"),
+        (b"\x1b=", b"\x1b>"),
+    ):
         if on in out:
             assert out.rfind(off) > out.rfind(on), f"{on!r} left on"
 
@@ -75,8 +81,7 @@ def test_keys_step_jump_quit_and_the_terminal_is_restored(play, logs):
     term.expect(b"after the prompt")
     seen = len(term.screen)
     term.send(b"[")  # back: past the prompt by less than a second, so to the one before: the start
-    wait_for(lambda: (term._pump(0.1), b"first frame" in term.screen[seen:])[1], 15,
-             what="a replay from the start")
+    wait_for(lambda: (term._pump(0.1), b"first frame" in term.screen[seen:])[1], 15, what="a replay from the start")
     term.send(b"xyzq")  # typed garbage, then quit
     term.expect(b"left=")
     term.finish()
@@ -117,8 +122,7 @@ def test_sigterm_restores_the_terminal(play, logs, cs_home):
             ppid = Path(f"/proc/{pid}/stat").read_text().split()[3]
         except OSError:
             continue
-        if b"replay" in cmd and sid[:8].encode() in cmd and os.getppid() != pid and \
-                ppid == str(term.proc.pid):
+        if b"replay" in cmd and sid[:8].encode() in cmd and os.getppid() != pid and ppid == str(term.proc.pid):
             mine.append(pid)
     assert len(mine) == 1, mine
     os.kill(mine[0], signal.SIGTERM)

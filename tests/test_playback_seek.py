@@ -9,13 +9,13 @@ import base64
 import json
 
 import pytest
-from tests.helpers.tools import missing_tool
-from tests.helpers.logs import LogWriter
-from tests.helpers.playback import pyte_screen, record_claude, run, screen_state
 
 from cs.log import store
 from cs.playback import seek
 from cs.playback.terminal import ScreenModel
+from tests.helpers.logs import LogWriter
+from tests.helpers.playback import pyte_screen, record_claude, run, screen_state
+from tests.helpers.tools import missing_tool
 
 
 def reference_at(logs, sid, pos):
@@ -44,15 +44,18 @@ def repainted(logs, sid, pos):
 
 
 def output_positions(logs, sid):
-    return [(n, offset) for n, offset, _e, r in store.iter_session_records(logs, sid)
-            if r.get("direction") == "output"]
+    return [(n, offset) for n, offset, _e, r in store.iter_session_records(logs, sid) if r.get("direction") == "output"]
 
 
 def assert_same_screens(logs, sid, positions):
     for pos in positions:
         want, got = reference_at(logs, sid, pos), repainted(logs, sid, pos)
-        assert screen_state(got) == screen_state(want), f"screens differ at {pos}:\n" + \
-            "\n".join(got.display) + "\n--- played from the start:\n" + "\n".join(want.display)
+        assert screen_state(got) == screen_state(want), (
+            f"screens differ at {pos}:\n"
+            + "\n".join(got.display)
+            + "\n--- played from the start:\n"
+            + "\n".join(want.display)
+        )
 
 
 @pytest.fixture(params=["inline", "forked reader"])
@@ -172,11 +175,10 @@ def test_seek_into_a_real_claude_code_session(cs_exe, cs_home, tmp_path, claude_
     logs = cs_home / "logs"
     # pyte has no alternate screen: compare while claude's full-screen UI is up.
     records = list(store.iter_session_records(logs, sid))
-    outputs = [(n, o, base64.b64decode(r["data"])) for n, o, _e, r in records
-               if r.get("direction") == "output"]
+    outputs = [(n, o, base64.b64decode(r["data"])) for n, o, _e, r in records if r.get("direction") == "output"]
     enter = next(i for i, (_n, _o, d) in enumerate(outputs) if b"\x1b[?1049h" in d)
     leave = next(i for i, (_n, _o, d) in enumerate(outputs) if b"\x1b[?1049l" in d)
-    positions = [(n, o) for n, o, _d in outputs[enter + 1:leave + 1]]
+    positions = [(n, o) for n, o, _d in outputs[enter + 1 : leave + 1]]
     assert len(positions) > 20
     picks = [positions[int(len(positions) * f)] for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
     assert_same_screens(logs, sid, picks + [positions[-1]])

@@ -36,8 +36,7 @@ class Reader:
 
 def start_tail(cs_exe, cs_home, *args):
     env = dict(os.environ, CS_HOME=str(cs_home))
-    proc = subprocess.Popen([cs_exe, "tail", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen([cs_exe, "tail", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     return proc, Reader(proc)
 
 
@@ -49,8 +48,10 @@ def logs_of(cs_home):
 def test_tail_follows_a_live_session_through_rotation_and_exits_with_its_status(cs_exe, cs_home):
     cs_home.mkdir(parents=True, exist_ok=True)
     (cs_home / "config.toml").write_text('rotate_size = "64K"\n')
-    script = ("echo before-the-tail; read x; echo \"got $x\"; "
-              f"head -c {BIG} /dev/zero | tr '\\0' y; echo; read y; echo \"end $y\"; exit 5")
+    script = (
+        'echo before-the-tail; read x; echo "got $x"; '
+        f"head -c {BIG} /dev/zero | tr '\\0' y; echo; read y; echo \"end $y\"; exit 5"
+    )
     term = record(cs_exe, cs_home, script)
     term.expect(b"before-the-tail")
     wait_for(lambda: logs_of(cs_home), 10, what="the log")
@@ -68,7 +69,7 @@ def test_tail_follows_a_live_session_through_rotation_and_exits_with_its_status(
 
 
 def test_tail_text_prints_finished_lines(cs_exe, cs_home):
-    term = record(cs_exe, cs_home, "echo first line; read x; echo \"second $x\"; exit 0")
+    term = record(cs_exe, cs_home, 'echo first line; read x; echo "second $x"; exit 0')
     term.expect(b"first line")
     wait_for(lambda: logs_of(cs_home), 10, what="the log")
     tail, out = start_tail(cs_exe, cs_home, "--latest", "-f", "--text")
@@ -87,7 +88,7 @@ def test_tail_next_waits_for_the_next_session(cs_exe, cs_home):
     assert old.finish() == 0
     tail, out = start_tail(cs_exe, cs_home, "--next", "--text")
     time.sleep(0.5)  # not a pass/fail timing: the tail must be waiting before the session starts
-    new = record(cs_exe, cs_home, "read x; echo \"newer $x\"; exit 7")
+    new = record(cs_exe, cs_home, 'read x; echo "newer $x"; exit 7')
     new.send(b"one\r")
     assert new.finish() == 7
     assert tail.wait(timeout=20) == 7

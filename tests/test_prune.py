@@ -5,12 +5,11 @@ import json
 import os
 import subprocess
 import time
+from datetime import UTC
 
 import pytest
 
-from cs.log import jsonl, store
-from cs.log import paths
-
+from cs.log import jsonl, paths, store
 from tests.helpers.cli import run_cs
 from tests.helpers.logs import make_session
 from tests.helpers.sessions import LiveLock, all_session_ids, index_all, index_state, session_files, tree_hashes
@@ -68,10 +67,10 @@ def test_bytes_freed_is_what_the_files_held(cs_exe, logs):
 
 
 def test_older_accepts_a_date(cs_exe, logs):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     old, recent = make_session(logs, 10), make_session(logs, 3)
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=6)).strftime("%Y-%m-%d")
+    cutoff = (datetime.now(UTC) - timedelta(days=6)).strftime("%Y-%m-%d")
     result = prune_json(cs_exe, "--older", cutoff)
     assert [s["id"] for s in result["removed"]] == [old]
     assert session_files(logs, recent)
@@ -223,8 +222,17 @@ def test_new_files_are_private_whatever_the_umask(cs_exe, cs_home, logs):
     index_all(logs, all_session_ids(logs))
     env = dict(os.environ)
     proc = subprocess.run(
-        ["sh", "-c", 'umask 000; "$0" prune --older 30d && "$0" compress --older 0d && "$0" config retention 9d',
-         cs_exe], capture_output=True, text=True, env=env, timeout=60)
+        [
+            "sh",
+            "-c",
+            'umask 000; "$0" prune --older 30d && "$0" compress --older 0d && "$0" config retention 9d',
+            cs_exe,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     for p in list(cs_home.rglob("*")):
         mode = p.stat().st_mode & 0o777

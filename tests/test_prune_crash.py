@@ -12,7 +12,6 @@ import subprocess
 import pytest
 
 from cs.log import paths
-
 from tests.helpers.cli import run_cs
 from tests.helpers.crash import crash_seeds, kill_when
 from tests.helpers.logs import make_session
@@ -31,14 +30,14 @@ def template(tmp_path_factory):
         logs = paths.logs_dir()
         rng = random.Random(7)
         old, recent = [], []
-        for i in range(N_OLD):
+        for _i in range(N_OLD):
             segs = rng.choice([1, 1, 2, 3])
             gz = tuple(n for n in range(1, segs + 1) if rng.random() < 0.3)
             if rng.random() < 0.8:
                 old.append(make_session(logs, rng.uniform(31, 300), chunks=3, segments=segs, compressed_segments=gz))
             else:
                 old.append(make_session(logs, last_days_ago=rng.uniform(31, 300), chunks=3, segments=segs))
-        for i in range(N_RECENT):
+        for _i in range(N_RECENT):
             recent.append(make_session(logs, rng.uniform(0.1, 29), chunks=3, segments=rng.choice([1, 2])))
         index_all(logs, old + recent)
     finally:
@@ -108,7 +107,9 @@ def test_prune_killed_anywhere_is_finished_by_the_next_run(trial, seed, template
         killed = kill_when(proc, lambda: len(os.listdir(logs)) <= target)
 
     pending = _check_invariants(home, old, recent, template_hashes)
-    print(f"trial {trial} (seed {seed}): {'killed' if killed else 'finished before the kill'} with {len(os.listdir(logs))} of {n_files} files left, {len(pending)} pending")
+    print(
+        f"trial {trial} (seed {seed}): {'killed' if killed else 'finished before the kill'} with {len(os.listdir(logs))} of {n_files} files left, {len(pending)} pending"
+    )
 
     # The next run, even with options that select nothing, finishes the job...
     result = json.loads(run_cs(cs_exe, "prune", "--older", "3650d", "--json").stdout)
@@ -120,8 +121,11 @@ def test_prune_killed_anywhere_is_finished_by_the_next_run(trial, seed, template
     run_cs(cs_exe, "prune", "--older", "30d")
     left = _files_by_session(logs)
     assert set(left) == recent
-    assert tree_hashes(logs) == {k[len("logs/"):]: v for k, v in template_hashes.items()
-                                 if k.startswith("logs/") and k.split("/")[1].split(".")[0] in recent}
+    assert tree_hashes(logs) == {
+        k[len("logs/") :]: v
+        for k, v in template_hashes.items()
+        if k.startswith("logs/") and k.split("/")[1].split(".")[0] in recent
+    }
     sessions, names, nlines, nfts = index_state(home / "index.db")
     assert sessions == recent and nlines == nfts
     assert names <= {p.name for p in logs.iterdir()}

@@ -7,9 +7,7 @@ import sqlite3
 import subprocess
 import time
 
-from cs.log import store
-from cs.log import paths
-
+from cs.log import paths, store
 from tests.helpers.cli import run_cs
 from tests.helpers.logs import make_session
 

@@ -131,8 +131,12 @@ def test_unknown_command_127_and_not_executable_126(cs_exe, cs_home, tmp_path):
 
 
 def test_resize_reaches_the_child_and_is_logged(cs_exe, cs_home):
-    term = Term([cs_exe, "record", "--", "bash", "--norc", "--noprofile", "-i"], rows=30, cols=100,
-                env=dict(os.environ, PS1="$ "))
+    term = Term(
+        [cs_exe, "record", "--", "bash", "--norc", "--noprofile", "-i"],
+        rows=30,
+        cols=100,
+        env=dict(os.environ, PS1="$ "),
+    )
     term.expect(b"$ ")
     term.send(b"stty size\r")
     term.expect(b"30 100")
@@ -193,7 +197,9 @@ def test_sigterm_or_sighup_restores_terminal_for_the_shell_after(cs_exe, cs_home
 def test_ctrl_c_typed_reaches_the_child_through_its_terminal(cs_exe, cs_home):
     # The child says "ready" only once ^C would kill it (a shell script would
     # race: dash defers SIGINT that arrives before its child is running).
-    code = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); print('ready', flush=True); time.sleep(30)"
+    code = (
+        "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); print('ready', flush=True); time.sleep(30)"
+    )
     term = Term([cs_exe, "record", "--", PY, "-c", code])
     term.expect(b"ready")
     term.send(b"\x03")  # a key, not a signal to cs: the child's PTY turns it into SIGINT
@@ -219,9 +225,7 @@ def test_pipes_in_and_out_byte_identical_and_recorded(cs_exe, cs_home):
 
 def test_binary_through_pipes_with_eof_and_exit_code(cs_exe, cs_home):
     data = bytes(random.Random(5).getrandbits(8) for _ in range(300_000)) + b"\r\n\n\x04"
-    r = subprocess.run(
-        [cs_exe, "record", "--", "sh", "-c", "cat; exit 4"], input=data, capture_output=True
-    )
+    r = subprocess.run([cs_exe, "record", "--", "sh", "-c", "cat; exit 4"], input=data, capture_output=True)
     assert r.returncode == 4
     assert r.stdout == data  # no \n -> \r\n, and EOF reached cat
     records = read_session(cs_home)
@@ -330,7 +334,8 @@ def test_nested_session_is_not_recorded_twice(cs_exe, cs_home):
     inner = f'{cs_exe} record -- sh -c "echo inner=\\$CS_SESSION_ID"'
     r = subprocess.run(
         [cs_exe, "record", "--", "sh", "-c", f"echo outer=$CS_SESSION_ID; {inner}"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0
     sid = only_session_id(cs_home)  # exactly one session logged
@@ -408,8 +413,23 @@ def test_live_lock_held_while_running_and_released_after(cs_exe, cs_home):
 def test_start_line_metadata(cs_exe, cs_home, tmp_path):
     repo = tmp_path / "repo"
     subprocess.run(["git", "init", "-q", "-b", "feature-x", str(repo)], check=True)
-    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t",
-                    "commit", "-q", "--allow-empty", "-m", "c"], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "c",
+        ],
+        check=True,
+    )
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     term = Term([cs_exe, "record", "--", "sh", "-c", "exit 0"], rows=33, cols=111, cwd=str(repo))
     assert term.finish() == 0
@@ -465,8 +485,9 @@ def test_record_path_imports_no_click_sqlite_or_watchdog(cs_exe, cs_home):
 
 def test_command_sees_argv_as_typed(cs_exe, cs_home):
     # argv[0] stays "sh" (not the resolved /usr/bin/sh), as without the wrapper.
-    r = subprocess.run([cs_exe, "record", "--", "sh", "-c", 'tr "\\0" "\\n" < /proc/$$/cmdline'],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [cs_exe, "record", "--", "sh", "-c", 'tr "\\0" "\\n" < /proc/$$/cmdline'], capture_output=True, text=True
+    )
     assert r.returncode == 0
     assert r.stdout.splitlines()[:2] == ["sh", "-c"]
     assert read_session(cs_home)[0]["argv"][0] == "sh"
@@ -492,8 +513,11 @@ def test_command_gets_the_signal_dispositions_it_would_get_without_cs(cs_exe, cs
         monkeypatch.setenv("CS_SESSION_ID", "00000000-0000-4000-8000-000000000000")
     r = subprocess.run([cs_exe, "record", "--", *show], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout == direct
-    r = subprocess.run(["bash", "-c", f"{cs_exe} record -- yes | head -c 4; echo \" ${{PIPESTATUS[0]}}\""],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["bash", "-c", f'{cs_exe} record -- yes | head -c 4; echo " ${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        text=True,
+    )
     assert r.stdout == "y\ny\n 141\n"  # yes killed by SIGPIPE (128+13), as without cs
 
 
@@ -502,11 +526,19 @@ def test_large_binary_paste_reaches_the_child_byte_exact(cs_exe, cs_home, tmp_pa
     # backpressure (the child's PTY holds only a few KiB), nothing lost or changed.
     data = bytes(random.Random(9).getrandbits(8) for _ in range(256 * 1024))
     out = tmp_path / "received"
-    term = Term([cs_exe, "record", "--", "sh", "-c",
-                 f"stty raw -echo -iexten; echo ready; head -c {len(data)} > {out}; stty sane; echo done"])
+    term = Term(
+        [
+            cs_exe,
+            "record",
+            "--",
+            "sh",
+            "-c",
+            f"stty raw -echo -iexten; echo ready; head -c {len(data)} > {out}; stty sane; echo done",
+        ]
+    )
     term.expect(b"ready")
     for i in range(0, len(data), 8192):
-        term.send(data[i:i + 8192])
+        term.send(data[i : i + 8192])
         term._pump(0)
     term.expect(b"done")
     assert term.finish() == 0
@@ -522,13 +554,12 @@ def test_broken_install_still_runs_the_command_and_says_so_after(cs_exe, cs_home
     (broken / "ptyprocess").mkdir(parents=True)
     (broken / "ptyprocess" / "__init__.py").write_text("raise ImportError('ptyprocess is broken')\n")
     env = dict(os.environ, PYTHONPATH=str(broken))
-    term = Term([cs_exe, "record", "--", "sh", "-c", "[ -t 0 ] && echo on-a-tty; read x; echo got-$x; exit 9"],
-                env=env)
+    term = Term([cs_exe, "record", "--", "sh", "-c", "[ -t 0 ] && echo on-a-tty; read x; echo got-$x; exit 9"], env=env)
     term.expect(b"on-a-tty")
     term.send(b"yes\r")
     assert term.finish() == 9
     screen = term.screen.decode()
     assert "got-yes" in screen
-    warning = screen[screen.index("got-yes"):]
+    warning = screen[screen.index("got-yes") :]
     assert warning.count("cs: this session was not recorded") == 1 and "ptyprocess is broken" in warning
     assert not (cs_home / "logs").exists() or not any((cs_home / "logs").iterdir())

@@ -80,7 +80,7 @@ def test_resume_scanner_across_many_small_chunks():
     text = b"noise " * 500 + b"claude\x1b[1C--resume\x1b[1C\x1b[38;5;2m9f0e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c\x1b[39m\r\n"
     scanner = ResumeIdScanner()
     for i in range(0, len(text), 3):
-        scanner.feed(text[i:i + 3])
+        scanner.feed(text[i : i + 3])
     assert scanner.session_id == "9f0e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c"
 
 
@@ -99,8 +99,9 @@ def test_new_session_id_is_a_version_4_uuid():
 
 
 def git(*args, cwd):
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t")
+    env = dict(
+        os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"
+    )
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 

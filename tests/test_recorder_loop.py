@@ -62,8 +62,15 @@ def run_in_terminal(code: str, typed: bytes = b"", env=None):
         os.write(user, typed)
     sink = FakeSink()
     try:
-        result = record(sys.executable, ["python3", "-c", code], env or dict(os.environ), sink,
-                        stdin_fd=ours, stdout_fd=ours, stderr_fd=ours)
+        result = record(
+            sys.executable,
+            ["python3", "-c", code],
+            env or dict(os.environ),
+            sink,
+            stdin_fd=ours,
+            stdout_fd=ours,
+            stderr_fd=ours,
+        )
         time.sleep(0.05)
     finally:
         stop.set()
@@ -83,7 +90,7 @@ def test_every_output_byte_reaches_the_sink_in_order_and_the_screen_sees_the_sam
 
 
 def test_binary_output_passes_untouched():
-    code = ("import os\nos.write(1, bytes(b for b in range(256) if b not in (10, 13)) * 64)")
+    code = "import os\nos.write(1, bytes(b for b in range(256) if b not in (10, 13)) * 64)"
     _, sink, shown = run_in_terminal(code)
     data = bytes(b for b in range(256) if b not in (10, 13)) * 64
     assert sink.stream("output") == data == shown
@@ -102,9 +109,11 @@ def test_typed_input_is_handed_to_the_sink_and_to_the_child():
 def test_a_password_prompt_hands_the_sink_masked_input():
     # Canonical mode without echo, as getpass sets it: the loop tells the sink
     # the input is masked (the sink stores only its length).
-    code = ("import termios, sys\nfd = sys.stdin.fileno()\nold = termios.tcgetattr(fd)\nnew = old[:]\n"
-            "new[3] &= ~termios.ECHO\ntermios.tcsetattr(fd, termios.TCSANOW, new)\nprint('ready', flush=True)\n"
-            "line = sys.stdin.readline()\ntermios.tcsetattr(fd, termios.TCSANOW, old)\nprint('len', len(line.strip()))")
+    code = (
+        "import termios, sys\nfd = sys.stdin.fileno()\nold = termios.tcgetattr(fd)\nnew = old[:]\n"
+        "new[3] &= ~termios.ECHO\ntermios.tcsetattr(fd, termios.TCSANOW, new)\nprint('ready', flush=True)\n"
+        "line = sys.stdin.readline()\ntermios.tcsetattr(fd, termios.TCSANOW, old)\nprint('len', len(line.strip()))"
+    )
     user, ours = os.openpty()
     shown, stop = bytearray(), threading.Event()
     reader = threading.Thread(target=drain, args=(user, shown, stop))
@@ -120,8 +129,15 @@ def test_a_password_prompt_hands_the_sink_masked_input():
     typist.start()
     sink = FakeSink()
     try:
-        result = record(sys.executable, ["python3", "-c", code], dict(os.environ), sink,
-                        stdin_fd=ours, stdout_fd=ours, stderr_fd=ours)
+        result = record(
+            sys.executable,
+            ["python3", "-c", code],
+            dict(os.environ),
+            sink,
+            stdin_fd=ours,
+            stdout_fd=ours,
+            stderr_fd=ours,
+        )
     finally:
         typist.join()
         stop.set()
@@ -143,8 +159,15 @@ def test_the_users_terminal_settings_are_restored():
     user, ours = os.openpty()
     before = termios.tcgetattr(ours)
     try:
-        record(sys.executable, ["python3", "-c", "print('x')"], dict(os.environ), FakeSink(),
-               stdin_fd=ours, stdout_fd=ours, stderr_fd=ours)
+        record(
+            sys.executable,
+            ["python3", "-c", "print('x')"],
+            dict(os.environ),
+            FakeSink(),
+            stdin_fd=ours,
+            stdout_fd=ours,
+            stderr_fd=ours,
+        )
         assert termios.tcgetattr(ours) == before
     finally:
         os.close(user)

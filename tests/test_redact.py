@@ -27,35 +27,48 @@ def test_each_kind_is_replaced_wherever_it_stands_in_a_line(kind):
         assert secret not in out and f"[REDACTED:{kind}]" in out, out
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("export GITHUB_TOKEN=supersecretvalue", "export GITHUB_TOKEN=[REDACTED:assignment]"),
-    ("DB_PASSWORD='correct horse'", "DB_PASSWORD=[REDACTED:assignment]"),  # quoted: spaces and all
-    ("DB_PASSWORD='correct-horse-battery'", "DB_PASSWORD=[REDACTED:assignment]"),
-    ("api_key: abcdef123456", "api_key: [REDACTED:assignment]"),
-    ('"client_secret": "s3cr3t-v4lu3"', '"client_secret": [REDACTED:assignment]'),
-    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY=[REDACTED:assignment]"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("export GITHUB_TOKEN=supersecretvalue", "export GITHUB_TOKEN=[REDACTED:assignment]"),
+        ("DB_PASSWORD='correct horse'", "DB_PASSWORD=[REDACTED:assignment]"),  # quoted: spaces and all
+        ("DB_PASSWORD='correct-horse-battery'", "DB_PASSWORD=[REDACTED:assignment]"),
+        ("api_key: abcdef123456", "api_key: [REDACTED:assignment]"),
+        ('"client_secret": "s3cr3t-v4lu3"', '"client_secret": [REDACTED:assignment]'),
+        (
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS_SECRET_ACCESS_KEY=[REDACTED:assignment]",
+        ),
+    ],
+)
 def test_assignments_whose_name_says_secret_keep_the_name_and_lose_the_value(line, expected):
     assert Redactor().line(line) == expected
 
 
-@pytest.mark.parametrize("line", [
-    "the primary key: id",
-    "TOKEN=$GITHUB_TOKEN",
-    "password: ",
-    "press any key to continue",
-    "def get_token(self):",
-    "tokens used: 1234",
-    "sk-ant- is the prefix of Anthropic keys",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "the primary key: id",
+        "TOKEN=$GITHUB_TOKEN",
+        "password: ",
+        "press any key to continue",
+        "def get_token(self):",
+        "tokens used: 1234",
+        "sk-ant- is the prefix of Anthropic keys",
+    ],
+)
 def test_ordinary_text_is_left_alone(line):
     assert Redactor().line(line) == line
 
 
 def test_a_private_key_block_is_redacted_across_lines_and_in_one_text():
     r = Redactor()
-    block = ["-----BEGIN OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
-             "QyNTUxOQAAACDm1ePnlzBDl29Dx0hrYRAN", "-----END OPENSSH PRIVATE KEY-----"]
+    block = [
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+        "QyNTUxOQAAACDm1ePnlzBDl29Dx0hrYRAN",
+        "-----END OPENSSH PRIVATE KEY-----",
+    ]
     out = [r.line(x) for x in ["before"] + block + ["after"]]
     assert out[0] == "before" and out[-1] == "after"
     assert all(x == "[REDACTED:private-key]" for x in out[1:-1])

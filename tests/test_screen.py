@@ -41,7 +41,6 @@ def pyte_display(data: bytes, cols=80, rows=24):
     stream = pyte.ByteStream(screen)
     for piece in re.split(rb"(?=\x1b)", data):
         stream.feed(piece)
-        screen.display
     return [line.rstrip() for line in screen.display]
 
 
@@ -57,12 +56,14 @@ def ink_stream(sentence=SENTENCE, step=2, gap="\x1b[1C"):
     words = sentence.split()
     frames, height = [], 0
     for shown in list(range(1, len(words), step)) + [len(words)]:
-        block = [f"{ESC}[38;5;231m●{ESC}[39m " + gap.join(words[:shown]),
-                 "",
-                 f"{ESC}[38;5;174m✻{ESC}[39m Cooking… ({shown}s · esc to interrupt)",
-                 "─" * 40,
-                 f"❯\xa0{ESC}[7m {ESC}[27m",
-                 "─" * 40]
+        block = [
+            f"{ESC}[38;5;231m●{ESC}[39m " + gap.join(words[:shown]),
+            "",
+            f"{ESC}[38;5;174m✻{ESC}[39m Cooking… ({shown}s · esc to interrupt)",
+            "─" * 40,
+            f"❯\xa0{ESC}[7m {ESC}[27m",
+            "─" * 40,
+        ]
         erase = f"{ESC}[2K{ESC}[1A" * (height - 1) + f"{ESC}[2K{ESC}[G" if height else ""
         frames.append(erase + "\r\n".join(block))
         height = len(block)
@@ -70,6 +71,7 @@ def ink_stream(sentence=SENTENCE, step=2, gap="\x1b[1C"):
 
 
 # ------------------------------------------------------------------ Ink-like
+
 
 def test_ink_gaps_keep_spaces_where_naive_stripping_glues_words():
     frames = ink_stream()
@@ -104,8 +106,10 @@ def test_streaming_erase_and_redraw_split_across_chunks():
 
 def test_spinner_redrawn_in_place_does_not_flood():
     glyphs = "·✢✳✶✻✽"
-    chunks = ["\r" + glyphs[i % 6] + f" Cooking… ({i // 10}s · ↑ {i * 13} tokens · esc to interrupt)"
-              f"{ESC}[K" for i in range(300)]
+    chunks = [
+        "\r" + glyphs[i % 6] + f" Cooking… ({i // 10}s · ↑ {i * 13} tokens · esc to interrupt){ESC}[K"
+        for i in range(300)
+    ]
     chunks.append("\r● Done: the answer is 42" + f"{ESC}[K\r\n")
     lines = texts(render(chunks))
     spinner = [t for t in lines if "Cooking" in t]
@@ -115,8 +119,7 @@ def test_spinner_redrawn_in_place_does_not_flood():
 
 def test_row_overwritten_by_unrelated_content_finishes_the_old_one():
     chunks = ["Reading config files", f"\r{ESC}[KCompiling module foo", f"\r{ESC}[KLinking binary bar"]
-    assert texts(render(chunks)) == ["Reading config files", "Compiling module foo",
-                                     "Linking binary bar"]
+    assert texts(render(chunks)) == ["Reading config files", "Compiling module foo", "Linking binary bar"]
 
 
 def test_changed_cells_repaint_is_not_torn():
@@ -161,6 +164,7 @@ def test_marks_are_where_the_line_was_last_extended():
 
 # ------------------------------------------------------------- plain terminal
 
+
 def test_scrolled_off_lines_are_finished_in_order():
     chunks = ["".join(f"line {i:03d}\r\n" for i in range(j, j + 10)) for j in range(0, 100, 10)]
     screen = ScreenText(40, 10)
@@ -198,10 +202,12 @@ def test_cleared_screen_is_finished_by_the_next_batch():
 
 
 def test_alternate_screen_rows_finished_on_leave_and_main_restored():
-    chunks = ["$ less notes.txt\r\n",
-              f"{ESC}[?1049h{ESC}[H{ESC}[2Jpage one line\r\nsecond line",
-              f"{ESC}[?1049l",
-              "$ echo done\r\n"]
+    chunks = [
+        "$ less notes.txt\r\n",
+        f"{ESC}[?1049h{ESC}[H{ESC}[2Jpage one line\r\nsecond line",
+        f"{ESC}[?1049l",
+        "$ echo done\r\n",
+    ]
     screen = ScreenText(40, 10)
     out = []
     for i, c in enumerate(chunks):
@@ -241,8 +247,10 @@ def test_utf8_split_at_every_position():
 
 
 def test_escape_sequences_split_at_every_position():
-    data = (f"{ESC}[31mred{ESC}[0m {ESC}]8;;http://x{ESC}\\link{ESC}]8;;{ESC}\\ "
-            f"{ESC}P+q544e{ESC}\\{ESC}[10Cgap{ESC}[2;5Hrow two\r\n").encode()
+    data = (
+        f"{ESC}[31mred{ESC}[0m {ESC}]8;;http://x{ESC}\\link{ESC}]8;;{ESC}\\ "
+        f"{ESC}P+q544e{ESC}\\{ESC}[10Cgap{ESC}[2;5Hrow two\r\n"
+    ).encode()
     whole = render([data])
     assert texts(whole) == ["red link           gap", "    row two"]
     for cut in range(1, len(data)):
@@ -272,9 +280,12 @@ def test_wide_character_wraps_at_the_right_margin():
 
 
 def test_scroll_region_insert_delete_like_pyte():
-    data = ("".join(f"row {i}\r\n" for i in range(8)) + f"{ESC}[3;6r{ESC}[6;1H\r\nnew in region"
-            + f"{ESC}[4;1H{ESC}[2L{ESC}[2;1H{ESC}[1M{ESC}[r{ESC}[8;1Hab{ESC}[1;1H{ESC}[2@"
-            + f"{ESC}[3P{ESC}[2X").encode()
+    data = (
+        "".join(f"row {i}\r\n" for i in range(8))
+        + f"{ESC}[3;6r{ESC}[6;1H\r\nnew in region"
+        + f"{ESC}[4;1H{ESC}[2L{ESC}[2;1H{ESC}[1M{ESC}[r{ESC}[8;1Hab{ESC}[1;1H{ESC}[2@"
+        + f"{ESC}[3P{ESC}[2X"
+    ).encode()
     ours = ScreenText(30, 8)
     ours.feed(data)
     assert ours.display() == pyte_display(data, 30, 8)
@@ -319,7 +330,7 @@ def test_random_cursor_work_matches_pyte(seed):
         else:
             ops.append(f"{ESC}[{rng.randint(1, 3)}{rng.choice('@PXLM')}")
     data = "".join(ops).encode()
-    chunks = [data[i:i + 97] for i in range(0, len(data), 97)]
+    chunks = [data[i : i + 97] for i in range(0, len(data), 97)]
     ours = ScreenText(40, 12)
     lines = []
     for i, c in enumerate(chunks):
@@ -349,16 +360,17 @@ def test_close_returns_everything_once():
 
 
 def test_same_line_rules():
-    assert same_line("the build", "the build failed")          # streaming
+    assert same_line("the build", "the build failed")  # streaming
     assert same_line("the build failed with error E12", "the build failed with error")  # re-wrap
-    assert same_line("✻ Cooking… (3s)", "✽ Cooking… (4s)")      # spinner frame
-    assert not same_line("❯ fix the bug", "❯")                   # a typed line wiped
-    assert not same_line("Reading config", "Linking binary")     # other content
+    assert same_line("✻ Cooking… (3s)", "✽ Cooking… (4s)")  # spinner frame
+    assert not same_line("❯ fix the bug", "❯")  # a typed line wiped
+    assert not same_line("Reading config", "Linking binary")  # other content
 
 
 def test_pickled_mid_stream_continues_the_same():
     # The indexer pickles the renderer of a live session between runs.
     import pickle
+
     data = ("héllo \x1b[31mworld\x1b]0;title\x07\r\n" + "\x1b[2;3Hmid ✻ 日本\x1b[1Kx").encode()
     for cut in range(1, len(data)):
         whole = ScreenText(30, 5)
@@ -375,11 +387,55 @@ def test_pickled_mid_stream_continues_the_same():
 def test_random_bytes_never_raise(seed):
     """Garbage in (cut sequences, invalid UTF-8, C1 controls, wide and
     combining characters, tiny screens, resizes): no exception, ever."""
-    pieces = [b"\x1b", b"[", b"]", b"?", b"1049", b"h", b"l", b";", b"m", b"H", b"J", b"K", b"r",
-              b"P", b"\\", b"\x07", b"\r", b"\n", b"\x08", b"\t", "日".encode(), "🚀".encode(),
-              b"\xe6", b"\x9c", b"\xff", b"abc ", b"0", b"5", b"99999", b"@", b"L", b"M", b"S",
-              b"T", b"X", b"c", b"7", b"8", b"D", b"E", b"(", b"B", b"\x9b", b"\x00", b"\x7f",
-              "\u0301".encode(), "\u200d".encode()]
+    pieces = [
+        b"\x1b",
+        b"[",
+        b"]",
+        b"?",
+        b"1049",
+        b"h",
+        b"l",
+        b";",
+        b"m",
+        b"H",
+        b"J",
+        b"K",
+        b"r",
+        b"P",
+        b"\\",
+        b"\x07",
+        b"\r",
+        b"\n",
+        b"\x08",
+        b"\t",
+        "日".encode(),
+        "🚀".encode(),
+        b"\xe6",
+        b"\x9c",
+        b"\xff",
+        b"abc ",
+        b"0",
+        b"5",
+        b"99999",
+        b"@",
+        b"L",
+        b"M",
+        b"S",
+        b"T",
+        b"X",
+        b"c",
+        b"7",
+        b"8",
+        b"D",
+        b"E",
+        b"(",
+        b"B",
+        b"\x9b",
+        b"\x00",
+        b"\x7f",
+        "\u0301".encode(),
+        "\u200d".encode(),
+    ]
     for case in range(seed * 100, seed * 100 + 100):
         rng = random.Random(case)
         data = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 200)))
@@ -387,7 +443,7 @@ def test_random_bytes_never_raise(seed):
         pos = 0
         while pos < len(data):
             n = rng.randint(1, 20)
-            screen.feed(data[pos:pos + n], pos)
+            screen.feed(data[pos : pos + n], pos)
             pos += n
             r = rng.random()
             if r < 0.3:

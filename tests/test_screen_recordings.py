@@ -14,11 +14,10 @@ from pathlib import Path
 
 import ptyprocess
 import pyte
+import pytest
 
 from cs.index.keys import InputLines
 from cs.index.screen import ScreenText
-import pytest
-
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
 from tests.helpers.tools import missing_tool
 
@@ -109,10 +108,12 @@ def test_bash_session(tmp_path):
     rec = Recording([bash, "--norc", "--noprofile", "-i"], env, cwd=str(tmp_path))
     try:
         rec.pump(5, until=b"$ ")
-        for command in ["ls -la /usr/bin | head -n 12",
-                        r"printf '\033[31mred\033[0m and \033[1;32mgreen\033[0m words\n'",
-                        "seq 1 80",
-                        "echo all-done"]:
+        for command in [
+            "ls -la /usr/bin | head -n 12",
+            r"printf '\033[31mred\033[0m and \033[1;32mgreen\033[0m words\n'",
+            "seq 1 80",
+            "echo all-done",
+        ]:
             rec.type(command + "\r", delay=0)
             rec.pump(5, quiet=0.3)
         rec.type("exit\r")
@@ -152,7 +153,7 @@ def test_less_pages_on_the_alternate_screen(tmp_path):
     assert b"\x1b[?1049h" in data, "less did not use the alternate screen"
     ours = render(rec.chunks, cols=80, rows=24)
     # pyte has no alternate screen: compare with what it showed before less left it.
-    expected = pyte_lines(data[:data.rindex(b"\x1b[?1049l")], cols=80, rows=24)
+    expected = pyte_lines(data[: data.rindex(b"\x1b[?1049l")], cols=80, rows=24)
     assert expected
     assert [line for line in expected if line not in ours] == []
     # Three pages were shown: every line on them was seen.
@@ -162,9 +163,11 @@ def test_less_pages_on_the_alternate_screen(tmp_path):
         assert f"line {n:03d} of the notes: alpha beta gamma" in ours
 
 
-REPLY = ("The build failed with error E1234 in module foo because the linker could not find "
-         "the symbol bar_init, so please rerun the configure step with the debug flag enabled "
-         "and check the output again.\n\nEverything else compiled cleanly.")
+REPLY = (
+    "The build failed with error E1234 in module foo because the linker could not find "
+    "the symbol bar_init, so please rerun the configure step with the debug flag enabled "
+    "and check the output again.\n\nEverything else compiled cleanly."
+)
 PROMPT = "why did the build fail?"
 
 

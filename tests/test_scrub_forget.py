@@ -27,7 +27,7 @@ def stream(paths, direction):
 def test_scrub_masks_a_secret_split_across_chunks_and_segments_keeping_every_size(logs, cs_exe):
     w = LogWriter(logs)
     w.output(b"before " + SECRET[:9])  # split across two chunks...
-    w.rotate()                          # ... and across two segments
+    w.rotate()  # ... and across two segments
     w.output(SECRET[9:] + b" after\r\n")
     w.input(b"export T=" + SECRET + b"\r")
     w.end()

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from cs.log import paths
 from cs.ask import search
+from cs.log import paths
 from tests.helpers.logs import LogWriter
 
 SPECIAL_LINES = [
@@ -41,13 +41,17 @@ def corpus(cs_home):
     logs = paths.logs_dir()
     day = 86400
     now = time.time()
-    old = LogWriter(logs, session_id="aaaaaaaa-1111-4111-8111-111111111111", cwd="/home/u/alpha",
-                    t0=now - 30 * day)
+    old = LogWriter(logs, session_id="aaaaaaaa-1111-4111-8111-111111111111", cwd="/home/u/alpha", t0=now - 30 * day)
     old.output("build failed with error E1234 in module\r\n")
     old.output("failed badly, with no error at all\r\n")
     old.input("make test\r").end(exit_code=2)
-    new = LogWriter(logs, session_id="aaaaaaab-2222-4222-8222-222222222222", cwd="/home/u/beta/sub",
-                    git_root="/home/u/beta", t0=now - 60)
+    new = LogWriter(
+        logs,
+        session_id="aaaaaaab-2222-4222-8222-222222222222",
+        cwd="/home/u/beta/sub",
+        git_root="/home/u/beta",
+        t0=now - 60,
+    )
     for text in SPECIAL_LINES:
         new.output(text + "\r\n")
     new.output("build failed with error E1234 again\r\n")
@@ -129,8 +133,19 @@ def test_filters(cs_exe, corpus):
 def test_json_shape(cs_exe, corpus):
     proc = run(cs_exe, "search", "--jsonl", "make test")
     (hit,) = json_lines(proc)
-    assert set(hit) >= {"session_id", "timestamp", "direction", "text", "matches", "project", "cwd",
-                        "command", "segment", "offset", "replay"}
+    assert set(hit) >= {
+        "session_id",
+        "timestamp",
+        "direction",
+        "text",
+        "matches",
+        "project",
+        "cwd",
+        "command",
+        "segment",
+        "offset",
+        "replay",
+    }
     assert hit["direction"] == "input" and hit["session_id"] == corpus["old"]
     assert hit["replay"] == f"cs replay aaaaaaaa --at {hit['offset']}"
     listed = json_lines(run(cs_exe, "list", "--jsonl"))
@@ -179,8 +194,7 @@ def test_unknown_and_ambiguous_ids(cs_exe, corpus):
 
 def test_show_text_raw_and_grep(cs_exe, corpus):
     text = run(cs_exe, "show", "aaaaaaaa").stdout.decode().splitlines()
-    assert text == ["build failed with error E1234 in module", "failed badly, with no error at all",
-                    "> make test"]
+    assert text == ["build failed with error E1234 in module", "failed badly, with no error at all", "> make test"]
     raw = run(cs_exe, "show", "--raw", "aaaaaaab").stdout
     assert raw == b"".join(t.encode() + b"\r\n" for t in SPECIAL_LINES) + b"build failed with error E1234 again\r\n"
     grep = run(cs_exe, "show", "aaaaaaab", "--grep", "AND", "-C", "1").stdout.decode().splitlines()
@@ -200,7 +214,7 @@ def test_replay_writes_original_bytes(cs_exe, corpus):
     # The screen at that moment is repainted (tests/test_playback_seek.py), then
     # the bytes from the hit's chunk on follow as they were.
     assert start.stdout.startswith(b"\x1b[0m\x1b[H\x1b[2J") and b"glob foo*bar here " in start.stdout
-    assert start.stdout.endswith(raw[raw.index(b"key:value pair"):])
+    assert start.stdout.endswith(raw[raw.index(b"key:value pair") :])
     assert run(cs_exe, "replay", "aaaaaaab", "--from", at[1]).stdout == start.stdout
     bad = run(cs_exe, "replay", "aaaaaaab", "--at", "soonish", check=False)
     assert bad.returncode == 2 and b"--at" in bad.stderr
@@ -220,8 +234,10 @@ def test_json_is_one_document_and_jsonl_one_object_per_line(cs_exe, corpus):
         document = json.loads(run(cs_exe, *command, "--json").stdout)
         assert isinstance(document, list) and document
         assert document == json_lines(run(cs_exe, *command, "--jsonl"))
-    statuses = {fmt: run(cs_exe, "search", *fmt, "no-such-word-anywhere", check=False)
-                for fmt in ((), ("--json",), ("--jsonl",))}
+    statuses = {
+        fmt: run(cs_exe, "search", *fmt, "no-such-word-anywhere", check=False)
+        for fmt in ((), ("--json",), ("--jsonl",))
+    }
     assert {p.returncode for p in statuses.values()} == {1}
     assert json.loads(statuses[("--json",)].stdout) == [] and statuses[("--jsonl",)].stdout == b""
     assert statuses[()].stderr.decode().splitlines() == ["cs: no matches"]

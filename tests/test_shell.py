@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from ptyprocess import PtyProcessUnicode
 
-from tests.helpers.tools import missing_tool
 from tests.helpers.shell import (
     SHELLS,
     all_args,
@@ -34,11 +33,12 @@ from tests.helpers.shell import (
     system_path_dirs,
     wait_for,
 )
+from tests.helpers.tools import missing_tool
 
 # Arguments that a careless wrapper would mangle: spaces, the empty string, a
 # lone `--` (must reach claude, not be eaten), a glob and a variable that must
 # not be expanded, a newline, an option.
-AWKWARD = ["a b", "", "--", "*", "$HOME", "x\ny", "-p", "--model", "it's \"quoted\""]
+AWKWARD = ["a b", "", "--", "*", "$HOME", "x\ny", "-p", "--model", 'it\'s "quoted"']
 
 
 @pytest.fixture
@@ -57,7 +57,11 @@ def env(tmp_path, cs_exe, fake_bin, cs_home):
 def run_shell(shell, script, args=(), env=None, cwd=None, timeout=20):
     return subprocess.run(
         noninteractive_argv(shell, script, args),
-        env=env, cwd=cwd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -104,8 +108,9 @@ def test_claude_gets_the_recordings_id_as_its_session_id(shell, cs_exe, env, cs_
     linked = [r for r in records(log) if r.get("type") == "claude_session"]
     assert [r["claude_session_id"] for r in linked] == [noted.read_text()]
     noted.unlink()
-    proc = run_shell(shell, wrapped(shell, cs_exe, "claude --resume 0f0e0d0c-0b0a-4900-8800-000000000001"), (),
-                     env, tmp_path)
+    proc = run_shell(
+        shell, wrapped(shell, cs_exe, "claude --resume 0f0e0d0c-0b0a-4900-8800-000000000001"), (), env, tmp_path
+    )
     assert printed_argv(proc) == ["--resume", "0f0e0d0c-0b0a-4900-8800-000000000001"]
     assert not noted.exists()
 
@@ -165,8 +170,9 @@ def test_an_alias_named_claude_does_not_break_loading(shell, cs_exe, env, tmp_pa
     else:
         alias = "alias claude='claude --from-alias'"
     env["CS_DISABLE"] = "1"
-    proc = run_shell(shell, f"{alias}\n{init_line(shell, cs_exe)}\ncommand -v cs >/dev/null && echo loaded",
-                     (), env, tmp_path)
+    proc = run_shell(
+        shell, f"{alias}\n{init_line(shell, cs_exe)}\ncommand -v cs >/dev/null && echo loaded", (), env, tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().split() == ["loaded"]
     assert proc.stderr == b""
@@ -256,7 +262,8 @@ def test_cs_that_ran_claude_and_failed_is_not_retried(shell, cs_exe, env, tmp_pa
     shim_dir.mkdir()
     # `cs record -- claude ARGS` runs claude unrecorded; anything else is the real cs.
     (shim_dir / "cs").write_text(
-        f'#!/bin/sh\nif [ "$1" = record ]; then shift 2; exec "$@"; fi\nexec "{cs_exe}" "$@"\n')
+        f'#!/bin/sh\nif [ "$1" = record ]; then shift 2; exec "$@"; fi\nexec "{cs_exe}" "$@"\n'
+    )
     (shim_dir / "cs").chmod(0o755)
     count = tmp_path / "runs"
     env["FAKE_CLAUDE_COUNT"] = str(count)
@@ -293,8 +300,7 @@ def test_init_script_passes_shellcheck(shell, cs_exe):
     if not shellcheck:
         missing_tool("shellcheck")
     script = subprocess.run([cs_exe, "init", shell], capture_output=True, check=True).stdout
-    proc = subprocess.run([shellcheck, "--shell=bash", "--severity=style", "-"], input=script,
-                          capture_output=True)
+    proc = subprocess.run([shellcheck, "--shell=bash", "--severity=style", "-"], input=script, capture_output=True)
     assert proc.returncode == 0, proc.stdout.decode()
 
 
@@ -336,8 +342,11 @@ class Terminal:
             return self.output
 
     def wait_for(self, needle, timeout=15, after=0):
-        return wait_for(lambda: needle in self.text()[after:], timeout,
-                        what=f"{needle!r} on the terminal; got {self.text()[after:][-800:]!r}")
+        return wait_for(
+            lambda: needle in self.text()[after:],
+            timeout,
+            what=f"{needle!r} on the terminal; got {self.text()[after:][-800:]!r}",
+        )
 
     def type(self, line):
         self.proc.write(line + "\r")
@@ -366,8 +375,7 @@ def interactive_shell(shell, env, tmp_path, rc_body):
         conf = home / ".config" / "fish"
         conf.mkdir(parents=True, exist_ok=True)
         (conf / "config.fish").write_text(
-            rc_body + "\nfunction fish_prompt; echo -n 'READY> '; end\n"
-            "function fish_greeting; end\n"
+            rc_body + "\nfunction fish_prompt; echo -n 'READY> '; end\nfunction fish_greeting; end\n"
         )
         argv = [exe, "-i"]
     return Terminal(argv, env, tmp_path)
@@ -430,8 +438,11 @@ def test_interactive_shell_starts_the_indexer_once_quietly_in_background(shell, 
     try:
         # The prompt comes although the "indexer" never exits: nothing waits for it.
         term.wait_for("READY> ")
-        text = wait_for(lambda: marks.exists() and marks.read_text().count("fd2=") and marks.read_text(),
-                        10, what="the indexer to start")
+        text = wait_for(
+            lambda: marks.exists() and marks.read_text().count("fd2=") and marks.read_text(),
+            10,
+            what="the indexer to start",
+        )
         pids = [int(x.split("=")[1]) for x in text.split() if x.startswith("pid=")]
         assert len(pids) == 1, text
         assert "fd0=/dev/null" in text and "fd1=/dev/null" in text and "fd2=/dev/null" in text
@@ -450,8 +461,7 @@ def test_interactive_shell_starts_the_indexer_once_quietly_in_background(shell, 
                 pass
 
 
-@pytest.mark.parametrize("manager, unit", [("systemd", "cs-indexer.service"),
-                                           ("launchd", "com.cs.indexer.plist")])
+@pytest.mark.parametrize("manager, unit", [("systemd", "cs-indexer.service"), ("launchd", "com.cs.indexer.plist")])
 def test_init_prints_the_watcher_unit_running_this_cs(manager, unit, cs_exe):
     shipped = Path(__file__).resolve().parent.parent / "shell" / unit
     proc = subprocess.run([cs_exe, "init", manager], capture_output=True, text=True, check=True)
@@ -459,14 +469,16 @@ def test_init_prints_the_watcher_unit_running_this_cs(manager, unit, cs_exe):
     # manager's PATH seldom has a virtualenv or ~/.local/bin), and is
     # otherwise the shipped file.
     assert cs_exe in proc.stdout
-    assert proc.stdout.replace(cs_exe, "cs").replace("/usr/bin/env cs", "cs") == \
-        shipped.read_text().replace("/usr/bin/env cs", "cs")
+    assert proc.stdout.replace(cs_exe, "cs").replace("/usr/bin/env cs", "cs") == shipped.read_text().replace(
+        "/usr/bin/env cs", "cs"
+    )
     if manager == "systemd":
         assert f"ExecStart={cs_exe} index --watch" in proc.stdout
 
 
-@pytest.mark.parametrize("shell, strict", [("bash", "set -euo pipefail"),
-                                           ("zsh", "setopt err_exit no_unset pipe_fail")])
+@pytest.mark.parametrize(
+    "shell, strict", [("bash", "set -euo pipefail"), ("zsh", "setopt err_exit no_unset pipe_fail")]
+)
 def test_strict_mode_scripts_behave_as_with_claude_itself(shell, strict, cs_exe, env, cs_home, tmp_path):
     """Under errexit and nounset the function is as quiet as claude: a success
     goes on, a failure stops the script with claude's status."""
@@ -523,8 +535,7 @@ def _indexed(db_path: Path, needle: str) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute("SELECT count(*) FROM lines WHERE text LIKE ?",
-                              (f"%{needle}%",)).fetchone()[0]
+            return db.execute("SELECT count(*) FROM lines WHERE text LIKE ?", (f"%{needle}%",)).fetchone()[0]
     except sqlite3.OperationalError:  # not created yet, or busy
         return 0
 
@@ -566,8 +577,12 @@ def test_shells_start_one_real_watcher_that_indexes_what_claude_showed(shell, cs
 def test_init_for_a_shell_does_not_import_click(shell, cs_exe):
     """It runs on every shell start, so it skips the command-line framework."""
     python = Path(cs_exe).parent / "python"
-    proc = subprocess.run([str(python if python.exists() else sys.executable), "-X", "importtime",
-                           "-m", "cs", "init", shell], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [str(python if python.exists() else sys.executable), "-X", "importtime", "-m", "cs", "init", shell],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
     assert proc.stdout == shipped.read_text()
     imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]

@@ -21,7 +21,7 @@ XSS = [
     "<img src=x onerror=\"window.__pwned = 2; alert('img')\">",
     "javascript:alert('link')",
     "\x1b]8;;javascript:alert('osc8')\x1b\\click me\x1b]8;;\x1b\\",
-    "<a href=\"http://evil.example/steal\">evil link</a>",
+    '<a href="http://evil.example/steal">evil link</a>',
 ]
 
 
@@ -102,7 +102,7 @@ def test_list_search_and_a_hit_in_the_browser_and_payloads_stay_text(sessions):
         page.wait_for_selector(".hit mark")
         assert [m.lower() for m in page.locator(".hit mark").all_inner_texts()] == ["quokka", "compiled"]
         page.fill("#q", "payload")
-        page.locator('.hit').nth(4).wait_for()
+        page.locator(".hit").nth(4).wait_for()
         shown = page.locator("#results").inner_text()
         assert "<script>window.__pwned = 1" in shown and 'onerror="window.__pwned = 2' in shown
         assert page.evaluate("window.__pwned") is None

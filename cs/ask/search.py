@@ -10,12 +10,12 @@ syntax; `--regex` filters with a Python regular expression.
 """
 
 import re
-from datetime import timedelta
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from cs.errors import CsError
 from cs.ask.filters import Filters
+from cs.errors import CsError
 from cs.log.timestamps import format_timestamp, parse_timestamp
 
 MIN_FTS_TERM = 3  # the trigram tokenizer cannot match anything shorter
@@ -145,8 +145,7 @@ FROM lines l JOIN sessions s ON s.id = l.session_id
 """
 
 
-def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "literal",
-           rank: bool = False) -> list:
+def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "literal", rank: bool = False) -> list:
     """Lines matching `words`, newest first (or by relevance with `rank`).
 
     mode: "literal" (default), "fts" (raw FTS5 query), "regex" (Python regex)."""
@@ -160,11 +159,11 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
             pattern = re.compile(source)
         except re.error as e:
             raise QueryError(f"invalid regular expression {source!r}: {e}") from None
-        db.conn.create_function(
-            "cs_regexp", 1, lambda text: pattern.search(text) is not None, deterministic=True
-        )
+        db.conn.create_function("cs_regexp", 1, lambda text: pattern.search(text) is not None, deterministic=True)
         sql = _SELECT + " WHERE " + " AND ".join(where + ["cs_regexp(l.text)"])
-        spans_for = lambda text: [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+
+        def spans_for(text):
+            return [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
     else:
         if mode == "fts":
             match = " ".join(words).strip()
@@ -179,7 +178,10 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
             long_terms = [t for t in terms if len(t) >= MIN_FTS_TERM]
             short = [t for t in terms if len(t) < MIN_FTS_TERM]
             match = " AND ".join(fts_string(t) for t in long_terms)
-            spans_for = lambda text: literal_spans(text, terms)
+
+            def spans_for(text):
+                return literal_spans(text, terms)
+
         for term in short:
             where.append("l.text LIKE ? ESCAPE '\\'")
             params.append(like_pattern(term))
@@ -239,10 +241,14 @@ def _without_repeats(db, hits: list) -> list:
         if hit.direction == "output" and len(_normal(hit.text)) >= 8:
             key = (hit.session_id, hit.ts[:15])
             if key not in cache:
-                cache[key] = [_normal(t) for (t,) in db.execute(
-                    "SELECT text FROM lines WHERE session_id = ? AND direction = 'transcript'"
-                    " AND ts BETWEEN ? AND ?",
-                    [hit.session_id, _shift(hit.ts, -SAME_MOMENT_S), _shift(hit.ts, SAME_MOMENT_S)]).fetchall()]
+                cache[key] = [
+                    _normal(t)
+                    for (t,) in db.execute(
+                        "SELECT text FROM lines WHERE session_id = ? AND direction = 'transcript'"
+                        " AND ts BETWEEN ? AND ?",
+                        [hit.session_id, _shift(hit.ts, -SAME_MOMENT_S), _shift(hit.ts, SAME_MOMENT_S)],
+                    ).fetchall()
+                ]
             words = _normal(hit.text)
             if any(words in said for said in cache[key]):
                 continue
@@ -264,8 +270,10 @@ def unique_prefixes(db, session_ids, minimum: int = 8) -> dict:
     out = {}
     for sid in session_ids:
         longest = 0
-        for sql in ("SELECT id FROM sessions WHERE id < ? ORDER BY id DESC LIMIT 1",
-                    "SELECT id FROM sessions WHERE id > ? ORDER BY id LIMIT 1"):
+        for sql in (
+            "SELECT id FROM sessions WHERE id < ? ORDER BY id DESC LIMIT 1",
+            "SELECT id FROM sessions WHERE id > ? ORDER BY id LIMIT 1",
+        ):
             row = db.execute(sql, [sid]).fetchone()
             if row:
                 other = row[0]
@@ -273,7 +281,7 @@ def unique_prefixes(db, session_ids, minimum: int = 8) -> dict:
                 while common < min(len(sid), len(other)) and sid[common] == other[common]:
                     common += 1
                 longest = max(longest, common)
-        out[sid] = sid[:max(minimum, longest + 1)]
+        out[sid] = sid[: max(minimum, longest + 1)]
     return out
 
 

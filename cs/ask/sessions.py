@@ -5,10 +5,9 @@ from pathlib import Path
 
 from cs.ask.filters import Filters
 from cs.errors import CsError, NotFound
-from cs.log import jsonl, store
-from cs.log import paths
 from cs.index.indexer import session_is_live
 from cs.index.render import rendered_lines
+from cs.log import jsonl, paths, store
 
 
 class SessionNotFound(NotFound):
@@ -77,7 +76,6 @@ def _session_dict(row: dict) -> dict:
         except ValueError:
             pass
     return row
-
 
 
 def iter_io(logs_dir: Path, session_id: str):

@@ -95,7 +95,7 @@ def archive_session(source: Path) -> list:
 def _files_below(folder: Path):
     """Regular files under `folder`, never following a link (Claude Code's own
     layout has none; a planted one must not make us copy files from elsewhere)."""
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+    for dirpath, _dirnames, filenames in os.walk(folder, followlinks=False):
         for name in filenames:
             path = Path(dirpath) / name
             if _regular(path):
@@ -161,7 +161,7 @@ def _append(dest: Path, data: bytes, problems: list) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 
@@ -206,8 +206,10 @@ def remove_unlinked(db) -> int:
         gone.add(claude_id)
     if gone:
         for claude_id in gone:
-            db.execute("DELETE FROM claude_transcripts WHERE claude_session_id = ? OR"
-                       " substr(claude_session_id, 1, 37) = ?", [claude_id, claude_id + "/"])
+            db.execute(
+                "DELETE FROM claude_transcripts WHERE claude_session_id = ? OR substr(claude_session_id, 1, 37) = ?",
+                [claude_id, claude_id + "/"],
+            )
         paths.fsync_dir(root)
     return len(gone)
 

@@ -14,8 +14,9 @@ from cs.claude.index import owner, recordings_of
 def entries(db, session_id: str) -> list:
     """The transcript entries of one recording, in order."""
     out = []
-    for (claude_id,) in db.execute("SELECT claude_session_id FROM claude_links WHERE session_id = ?",
-                                   [session_id]).fetchall():
+    for (claude_id,) in db.execute(
+        "SELECT claude_session_id FROM claude_links WHERE session_id = ?", [session_id]
+    ).fetchall():
         recordings = recordings_of(db, claude_id)
         path = archive.archived_transcript(claude_id)  # the main thread; subagents are searchable, not shown
         counts = transcript.Counts()

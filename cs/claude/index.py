@@ -56,8 +56,10 @@ def update(db, session_ids) -> list:
 
 
 def _update_recording(db, sid: str) -> list:
-    row = db.execute("SELECT argv, cwd, started_at, ended_at, last_event_at, status, claude_session_id"
-                     " FROM sessions WHERE id = ?", [sid]).fetchone()
+    row = db.execute(
+        "SELECT argv, cwd, started_at, ended_at, last_event_at, status, claude_session_id FROM sessions WHERE id = ?",
+        [sid],
+    ).fetchone()
     if row is None:
         return []
     argv_text, cwd, started_at, ended_at, last_event_at, status, exit_id = row
@@ -119,8 +121,9 @@ def _looks_like_id(value: str) -> bool:
 
 
 def _links_of(db, sid: str) -> list:
-    return db.execute("SELECT claude_session_id, config_dir FROM claude_links WHERE session_id = ?"
-                      " ORDER BY claude_session_id", [sid]).fetchall()
+    return db.execute(
+        "SELECT claude_session_id, config_dir FROM claude_links WHERE session_id = ? ORDER BY claude_session_id", [sid]
+    ).fetchall()
 
 
 def _match_by_time(cwd: str, started_at: str, ended_at: str) -> list:
@@ -162,16 +165,16 @@ def _match_by_time(cwd: str, started_at: str, ended_at: str) -> list:
 # ---------------------------------------------------------------- indexing an archive
 
 
-def index_transcript(db, claude_id: str, path: Path, key: str,
-                     result_cap: int = transcript.DEFAULT_RESULT_CAP) -> list:
+def index_transcript(db, claude_id: str, path: Path, key: str, result_cap: int = transcript.DEFAULT_RESULT_CAP) -> list:
     """Index what is new in one archived transcript file of `claude_id`
     (`key` names the file in claude_transcripts)."""
     try:
         size = os.stat(path).st_size
     except OSError:
         return []
-    state = db.execute("SELECT indexed_offset, entries, skipped FROM claude_transcripts WHERE claude_session_id = ?",
-                       [key]).fetchone()
+    state = db.execute(
+        "SELECT indexed_offset, entries, skipped FROM claude_transcripts WHERE claude_session_id = ?", [key]
+    ).fetchone()
     offset, n_entries, n_skipped = state if state else (0, 0, 0)
     if offset >= size:
         return []
@@ -192,27 +195,47 @@ def index_transcript(db, claude_id: str, path: Path, key: str,
                 if entry.text.strip():
                     lines.append((recording, entry.ts, entry.text, text_hash(entry.text), line_offset, entry.kind))
                 if entry.usage is not None and entry.usage_key:
-                    usage.append((*entry.usage_key, claude_id, recording, entry.ts, entry.model,
-                                  *transcript.usage_numbers(entry.usage), int(bool(entry.sidechain))))
+                    usage.append(
+                        (
+                            *entry.usage_key,
+                            claude_id,
+                            recording,
+                            entry.ts,
+                            entry.model,
+                            *transcript.usage_numbers(entry.usage),
+                            int(bool(entry.sidechain)),
+                        )
+                    )
     db.conn.executemany(
         "INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, kind)"
-        " VALUES (?, ?, 'transcript', ?, ?, 0, ?, ?)", lines)
+        " VALUES (?, ?, 'transcript', ?, ?, 0, ?, ?)",
+        lines,
+    )
     db.conn.executemany(
         "INSERT OR IGNORE INTO claude_usage (message_id, request_id, claude_session_id, session_id, ts, model,"
         " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, sidechain)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", usage)
-    db.execute("INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE id > ? AND text_hash IS NOT NULL",
-               [fts_from])
-    db.execute("INSERT OR REPLACE INTO claude_transcripts (claude_session_id, indexed_offset, entries, skipped)"
-               " VALUES (?, ?, ?, ?)", [key, offset, n_entries + counts.entries,
-                                        n_skipped + counts.unknown + counts.bad])
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        usage,
+    )
+    db.execute(
+        "INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines WHERE id > ? AND text_hash IS NOT NULL",
+        [fts_from],
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO claude_transcripts (claude_session_id, indexed_offset, entries, skipped)"
+        " VALUES (?, ?, ?, ?)",
+        [key, offset, n_entries + counts.entries, n_skipped + counts.unknown + counts.bad],
+    )
     return []
 
 
 def recordings_of(db, claude_id: str) -> list:
     """(start, session id) of the recordings linked to a Claude session, oldest first."""
-    rows = db.execute("SELECT s.started_at, s.id FROM claude_links l JOIN sessions s ON s.id = l.session_id"
-                      " WHERE l.claude_session_id = ? ORDER BY s.started_at, s.id", [claude_id]).fetchall()
+    rows = db.execute(
+        "SELECT s.started_at, s.id FROM claude_links l JOIN sessions s ON s.id = l.session_id"
+        " WHERE l.claude_session_id = ? ORDER BY s.started_at, s.id",
+        [claude_id],
+    ).fetchall()
     return [(start or "", sid) for start, sid in rows]
 
 
@@ -225,4 +248,3 @@ def owner(recordings: list, ts: str) -> str:
         if start and start <= ts:
             found = sid
     return found
-

@@ -27,17 +27,22 @@ def find(db, recording_id: str = None, claude_prefix: str = None) -> tuple:
         rows = db.execute(
             "SELECT l.claude_session_id, s.cwd, l.config_dir FROM claude_links l JOIN sessions s"
             " ON s.id = l.session_id WHERE l.session_id = ? ORDER BY (l.claude_session_id = s.claude_session_id) DESC,"
-            " l.rowid DESC LIMIT 1", [recording_id]).fetchall()
+            " l.rowid DESC LIMIT 1",
+            [recording_id],
+        ).fetchall()
         if not rows:
-            raise NotFound(f"recording {recording_id[:8]} has no Claude Code session linked to it "
-                           "(was it a recording of claude?)")
+            raise NotFound(
+                f"recording {recording_id[:8]} has no Claude Code session linked to it (was it a recording of claude?)"
+            )
         return rows[0]
     if claude_prefix:
         p = claude_prefix.lower()
         rows = db.execute(
             "SELECT DISTINCT l.claude_session_id, s.cwd, l.config_dir FROM claude_links l"
             " JOIN sessions s ON s.id = l.session_id WHERE substr(l.claude_session_id, 1, ?) = ?"
-            " ORDER BY s.started_at DESC", [len(p), p]).fetchall()
+            " ORDER BY s.started_at DESC",
+            [len(p), p],
+        ).fetchall()
         ids = {r[0] for r in rows}
         if not ids:
             raise NotFound(f"no recorded Claude session with id {claude_prefix!r} (see `cs list`)")
@@ -46,7 +51,8 @@ def find(db, recording_id: str = None, claude_prefix: str = None) -> tuple:
         return rows[0]
     rows = db.execute(
         "SELECT l.claude_session_id, s.cwd, l.config_dir FROM claude_links l JOIN sessions s"
-        " ON s.id = l.session_id ORDER BY s.started_at DESC, l.rowid DESC LIMIT 1").fetchall()
+        " ON s.id = l.session_id ORDER BY s.started_at DESC, l.rowid DESC LIMIT 1"
+    ).fetchall()
     if not rows:
         raise NotFound("no recorded Claude Code session yet")
     return rows[0]
@@ -55,15 +61,19 @@ def find(db, recording_id: str = None, claude_prefix: str = None) -> tuple:
 def prepare(claude_id: str, cwd: str, config_dir: str = None) -> Target:
     """Check the directory, make sure Claude Code will find the transcript."""
     if not cwd or not os.path.isdir(cwd):
-        raise CsError(f"the directory this session ran in is gone: {cwd} "
-                      "(claude --resume looks for the session there; recreate it, or cd elsewhere and "
-                      f"run `claude --resume {claude_id}` yourself)")
+        raise CsError(
+            f"the directory this session ran in is gone: {cwd} "
+            "(claude --resume looks for the session there; recreate it, or cd elsewhere and "
+            f"run `claude --resume {claude_id}` yourself)"
+        )
     config_dir = os.environ.get("CLAUDE_CONFIG_DIR") or config_dir or archive.default_config_dir()
     live = archive.find_transcript(config_dir, claude_id, cwd)
     if live is not None:
         return Target(claude_id, cwd, live, restored=False)
     if not archive.archived_transcript(claude_id).exists():
-        raise NotFound(f"Claude session {claude_id} has no transcript: Claude Code deleted it and cs "
-                       "has no copy (it was recorded before cs kept transcripts)")
+        raise NotFound(
+            f"Claude session {claude_id} has no transcript: Claude Code deleted it and cs "
+            "has no copy (it was recorded before cs kept transcripts)"
+        )
     restored = archive.restore(claude_id, config_dir, cwd)
     return Target(claude_id, cwd, restored, restored=True)

@@ -17,8 +17,12 @@ from cs.errors import UsageError
 from cs.log.timestamps import parse_timestamp
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-_PRICE_KEYS = ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
-               "cache_creation_input_token_cost")
+_PRICE_KEYS = (
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+)
 
 
 def load_prices(path: str) -> dict:
@@ -46,10 +50,15 @@ def compute(db, filters, prices: dict = None) -> dict:
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     sessions = db.execute(
         "SELECT s.id, s.started_at, COALESCE(s.ended_at, s.last_event_at), s.project, s.exit_code, s.status"
-        f" FROM sessions s{clause}", params).fetchall()
+        f" FROM sessions s{clause}",
+        params,
+    ).fetchall()
     usage = db.execute(
-        "SELECT u.model, s.project, substr(u.ts, 1, 10), " + ", ".join(f"u.{f}" for f in TOKEN_FIELDS) +
-        f" FROM claude_usage u JOIN sessions s ON s.id = u.session_id{clause}", params).fetchall()
+        "SELECT u.model, s.project, substr(u.ts, 1, 10), "
+        + ", ".join(f"u.{f}" for f in TOKEN_FIELDS)
+        + f" FROM claude_usage u JOIN sessions s ON s.id = u.session_id{clause}",
+        params,
+    ).fetchall()
     return {"sessions": _session_figures(sessions), "tokens": _token_figures(usage, prices)}
 
 
@@ -89,8 +98,12 @@ def _token_figures(rows, prices) -> dict:
                 table[key][field] += n or 0
         for field, n in zip(TOKEN_FIELDS, numbers):
             total[field] += n or 0
-    out = {"total": total, "by_model": dict(by_model), "by_project": dict(by_project),
-           "by_day": dict(sorted(by_day.items()))}
+    out = {
+        "total": total,
+        "by_model": dict(by_model),
+        "by_project": dict(by_project),
+        "by_day": dict(sorted(by_day.items())),
+    }
     if prices is not None:
         out["cost"] = _cost(by_model, prices)
     return out

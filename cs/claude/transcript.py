@@ -18,8 +18,19 @@ DEFAULT_RESULT_CAP = 64 * 1024
 
 
 class Entry:
-    __slots__ = ("kind", "text", "ts", "session_id", "uuid", "model", "usage", "usage_key",
-                 "sidechain", "tool_name", "cwd")
+    __slots__ = (
+        "kind",
+        "text",
+        "ts",
+        "session_id",
+        "uuid",
+        "model",
+        "usage",
+        "usage_key",
+        "sidechain",
+        "tool_name",
+        "cwd",
+    )
 
     def __init__(self, kind, text, ts, session_id, **extra):
         self.kind, self.text, self.ts, self.session_id = kind, text, ts, session_id
@@ -58,8 +69,11 @@ def parse_line(raw: bytes, counts: Counts, result_cap: int = DEFAULT_RESULT_CAP)
     if not ts:
         counts.bad += 1
         return []
-    common = {"uuid": _str(record.get("uuid")), "sidechain": record.get("isSidechain") is True,
-              "cwd": _str(record.get("cwd"))}
+    common = {
+        "uuid": _str(record.get("uuid")),
+        "sidechain": record.get("isSidechain") is True,
+        "cwd": _str(record.get("cwd")),
+    }
     if kind == "user":
         out = _user_entries(message.get("content"), ts, sid, common, result_cap)
     else:
@@ -69,11 +83,26 @@ def parse_line(raw: bytes, counts: Counts, result_cap: int = DEFAULT_RESULT_CAP)
 
 
 # Line types that carry nothing to index but are known (not counted as unknown).
-_METADATA = frozenset({
-    "summary", "system", "attachment", "file-history-snapshot", "progress", "mode", "permission-mode",
-    "custom-title", "ai-title", "last-prompt", "queue-operation", "api-request", "cost-state",
-    "atis-latch", "user", "assistant",
-})
+_METADATA = frozenset(
+    {
+        "summary",
+        "system",
+        "attachment",
+        "file-history-snapshot",
+        "progress",
+        "mode",
+        "permission-mode",
+        "custom-title",
+        "ai-title",
+        "last-prompt",
+        "queue-operation",
+        "api-request",
+        "cost-state",
+        "atis-latch",
+        "user",
+        "assistant",
+    }
+)
 
 
 def _user_entries(content, ts, sid, common, cap) -> list:
@@ -110,8 +139,7 @@ def _assistant_entries(record, message, ts, sid, common) -> list:
             out.append(Entry(REPLY, block["text"], ts, sid, **extra))
         elif block.get("type") == "tool_use":
             name = _str(block.get("name")) or "tool"
-            out.append(Entry(TOOL, f"{name} {_compact(block.get('input'))}", ts, sid, tool_name=name,
-                             **extra))
+            out.append(Entry(TOOL, f"{name} {_compact(block.get('input'))}", ts, sid, tool_name=name, **extra))
     if not out and usage is not None:
         out.append(Entry(REPLY, "", ts, sid, **extra))  # usage without text (thinking only)
     return out
@@ -146,9 +174,9 @@ def _str(value):
 
 def usage_numbers(usage: dict) -> tuple:
     """(input, output, cache read, cache write) tokens, untrusted values as 0."""
+
     def n(key):
         value = usage.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12 else 0
 
-    return (n("input_tokens"), n("output_tokens"), n("cache_read_input_tokens"),
-            n("cache_creation_input_tokens"))
+    return (n("input_tokens"), n("output_tokens"), n("cache_read_input_tokens"), n("cache_creation_input_tokens"))

@@ -15,19 +15,42 @@ MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would 
 @cli.command("search")
 @click.argument("query", nargs=-1)
 @session_filter_options
-@click.option("--source", type=click.Choice(["screen", "typed", "transcript"]),
-              help="Only what the screen showed, what was typed, or Claude Code's transcript.")
-@click.option("--kind", type=click.Choice(["prompt", "reply", "tool", "result"]),
-              help="Only transcript lines of this kind (implies --source transcript).")
+@click.option(
+    "--source",
+    type=click.Choice(["screen", "typed", "transcript"]),
+    help="Only what the screen showed, what was typed, or Claude Code's transcript.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["prompt", "reply", "tool", "result"]),
+    help="Only transcript lines of this kind (implies --source transcript).",
+)
 @click.option("--input", "direction", flag_value="input", help="Only what was typed (--source typed).")
 @click.option("--output", "direction", flag_value="output", help="Only what the screen showed (--source screen).")
 @click.option("--fts", is_flag=True, help="QUERY is raw SQLite FTS5 syntax.")
 @click.option("--regex", is_flag=True, help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT), help="At most this many hits.")
+@click.option(
+    "-n", "--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT), help="At most this many hits."
+)
 @json_options
-def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, direction, fts, regex, rank, limit,
-               as_json, as_jsonl):
+def search_cmd(
+    query,
+    session_prefix,
+    cwd,
+    project,
+    since,
+    until,
+    source,
+    kind,
+    direction,
+    fts,
+    regex,
+    rank,
+    limit,
+    as_json,
+    as_jsonl,
+):
     """Find lines that the screen showed or that you typed.
 
     Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
@@ -87,8 +110,8 @@ def search_cmd(query, session_prefix, cwd, project, since, until, source, kind, 
 def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_jsonl):
     """Recorded sessions, newest first."""
     from cs import units
-    from cs.log import paths
     from cs.ask import sessions
+    from cs.log import paths
 
     filters = make_filters(session_prefix, cwd, project, since, until)
     db = open_index()
@@ -104,13 +127,18 @@ def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_json
         return
     table = [("STARTED", "DURATION", "ID", "PROJECT", "COMMAND", "EXIT", "SIZE", "STATUS")]
     for r in rows:
-        table.append((
-            local_time(r["started_at"], with_seconds=False),
-            duration(r["started_at"], r["ended_at"] or r["last_event_at"]),
-            r["id"][:8], r["project"] or "-", (r["command"] or "-")[:40],
-            "-" if r["exit_code"] is None else str(r["exit_code"]),
-            units.format_size(r["log_bytes"] or 0), r["status"],
-        ))
+        table.append(
+            (
+                local_time(r["started_at"], with_seconds=False),
+                duration(r["started_at"], r["ended_at"] or r["last_event_at"]),
+                r["id"][:8],
+                r["project"] or "-",
+                (r["command"] or "-")[:40],
+                "-" if r["exit_code"] is None else str(r["exit_code"]),
+                units.format_size(r["log_bytes"] or 0),
+                r["status"],
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -129,8 +157,8 @@ def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools
     import re
     import shutil
 
-    from cs.log import paths
     from cs.ask import sessions
+    from cs.log import paths
 
     if tools and not conversation:
         raise UsageError("--tools goes with --conversation")
@@ -147,8 +175,9 @@ def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools
         items = talk.entries(db, sid)
         if not items:
             raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`cs show {sid[:8]}` shows its screen)")
-        for line in talk.as_text(items, tools, width=shutil.get_terminal_size((120, 24)).columns - 12,
-                                 local_time=local_time):
+        for line in talk.as_text(
+            items, tools, width=shutil.get_terminal_size((120, 24)).columns - 12, local_time=local_time
+        ):
             click.echo(line)
         return
     if raw:

@@ -24,8 +24,11 @@ def slow_catch_up_notice():
     def progress(_nbytes):
         if not said and time.monotonic() - started > 1.0:
             said.append(True)
-            click.echo("cs: indexing new session logs first (`cs index --daemon` keeps the "
-                       "index current in the background)...", err=True)
+            click.echo(
+                "cs: indexing new session logs first (`cs index --daemon` keeps the "
+                "index current in the background)...",
+                err=True,
+            )
 
     return progress
 
@@ -56,8 +59,7 @@ def report_skipped_files(names) -> None:
     """Once per command: what in logs/ is not a regular file, and was skipped."""
     if names:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
-        click.echo(f"cs: skipped {len(names)} name(s) in logs/ that are not regular files: {shown}",
-                   err=True)
+        click.echo(f"cs: skipped {len(names)} name(s) in logs/ that are not regular files: {shown}", err=True)
 
 
 def utc_bound(text, option):
@@ -94,9 +96,14 @@ def make_filters(session_prefix, cwd, project, since, until, direction=None):
     """The one Filters of a command's --session/--cwd/--project/--since/--until."""
     from cs.ask.filters import Filters
 
-    return Filters(session=session_prefix, cwd=abs_cwd(cwd), project=project,
-                   since=utc_bound(since, "--since"), until=utc_bound(until, "--until"),
-                   direction=direction)
+    return Filters(
+        session=session_prefix,
+        cwd=abs_cwd(cwd),
+        project=project,
+        since=utc_bound(since, "--since"),
+        until=utc_bound(until, "--until"),
+        direction=direction,
+    )
 
 
 def abs_cwd(cwd):
@@ -143,8 +150,6 @@ class NullBar:
 
 
 def log_files():
-    from cs.log import store
-    from cs.log import paths
+    from cs.log import paths, store
 
-    return [p for segments in store.all_sessions(paths.logs_dir()).values()
-            for p in segments.values()]
+    return [p for segments in store.all_sessions(paths.logs_dir()).values() for p in segments.values()]

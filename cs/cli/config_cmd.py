@@ -1,6 +1,5 @@
 """`cs config`."""
 
-
 import click
 
 from cs.cli import cli
@@ -44,8 +43,7 @@ def config_cmd(key, value, unset_key, as_json):
     if key is not None:
         match = [s for s in settings if s["key"] == key]
         if not match:
-            raise click.BadParameter(f"unknown setting {key!r} (known: {', '.join(config.DEFAULTS)})",
-                                     param_hint="KEY")
+            raise click.BadParameter(f"unknown setting {key!r} (known: {', '.join(config.DEFAULTS)})", param_hint="KEY")
         settings = match
     if as_json:
         print_json({"path": str(path), "settings": settings})

@@ -5,8 +5,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import (CsError, NullBar, UsageError, log_files, open_index,
-                           report_skipped_files, skip_numpy)
+from cs.cli.common import CsError, NullBar, UsageError, log_files, open_index, report_skipped_files, skip_numpy
 
 
 @cli.command("index")
@@ -19,8 +18,9 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
     """Bring the search index up to date with the session logs."""
     from cs.index import watch as watchmod
 
-    chosen = [name for name, on in (("--watch", watch), ("--daemon", daemon),
-                                    ("--rebuild", rebuild), ("--stop", stop)) if on]
+    chosen = [
+        name for name, on in (("--watch", watch), ("--daemon", daemon), ("--rebuild", rebuild), ("--stop", stop)) if on
+    ]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} cannot be used together")
     if stop:
@@ -49,8 +49,11 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
     if rebuild:
         total = sum(p.stat().st_size for p in log_files())
         show_bar = sys.stderr.isatty() and not quiet
-        with click.progressbar(length=total, label="rebuilding index", file=sys.stderr,
-                               show_eta=True) if show_bar else NullBar() as bar:
+        with (
+            click.progressbar(length=total, label="rebuilding index", file=sys.stderr, show_eta=True)
+            if show_bar
+            else NullBar() as bar
+        ):
             stats = indexer.rebuild(progress=bar.update)
     else:
         db = open_index(catch_up=False)

@@ -1,6 +1,7 @@
 """`cs prune`, `cs compress`, `cs forget`, `cs scrub`: keeping the house."""
 
 import sys
+from datetime import UTC
 
 import click
 
@@ -10,13 +11,23 @@ from cs.cli.output import print_json, session_row
 
 
 @cli.command()
-@click.option("--older", callback=duration_or_date, metavar="AGE|DATE",
-              help="Remove sessions that ended before this: 30d, 12h, 2w, or YYYY-MM-DD.")
-@click.option("--max-size", callback=size_option, metavar="SIZE",
-              help="Keep the newest sessions within this total size (e.g. 5G).")
+@click.option(
+    "--older",
+    callback=duration_or_date,
+    metavar="AGE|DATE",
+    help="Remove sessions that ended before this: 30d, 12h, 2w, or YYYY-MM-DD.",
+)
+@click.option(
+    "--max-size",
+    callback=size_option,
+    metavar="SIZE",
+    help="Keep the newest sessions within this total size (e.g. 5G).",
+)
 @click.option("--keep", type=click.IntRange(min=0), metavar="N", help="Keep the newest N sessions.")
 @click.option("--project", help="Only consider sessions of this project.")
-@click.option("--cwd", type=click.Path(file_okay=False), help="Only consider sessions started in this directory (or below).")
+@click.option(
+    "--cwd", type=click.Path(file_okay=False), help="Only consider sessions started in this directory (or below)."
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be removed; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def prune(older, max_size, keep, project, cwd, dry_run, as_json):
@@ -30,15 +41,22 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
     from cs.maintenance import policy as policies
     from cs.maintenance import prune as pruning
 
-    flags = policies.Policy(older_than=older, keep=keep, max_size=max_size, project=project,
-                            cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None)
+    flags = policies.Policy(
+        older_than=older,
+        keep=keep,
+        max_size=max_size,
+        project=project,
+        cwd=os.path.abspath(os.path.expanduser(cwd)) if cwd else None,
+    )
     policy = flags if not flags.is_empty() else policies.resolve(flags, config.settings())
     if policy.is_empty():
         if as_json:
             print_json({"dry_run": dry_run, "policy": None, "removed": [], "bytes_freed": 0})
         else:
-            click.echo("No retention policy configured (set one with `cs config retention 90d` "
-                       "or `cs config max_total_size 20G`, or pass --older/--keep/--max-size); nothing to do.")
+            click.echo(
+                "No retention policy configured (set one with `cs config retention 90d` "
+                "or `cs config max_total_size 20G`, or pass --older/--keep/--max-size); nothing to do."
+            )
         return
     result = pruning.prune(policy, dry_run=dry_run)
     if as_json:
@@ -48,9 +66,11 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
 
     verb = "Would remove" if dry_run else "Removed"
     n = len(result["removed"])
-    click.echo(f"{verb} {n} session{'s' if n != 1 else ''}, "
-               f"{'freeing' if dry_run else 'freed'} {format_size(result['bytes_freed'])}"
-               f"{':' if n else '.'}")
+    click.echo(
+        f"{verb} {n} session{'s' if n != 1 else ''}, "
+        f"{'freeing' if dry_run else 'freed'} {format_size(result['bytes_freed'])}"
+        f"{':' if n else '.'}"
+    )
     if result["removed"]:  # one write, not one per session: 10,000 rows print at once
         click.echo("\n".join(session_row(s) for s in result["removed"]))
     if result["resumed"]:
@@ -62,13 +82,17 @@ def prune(older, max_size, keep, project, cwd, dry_run, as_json):
 
 
 @cli.command()
-@click.option("--older", callback=duration_or_date, metavar="AGE|DATE",
-              help="Compress sessions that ended before this (default: config compress_after).")
+@click.option(
+    "--older",
+    callback=duration_or_date,
+    metavar="AGE|DATE",
+    help="Compress sessions that ended before this (default: config compress_after).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be compressed; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def compress(older, dry_run, as_json):
     """Gzip the log files of finished sessions (zcat | jq still works)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from cs import config
     from cs.maintenance import compress as compress_mod
@@ -77,23 +101,27 @@ def compress(older, dry_run, as_json):
     if older is None:
         after = config.settings().compress_after
         if after is None:
-            click.echo("Compression is off (compress_after = \"off\"); pass --older to compress anyway.")
+            click.echo('Compression is off (compress_after = "off"); pass --older to compress anyway.')
             return
-        older = datetime.now(timezone.utc) - after
+        older = datetime.now(UTC) - after
     result = compress_mod.compress(older_than=older, dry_run=dry_run)
     if as_json:
         print_json(result)
         return
     n = len(result["sessions"])
     if dry_run:
-        click.echo(f"Would compress {n} session{'s' if n != 1 else ''} "
-                   f"({result['files']} files, {format_size(result['bytes_before'])}){':' if n else '.'}")
+        click.echo(
+            f"Would compress {n} session{'s' if n != 1 else ''} "
+            f"({result['files']} files, {format_size(result['bytes_before'])}){':' if n else '.'}"
+        )
         for s in result["sessions"]:
             click.echo(session_row(s, "bytes_before"))
     else:
         ratio = f", ratio {result['ratio']:.1f}x" if result["ratio"] else ""
-        click.echo(f"Compressed {n} session{'s' if n != 1 else ''} ({result['files']} files): "
-                   f"{format_size(result['bytes_before'])} -> {format_size(result['bytes_after'])}{ratio}.")
+        click.echo(
+            f"Compressed {n} session{'s' if n != 1 else ''} ({result['files']} files): "
+            f"{format_size(result['bytes_before'])} -> {format_size(result['bytes_after'])}{ratio}."
+        )
     if result["skipped_live"]:
         click.echo(f"Skipped {result['skipped_live']} live session(s).")
     for error in result["errors"]:
@@ -116,20 +144,26 @@ def forget_cmd(session_ids, yes, as_json):
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("cs forget removes sessions for good: confirm with --yes (no terminal to ask on)")
-        click.confirm(f"Remove {len(ids)} session{'s' if len(ids) != 1 else ''} for good "
-                      f"({', '.join(i[:8] for i in ids)})?", abort=True, err=True)
+        click.confirm(
+            f"Remove {len(ids)} session{'s' if len(ids) != 1 else ''} for good ({', '.join(i[:8] for i in ids)})?",
+            abort=True,
+            err=True,
+        )
     result = pruning.forget(ids, db)
     if as_json:
         print_json(result)
     else:
         from cs.units import format_size
 
-        click.echo(f"Removed {len(result['removed'])} session(s), {format_size(result['bytes_freed'])}"
-                   + (f", {result['transcripts_removed']} archived transcript(s)" if result["transcripts_removed"] else "")
-                   + ".")
+        click.echo(
+            f"Removed {len(result['removed'])} session(s), {format_size(result['bytes_freed'])}"
+            + (f", {result['transcripts_removed']} archived transcript(s)" if result["transcripts_removed"] else "")
+            + "."
+        )
     if result["live"]:
-        raise CsError(f"not removed, still recording: {', '.join(i[:8] for i in result['live'])} "
-                      "(end the session first)")
+        raise CsError(
+            f"not removed, still recording: {', '.join(i[:8] for i in result['live'])} (end the session first)"
+        )
 
 
 @cli.command("scrub")

@@ -6,6 +6,7 @@ import click
 
 from cs.log.timestamps import parse_timestamp
 
+
 def local_time(ts, with_seconds=True):
     """A log timestamp in the user's time zone, for reading; '-' if there is none."""
     if not ts:

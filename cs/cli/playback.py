@@ -19,10 +19,20 @@ def _idle_limit(value):
 
 @cli.command("replay")
 @click.argument("session_id")
-@click.option("--at", "at", metavar="WHEN", help="Start at WHEN: the position `cs search` prints (12345, 2:12345), 90s or 1h2m into the session, 40%, or a date-time.")
+@click.option(
+    "--at",
+    "at",
+    metavar="WHEN",
+    help="Start at WHEN: the position `cs search` prints (12345, 2:12345), 90s or 1h2m into the session, 40%, or a date-time.",
+)
 @click.option("--from", "from_", metavar="WHEN", hidden=True, help="Same as --at (older search hits print it).")
 @click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=0.01), help="Playback speed factor.")
-@click.option("--idle-limit", type=click.FloatRange(min=0), metavar="SECONDS", help="Longest pause (default: idle_time_limit in config, 2s; 0: no cap).")
+@click.option(
+    "--idle-limit",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Longest pause (default: idle_time_limit in config, 2s; 0: no cap).",
+)
 @click.option("--max-idle", type=click.FloatRange(min=0), hidden=True)
 @click.option("-f", "--follow", is_flag=True, help="On a live session, keep playing what is written.")
 @click.option("--no-wait", is_flag=True, help="Write everything at once, without timing.")
@@ -45,8 +55,9 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     if no_wait or not os.isatty(out_fd):
         player.write_plain(logs, sid, target, follow, sys.stdout.buffer)
         return
-    options = player.Options(speed=speed, idle_limit=_idle_limit(idle_limit if max_idle is None else max_idle),
-                             follow=follow)
+    options = player.Options(
+        speed=speed, idle_limit=_idle_limit(idle_limit if max_idle is None else max_idle), follow=follow
+    )
     key_fd = _keyboard()
     try:
         player.play(logs, sid, target, options, out_fd, key_fd, on_too_small=_too_small)
@@ -67,8 +78,11 @@ def _keyboard():
 
 def _too_small(needed, have, key_fd) -> bool:
     """Tell the user the size needed; True to play anyway (a key), False to quit (q)."""
-    click.echo(f"cs: this session needs a {needed[0]}x{needed[1]} terminal; this one is "
-               f"{have[0]}x{have[1]}. Enlarge it, then press a key to play (q to quit).", err=True)
+    click.echo(
+        f"cs: this session needs a {needed[0]}x{needed[1]} terminal; this one is "
+        f"{have[0]}x{have[1]}. Enlarge it, then press a key to play (q to quit).",
+        err=True,
+    )
     if key_fd is None:
         return True
     import termios
@@ -91,10 +105,20 @@ FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
 
 @cli.command("export")
 @click.argument("session_ids", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="asciicast", show_default=True,
-              help="asciicast (v3), asciicast-v2, text (as cs show), html (plays offline), archive (for cs import).")
-@click.option("--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets).")
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), help="Write to FILE (created 0600) instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="asciicast",
+    show_default=True,
+    help="asciicast (v3), asciicast-v2, text (as cs show), html (plays offline), archive (for cs import).",
+)
+@click.option(
+    "--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets)."
+)
+@click.option(
+    "-o", "--output", "output", type=click.Path(dir_okay=False), help="Write to FILE (created 0600) instead of stdout."
+)
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @session_filter_options
 def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd, project, since, until):
@@ -129,8 +153,9 @@ def _export_one(out, logs, sid, fmt, with_input, idle):
     if fmt in ("asciicast", "asciicast-v2"):
         from cs.playback import asciicast
 
-        asciicast.write(out, logs, sid, version=2 if fmt == "asciicast-v2" else 3,
-                        with_input=with_input, idle_time_limit=idle)
+        asciicast.write(
+            out, logs, sid, version=2 if fmt == "asciicast-v2" else 3, with_input=with_input, idle_time_limit=idle
+        )
     elif fmt == "html":
         from cs.playback import html
 

@@ -7,7 +7,6 @@ import click
 from cs.cli import cli
 
 
-
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def record(command):

@@ -9,8 +9,13 @@ DEFAULT_PORT = 8777
 
 
 @cli.command("web")
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port (0: any free one). If it is taken, a free one is used.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port (0: any free one). If it is taken, a free one is used.",
+)
 @click.option("--host", metavar="ADDRESS", help="Listen on this address instead of 127.0.0.1 and ::1 (warned).")
 @click.option("--no-open", is_flag=True, help="Do not open a browser.")
 def web_cmd(port, host, no_open):
@@ -32,14 +37,18 @@ def web_cmd(port, host, no_open):
 
     token = os.environ.get("CS_WEB_TOKEN") or secrets.token_urlsafe(24)
     if host:
-        click.echo(f"cs: warning: listening on {host}: anyone who can reach it and has the token can read "
-                   "every recorded session", err=True)
+        click.echo(
+            f"cs: warning: listening on {host}: anyone who can reach it and has the token can read "
+            "every recorded session",
+            err=True,
+        )
     sockets = bind(host, port)
     shown_port = sockets[0].getsockname()[1]
     url = f"http://{'127.0.0.1' if not host else host}:{shown_port}/?token={token}"
     click.echo(f"cs web: {url}  (Ctrl-C to stop)")
     if not no_open:
         webbrowser.open(url)
-    config = uvicorn.Config(create_app(token, allow_any_host=bool(host)), log_level="warning", access_log=False,
-                            lifespan="off")
+    config = uvicorn.Config(
+        create_app(token, allow_any_host=bool(host)), log_level="warning", access_log=False, lifespan="off"
+    )
     uvicorn.Server(config).run(sockets=sockets)

@@ -40,10 +40,9 @@ from cs import __version__
 from cs.claude import index as claude_index
 from cs.db import text_hash
 from cs.errors import CsError
-from cs.log import jsonl, store
-from cs.log import locks, paths
-from cs.log.liveness import is_live as session_is_live
 from cs.index.render import SessionRender, sql_value, valid_ts
+from cs.log import jsonl, locks, paths, store
+from cs.log.liveness import is_live as session_is_live
 
 _UPSERT_FINISHED = """
 INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
@@ -83,8 +82,9 @@ STEP_SECONDS = 0.5
 # ---------------------------------------------------------------- one pass
 
 
-def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=None,
-               budget: float = None, step: float = None) -> PassStats:
+def index_pass(
+    db, logs_dir: Path = None, cache: RenderCache = None, progress=None, budget: float = None, step: float = None
+) -> PassStats:
     """Bring the index up to date with the logs. Safe to run at any time, any
     number of times: it only reads what is new and never stores a line twice.
 
@@ -133,8 +133,7 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
         try:
             while True:
                 deadline = min(pass_deadline, time.monotonic() + step) if step else pass_deadline
-                n_read, partial = _index_session(db, logs_dir, sid, files, rows, cache, stats,
-                                                 deadline)
+                n_read, partial = _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline)
                 read += n_read
                 if not partial:
                     break
@@ -163,11 +162,14 @@ def index_pass(db, logs_dir: Path = None, cache: RenderCache = None, progress=No
 def _stored_files(db, sid: str = None) -> dict:
     out = {}
     sql = "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
-    for row in db.execute(sql + " WHERE session_id = ?" if sid else sql,
-                          [sid] if sid else []).fetchall():
+    for row in db.execute(sql + " WHERE session_id = ?" if sid else sql, [sid] if sid else []).fetchall():
         name, sid, seg, inode, size, offset, skipped = row
         out.setdefault(sid, {})[seg] = {
-            "name": name, "inode": inode, "size": size, "offset": offset, "skipped": skipped,
+            "name": name,
+            "inode": inode,
+            "size": size,
+            "offset": offset,
+            "skipped": skipped,
         }
     return out
 
@@ -239,9 +241,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         db.execute("INSERT OR IGNORE INTO sessions (id) VALUES (?)", [sid])
         # Rows inserted from here on get larger ids (we hold the write lock):
         # that is how their FTS rows are added at the end, in one statement.
-        fts_from = db.execute(
-            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'lines'), 0)"
-        ).fetchone()[0]
+        fts_from = db.execute("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'lines'), 0)").fetchone()[
+            0
+        ]
         consumed = {n: row["offset"] for n, row in rows.items()}
         skipped = {n: row["skipped"] for n, row in rows.items()}
         render = _resume(db, sid, consumed, cache)
@@ -253,12 +255,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
             path, inode, size = files[n]
             start = render.positions.get(n, 0)
             row = rows.get(n)
-            if row and (row["name"], row["inode"], row["size"], row["offset"]) == (
-                path.name, inode, size, start
-            ):
+            if row and (row["name"], row["inode"], row["size"], row["offset"]) == (path.name, inode, size, start):
                 continue  # unchanged since we read it (a gzip would be decompressed for nothing)
-            end, bad, stopped = _read_file(db, render, sid, n, path, start, finished, inputs,
-                                           stats, deadline)
+            end, bad, stopped = _read_file(db, render, sid, n, path, start, finished, inputs, stats, deadline)
             read += end - start
             render.positions[n] = end
             skipped[n] = skipped.get(n, 0) + bad
@@ -293,9 +292,15 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
             "INSERT OR REPLACE INTO log_files (name, session_id, segment, inode, size, offset,"
             " skipped_lines) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (files[n][0].name, sid, n, files[n][1],
-                 -1 if partial_from is not None and n >= partial_from else files[n][2],
-                 render.positions.get(n, 0), skipped.get(n, 0))
+                (
+                    files[n][0].name,
+                    sid,
+                    n,
+                    files[n][1],
+                    -1 if partial_from is not None and n >= partial_from else files[n][2],
+                    render.positions.get(n, 0),
+                    skipped.get(n, 0),
+                )
                 for n in sorted(files)
             ],
         )
@@ -307,7 +312,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         db.execute(
             "INSERT INTO lines_fts (rowid, text) SELECT id, text FROM lines"
             " WHERE id > ? AND text_hash IS NOT NULL",  # NULL: the insert trigger did it
-            [fts_from]
+            [fts_from],
         )
         if status == "running":
             _save_state(db, sid, render, cache)
@@ -324,9 +329,7 @@ def _resume(db, sid, consumed: dict, cache) -> SessionRender:
         return SessionRender(sid)
     if cache is not None and sid in cache and cache[sid].positions == consumed:
         return cache[sid]
-    row = db.execute(
-        "SELECT positions, cs_version, state FROM render_state WHERE session_id = ?", [sid]
-    ).fetchone()
+    row = db.execute("SELECT positions, cs_version, state FROM render_state WHERE session_id = ?", [sid]).fetchone()
     if row and row[1] == __version__:
         try:
             positions = {int(n): off for n, off in json.loads(row[0])}
@@ -348,8 +351,7 @@ def _save_state(db, sid, render, cache) -> None:
         db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
         return
     db.execute(
-        "INSERT OR REPLACE INTO render_state (session_id, positions, cs_version, state) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO render_state (session_id, positions, cs_version, state) VALUES (?, ?, ?, ?)",
         [sid, json.dumps(render.positions_key()), __version__, blob],
     )
 
@@ -357,8 +359,7 @@ def _save_state(db, sid, render, cache) -> None:
 FLUSH_LINES = 5000
 
 
-def _read_file(db, render, sid, segment, path, start, finished, inputs, stats,
-               deadline=math.inf):
+def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, deadline=math.inf):
     """Feed complete lines of one segment from `start`. Returns (end, skipped,
     stopped): stopped if `deadline` came before the end of the file.
     Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
@@ -418,24 +419,24 @@ def _replace_provisional(db, sid, visible) -> None:
     for text, mark in visible:
         if text and text.strip() and text not in wanted:
             wanted[text] = mark if mark else (1, 0, "")
-    old = db.execute(
-        "SELECT id, text FROM lines WHERE session_id = ? AND provisional = 1", [sid]
-    ).fetchall()
+    old = db.execute("SELECT id, text FROM lines WHERE session_id = ? AND provisional = 1", [sid]).fetchall()
     gone = [(row_id,) for row_id, text in old if text not in wanted]
     if gone:
         db.conn.executemany("DELETE FROM lines WHERE id = ?", gone)
     keep = {text for _, text in old}
-    new = [
-        (sid, m[2], "output", text, text_hash(text), m[0], m[1])
-        for text, m in wanted.items() if text not in keep
-    ]
+    new = [(sid, m[2], "output", text, text_hash(text), m[0], m[1]) for text, m in wanted.items() if text not in keep]
     if new:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
 
 
 def _store_session(db, sid, render, status, log_bytes) -> None:
-    row = {"id": sid, "status": status, "log_bytes": log_bytes,
-           "bytes_in": render.bytes_in, "bytes_out": render.bytes_out}
+    row = {
+        "id": sid,
+        "status": status,
+        "log_bytes": log_bytes,
+        "bytes_in": render.bytes_in,
+        "bytes_out": render.bytes_out,
+    }
     row.update(render.meta)
     row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
@@ -490,11 +491,7 @@ class LiteDB:
 def shipped_migrations() -> set:
     from importlib import resources
 
-    return {
-        f.name[: -len(".sql")]
-        for f in resources.files("cs.migrations").iterdir()
-        if f.name.endswith(".sql")
-    }
+    return {f.name[: -len(".sql")] for f in resources.files("cs.migrations").iterdir() if f.name.endswith(".sql")}
 
 
 def check_index_path(path: Path) -> None:
@@ -509,12 +506,12 @@ def check_index_path(path: Path) -> None:
         paths.ensure_private_dir(path.parent)  # raises, naming what is not a directory
         raise
     if stat.S_ISLNK(st.st_mode):
-        raise CsError(f"refusing to follow {path}: it is a symlink (move it away; "
-                      "cs then recreates the index from the logs)")
+        raise CsError(
+            f"refusing to follow {path}: it is a symlink (move it away; cs then recreates the index from the logs)"
+        )
     if not stat.S_ISREG(st.st_mode):
         kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise CsError(f"{path} is {kind}, not an index (move it away; cs then recreates "
-                      "the index from the logs)")
+        raise CsError(f"{path} is {kind}, not an index (move it away; cs then recreates the index from the logs)")
 
 
 def open_index(path: Path = None):
@@ -526,9 +523,7 @@ def open_index(path: Path = None):
         conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
         try:
             applied = {
-                r[0] for r in conn.execute(
-                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'cs'"
-                ).fetchall()
+                r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'cs'").fetchall()
             }
         except sqlite3.DatabaseError:
             applied = set()
@@ -547,8 +542,10 @@ def open_index(path: Path = None):
 def is_corrupt(error: Exception) -> bool:
     """An index SQLite cannot read at all (not a database, malformed pages), as
     opposed to a busy or locked one, which is only a matter of waiting."""
-    return isinstance(error, sqlite3.DatabaseError) and getattr(
-        error, "sqlite_errorname", None) in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+    return isinstance(error, sqlite3.DatabaseError) and getattr(error, "sqlite_errorname", None) in (
+        "SQLITE_NOTADB",
+        "SQLITE_CORRUPT",
+    )
 
 
 def open_index_recovering(path: Path = None, on_rebuild=None):
@@ -636,8 +633,7 @@ class CatchUp:
     stale: str = None  # "results may be stale/incomplete: why", else None
 
 
-def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
-             progress=None) -> CatchUp:
+def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S, progress=None) -> CatchUp:
     """One incremental pass before answering a question, so answers are
     current even with no watcher. It never waits: if another process holds
     the pass lock (a watcher, which commits every STEP_SECONDS, or another
@@ -670,6 +666,8 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S,
     finally:
         os.close(fd)
     if stats.incomplete:
-        return CatchUp(stats, f"results may be incomplete: indexing new logs takes longer "
-                              f"than {budget:g} s (`cs index` finishes it)")
+        return CatchUp(
+            stats,
+            f"results may be incomplete: indexing new logs takes longer than {budget:g} s (`cs index` finishes it)",
+        )
     return CatchUp(stats, None)

@@ -22,18 +22,16 @@ import re
 from cs.log.utf8 import decode_chunk
 
 _SEQUENCE = re.compile(
-    r"(\x1b\[M[\s\S]{3}"                    # X10 mouse report: three raw bytes follow
-    r"|\x1b\[[0-?]*[ -/]*[@-~]"             # CSI: keys, paste brackets, replies
+    r"(\x1b\[M[\s\S]{3}"  # X10 mouse report: three raw bytes follow
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: keys, paste brackets, replies
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC reply (BEL or ST)
-    r"|\x1b[PX^_][^\x1b]*\x1b\\"            # DCS/SOS/PM/APC reply
-    r"|\x1bO[\s\S]"                          # SS3: F1-F4, application-mode arrows
-    r"|\x1b[\s\S]?"                          # Alt-key, or a lone ESC
-    r"|[\x00-\x1f\x7f])"                     # a control key
+    r"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS/SOS/PM/APC reply
+    r"|\x1bO[\s\S]"  # SS3: F1-F4, application-mode arrows
+    r"|\x1b[\s\S]?"  # Alt-key, or a lone ESC
+    r"|[\x00-\x1f\x7f])"  # a control key
 )
 # A sequence cut off by the end of a chunk (completed by the next one).
-_INCOMPLETE = re.compile(
-    r"\x1b(?:\[M[\s\S]{0,2}|\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|O)?\Z"
-)
+_INCOMPLETE = re.compile(r"\x1b(?:\[M[\s\S]{0,2}|\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|O)?\Z")
 _MAX_CARRY = 1 << 16
 _PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
 # Keyboard protocols that encode keys as CSI (kitty "CSI code;mods u",

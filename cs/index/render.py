@@ -23,8 +23,17 @@ DEFAULT_COLS, DEFAULT_ROWS = 80, 24
 
 # sessions columns filled straight from same-named keys of start/end events.
 _EVENT_COLUMNS = (
-    "cwd", "host", "user", "term", "git_branch", "git_commit", "cs_version",
-    "format", "exit_code", "signal", "claude_session_id",
+    "cwd",
+    "host",
+    "user",
+    "term",
+    "git_branch",
+    "git_commit",
+    "cs_version",
+    "format",
+    "exit_code",
+    "signal",
+    "claude_session_id",
 )
 # Keys a start event may use for the repository top level (project name).
 
@@ -69,7 +78,7 @@ class SessionRender:
             return popped
         popped = list(popped)
         for i in range(0, len(data), FEED_PIECE):
-            self.screen.feed(data[i:i + FEED_PIECE], mark)
+            self.screen.feed(data[i : i + FEED_PIECE], mark)
             popped.extend(self.screen.take_retired())
             if on_lines is not None:
                 on_lines(popped)
@@ -138,8 +147,9 @@ def _ts_ms(ts):
     """Milliseconds within the month of an RFC3339 timestamp (cheap; only
     differences between neighbouring chunks matter)."""
     try:
-        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60
-                + int(ts[17:19])) * 1000 + int(ts[20:23])
+        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60 + int(ts[17:19])) * 1000 + int(
+            ts[20:23]
+        )
     except (TypeError, ValueError):
         return None
 
@@ -181,8 +191,10 @@ def _apply_event(render, record, ts) -> None:
         claude_id = record.get("claude_session_id")
         if isinstance(claude_id, str) and len(claude_id) <= 64:
             how, config_dir = record.get("how"), record.get("config_dir")
-            render.claude_links[claude_id.lower()] = (how if isinstance(how, str) else "running",
-                                                      config_dir if isinstance(config_dir, str) else None)
+            render.claude_links[claude_id.lower()] = (
+                how if isinstance(how, str) else "running",
+                config_dir if isinstance(config_dir, str) else None,
+            )
     elif kind == "end":
         render.ended = True
         meta["ended_at"] = ts
@@ -195,8 +207,6 @@ def _apply_event(render, record, ts) -> None:
         value = record.get(key)
         if value is not None and not isinstance(value, (dict, list)):
             meta[key] = value
-
-
 
 
 _INT64 = 1 << 63

@@ -57,9 +57,7 @@ _TOKENS = re.compile("(" + re.sub(r"\((?!\?)", "(?:", _TOKEN_BODY) + ")")
 _TOKEN_PARTS = re.compile(_TOKEN_BODY)
 
 # An escape sequence cut off by the end of a chunk (kept for the next chunk).
-_INCOMPLETE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z"
-)
+_INCOMPLETE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[ -/]*)\Z")
 _MAX_CARRY = 1 << 16  # an incomplete CSI/ESC longer than this is nonsense: dropped
 # Where an OSC/DCS/SOS/PM/APC string cut off by the end of a chunk ends: BEL,
 # ST (ESC \\), or any other ESC (which aborts it, as in xterm); CAN/SUB cancel it.
@@ -83,9 +81,12 @@ def _num(digits: str) -> int:
 def clamp_size(cols, rows) -> tuple:
     """(cols, rows) within 1..MAX_COLS x 1..MAX_ROWS."""
     return max(1, min(int(cols), MAX_COLS)), max(1, min(int(rows), MAX_ROWS))
+
+
 # Frequent private modes with no effect on text (cursor, mouse, paste, focus).
 _UNMODELLED_MODES = frozenset(
-    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031))
+    "?%d" % m for m in (1, 12, 25, 1000, 1002, 1003, 1004, 1005, 1006, 1015, 1016, 2004, 2026, 2031)
+)
 
 # What a token does (see _token_op): kinds handled inline in feed(), then
 # those that go through a method. Tuples: (kind, n) for relative moves (plus
@@ -205,7 +206,7 @@ def same_line(old: str, new: str) -> bool:
     if new.startswith(old):
         return True
     if old.startswith(new):
-        return " " not in old[len(new):].strip()
+        return " " not in old[len(new) :].strip()
     old_words = _words(old)
     if not old_words:
         return not _words(new)
@@ -302,8 +303,7 @@ class ScreenText:
             text = self._carry + text
             self._carry = ""
         last = text.rfind("\x1b")
-        if last >= 0 and not (last < len(text) - 2 and text[last + 1] == "["
-                              and "@" <= text[-1] <= "~"):
+        if last >= 0 and not (last < len(text) - 2 and text[last + 1] == "[" and "@" <= text[-1] <= "~"):
             text = self._keep_incomplete_tail(text)
         if not text:
             return
@@ -324,8 +324,7 @@ class ScreenText:
         for run, tok in zip(it, it):
             if run:
                 n = len(run)
-                if x + n <= cols and (run.isascii() or not _not_known_narrow(run)
-                                      or _all_narrow(run)):
+                if x + n <= cols and (run.isascii() or not _not_known_narrow(run) or _all_narrow(run)):
                     row = grid[y]
                     if row.tmark is None:
                         row.tmark = mark
@@ -419,8 +418,7 @@ class ScreenText:
                     self._esc(op[1])
                 else:
                     self._control(op[1])
-                x, y, grid, rows, top, bottom = (self.x, self.y, self.grid, self.rows,
-                                                 self.top, self.bottom)
+                x, y, grid, rows, top, bottom = (self.x, self.y, self.grid, self.rows, self.top, self.bottom)
         self.x, self.y = x, y
 
     def _decode(self, data: bytes) -> str:
@@ -564,8 +562,7 @@ class ScreenText:
     def _keep_incomplete_tail(self, text: str) -> str:
         """Hold back an escape sequence cut off by the end of the chunk."""
         last = text.rfind("\x1b")
-        if last < 0 or (last < len(text) - 2 and text[last + 1] == "["
-                        and "@" <= text[-1] <= "~"):
+        if last < 0 or (last < len(text) - 2 and text[last + 1] == "[" and "@" <= text[-1] <= "~"):
             return text  # no ESC, or the last one begins a finished CSI
         starts = [last]
         if last == len(text) - 1:  # maybe the ESC of an ST ending a string
@@ -598,8 +595,8 @@ class ScreenText:
             return ""
         self._in_string = False
         if m.group() == "\x1b":  # an ESC that is not ST aborts the string and begins a sequence
-            return text[m.start():]
-        return text[m.end():]
+            return text[m.start() :]
+        return text[m.end() :]
 
     def _control(self, tok: str) -> None:
         if tok == "\r\n":
@@ -694,10 +691,10 @@ class ScreenText:
                 n = len(piece)
                 i = total
             elif self.autowrap:
-                piece = run[i:i + n]
+                piece = run[i : i + n]
                 i += n
             else:  # the excess overwrites the last column, one by one
-                piece = run[i:i + n - 1] + run[-1]
+                piece = run[i : i + n - 1] + run[-1]
                 i = total
             if cells[x] == "" and x > 0:
                 cells[x - 1] = " "  # overwrote the right half of a wide character
@@ -863,10 +860,10 @@ class ScreenText:
         grid, cols = self.grid, self.cols
         if how == 0:
             self._el("0")
-            rows = grid[self.y + 1:]
+            rows = grid[self.y + 1 :]
         elif how == 1:
             self._el("1")
-            rows = grid[:self.y]
+            rows = grid[: self.y]
         else:  # 2, and 3 (xterm: scrollback) as pyte does
             rows = grid
         for row in rows:
@@ -884,7 +881,7 @@ class ScreenText:
         self._touch(row)
         cells = row.cells
         cells[x:x] = " " * n
-        del cells[self.cols:]
+        del cells[self.cols :]
 
     def _dch(self, p):
         row, x = self.grid[self.y], self.x
@@ -893,7 +890,7 @@ class ScreenText:
         n = min(self._n(p), self.cols - x)
         self._touch(row)
         cells = row.cells
-        del cells[x:x + n]
+        del cells[x : x + n]
         cells.extend(" " * n)
 
     def _il(self, p):
@@ -981,8 +978,7 @@ class ScreenText:
                 row.cells.extend(" " * (cols - self.cols))
         while len(grid) > rows:
             # Drop blank rows below the cursor first, then rows off the top.
-            if grid is self.grid and len(grid) - 1 > self.y and not grid[-1].text() \
-                    and not grid[-1].shown:
+            if grid is self.grid and len(grid) - 1 > self.y and not grid[-1].text() and not grid[-1].shown:
                 grid.pop()
             else:
                 self._retire(grid.pop(0))
@@ -994,11 +990,36 @@ class ScreenText:
 
 # CSI final byte -> handler (a module-level table: a pickled renderer, which the
 # indexer keeps for live sessions, carries no bound methods).
-_CSI_HANDLERS = {final: getattr(ScreenText, name) for final, name in {
-    "A": "_cuu", "B": "_cud", "e": "_cud", "C": "_cuf", "a": "_cuf", "D": "_cub",
-    "E": "_cnl", "F": "_cpl", "G": "_cha", "`": "_cha", "H": "_cup", "f": "_cup",
-    "d": "_vpa", "J": "_ed", "K": "_el", "@": "_ich", "P": "_dch", "X": "_ech",
-    "L": "_il", "M": "_dl", "S": "_su", "T": "_sd", "r": "_stbm", "s": "_save",
-    "u": "_restore", "I": "_cht", "Z": "_cbt",
-}.items()}
+_CSI_HANDLERS = {
+    final: getattr(ScreenText, name)
+    for final, name in {
+        "A": "_cuu",
+        "B": "_cud",
+        "e": "_cud",
+        "C": "_cuf",
+        "a": "_cuf",
+        "D": "_cub",
+        "E": "_cnl",
+        "F": "_cpl",
+        "G": "_cha",
+        "`": "_cha",
+        "H": "_cup",
+        "f": "_cup",
+        "d": "_vpa",
+        "J": "_ed",
+        "K": "_el",
+        "@": "_ich",
+        "P": "_dch",
+        "X": "_ech",
+        "L": "_il",
+        "M": "_dl",
+        "S": "_su",
+        "T": "_sd",
+        "r": "_stbm",
+        "s": "_save",
+        "u": "_restore",
+        "I": "_cht",
+        "Z": "_cbt",
+    }.items()
+}
 _CSI_FINALS = frozenset(_CSI_HANDLERS)

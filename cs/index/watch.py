@@ -124,8 +124,10 @@ def _log(message: str) -> None:
     try:
         if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
             path.unlink()
-        fd = paths.create_private_file(path) if not path.exists() else os.open(
-            path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW
+        fd = (
+            paths.create_private_file(path)
+            if not path.exists()
+            else os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         )
         with os.fdopen(fd, "a") as f:
             f.write(time.strftime("%Y-%m-%dT%H:%M:%S ") + message.rstrip() + "\n")
@@ -143,9 +145,15 @@ def run_periodic_maintenance(db) -> list:
     return list(result.get("errors") or [])
 
 
-def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = POLL_SECONDS,
-              maintenance_every: float = MAINTENANCE_SECONDS, stop: threading.Event = None,
-              log_errors: bool = False, on_pass=None) -> int:
+def run_watch(
+    lock_fd=None,
+    debounce: float = DEBOUNCE_SECONDS,
+    poll: float = POLL_SECONDS,
+    maintenance_every: float = MAINTENANCE_SECONDS,
+    stop: threading.Event = None,
+    log_errors: bool = False,
+    on_pass=None,
+) -> int:
     """Watch until SIGTERM/SIGINT (or `stop` is set). Returns an exit status:
     0 also when another watcher already runs (nothing to do)."""
     from watchdog.events import FileSystemEventHandler
@@ -212,8 +220,7 @@ def run_watch(lock_fd=None, debounce: float = DEBOUNCE_SECONDS, poll: float = PO
                     cache.clear()
                 with locks.held(locks.PASS):
                     # Small committed steps: readers see new lines meanwhile.
-                    stats = indexer.index_pass(db, logs_dir, cache=cache,
-                                               step=indexer.STEP_SECONDS)
+                    stats = indexer.index_pass(db, logs_dir, cache=cache, step=indexer.STEP_SECONDS)
                 for err in stats.errors:
                     report(err)
                 for name in set(stats.skipped_files) - skipped_reported:

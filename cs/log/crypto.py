@@ -70,7 +70,9 @@ def load_identities(path: str) -> list:
         try:
             identities.append(pyrage.ssh.Identity.from_buffer(data))
         except Exception as e:
-            raise ConfigError(f"identity_file {path}: neither an age identity file nor an SSH private key ({e})") from None
+            raise ConfigError(
+                f"identity_file {path}: neither an age identity file nor an SSH private key ({e})"
+            ) from None
     return identities
 
 

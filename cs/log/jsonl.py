@@ -68,8 +68,7 @@ def event_line(session_id: str, event_type: str, fields: dict, t: float = None) 
     try:
         return text.encode() + b"\n"
     except UnicodeEncodeError:
-        return json.dumps(_valid_text(record), separators=(",", ":"),
-                          ensure_ascii=False).encode() + b"\n"
+        return json.dumps(_valid_text(record), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
 def _valid_text(value):
@@ -137,7 +136,6 @@ def parse_line(line: bytes):
 
 def decode_data(record: dict) -> bytes:
     return base64.b64decode(record["data"])
-
 
 
 def project_of(start: dict):

@@ -26,9 +26,7 @@ from cs.log.paths import UnsafePathError
 
 # A segment number has 3 to 6 digits: a 30-digit one is not ours (and would
 # not fit an SQLite integer).
-_SEGMENT_RE = re.compile(
-    r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz)?$"
-)
+_SEGMENT_RE = re.compile(r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz)?$")
 # A line longer than this (a chunk of 48 MiB) is skipped as a bad line without
 # being held in memory whole. The recorder writes at most ~350 KB (a 256 KiB
 # chunk in base64); other writers may join more.
@@ -48,8 +46,7 @@ def check_logs_dir(logs_dir) -> bool:
     except FileNotFoundError:
         return False
     if stat.S_ISLNK(st.st_mode):
-        raise UnsafePathError(
-            f"refusing to follow {logs_dir}: it is a symlink (logs/ must be a real directory)")
+        raise UnsafePathError(f"refusing to follow {logs_dir}: it is a symlink (logs/ must be a real directory)")
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError(f"{logs_dir} is not a directory")
     return True

@@ -4,7 +4,7 @@ has its own cached writer with the same format (cs.log.jsonl.utc_timestamp).
 Tests: tests/test_timestamps.py.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def parse_timestamp(text):
@@ -17,13 +17,13 @@ def parse_timestamp(text):
     except ValueError:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def format_timestamp(moment: datetime) -> str:
     """`moment` as the log writes timestamps (UTC, milliseconds, `Z`); a naive
     datetime is taken as UTC. Strings in this form sort as the moments do."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -17,8 +17,7 @@ def split_incomplete_tail(data: bytes):
     while i > end - 4 and i > 0 and 0x80 <= data[i] < 0xC0:
         i -= 1
     lead = data[i]
-    need = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else \
-        4 if 0xF0 <= lead < 0xF8 else 0
+    need = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if 0xF0 <= lead < 0xF8 else 0
     if end - i < need:
         return data[:i], data[i:]
     return data, b""

@@ -25,12 +25,11 @@ working: the result is an ordinary single-member gzip file.
 import gzip
 import os
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from cs.log import liveness
-from cs.log import locks, paths
 from cs.db import open_existing_for_writing
+from cs.log import liveness, locks, paths
 from cs.maintenance.inventory import index_hints, read_all, scan_logs, temp_name_for
 
 COMPRESS_LEVEL = 6
@@ -67,8 +66,9 @@ def _write_gzip(plain: Path, tmp: Path) -> int:
     with os.fdopen(fd, "wb") as raw:
         with open(plain, "rb") as src:
             mtime = int(os.fstat(src.fileno()).st_mtime)
-            with gzip.GzipFile(filename=plain.name, mode="wb", fileobj=raw,
-                               compresslevel=COMPRESS_LEVEL, mtime=mtime) as out:
+            with gzip.GzipFile(
+                filename=plain.name, mode="wb", fileobj=raw, compresslevel=COMPRESS_LEVEL, mtime=mtime
+            ) as out:
                 while True:
                     chunk = src.read(_CHUNK)
                     if not chunk:
@@ -155,30 +155,57 @@ def _candidates(infos: list, older_than) -> list:
 
 
 def _plain_segments(info) -> list:
-    return [Path(info.files.segments[n]["plain"]) for n in sorted(info.files.segments)
-            if info.files.segments[n].get("plain")]
+    return [
+        Path(info.files.segments[n]["plain"])
+        for n in sorted(info.files.segments)
+        if info.files.segments[n].get("plain")
+    ]
 
 
-def compress(older_than=None, dry_run: bool = False, db=None, now: datetime = None,
-             budget_bytes: int = None, _locked: bool = False) -> dict:
+def compress(
+    older_than=None,
+    dry_run: bool = False,
+    db=None,
+    now: datetime = None,
+    budget_bytes: int = None,
+    _locked: bool = False,
+) -> dict:
     """Compress finished sessions that ended before `older_than` (None: all
     finished ones), oldest first. Returns what was (or would be) compressed,
     with sizes. With budget_bytes, stops after the session that reaches that
     many plain bytes (the watcher's periodic call must not stall indexing;
     the rest waits for the next call, "remaining" says how many sessions)."""
-    now = now or datetime.now(timezone.utc)
-    result = {"dry_run": dry_run, "older_than": older_than.isoformat() if older_than else None,
-              "sessions": [], "files": 0, "bytes_before": 0, "bytes_after": 0, "ratio": None,
-              "skipped_live": 0, "temps_removed": 0, "index_rows_fixed": 0, "errors": [],
-              "remaining": 0, "busy": False}
+    now = now or datetime.now(UTC)
+    result = {
+        "dry_run": dry_run,
+        "older_than": older_than.isoformat() if older_than else None,
+        "sessions": [],
+        "files": 0,
+        "bytes_before": 0,
+        "bytes_after": 0,
+        "ratio": None,
+        "skipped_live": 0,
+        "temps_removed": 0,
+        "index_rows_fixed": 0,
+        "errors": [],
+        "remaining": 0,
+        "busy": False,
+    }
     logs_dir = paths.logs_dir()
     if dry_run:
         infos = read_all(logs_dir, index_hints(db_file=paths.db_path()), now.timestamp())
         for info in _candidates(infos, older_than):
             segs = _plain_segments(info)
             size = sum(os.stat(p).st_size for p in segs)
-            result["sessions"].append({"id": info.id, "project": info.project, "ended_at": info.as_dict()["ended_at"],
-                                       "files": [p.name for p in segs], "bytes_before": size})
+            result["sessions"].append(
+                {
+                    "id": info.id,
+                    "project": info.project,
+                    "ended_at": info.as_dict()["ended_at"],
+                    "files": [p.name for p in segs],
+                    "bytes_before": size,
+                }
+            )
             result["files"] += len(segs)
             result["bytes_before"] += size
         result["skipped_live"] = sum(1 for i in infos if i.status in ("live", "starting"))
@@ -219,9 +246,16 @@ def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
             if done:
                 before = sum(d["bytes_before"] for d in done)
                 after = sum(d["bytes_after"] for d in done)
-                result["sessions"].append({"id": info.id, "project": info.project, "ended_at": info.as_dict()["ended_at"],
-                                           "files": [d["name"] for d in done],
-                                           "bytes_before": before, "bytes_after": after})
+                result["sessions"].append(
+                    {
+                        "id": info.id,
+                        "project": info.project,
+                        "ended_at": info.as_dict()["ended_at"],
+                        "files": [d["name"] for d in done],
+                        "bytes_before": before,
+                        "bytes_after": after,
+                    }
+                )
                 result["files"] += len(done)
                 result["bytes_before"] += before
                 result["bytes_after"] += after

@@ -14,7 +14,7 @@ import sqlite3
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cs.log import liveness
@@ -250,7 +250,7 @@ def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now:
             info.ended_at = info.last_at
     if info.age_at is None:
         # Nothing readable: the file's own time is all we have.
-        info.last_at = datetime.fromtimestamp(sf.newest_mtime, timezone.utc)
+        info.last_at = datetime.fromtimestamp(sf.newest_mtime, UTC)
         now = time.time() if now is None else now
         if info.status == "cut_off" and info.started_at is None and now - sf.newest_mtime < STARTING_GRACE_S:
             info.status = "starting"

@@ -5,7 +5,7 @@ Used by `cs prune` and by the watcher's periodic run (cs.maintenance.schedule).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cs.maintenance.inventory import SessionInfo
 
@@ -51,7 +51,7 @@ def select(infos: list, policy: Policy) -> tuple:
     take space and are never removed), a session goes if any limit says so:
     ended before older_than, beyond the newest `keep`, or beyond the newest
     prefix that fits in max_size."""
-    far_future = datetime.max.replace(tzinfo=timezone.utc)
+    far_future = datetime.max.replace(tzinfo=UTC)
     scoped = [i for i in infos if _in_scope(i, policy)]
     scoped.sort(key=lambda i: (far_future if i.status in ("live", "starting") else i.age_at, i.id), reverse=True)
     to_remove, kept, protected = [], [], []
@@ -84,7 +84,7 @@ def resolve(flags: Policy, settings, now: datetime = None) -> Policy:
     result `is_empty()` when nothing limits anything."""
     if not flags.is_empty():
         return flags
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return Policy(
         older_than=now - settings.retention if settings.retention is not None else None,
         max_size=settings.max_total_size,

@@ -22,7 +22,7 @@ reports only what it actually removed.
 """
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cs.claude import archive
@@ -155,7 +155,7 @@ def prune(policy: Policy, dry_run: bool = False, db=None, now: datetime = None, 
     dry_run changes nothing at all: no lock file, no database write, no
     migration (the index is only read, read-only, for hints)."""
     home, logs_dir = paths.cs_home(), paths.logs_dir()
-    now_ts = (now or datetime.now(timezone.utc)).timestamp()
+    now_ts = (now or datetime.now(UTC)).timestamp()
     result = _empty_result(policy, dry_run)
     if dry_run:
         infos = read_all(logs_dir, index_hints(db_file=paths.db_path()), now_ts)
@@ -213,8 +213,7 @@ def forget(session_ids: list, db=None) -> dict:
     transcripts no other recording links — in prune's crash-safe order
     (`cs forget`). A live session is refused (in "live"), never removed."""
     home, logs_dir = paths.cs_home(), paths.logs_dir()
-    result = {"removed": [], "live": [], "missing": [], "bytes_freed": 0, "files_removed": 0,
-              "transcripts_removed": 0}
+    result = {"removed": [], "live": [], "missing": [], "bytes_freed": 0, "files_removed": 0, "transcripts_removed": 0}
     with locks.held(locks.MAINTENANCE, home=home):
         db, opened = open_existing_for_writing(db)
         try:

@@ -1,7 +1,7 @@
 """The watcher's periodic maintenance: retention, size limit and compression,
 as configured, under the maintenance lock."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cs.log import locks, paths
 from cs.maintenance import compress
@@ -20,7 +20,7 @@ def apply_policy(db=None, now: datetime = None) -> dict:
     maintenance run holds the lock, returns at once with busy=True."""
     from cs import config
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     result = {"pruned": None, "compressed": None, "errors": [], "busy": False}
     try:
         settings = config.settings()
@@ -37,6 +37,7 @@ def apply_policy(db=None, now: datetime = None) -> dict:
             result["pruned"] = _prune_locked(policy, db, now.timestamp(), _empty_result(policy, False))
         if settings.compress_after is not None:
             cutoff = now - settings.compress_after
-            result["compressed"] = compress.compress(older_than=cutoff, db=db, now=now,
-                                                     budget_bytes=WATCHER_COMPRESS_BUDGET, _locked=True)
+            result["compressed"] = compress.compress(
+                older_than=cutoff, db=db, now=now, budget_bytes=WATCHER_COMPRESS_BUDGET, _locked=True
+            )
     return result

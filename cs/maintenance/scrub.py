@@ -121,8 +121,12 @@ def _rewrite(path: Path, ranges: dict, offsets: dict) -> bool:
     position = dict(offsets)
     for _start, _end, raw in lines:
         record = jsonl.parse_line(raw)
-        if record is None or "direction" not in record or record.get("masked") is not None \
-                or record["direction"] not in ranges:
+        if (
+            record is None
+            or "direction" not in record
+            or record.get("masked") is not None
+            or record["direction"] not in ranges
+        ):
             out.append(raw)
             continue
         try:
@@ -172,4 +176,3 @@ def _forget_rows(db, sid: str) -> None:
         db.execute("DELETE FROM lines WHERE session_id = ?", [sid])
         db.execute("DELETE FROM log_files WHERE session_id = ?", [sid])
         db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
-

@@ -46,15 +46,19 @@ def export(out, logs_dir: Path, session_ids: list, progress=None) -> dict:
     """Write a .tar.gz of the sessions to the binary stream `out`; returns the
     manifest. Each file is read once: its hash, size and archived bytes agree
     even while a live session grows."""
-    manifest = {"format": FORMAT, "version": FORMAT_VERSION, "cs_version": __version__,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sessions": []}
+    manifest = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "cs_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "sessions": [],
+    }
     with tarfile.open(fileobj=out, mode="w|gz") as tar:
         for sid in session_ids:
             files = []
             for path in store.session_segments(logs_dir, sid):
                 data = _read_whole(path)
-                files.append({"name": path.name, "size": len(data),
-                              "sha256": hashlib.sha256(data).hexdigest()})
+                files.append({"name": path.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
                 _add(tar, f"logs/{path.name}", data)
                 if progress:
                     progress(len(data))
@@ -144,8 +148,9 @@ def _manifest(raw, name):
     except (ValueError, KeyError, TypeError, AssertionError):
         raise BadArchive(f"{name}: manifest.json is not a cs archive manifest") from None
     if manifest.get("version") != FORMAT_VERSION:
-        raise BadArchive(f"{name}: archive format version {manifest.get('version')!r} "
-                         f"is not supported by cs {__version__}")
+        raise BadArchive(
+            f"{name}: archive format version {manifest.get('version')!r} is not supported by cs {__version__}"
+        )
     return manifest
 
 
@@ -163,8 +168,10 @@ def plan(logs_dir: Path, manifest: dict, files: dict) -> list:
         theirs = {e["name"]: e["sha256"] for e in session["files"]}
         ours = {p.name: hashlib.sha256(_read_whole(p)).hexdigest() for p in mine.values()}
         if ours != theirs:
-            raise BadArchive(f"session {sid[:8]} already exists here with other content; "
-                             "remove it first (cs prune --session) to replace it")
+            raise BadArchive(
+                f"session {sid[:8]} already exists here with other content; "
+                "remove it first (cs prune --session) to replace it"
+            )
     return todo
 
 
@@ -175,8 +182,9 @@ def write_sessions(logs_dir: Path, manifest: dict, files: dict, session_ids: lis
     for session in manifest["sessions"]:
         if session["id"] not in session_ids:
             continue
-        names = sorted((e["name"] for e in session["files"]),
-                       key=lambda n: -store.parse_segment_name(n)[1])  # segment 1 last
+        names = sorted(
+            (e["name"] for e in session["files"]), key=lambda n: -store.parse_segment_name(n)[1]
+        )  # segment 1 last
         for seg in names:
             tmp = logs_dir / f".import-{os.getpid()}-{seg}.tmp"
             fd = paths.create_private_file(tmp, append=False)

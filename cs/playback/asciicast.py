@@ -71,8 +71,7 @@ def header(start: dict, first_prompt, idle_time_limit, version: int, started: fl
     return head
 
 
-def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
-          idle_time_limit=None) -> int:
+def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False, idle_time_limit=None) -> int:
     """Write the asciicast to `out` (a text stream); returns the log bytes read."""
     stream = ev.read_events(logs_dir, session_id)
     start, started = {}, None
@@ -84,8 +83,7 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
         else:
             pending.append(event)
         break
-    out.write(_dumps(header(start, _first_prompt(logs_dir, session_id), idle_time_limit,
-                            version, started)) + "\n")
+    out.write(_dumps(header(start, _first_prompt(logs_dir, session_id), idle_time_limit, version, started)) + "\n")
     keys, carry, exit_status = InputLines(), b"", None
     previous = 0.0
 

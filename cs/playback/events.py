@@ -152,8 +152,12 @@ def events_in(block: bytes, base: int, segment: int, start: int = 0):
                 payload = a2b(data)
             except binascii.Error:
                 continue
-            yield Event("o" if direction == b"output" else "i", ts.decode("ascii", "replace"),
-                        payload, (segment, base + m.start()))
+            yield Event(
+                "o" if direction == b"output" else "i",
+                ts.decode("ascii", "replace"),
+                payload,
+                (segment, base + m.start()),
+            )
         elif other:
             record = jsonl.parse_line(other)
             if record is not None:
@@ -228,7 +232,7 @@ def last_timestamp(logs_dir: Path, session_id: str) -> str:
         with gzip.open(last, "rb") as f:
             tail = b""
             while chunk := f.read(BLOCK):
-                tail = (tail + chunk)[-(1 << 16):]
+                tail = (tail + chunk)[-(1 << 16) :]
     else:
         with open(last, "rb") as f:
             size = os.fstat(f.fileno()).st_size

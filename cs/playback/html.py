@@ -32,8 +32,7 @@ def _asset(name: str) -> str:
 
 
 def page(cast_text: str, title: str, cols: int, rows: int, idle_time_limit=None) -> str:
-    options = {"cols": cols, "rows": rows, "preload": True, "fit": "width",
-               "terminalFontSize": "small"}
+    options = {"cols": cols, "rows": rows, "preload": True, "fit": "width", "terminalFontSize": "small"}
     if idle_time_limit:
         options["idleTimeLimit"] = idle_time_limit
     return f"""<!DOCTYPE html>

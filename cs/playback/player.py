@@ -65,8 +65,11 @@ def parse_keys(data: bytes) -> list:
     return [bytes([b]) for b in data]
 
 
-_NOT_KEYS = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\"
-                       rb"|O.|.)?", re.DOTALL)
+_NOT_KEYS = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\"
+    rb"|O.|.)?",
+    re.DOTALL,
+)
 
 
 class Player:
@@ -241,8 +244,7 @@ class Player:
         return self._seek_after(earlier[-1].pos if earlier else None)
 
 
-def play(logs_dir, session_id, target, options: Options, out_fd: int, key_fd,
-         on_too_small=None) -> None:
+def play(logs_dir, session_id, target, options: Options, out_fd: int, key_fd, on_too_small=None) -> None:
     """Replay in the terminal at out_fd, reading keys from key_fd (a tty, or
     None for no keys). Raises Interrupted on Ctrl-C; restores the terminal.
     When the terminal is smaller than the recording at the starting point,

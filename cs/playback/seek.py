@@ -44,8 +44,9 @@ class Target:
 
     @property
     def is_start(self) -> bool:
-        return self.pos is None and self.seconds is None and self.fraction is None \
-            and self.moment is None and not self.end
+        return (
+            self.pos is None and self.seconds is None and self.fraction is None and self.moment is None and not self.end
+        )
 
 
 def parse_at(text) -> Target:
@@ -102,8 +103,10 @@ def terminal_size(start: dict):
 
 
 _OUT_DATA = re.compile(rb'"direction":"output","data":"([A-Za-z0-9+/=]*)"')
-_IN_LINE = re.compile(rb'\{"timestamp":"([^"]*)","session_id":"[^"]*","direction":"input",'
-                      rb'"data":"([A-Za-z0-9+/=]*)"')
+_IN_LINE = re.compile(
+    rb'\{"timestamp":"([^"]*)","session_id":"[^"]*","direction":"input",'
+    rb'"data":"([A-Za-z0-9+/=]*)"'
+)
 _LAST_TS = re.compile(rb'"timestamp":"([^"]*)"')
 
 
@@ -145,8 +148,14 @@ class _Reader:
         yield from self._flush()
 
     def summary(self) -> dict:
-        return {"keys": self.keys, "markers": self.markers, "t": self.t, "end": self.end,
-                "reached": self.reached, "where": self.where}
+        return {
+            "keys": self.keys,
+            "markers": self.markers,
+            "t": self.t,
+            "end": self.end,
+            "reached": self.reached,
+            "where": self.where,
+        }
 
     def _event(self, event):
         et = event.t
@@ -180,8 +189,7 @@ class _Reader:
             return None
         outputs = _OUT_DATA.findall(block)
         inputs = list(_IN_LINE.finditer(block)) if b'"direction":"input"' in block else []
-        if len(outputs) != block.count(b'"direction":"output"') or \
-                len(inputs) != block.count(b'"direction":"input"'):
+        if len(outputs) != block.count(b'"direction":"output"') or len(inputs) != block.count(b'"direction":"input"'):
             return None
         try:
             data = b"".join(map(binascii.a2b_base64, outputs))

@@ -23,8 +23,7 @@ from cs.playback.terminal import QueryFilter
 NEXT_POLL_S = 0.1
 
 
-def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool,
-         filter_queries: bool = False):
+def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filter_queries: bool = False):
     """Write the session's output with `write(bytes)`; returns its exit status
     (None when it has not ended, or ended without one)."""
     state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)

@@ -26,17 +26,17 @@ import avt
 # ------------------------------------------------------------------ queries
 
 _QUERY = re.compile(
-    rb"\x1b\[[>=]?0?c"                          # DA1, DA2, DA3
-    rb"|\x1b\[>0?q"                              # XTVERSION
-    rb"|\x1b\[\??\d*n"                           # DSR, CPR, DECXCPR, ?996n colour scheme...
-    rb"|\x1b\[\??[\d;]*\$p"                      # DECRQM
-    rb"|\x1b\[(?:1[1345689]|2[012])(?:;\d*)*t"   # XTWINOPS reports
-    rb"|\x1b\[\?u"                               # kitty keyboard flags query
-    rb"|\x1b\[\?[\d;]*m"                         # XTQMODKEYS
-    rb"|\x1b\[[01]?x"                            # DECREQTPARM
+    rb"\x1b\[[>=]?0?c"  # DA1, DA2, DA3
+    rb"|\x1b\[>0?q"  # XTVERSION
+    rb"|\x1b\[\??\d*n"  # DSR, CPR, DECXCPR, ?996n colour scheme...
+    rb"|\x1b\[\??[\d;]*\$p"  # DECRQM
+    rb"|\x1b\[(?:1[1345689]|2[012])(?:;\d*)*t"  # XTWINOPS reports
+    rb"|\x1b\[\?u"  # kitty keyboard flags query
+    rb"|\x1b\[\?[\d;]*m"  # XTQMODKEYS
+    rb"|\x1b\[[01]?x"  # DECREQTPARM
     rb"|\x1b\](?:52;[^\x07\x1b]*|\d+(?:;[^\x07\x1b;]*)*;\?)(?:\x07|\x1b\\)"  # OSC queries, clipboard
-    rb"|\x1bP[+$]q[^\x1b]*\x1b\\"              # XTGETTCAP, DECRQSS
-    rb"|\x05"                                    # ENQ (answerback)
+    rb"|\x1bP[+$]q[^\x1b]*\x1b\\"  # XTGETTCAP, DECRQSS
+    rb"|\x05"  # ENQ (answerback)
 )
 # An escape sequence cut off at the end of a chunk: held until the next one.
 _INCOMPLETE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|P[^\x1b]*\x1b?)?\Z")
@@ -71,20 +71,41 @@ def strip_queries(data: bytes) -> bytes:
 
 # Private modes a recording may switch on, with the value to restore.
 _PRIVATE_OFF = {
-    "1": "l", "5": "l", "6": "l", "12": "l", "25": "h", "7": "h", "47": "l", "66": "l",
-    "1000": "l", "1001": "l", "1002": "l", "1003": "l", "1004": "l", "1005": "l", "1006": "l",
-    "1015": "l", "1016": "l", "1047": "l", "1049": "l", "2004": "l", "2026": "l", "2031": "l",
-    "1036": "l", "1007": "l", "9": "l",
+    "1": "l",
+    "5": "l",
+    "6": "l",
+    "12": "l",
+    "25": "h",
+    "7": "h",
+    "47": "l",
+    "66": "l",
+    "1000": "l",
+    "1001": "l",
+    "1002": "l",
+    "1003": "l",
+    "1004": "l",
+    "1005": "l",
+    "1006": "l",
+    "1015": "l",
+    "1016": "l",
+    "1047": "l",
+    "1049": "l",
+    "2004": "l",
+    "2026": "l",
+    "2031": "l",
+    "1036": "l",
+    "1007": "l",
+    "9": "l",
 }
 _MODE_SEQ = re.compile(
-    rb"\x1b\[\?([\d;]+)([hl])"       # private modes
-    rb"|\x1b([=>])"                   # keypad application / normal
+    rb"\x1b\[\?([\d;]+)([hl])"  # private modes
+    rb"|\x1b([=>])"  # keypad application / normal
     rb"|\x1b\[([>=<])(\d*)(?:;\d*)*u"  # kitty keyboard push / set / pop
-    rb"|\x1b\[>4(?:;(\d*))?m"          # xterm modifyOtherKeys
-    rb"|\x1b\[(\d*) q"                 # cursor shape
-    rb"|\x1b\[([\d;]*)r"              # scroll region
-    rb"|\x1b\[4([hl])"                # insert mode
-    rb"|\x1b[()]0"                     # line drawing charset
+    rb"|\x1b\[>4(?:;(\d*))?m"  # xterm modifyOtherKeys
+    rb"|\x1b\[(\d*) q"  # cursor shape
+    rb"|\x1b\[([\d;]*)r"  # scroll region
+    rb"|\x1b\[4([hl])"  # insert mode
+    rb"|\x1b[()]0"  # line drawing charset
 )
 
 

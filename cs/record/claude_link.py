@@ -26,8 +26,22 @@ import time
 # Options after which Claude Code resumes or names a session itself.
 _CHOOSES_SESSION = ("--resume", "-r", "--continue", "-c", "--session-id", "--fork-session")
 # The first positional argument is a prompt, unless it is one of these.
-_SUBCOMMANDS = ("mcp", "config", "doctor", "update", "upgrade", "install", "migrate-installer",
-                "setup-token", "plugin", "plugins", "agents", "auth", "login", "logout")
+_SUBCOMMANDS = (
+    "mcp",
+    "config",
+    "doctor",
+    "update",
+    "upgrade",
+    "install",
+    "migrate-installer",
+    "setup-token",
+    "plugin",
+    "plugins",
+    "agents",
+    "auth",
+    "login",
+    "logout",
+)
 _NO_SESSION = ("-h", "--help", "-v", "--version")
 CHECK_INTERVAL_S = 0.25
 WATCH_S = 10.0
@@ -75,8 +89,7 @@ class SessionTracker:
         self._next_check = 0.0
         self.resize = sink.resize
         if known_id:
-            sink.event("claude_session", {"claude_session_id": known_id, "how": "session-id",
-                                          "config_dir": config_dir})
+            sink.event("claude_session", {"claude_session_id": known_id, "how": "session-id", "config_dir": config_dir})
 
     def __getattr__(self, name):
         return getattr(self._sink, name)
@@ -108,8 +121,9 @@ class SessionTracker:
         found = self._read_session_id()
         if found and found != self._current:
             self._current = found
-            self._sink.event("claude_session", {"claude_session_id": found, "how": "running",
-                                                "config_dir": self._config_dir})
+            self._sink.event(
+                "claude_session", {"claude_session_id": found, "how": "running", "config_dir": self._config_dir}
+            )
 
     def _read_session_id(self):
         """The sessionId in <config>/sessions/<pid>.json, or None. Never raises:

@@ -132,7 +132,9 @@ def _record(executable, argv) -> int:
         size = next(filter(None, (terminal_size(fd) for fd in (0, 1, 2) if os.isatty(fd))), None)
         cols, rows = size if size else (None, None)
         writer = LogWriter.open(
-            paths.logs_dir(), session_id, rotate_size,
+            paths.logs_dir(),
+            session_id,
+            rotate_size,
             start_fields(argv, cols, rows, stdin_tty, stdout_tty),
         )
         child_argv, claude_id = claude_link.plan(argv, session_id) if writer.failure is None else (argv, None)

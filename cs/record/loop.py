@@ -90,8 +90,7 @@ def terminal_size(fd: int):
     return size.columns, size.lines
 
 
-def record(executable, argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1,
-           stderr_fd: int = 2) -> Result:
+def record(executable, argv, env, sink, stdin_fd: int = 0, stdout_fd: int = 1, stderr_fd: int = 2) -> Result:
     """Run `executable` (already resolved, e.g. /usr/bin/claude) with `argv`
     (argv[0] as the user typed it) and copy bytes until it exits. The user's
     terminal is restored on every way out."""
@@ -113,8 +112,11 @@ class _Session:
         self.stderr_tty = os.isatty(stderr_fd)
         # The terminal whose size the PTY copies: the first of ours that is one.
         self.tty_fd = next(
-            (fd for fd, t in ((stdin_fd, self.stdin_tty), (stdout_fd, self.stdout_tty),
-                              (stderr_fd, self.stderr_tty)) if t),
+            (
+                fd
+                for fd, t in ((stdin_fd, self.stdin_tty), (stdout_fd, self.stdout_tty), (stderr_fd, self.stderr_tty))
+                if t
+            ),
             None,
         )
         # Where PTY output is shown: our stdout if it is the terminal, else our
@@ -205,8 +207,15 @@ class _Session:
         # terminal; leave output processing on so its lines are not staircased.
         if not self.stdin_tty:
             return mode
-        mode[0] &= ~(termios.BRKINT | termios.ICRNL | termios.INPCK | termios.ISTRIP
-                     | termios.IXON | termios.INLCR | termios.IGNCR)
+        mode[0] &= ~(
+            termios.BRKINT
+            | termios.ICRNL
+            | termios.INPCK
+            | termios.ISTRIP
+            | termios.IXON
+            | termios.INLCR
+            | termios.IGNCR
+        )
         mode[2] &= ~(termios.CSIZE | termios.PARENB)
         mode[2] |= termios.CS8
         mode[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
@@ -241,13 +250,15 @@ class _Session:
             err = os.dup(self.stderr_fd)
             child_fds[2] = err
             ours.append(err)
-        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers,
-                              (self.executable, self.argv, self.env))
+        preexec = _ChildSetup(child_fds, self.saved_attrs, self.old_handlers, (self.executable, self.argv, self.env))
         cols, rows = self.size or (80, 24)
         try:
             proc = ptyprocess.PtyProcess.spawn(
-                [self.executable] + list(self.argv[1:]), env=self.env, dimensions=(rows, cols),
-                preexec_fn=preexec, pass_fds=tuple(child_fds.values()),
+                [self.executable] + list(self.argv[1:]),
+                env=self.env,
+                dimensions=(rows, cols),
+                preexec_fn=preexec,
+                pass_fds=tuple(child_fds.values()),
             )
         except OSError as e:
             self._close_child_fds()
@@ -297,8 +308,14 @@ class _Session:
         while True:
             # Re-register only when what we wait for changed (keeps the per-
             # keystroke path short).
-            now_state = (self.master_live, self.child_stdout, self.child_stdin,
-                         not self.pending_input, self.stdin_open, drain_until is None)
+            now_state = (
+                self.master_live,
+                self.child_stdout,
+                self.child_stdin,
+                not self.pending_input,
+                self.stdin_open,
+                drain_until is None,
+            )
             if now_state != state:
                 state = now_state
                 want = self._wanted_events(wake_r, drain=drain_until is not None)

@@ -11,8 +11,7 @@ import errno
 import os
 import re
 
-from cs.log import jsonl, store
-from cs.log import locks, paths
+from cs.log import jsonl, locks, paths, store
 
 # `claude --resume <uuid>` as Claude Code prints it on exit. Its screen may colour
 # it, or draw the gaps between words as cursor moves, so escape sequences are
@@ -96,9 +95,7 @@ class LogWriter:
         runs, unrecorded) with the reason in `.failure`."""
         writer = cls(session_id, rotate_size)
         writer.logs_dir = logs_dir
-        writer.path = writer.current_path = os.path.join(
-            str(logs_dir), store.segment_name(session_id, 1)
-        )
+        writer.path = writer.current_path = os.path.join(str(logs_dir), store.segment_name(session_id, 1))
         try:
             paths.ensure_private_dir(logs_dir)
             fd = paths.create_private_file(writer.path)
@@ -136,9 +133,7 @@ class LogWriter:
 
     def resize(self, cols: int, rows: int) -> None:
         if self._fd >= 0:
-            self._write_data(
-                jsonl.event_line(self.session_id, "resize", {"cols": cols, "rows": rows})
-            )
+            self._write_data(jsonl.event_line(self.session_id, "resize", {"cols": cols, "rows": rows}))
 
     def event(self, event_type: str, fields: dict) -> None:
         """Any other event line (e.g. `claude_session`: docs/log-format.md)."""
@@ -187,7 +182,7 @@ class LogWriter:
             if n != len(line):  # short write (e.g. the disk just filled): go on
                 view = memoryview(line)[n:]
                 while view:
-                    view = view[os.write(self._fd, view):]
+                    view = view[os.write(self._fd, view) :]
         except OSError as e:
             self._stop(e)
             return False

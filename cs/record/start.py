@@ -79,7 +79,7 @@ def git_info(start_dir: str):
         if head.startswith("ref:"):
             ref = head[4:].strip()
             if ref.startswith("refs/heads/"):
-                info["git_branch"] = ref[len("refs/heads/"):]
+                info["git_branch"] = ref[len("refs/heads/") :]
             commit = _resolve_ref(git_dir, common_dir, ref)
         else:
             commit = head.strip() or None  # detached HEAD: no branch
@@ -101,7 +101,7 @@ def _find_git_dir(start_dir: str):
         if os.path.isfile(candidate):
             text = _read(candidate).strip()
             if text.startswith("gitdir:"):
-                target = text[len("gitdir:"):].strip()
+                target = text[len("gitdir:") :].strip()
                 return path, os.path.normpath(os.path.join(path, target))
         parent = os.path.dirname(path)
         if parent == path:

@@ -11,7 +11,6 @@ import time
 from importlib import resources
 
 import jinja2
-
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -51,10 +50,13 @@ def _db():
 
 def _filters(request: Request) -> Filters:
     q = request.query_params
-    return Filters(project=q.get("project") or None,
-                   since=_moment(q.get("since")), until=_moment(q.get("until")),
-                   direction=searching.DIRECTIONS_BY_SOURCE.get(q.get("source") or "", None),
-                   kind=q.get("kind") if q.get("kind") in searching.KINDS else None)
+    return Filters(
+        project=q.get("project") or None,
+        since=_moment(q.get("since")),
+        until=_moment(q.get("until")),
+        direction=searching.DIRECTIONS_BY_SOURCE.get(q.get("source") or "", None),
+        kind=q.get("kind") if q.get("kind") in searching.KINDS else None,
+    )
 
 
 def _moment(text):
@@ -96,9 +98,11 @@ def _session_rows(request: Request):
 
 def _title(db, row) -> str:
     """The first prompt of the session (transcript, else typed), else the command."""
-    found = db.execute("SELECT text FROM lines WHERE session_id = ? AND ((direction = 'transcript' AND kind = 'prompt')"
-                       " OR direction = 'input') ORDER BY direction = 'transcript' DESC, ts LIMIT 1",
-                       [row["id"]]).fetchone()
+    found = db.execute(
+        "SELECT text FROM lines WHERE session_id = ? AND ((direction = 'transcript' AND kind = 'prompt')"
+        " OR direction = 'input') ORDER BY direction = 'transcript' DESC, ts LIMIT 1",
+        [row["id"]],
+    ).fetchone()
     return (found[0] if found else row.get("command") or "")[:160]
 
 
@@ -123,8 +127,13 @@ def api_search(request: Request):
     grouped = {}
     for hit in hits:
         grouped.setdefault(hit.session_id, []).append(hit.as_dict())
-    return JSONResponse({"query": q, "hits": [h.as_dict() for h in hits],
-                         "sessions": [{"session_id": sid, "hits": items} for sid, items in grouped.items()]})
+    return JSONResponse(
+        {
+            "query": q,
+            "hits": [h.as_dict() for h in hits],
+            "sessions": [{"session_id": sid, "hits": items} for sid, items in grouped.items()],
+        }
+    )
 
 
 def _session(db, session_id: str) -> dict:
@@ -157,8 +166,7 @@ def api_conversation(request: Request):
         items = conversation.entries(db, sid)
     finally:
         db.conn.close()
-    return JSONResponse({"session_id": sid, "entries": [
-        {"ts": e.ts, "kind": e.kind, "text": e.text} for e in items]})
+    return JSONResponse({"session_id": sid, "entries": [{"ts": e.ts, "kind": e.kind, "text": e.text} for e in items]})
 
 
 def api_text(request: Request):
@@ -168,8 +176,9 @@ def api_text(request: Request):
     finally:
         db.conn.close()
     lines = [("> " + t if kind == "input" else t) for kind, t, _m in sessions.session_text(paths.logs_dir(), sid)]
-    return PlainTextResponse("\n".join(lines) + "\n", headers={
-        "content-disposition": f'attachment; filename="{sid}.txt"'})
+    return PlainTextResponse(
+        "\n".join(lines) + "\n", headers={"content-disposition": f'attachment; filename="{sid}.txt"'}
+    )
 
 
 def api_stats(request: Request):
@@ -187,8 +196,9 @@ def api_stats(request: Request):
 
 def page_sessions(request: Request):
     rows, page, more = _session_rows(request)
-    return _render(request, "sessions.html", {"rows": rows, "page": page, "more": more,
-                                              "args": dict(request.query_params)})
+    return _render(
+        request, "sessions.html", {"rows": rows, "page": page, "more": more, "args": dict(request.query_params)}
+    )
 
 
 def page_search(request: Request):
@@ -204,8 +214,7 @@ def page_session(request: Request):
         items = conversation.entries(db, data["id"])
     finally:
         db.conn.close()
-    return _render(request, "session.html", {"s": data, "entries": items,
-                                             "at": request.query_params.get("at", "")})
+    return _render(request, "session.html", {"s": data, "entries": items, "at": request.query_params.get("at", "")})
 
 
 def page_stats(request: Request):
@@ -231,8 +240,11 @@ async def cs_error(request: Request, exc: CsError):
     return PlainTextResponse(f"{exc}\n", status_code=status)
 
 
-TEMPLATES = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(resources.files("cs.web") / "templates")), autoescape=True))
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("cs.web") / "templates")), autoescape=True
+    )
+)
 
 
 def _urlencode_args(args: dict, **changes) -> str:
@@ -260,8 +272,8 @@ def create_app(token: str, allow_any_host: bool = False) -> Starlette:
         Route("/api/stats", api_stats),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(Guard, token=token, allow_any_host=allow_any_host)],
-                     exception_handlers={CsError: cs_error})
-
-
-
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, token=token, allow_any_host=allow_any_host)],
+        exception_handlers={CsError: cs_error},
+    )

@@ -20,9 +20,11 @@ import ipaddress
 from urllib.parse import parse_qsl, urlencode
 
 COOKIE = "cs_web"
-CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; "
-       "base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -44,7 +46,7 @@ def is_loopback_host(host: str) -> bool:
     if not host:
         return False
     if host.startswith("["):
-        name = host[1:host.find("]")] if "]" in host else host
+        name = host[1 : host.find("]")] if "]" in host else host
     else:
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     if name.lower() == "localhost":
@@ -71,8 +73,9 @@ class Guard:
         async def send_secured(message):
             if message["type"] == "http.response.start":
                 message = dict(message)
-                message["headers"] = [h for h in message.get("headers", [])
-                                      if h[0].lower() not in dict(SECURITY_HEADERS)] + SECURITY_HEADERS
+                message["headers"] = [
+                    h for h in message.get("headers", []) if h[0].lower() not in dict(SECURITY_HEADERS)
+                ] + SECURITY_HEADERS
             await send(message)
 
         if not self.allow_any_host and not is_loopback_host(host):
@@ -107,14 +110,26 @@ def _cookie(header: str, name: str) -> str:
 
 async def _plain(send, status: int, text: str):
     body = text.encode() + b"\n"
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 async def _redirect(send, location: str, cookie: str):
-    await send({"type": "http.response.start", "status": 303,
-                "headers": [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode()),
-                            (b"content-length", b"0")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [
+                (b"location", location.encode("latin-1")),
+                (b"set-cookie", cookie.encode()),
+                (b"content-length", b"0"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})

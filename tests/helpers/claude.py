@@ -3,7 +3,6 @@ function and `cs record`, against the loopback stand-in of the Anthropic API
 (tests.helpers.fake_anthropic). The fixtures that build this world (claude_bin,
 tmux_bin, api, world) are in tests/conftest.py."""
 
-
 import base64
 import re
 import shutil
@@ -11,7 +10,6 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-
 
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude  # noqa: F401
 from tests.helpers.shell import logs, records, start_record, system_path_dirs, wait_for  # noqa: F401
@@ -37,8 +35,9 @@ class Tmux:
         self.run("new-session", "-d", "-x", str(COLS), "-y", str(ROWS), "-c", str(cwd), command)
 
     def run(self, *args, check=True):
-        return subprocess.run(self.base + list(args), env=self.env, capture_output=True,
-                              text=True, check=check, timeout=10)
+        return subprocess.run(
+            self.base + list(args), env=self.env, capture_output=True, text=True, check=check, timeout=10
+        )
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p").stdout
@@ -83,8 +82,7 @@ def input_box_holds(text):
     """The screen has a line `❯ text` (claude puts a no-break space after the
     ❯; capture-pane drops trailing blanks)."""
     want = ("❯ " + text).rstrip()
-    return lambda screen: any(line.replace("\u00a0", " ").rstrip() == want
-                              for line in screen.splitlines())
+    return lambda screen: any(line.replace("\u00a0", " ").rstrip() == want for line in screen.splitlines())
 
 
 def converse(tmux):
@@ -95,8 +93,15 @@ def converse(tmux):
     tmux.wait(input_box_holds(PROMPT), what="the prompt in the input box")
     tmux.keys("Enter")
     # Done: the reply is shown and the input box is empty again.
-    tmux.wait(lambda s: REPLY in s and input_box_holds(PROMPT)(s) and input_box_holds("")(s)
-              and not input_box_holds(PROMPT)(s.split(REPLY, 1)[1]), what="the reply")
+    tmux.wait(
+        lambda s: (
+            REPLY in s
+            and input_box_holds(PROMPT)(s)
+            and input_box_holds("")(s)
+            and not input_box_holds(PROMPT)(s.split(REPLY, 1)[1])
+        ),
+        what="the reply",
+    )
     return tmux.settled()
 
 
@@ -154,8 +159,11 @@ def start_shell(shell, home: Path, with_cs: bool):
     exe = shutil.which(shell)
     if not exe:
         missing_tool(shell)
-    load = {"bash": 'eval "$(cs init bash)"', "zsh": 'eval "$(cs init zsh)"',
-            "fish": "cs init fish | source"}[shell] if with_cs else ""
+    load = (
+        {"bash": 'eval "$(cs init bash)"', "zsh": 'eval "$(cs init zsh)"', "fish": "cs init fish | source"}[shell]
+        if with_cs
+        else ""
+    )
     if shell == "bash":
         rc = home / ".bashrc"
         rc.write_text(f"{load}\nPS1='$ '\n")
@@ -165,8 +173,7 @@ def start_shell(shell, home: Path, with_cs: bool):
         return f"{exe} -i", {"ZDOTDIR": str(home)}
     conf = home / ".config" / "fish"
     conf.mkdir(parents=True, exist_ok=True)
-    (conf / "config.fish").write_text(
-        f"{load}\nfunction fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n")
+    (conf / "config.fish").write_text(f"{load}\nfunction fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n")
     return f"{exe} -i", {"XDG_CONFIG_HOME": str(home / ".config")}
 
 
@@ -195,7 +202,4 @@ def run_conversation(tmux_bin, world, shell, with_cs, session=None):
 
 
 def decoded(log, direction):
-    return b"".join(base64.b64decode(r["data"]) for r in records(log)
-                    if r.get("direction") == direction)
-
-
+    return b"".join(base64.b64decode(r["data"]) for r in records(log) if r.get("direction") == direction)

@@ -37,8 +37,7 @@ class FakeAnthropic:
     `responses` records what each answered request was given: (message id,
     usage), the figures `cs stats` must add up to."""
 
-    def __init__(self, reply_text: str = DEFAULT_REPLY, delta_delay: float = 0.02, chunks: int = 4,
-                 script=None):
+    def __init__(self, reply_text: str = DEFAULT_REPLY, delta_delay: float = 0.02, chunks: int = 4, script=None):
         self.reply_text = reply_text
         self.script = list(script or [])
         self.responses = []
@@ -93,8 +92,9 @@ class FakeAnthropic:
     def message_requests(self) -> list:
         """Bodies of the POST /v1/messages requests received so far."""
         with self._lock:
-            return [r["body"] for r in self.requests
-                    if r["method"] == "POST" and r["path"].rstrip("/") == "/v1/messages"]
+            return [
+                r["body"] for r in self.requests if r["method"] == "POST" and r["path"].rstrip("/") == "/v1/messages"
+            ]
 
     def next_blocks(self, body: dict) -> list:
         """The content blocks to answer a request with."""
@@ -108,7 +108,7 @@ class FakeAnthropic:
         words = (self.reply_text if text is None else text).split(" ")
         n = min(self.chunks, len(words))
         size = -(-len(words) // n)
-        pieces = [" ".join(words[i:i + size]) for i in range(0, len(words), size)]
+        pieces = [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
         # Keep the spaces between pieces: every piece but the first starts with one.
         return [p if i == 0 else " " + p for i, p in enumerate(pieces)]
 
@@ -157,8 +157,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str):
         body = self._read_body() if method in ("POST", "PUT", "PATCH") else None
         path = self._path()
-        self.api.record({"method": method, "path": path, "query": self.path[len(path):],
-                         "headers": dict(self.headers.items()), "body": body})
+        self.api.record(
+            {
+                "method": method,
+                "path": path,
+                "query": self.path[len(path) :],
+                "headers": dict(self.headers.items()),
+                "body": body,
+            }
+        )
         if method == "POST" and path.rstrip("/") == "/v1/messages":
             return self._messages(body if isinstance(body, dict) else {})
         if method == "POST" and path.rstrip("/") == "/v1/messages/count_tokens":
@@ -172,8 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             # Anything else under the API (models, organisations...): an empty
             # but well-formed answer is the least surprising thing to give.
             return self._send_json(200, {"data": [], "has_more": False})
-        return self._send_json(404, {"type": "error",
-                                     "error": {"type": "not_found_error", "message": "not found"}})
+        return self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": "not found"}})
 
     def do_POST(self):
         self._handle("POST")
@@ -188,12 +194,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _messages(self, body: dict):
         model = body.get("model") or "claude-fake"
         if not body.get("stream"):
-            return self._send_json(200, {
-                "id": _message_id(), "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": self.api.reply_text}],
-                "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": _usage(len(self.api.reply_text.split())),
-            })
+            return self._send_json(
+                200,
+                {
+                    "id": _message_id(),
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [{"type": "text", "text": self.api.reply_text}],
+                    "stop_reason": "end_turn",
+                    "stop_sequence": None,
+                    "usage": _usage(len(self.api.reply_text.split())),
+                },
+            )
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
@@ -215,34 +228,72 @@ class _Handler(BaseHTTPRequestHandler):
         message_id = _message_id()
         output_tokens = sum(len(b.get("text", "").split()) + (5 if b["type"] == "tool_use" else 0) for b in blocks)
         self.api.record_response(message_id, dict(_usage(output_tokens), model=model), main)
-        self._event("message_start", {"type": "message_start", "message": {
-            "id": message_id, "type": "message", "role": "assistant", "model": model,
-            "content": [], "stop_reason": None, "stop_sequence": None, "usage": _usage(1)}})
+        self._event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": message_id,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": _usage(1),
+                },
+            },
+        )
         self._event("ping", {"type": "ping"})
         for index, block in enumerate(blocks):
             if block["type"] == "tool_use":
-                self._event("content_block_start", {"type": "content_block_start", "index": index,
-                                                    "content_block": {"type": "tool_use", "id": block.get("id") or
-                                                                      "toolu_" + uuid.uuid4().hex[:20],
-                                                                      "name": block["name"], "input": {}}})
-                self._event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
-                    "type": "input_json_delta", "partial_json": json.dumps(block["input"])}})
+                self._event(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {
+                            "type": "tool_use",
+                            "id": block.get("id") or "toolu_" + uuid.uuid4().hex[:20],
+                            "name": block["name"],
+                            "input": {},
+                        },
+                    },
+                )
+                self._event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+                    },
+                )
             else:
-                self._event("content_block_start", {"type": "content_block_start", "index": index,
-                                                    "content_block": {"type": "text", "text": ""}})
+                self._event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
+                )
                 for piece in self.api.text_chunks(block["text"]):
                     time.sleep(self.api.delta_delay)
-                    self._event("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                        "delta": {"type": "text_delta", "text": piece}})
+                    self._event(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},
+                    )
             self._event("content_block_stop", {"type": "content_block_stop", "index": index})
         stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
-        self._event("message_delta", {"type": "message_delta",
-                                      "delta": {"stop_reason": stop, "stop_sequence": None},
-                                      "usage": {"output_tokens": output_tokens}})
+        self._event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": output_tokens},
+            },
+        )
         self._event("message_stop", {"type": "message_stop"})
 
 
 # ---------------------------------------------------------------- claude's HOME
+
 
 def claude_home(tmp, cwd, api_key: str, base_url: str = None) -> dict:
     """Prepare `<tmp>/home` so claude starts with no onboarding, no API-key
@@ -271,9 +322,7 @@ def claude_home(tmp, cwd, api_key: str, base_url: str = None) -> dict:
 
 # Where a real claude may be installed besides PATH: the copy .ci/setup pins in
 # the repository.
-_CLAUDE_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / ".cache/claude-code/node_modules/.bin/claude",
-)
+_CLAUDE_CANDIDATES = (Path(__file__).resolve().parents[2] / ".cache/claude-code/node_modules/.bin/claude",)
 
 
 OLD_CLAUDE = Path(__file__).resolve().parents[2] / ".cache/claude-code-old/node_modules/.bin/claude"

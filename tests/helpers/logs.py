@@ -26,8 +26,19 @@ def ago(days: float) -> float:
 
 
 class LogWriter:
-    def __init__(self, logs_dir: Path, session_id: str = None, cwd="/home/u/proj", argv=("claude",),
-                 cols=80, rows=24, t0: float = None, start=True, lock=True, **start_fields):
+    def __init__(
+        self,
+        logs_dir: Path,
+        session_id: str = None,
+        cwd="/home/u/proj",
+        argv=("claude",),
+        cols=80,
+        rows=24,
+        t0: float = None,
+        start=True,
+        lock=True,
+        **start_fields,
+    ):
         self.logs_dir = paths.ensure_private_dir(Path(logs_dir))
         self.sid = session_id or str(uuid.uuid4())
         self.t = t0 if t0 is not None else time.time()
@@ -40,8 +51,16 @@ class LogWriter:
             fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
         self.f = os.fdopen(fd, "ab", buffering=0)
         if start:
-            fields = {"format": jsonl.FORMAT_VERSION, "argv": list(argv), "cwd": cwd,
-                      "cols": cols, "rows": rows, "host": "box", "user": "u", "term": "xterm-256color"}
+            fields = {
+                "format": jsonl.FORMAT_VERSION,
+                "argv": list(argv),
+                "cwd": cwd,
+                "cols": cols,
+                "rows": rows,
+                "host": "box",
+                "user": "u",
+                "term": "xterm-256color",
+            }
             fields.update(start_fields)
             self.raw(jsonl.event_line(self.sid, "start", fields, self.tick(0)))
 
@@ -154,8 +173,26 @@ def make_session(
 def tui_chunk(rng, i: int) -> bytes:
     """Terminal output shaped like Claude Code's Ink TUI: colours, cursor moves
     between words, box drawing, spinner redraws."""
-    words = ["the", "function", "returns", "None", "when", "config", "file", "missing", "Error:",
-             "tests/test_x.py", "passed", "def", "import", "self", "value", "─" * 8, "│", "✻ Thinking…"]
+    words = [
+        "the",
+        "function",
+        "returns",
+        "None",
+        "when",
+        "config",
+        "file",
+        "missing",
+        "Error:",
+        "tests/test_x.py",
+        "passed",
+        "def",
+        "import",
+        "self",
+        "value",
+        "─" * 8,
+        "│",
+        "✻ Thinking…",
+    ]
     parts = []
     for _ in range(rng.randint(3, 12)):
         parts.append("\x1b[%d;%dH\x1b[38;5;%dm" % (rng.randint(1, 40), rng.randint(1, 80), rng.randint(1, 255)))

@@ -8,17 +8,18 @@ import time
 from pathlib import Path
 
 import pyte
+
 from tests.helpers.pty import Term, only_session_id
 
-REPLY = ("The build failed with error E1234 in module foo because the linker could not find "
-         "the symbol bar_init.\n\n" + "\n".join(f"- step {i}: rerun configure with the debug flag"
-                                                 for i in range(8)))
+REPLY = (
+    "The build failed with error E1234 in module foo because the linker could not find "
+    "the symbol bar_init.\n\n" + "\n".join(f"- step {i}: rerun configure with the debug flag" for i in range(8))
+)
 PROMPTS = ["why did the build fail", "and what now"]
 
 
 def run(cs_exe, *args, check=True, input=None, env=None, timeout=60):
-    return subprocess.run([cs_exe, *args], capture_output=True, check=check, input=input,
-                          env=env, timeout=timeout)
+    return subprocess.run([cs_exe, *args], capture_output=True, check=check, input=input, env=env, timeout=timeout)
 
 
 def pyte_screen(cols: int, rows: int):
@@ -32,8 +33,9 @@ def screen_state(screen) -> tuple:
     cells = []
     for y in range(screen.lines):
         row = screen.buffer[y]
-        cells.append(tuple((row[x].data, row[x].fg, row[x].bg, row[x].bold, row[x].reverse)
-                           for x in range(screen.columns)))
+        cells.append(
+            tuple((row[x].data, row[x].fg, row[x].bg, row[x].bold, row[x].reverse) for x in range(screen.columns))
+        )
     return tuple(cells), (screen.cursor.x, screen.cursor.y)
 
 
@@ -70,9 +72,16 @@ def record_claude(cs_exe, cs_home: Path, tmp_path: Path, claude_bin: str, cols=1
     key = "sk-ant-api03-cs-playback-test-" + "k" * 20
     with FakeAnthropic(REPLY) as api:
         env = dict(os.environ, **claude_home(tmp_path, project, key, api.url))
-        env.update({"CS_HOME": str(cs_home), "CS_NO_DAEMON": "1", "LANG": "C.UTF-8",
-                    "PATH": os.pathsep.join([str(Path(claude_bin).parent), os.path.dirname(cs_exe),
-                                             os.environ.get("PATH", "")])})
+        env.update(
+            {
+                "CS_HOME": str(cs_home),
+                "CS_NO_DAEMON": "1",
+                "LANG": "C.UTF-8",
+                "PATH": os.pathsep.join(
+                    [str(Path(claude_bin).parent), os.path.dirname(cs_exe), os.environ.get("PATH", "")]
+                ),
+            }
+        )
         node = shutil.which("node")
         if node:
             env["PATH"] += os.pathsep + os.path.dirname(node)

@@ -82,9 +82,7 @@ def read_session(cs_home: Path, session_id=None):
 
 
 def stream(records, direction) -> bytes:
-    return b"".join(
-        base64.b64decode(r["data"]) for r in records if r.get("direction") == direction
-    )
+    return b"".join(base64.b64decode(r["data"]) for r in records if r.get("direction") == direction)
 
 
 def events(records, kind):

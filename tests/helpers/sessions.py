@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cs.log import jsonl, store
 
+
 class LiveLock:
     """Hold the recorder's live lock on segment 1 from the test process."""
 
@@ -34,19 +35,24 @@ def index_session(db, logs_dir: Path, sid: str, segment_paths=None) -> None:
     finished = last.get("type") == "end"
     db.execute(
         "INSERT INTO sessions(id, started_at, ended_at, last_event_at, status, cwd) VALUES (?,?,?,?,?,?)",
-        [sid, first["timestamp"], last["timestamp"] if finished else None, last["timestamp"],
-         "finished" if finished else "cut_off", first.get("cwd")],
+        [
+            sid,
+            first["timestamp"],
+            last["timestamp"] if finished else None,
+            last["timestamp"],
+            "finished" if finished else "cut_off",
+            first.get("cwd"),
+        ],
     )
-    for n, off, end, rec in records:
+    for n, off, _end, rec in records:
         if ("direction" in rec) and rec["data"]:
             text = jsonl.decode_data(rec).decode("utf-8", "replace")
             db.execute(
-                "INSERT OR IGNORE INTO lines(session_id, ts, direction, text, segment, offset) "
-                "VALUES (?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO lines(session_id, ts, direction, text, segment, offset) VALUES (?,?,?,?,?,?)",
                 [sid, rec["timestamp"], rec["direction"], text, n, off],
             )
     ends = {}
-    for n, off, end, rec in records:
+    for n, _off, end, _rec in records:
         ends[n] = end
     for path in segment_paths:
         n = store.parse_segment_name(path.name)[1]
@@ -107,8 +113,6 @@ def index_state(db_file: Path):
 
 def session_files(logs_dir: Path, sid: str) -> list:
     return sorted(p.name for p in Path(logs_dir).glob(f"{sid}*"))
-
-
 
 
 def all_session_ids(logs_dir: Path) -> list:

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from tests.helpers.tools import missing_tool
 
 SHELLS = ("bash", "zsh", "fish")

@@ -11,16 +11,27 @@ from contextlib import contextmanager
 from tests.helpers.tools import find_cs_exe, missing_tool
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @contextmanager
 def web_server(token: str = "test-token-0123456789abcdef"):
     """(base URL, token) of a running `cs web`; stopped afterwards."""
     env = dict(os.environ, CS_WEB_TOKEN=token)
-    proc = subprocess.Popen([find_cs_exe(), "web", "--port", "0", "--no-open"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [find_cs_exe(), "web", "--port", "0", "--no-open"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         m = re.search(r"(http://[^/\s]+)/\?token=(\S+)", line)
