@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers.cli import run_cs
 from tests.helpers.web import browser, web_server
@@ -108,8 +109,49 @@ def test_list_search_and_a_hit_in_the_browser_and_payloads_stay_text(sessions):
         assert page.evaluate("window.__pwned") is None
         page.locator(".hit-link").first.click()
         page.wait_for_url("**/session/**")
-        assert "payload" in page.content()
+        # The player opens at the hit: its first frame shows the hit's line.
+        expect(page.locator("#player")).to_contain_text("payload", timeout=10_000)
         page.goto(base + "/stats")
         assert page.locator("svg").count() >= 3
         assert dialogs == [] and foreign == []
         assert page.evaluate("window.__pwned") is None
+
+
+def test_a_live_session_plays_live_and_a_message_opens_its_moment(cs_home, tmp_path):
+    """A running session shows a live badge; its new output reaches the page
+    (the player's eventsource driver); the downloads work."""
+    import subprocess
+    import time
+
+    from tests.helpers.tools import find_cs_exe
+
+    go = tmp_path / "go"
+    code = (
+        "import os, sys, time\n"
+        "print('live session started', flush=True)\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.05)\n"
+        "print('the second line arrives live', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    proc = subprocess.Popen([find_cs_exe(), "record", "--", sys.executable, "-c", code],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not list((cs_home / "logs").glob("*.jsonl")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with web_server() as (base, token), browser() as b:
+            page = b.new_page()
+            page.goto(base + "/?token=" + token)
+            expect(page.locator(".badge.live")).to_have_count(1)
+            page.locator("#sessions a").first.click()
+            expect(page.locator("#player")).to_contain_text("live session started", timeout=10_000)
+            go.write_text("now")
+            expect(page.locator("#player")).to_contain_text("the second line arrives live", timeout=10_000)
+            sid = page.url.rsplit("/", 1)[1]
+            jar = {"Cookie": f"cs_web={token}"}
+            status, headers, body = get(f"{base}/api/session/{sid}/download/asciicast", jar)
+            assert status == 200 and json.loads(body.splitlines()[0])["version"] == 3
+            assert "attachment" in headers["content-disposition"]
+    finally:
+        proc.kill()
+        proc.wait()

@@ -7,6 +7,7 @@ import click
 
 from cs.cli import cli
 from cs.cli.common import UsageError, open_index, resolve, session_filter_options
+from cs.errors import NotFound
 
 
 def _idle_limit(value):
@@ -100,7 +101,7 @@ def _too_small(needed, have, key_fd) -> bool:
     return not key.startswith((b"q", b"Q", b"\x03"))
 
 
-FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
+FORMATS = ("asciicast", "asciicast-v2", "text", "markdown", "html", "archive")
 
 
 @cli.command("export")
@@ -111,7 +112,8 @@ FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
     type=click.Choice(FORMATS),
     default="asciicast",
     show_default=True,
-    help="asciicast (v3), asciicast-v2, text (as cs show), html (plays offline), archive (for cs import).",
+    help="asciicast (v3), asciicast-v2, text (as cs show), markdown (Claude Code's conversation), "
+    "html (plays offline), archive (for cs import).",
 )
 @click.option(
     "--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets)."
@@ -144,12 +146,12 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
         text_out = _TextOut(out)
         with _progress(logs, sids) as bar:
             for sid in sids:
-                _export_one(text_out, logs, sid, fmt, with_input, idle)
+                _export_one(text_out, logs, sid, fmt, with_input, idle, db)
                 bar.update(_log_size(logs, sid))
         text_out.flush()
 
 
-def _export_one(out, logs, sid, fmt, with_input, idle):
+def _export_one(out, logs, sid, fmt, with_input, idle, db):
     if fmt in ("asciicast", "asciicast-v2"):
         from cs.playback import asciicast
 
@@ -160,6 +162,14 @@ def _export_one(out, logs, sid, fmt, with_input, idle):
         from cs.playback import html
 
         html.write(out, logs, sid, idle_time_limit=idle)
+    elif fmt == "markdown":
+        from cs.claude import conversation
+
+        items = conversation.entries(db, sid)
+        if not items:
+            raise NotFound(f"session {sid[:8]} has no Claude Code transcript to write as Markdown")
+        title = (db.execute("SELECT project FROM sessions WHERE id = ?", [sid]).fetchone() or ["-"])[0] or "-"
+        out.write(conversation.as_markdown(items, f"{title} · {sid[:8]} · {items[0].ts[:16]}") + "\n")
     else:
         from cs.ask import sessions
 

@@ -122,3 +122,67 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
 def _chain(first: list, rest):
     yield from first
     yield from rest
+
+
+def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_bytes: int = 16 << 20) -> dict:
+    """An asciicast v3 of part of a session, for a player opened at a moment
+    (`cs web`): the screen at `target` rebuilt as its first frame (the seek's
+    repaint, cs.playback.seek), then the events that follow, for at most
+    `seconds` of the recording or `max_bytes` of output, so that opening a hit
+    in a 200 MB session never hands the browser 200 MB. Returns where it
+    starts (seconds into the session) and whether it was cut short."""
+    from cs.playback import seek as seeking
+
+    found = seeking.seek(logs_dir, session_id, target)
+    rest = iter(found.rest)
+    pending = []
+    # A search hit names the line where its text is on the screen: the first
+    # frame shows that line (the seek stops just before it).
+    for event in rest:
+        if event is None or not _up_to(event, target):
+            pending = [event] if event is not None else []
+            break
+        if event.kind == "o":
+            found.model.feed(event.data)
+        elif event.kind == "r":
+            found.model.resize(event.data["cols"], event.data["rows"])
+        found.t = event.t if not math.isnan(event.t) else found.t
+    cols, rows = found.model.size
+    started = found.first_t if found.first_t is not None else found.t
+    offset = max(0.0, (found.t or started) - started) if started is not None else 0.0
+    head = header(found.start or {}, None, None, 3, found.t)
+    head["term"]["cols"], head["term"]["rows"] = cols, rows
+    out.write(_dumps(head) + "\n")
+    out.write(_dumps([0.0, "o", found.model.repaint().decode("utf-8", "replace")]) + "\n")
+    keys, carry, previous, written, cut = found.keys or InputLines(), b"", found.t, 0, False
+    for event in _chain(pending, rest):
+        if event is None:
+            break
+        t = event.t if not math.isnan(event.t) else previous
+        if t - found.t > seconds or written > max_bytes:
+            cut = True
+            break
+        interval = round(max(0.0, t - previous), 6)
+        previous = max(previous, t)
+        if event.kind == "o":
+            text, carry = decode_chunk(carry, event.data)
+            if text:
+                written += len(event.data)
+                out.write(_dumps([interval, "o", text]) + "\n")
+        elif event.kind == "r":
+            out.write(_dumps([interval, "r", f"{event.data['cols']}x{event.data['rows']}"]) + "\n")
+        elif event.kind == "i":
+            for label, _mark in keys.feed(event.data):
+                out.write(_dumps([interval, "m", label]) + "\n")
+        elif event.kind == "end" and isinstance(event.data.get("exit_code"), int):
+            out.write(_dumps([interval, "x", str(event.data["exit_code"])]) + "\n")
+    return {"starts_at": offset, "cut": cut}
+
+
+def _up_to(event, target) -> bool:
+    """Is `event` at or before the position (or moment) a player opens at?"""
+    if target.pos is not None:
+        return tuple(event.pos) <= tuple(target.pos)
+    if target.moment is not None:
+        return not math.isnan(event.t) and event.t <= target.moment
+    return False

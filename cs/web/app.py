@@ -6,6 +6,7 @@ CATCH_UP_S seconds, as every `cs` reading command does. Domain code (cs.ask,
 cs.claude, cs.playback) does the work; this module only routes and renders.
 """
 
+import json
 import threading
 import time
 from importlib import resources
@@ -181,6 +182,106 @@ def api_text(request: Request):
     )
 
 
+def _sid(request: Request) -> str:
+    db = _db()
+    try:
+        return sessions.resolve_id(db, request.path_params["sid"])
+    finally:
+        db.conn.close()
+
+
+def api_cast(request: Request):
+    """An asciicast v3 for the player: from `at` (a search hit's position, a
+    time into the session, a percentage or a date-time; default the start),
+    the screen at that moment first, then at most `window` seconds."""
+    import io
+
+    from cs.playback import asciicast
+    from cs.playback.seek import parse_at
+
+    sid = _sid(request)
+    target = parse_at(request.query_params.get("at") or None)
+    try:
+        window = min(24 * 3600.0, max(1.0, float(request.query_params.get("window", "1800"))))
+    except ValueError:
+        window = 1800.0
+    out = io.StringIO()
+    info = asciicast.write_window(out, paths.logs_dir(), sid, target, seconds=window)
+    return Response(out.getvalue(), media_type="application/x-asciicast", headers={
+        "x-cs-starts-at": f"{info['starts_at']:.3f}", "x-cs-cut": "1" if info["cut"] else "0"})
+
+
+async def api_live(request: Request):
+    """Server-sent events in asciinema-player's `eventsource` format: a reset
+    with the screen as it is now, then output as it is written, then `done`."""
+    import anyio
+    from starlette.responses import StreamingResponse
+
+    from cs.playback import seek as seeking
+
+    sid = await anyio.to_thread.run_sync(_sid, request)
+    found = await anyio.to_thread.run_sync(
+        lambda: seeking.seek(paths.logs_dir(), sid, seeking.Target(end=True), follow=True))
+    cols, rows = found.model.size
+    began = found.t
+
+    async def stream():
+        yield _sse({"cols": cols, "rows": rows, "time": 0, "init": found.model.repaint().decode("utf-8", "replace")})
+        rest = iter(found.rest)
+        done = object()
+        while not await request.is_disconnected():
+            event = await anyio.to_thread.run_sync(next, rest, done)
+            if event is done or (event is not None and event.kind == "end"):
+                break
+            if event is None:  # the live edge: nothing new yet
+                await anyio.sleep(0.05)
+                continue
+            if event.kind == "o":
+                yield _sse([round(max(0.0, event.t - began), 3), "o", event.data.decode("utf-8", "replace")])
+            elif event.kind == "r":
+                yield _sse([round(max(0.0, event.t - began), 3), "r", f"{event.data['cols']}x{event.data['rows']}"])
+        yield "event: done\ndata: {}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"})
+
+
+def _sse(obj) -> str:
+    return "data: " + json.dumps(obj, ensure_ascii=False) + "\n\n"
+
+
+def download(request: Request):
+    """A session as a file: asciicast, text, markdown (the conversation) or archive."""
+    import io
+
+    fmt = request.path_params["fmt"]
+    sid = _sid(request)
+    logs = paths.logs_dir()
+    if fmt == "asciicast":
+        from cs.playback import asciicast
+
+        out = io.StringIO()
+        asciicast.write(out, logs, sid)
+        body, media, name = out.getvalue().encode(), "application/x-asciicast", f"{sid}.cast"
+    elif fmt == "markdown":
+        from cs.claude import conversation
+
+        db = _db()
+        try:
+            items = conversation.entries(db, sid)
+        finally:
+            db.conn.close()
+        body, media, name = conversation.as_markdown(items, sid).encode(), "text/markdown; charset=utf-8", f"{sid}.md"
+    elif fmt == "archive":
+        from cs.playback import archive
+
+        out = io.BytesIO()
+        archive.export(out, logs, [sid])
+        body, media, name = out.getvalue(), "application/gzip", f"{sid}.tar.gz"
+    else:
+        raise CsError(f"no such download format: {fmt!r}")
+    return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
 def api_stats(request: Request):
     from cs.claude import stats
 
@@ -261,6 +362,7 @@ def create_app(token: str, allow_any_host: bool = False) -> Starlette:
     static = str(resources.files("cs.web") / "static")
     routes = [
         Route("/", page_sessions),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
         Route("/search", page_search),
         Route("/session/{sid}", page_session),
         Route("/stats", page_stats),
@@ -269,8 +371,12 @@ def create_app(token: str, allow_any_host: bool = False) -> Starlette:
         Route("/api/session/{sid}", api_session),
         Route("/api/session/{sid}/conversation", api_conversation),
         Route("/api/session/{sid}/text", api_text),
+        Route("/api/session/{sid}/cast", api_cast),
+        Route("/api/session/{sid}/live", api_live),
+        Route("/api/session/{sid}/download/{fmt}", download),
         Route("/api/stats", api_stats),
         Mount("/static", StaticFiles(directory=static), name="static"),
+        Mount("/vendor", StaticFiles(directory=str(resources.files("cs.playback") / "assets")), name="vendor"),
     ]
     return Starlette(
         routes=routes,

@@ -89,3 +89,44 @@ document.addEventListener("DOMContentLoaded", () => {
   setupSearch();
   if (window.csPlayer) window.csPlayer();
 });
+
+// The session page: a terminal player (asciinema-player, vendored), opened at
+// the moment a search hit points to (?at=), live for a running session; a
+// click on a conversation message opens the player at that message's time.
+window.csPlayer = function () {
+  const box = document.getElementById("player");
+  if (!box || !window.AsciinemaPlayer) return;
+  const sid = box.dataset.session;
+  let player = null;
+  async function open(at) {
+    if (player) player.dispose();
+    box.replaceChildren();
+    if (box.dataset.live && !at) {
+      player = AsciinemaPlayer.create(
+        {driver: "eventsource", url: "/api/session/" + encodeURIComponent(sid) + "/live"},
+        box, {autoPlay: true, fit: "width"});
+    } else {
+      // The cast starts with the screen at that moment (the server's seek):
+      // that first frame is also the poster, so the moment shows at once.
+      const url = "/api/session/" + encodeURIComponent(sid) + "/cast" + (at ? "?at=" + encodeURIComponent(at) : "");
+      const response = await fetch(url, {credentials: "same-origin"});
+      if (!response.ok) { box.textContent = (await response.text()).trim(); return; }
+      const cast = await response.text();
+      const lines = cast.split("\n");
+      let first = "";
+      try { first = JSON.parse(lines[1])[2]; } catch (e) { first = ""; }
+      player = AsciinemaPlayer.create({data: cast}, box, {
+        preload: true, fit: "width", idleTimeLimit: 2, poster: "data:text/plain," + first,
+      });
+    }
+    window.csPlayerInstance = player;
+  }
+  open(box.dataset.at || "");
+  document.querySelectorAll("#conversation .entry").forEach(entry => {
+    entry.addEventListener("click", () => {
+      document.querySelectorAll("#conversation .entry.current").forEach(e => e.classList.remove("current"));
+      entry.classList.add("current");
+      open(entry.dataset.ts);
+    });
+  });
+};
