@@ -133,8 +133,12 @@ def test_a_live_session_plays_live_and_a_message_opens_its_moment(cs_home, tmp_p
         "print('the second line arrives live', flush=True)\n"
         "time.sleep(30)\n"
     )
-    proc = subprocess.Popen([find_cs_exe(), "record", "--", sys.executable, "-c", code],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [find_cs_exe(), "record", "--", sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while not list((cs_home / "logs").glob("*.jsonl")) and time.monotonic() < deadline:

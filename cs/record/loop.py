@@ -32,6 +32,7 @@ the user, in the same loop turn, so that a crash can never leave on the screen
 bytes that are not in the log.
 """
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -42,6 +43,8 @@ import termios
 import time
 
 import ptyprocess
+
+from cs.record.wiring import wiring
 
 READ_SIZE = 65536
 # While output is flowing, the reads available at once are joined into one log
@@ -110,23 +113,11 @@ class _Session:
         self.stdin_tty = os.isatty(stdin_fd)
         self.stdout_tty = os.isatty(stdout_fd)
         self.stderr_tty = os.isatty(stderr_fd)
-        # The terminal whose size the PTY copies: the first of ours that is one.
-        self.tty_fd = next(
-            (
-                fd
-                for fd, t in ((stdin_fd, self.stdin_tty), (stdout_fd, self.stdout_tty), (stderr_fd, self.stderr_tty))
-                if t
-            ),
-            None,
-        )
-        # Where PTY output is shown: our stdout if it is the terminal, else our
-        # stderr if that is (stdout then goes to a pipe), else nowhere (recorded only).
-        if self.stdout_tty:
-            self.display_fd = stdout_fd
-        elif self.stderr_tty:
-            self.display_fd = stderr_fd
-        else:
-            self.display_fd = None
+        self.wiring = wiring(self.stdin_tty, self.stdout_tty, self.stderr_tty)
+        ours = (stdin_fd, stdout_fd, stderr_fd)
+        # The terminal whose size the PTY copies, and where its output is shown.
+        self.tty_fd = ours[self.wiring.size_from] if self.wiring.size_from is not None else None
+        self.display_fd = ours[self.wiring.display] if self.wiring.display is not None else None
         self.saved_attrs = None
         self.raw_fd = None  # the user's terminal fd we changed modes of
         self.size = terminal_size(self.tty_fd) if self.tty_fd is not None else None
@@ -145,27 +136,12 @@ class _Session:
     # ------------------------------------------------------------ lifecycle
 
     def run(self) -> Result:
-        wake_r, wake_w = os.pipe()
-        for fd in (wake_r, wake_w):
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
-        old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
-        self.old_handlers = {}
-        for sig in HANDLED:
-            self.old_handlers[sig] = signal.signal(sig, _ignore_in_handler)
         try:
-            self._enter_raw()
-            try:
+            with signal_wakeup(HANDLED) as (wake_r, self.old_handlers), self._raw_mode():
                 self._spawn()
                 self._sync_size()  # a resize between reading the size and our handler
                 self._loop(wake_r)
-            finally:
-                self._leave_raw()
         finally:
-            for sig, handler in self.old_handlers.items():
-                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-            signal.set_wakeup_fd(old_wakeup)
-            os.close(wake_r)
-            os.close(wake_w)
             self._close_child_fds()
         return self._result()
 
@@ -180,6 +156,15 @@ class _Session:
 
     # ------------------------------------------------------------ the user's terminal
 
+    @contextlib.contextmanager
+    def _raw_mode(self):
+        """The user's terminal in raw mode for the session, restored on every way out."""
+        self._enter_raw()
+        try:
+            yield
+        finally:
+            self._leave_raw()
+
     def _enter_raw(self) -> None:
         """Raw mode on the user's terminal when it is our input: every key,
         ^C ^Z ^\\ included, goes as a byte to the child's PTY, whose own line
@@ -191,10 +176,8 @@ class _Session:
                 self.saved_attrs = termios.tcgetattr(self.tty_fd)
             except termios.error:
                 self.saved_attrs = None
-        if self.stdin_tty:
-            self.raw_fd = self.stdin_fd
-        elif self.stdout_tty:
-            self.raw_fd = self.stdout_fd
+        if self.wiring.raw is not None:
+            self.raw_fd = (self.stdin_fd, self.stdout_fd)[self.wiring.raw]
         if self.raw_fd is not None and self.saved_attrs is not None:
             termios.tcsetattr(self.raw_fd, termios.TCSADRAIN, self._raw_attrs())
 
@@ -205,7 +188,7 @@ class _Session:
             mode[1] &= ~termios.OPOST
         # else: our stdout is a pipe whose reader (`| jq`) also prints on this
         # terminal; leave output processing on so its lines are not staircased.
-        if not self.stdin_tty:
+        if not self.wiring.raw_input:
             return mode
         mode[0] &= ~(
             termios.BRKINT
@@ -236,17 +219,17 @@ class _Session:
     def _spawn(self) -> None:
         child_fds = {}  # child fd -> our fd to put there
         ours = []  # fds to close in the parent after the fork
-        if not self.stdin_tty:
+        if self.wiring.stdin_pipe:
             r, w = os.pipe()
             child_fds[0] = r
             ours.append(r)
             self.child_stdin = w
-        if not self.stdout_tty:
+        if self.wiring.stdout_pipe:
             r, w = os.pipe()
             child_fds[1] = w
             ours.append(w)
             self.child_stdout = r
-        if not (self.stderr_tty and (self.stdin_tty or self.stdout_tty)):
+        if self.wiring.stderr_passthrough:
             err = os.dup(self.stderr_fd)
             child_fds[2] = err
             ours.append(err)
@@ -598,6 +581,29 @@ class _ChildSetup:
         # raises, and ptyprocess reports it to the parent as an exception.)
         executable, argv, env = self.exec_args
         os.execve(executable, argv, env)
+
+
+@contextlib.contextmanager
+def signal_wakeup(signals):
+    """Handle `signals` in the loop, never inside a handler: each one writes its
+    number to a self-pipe (signal.set_wakeup_fd) that the loop polls. Yields
+    (the pipe's read end, the handlers there were before); all is put back on
+    every way out."""
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+    old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    old_handlers = {}
+    try:
+        for sig in signals:
+            old_handlers[sig] = signal.signal(sig, _ignore_in_handler)
+        yield wake_r, old_handlers
+    finally:
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        signal.set_wakeup_fd(old_wakeup)
+        os.close(wake_r)
+        os.close(wake_w)
 
 
 def _ignore_in_handler(signum, frame):

@@ -207,8 +207,11 @@ def api_cast(request: Request):
         window = 1800.0
     out = io.StringIO()
     info = asciicast.write_window(out, paths.logs_dir(), sid, target, seconds=window)
-    return Response(out.getvalue(), media_type="application/x-asciicast", headers={
-        "x-cs-starts-at": f"{info['starts_at']:.3f}", "x-cs-cut": "1" if info["cut"] else "0"})
+    return Response(
+        out.getvalue(),
+        media_type="application/x-asciicast",
+        headers={"x-cs-starts-at": f"{info['starts_at']:.3f}", "x-cs-cut": "1" if info["cut"] else "0"},
+    )
 
 
 async def api_live(request: Request):
@@ -221,7 +224,8 @@ async def api_live(request: Request):
 
     sid = await anyio.to_thread.run_sync(_sid, request)
     found = await anyio.to_thread.run_sync(
-        lambda: seeking.seek(paths.logs_dir(), sid, seeking.Target(end=True), follow=True))
+        lambda: seeking.seek(paths.logs_dir(), sid, seeking.Target(end=True), follow=True)
+    )
     cols, rows = found.model.size
     began = found.t
 
