@@ -69,11 +69,60 @@ def parse_segment_name(name: str):
 
 
 def _keep_readable(segments: dict, n: int, path, compressed: bool) -> None:
-    """Record `path` as segment n. If a segment exists both plain and
-    compressed (a compression interrupted before removing the original), the
-    plain one is the one to read: it is complete by construction."""
-    if n not in segments or not compressed:
+    """Record `path` as segment n, by the one rule for which file of a segment
+    is read (`reading_rank`)."""
+    if n not in segments or reading_rank(path) < reading_rank(segments[n]):
         segments[n] = path
+
+
+def reading_rank(path) -> int:
+    """Which file of a segment to read when there are several (a compression
+    interrupted before it removed the original): the plain file (0) is complete
+    by construction, then the compressed one (1)."""
+    return 1 if str(path).endswith(".gz") else 0
+
+
+def temp_name_for(name: str) -> str:
+    """The temp file a compression of log file `name` writes (hidden: no reader
+    or indexer globbing *.jsonl* ever sees it)."""
+    return f".{name}.gz.tmp"
+
+
+def _parse_temp_name(name: str):
+    if name.startswith(".") and name.endswith(".gz.tmp"):
+        return parse_segment_name(name[1 : -len(".tmp")])
+    return None
+
+
+def scan(logs_dir: Path, skipped: list = None, prefix: str = "", temps: bool = False):
+    """The one directory scan: (entry, session id, segment number, compressed,
+    is_temp) for every regular file of `logs_dir` named like a log segment (and,
+    with `temps`, like a compression's temp file), from one listing. Names of
+    logs that are not regular files go to `skipped` (if given); a symlinked
+    logs/ yields nothing (check_logs_dir). `prefix`: only names starting with it."""
+    if not check_logs_dir(logs_dir):
+        return
+    with os.scandir(logs_dir) as entries:
+        for entry in entries:
+            name = entry.name
+            if prefix and not name.lower().startswith(prefix):
+                continue
+            parsed, temp = parse_segment_name(name), False
+            if parsed is None and temps:
+                parsed = _parse_temp_name(name)
+                temp = parsed is not None
+            if not parsed:
+                continue
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False
+            if not regular:
+                if skipped is not None and not temp:
+                    skipped.append(name)
+                continue
+            sid, n, compressed = parsed
+            yield entry, sid, n, compressed, temp
 
 
 def session_segments(logs_dir: Path, session_id: str, skipped: list = None) -> list:
@@ -88,26 +137,8 @@ def all_sessions(logs_dir: Path, skipped: list = None, prefix: str = "") -> dict
     that are not regular files are appended to `skipped` (if given), not
     returned. `prefix`: only names starting with it (case-insensitive)."""
     sessions = {}
-    if not check_logs_dir(logs_dir):
-        return sessions
-    with os.scandir(logs_dir) as entries:
-        for entry in entries:
-            name = entry.name
-            if prefix and not name.lower().startswith(prefix):
-                continue
-            parsed = parse_segment_name(name)
-            if not parsed:
-                continue
-            try:
-                regular = entry.is_file(follow_symlinks=False)
-            except OSError:
-                regular = False
-            if not regular:
-                if skipped is not None:
-                    skipped.append(name)
-                continue
-            sid, n, compressed = parsed
-            _keep_readable(sessions.setdefault(sid, {}), n, Path(logs_dir) / name, compressed)
+    for entry, sid, n, compressed, _temp in scan(logs_dir, skipped, prefix):
+        _keep_readable(sessions.setdefault(sid, {}), n, Path(entry.path), compressed)
     return sessions
 
 

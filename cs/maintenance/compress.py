@@ -30,7 +30,8 @@ from pathlib import Path
 
 from cs.db import open_existing_for_writing
 from cs.log import liveness, locks, paths
-from cs.maintenance.inventory import index_hints, read_all, scan_logs, temp_name_for
+from cs.log.store import temp_name_for
+from cs.maintenance.inventory import index_hints, read_all, scan_logs
 
 COMPRESS_LEVEL = 6
 _CHUNK = 1024 * 1024

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cs.log import liveness
 from cs.log.jsonl import parse_line, project_of
-from cs.log.store import check_logs_dir, open_regular, parse_segment_name
+from cs.log.store import open_regular, reading_rank, scan
 from cs.log.timestamps import parse_timestamp
 
 # A session file with no complete line yet, modified this recently, may be a
@@ -50,43 +50,20 @@ class SessionFiles:
         return out
 
     def reading_path(self, n: int):
-        """The file to read for segment n: plain wins, it is complete by construction."""
-        seg = self.segments.get(n) or {}
-        return seg.get("plain") or seg.get("gz")
-
-
-def temp_name_for(name: str) -> str:
-    """The temp file a compression of log file `name` writes (hidden: no reader
-    or indexer globbing *.jsonl* ever sees it)."""
-    return f".{name}.gz.tmp"
-
-
-def _parse_temp_name(name: str):
-    if name.startswith(".") and name.endswith(".gz.tmp"):
-        return parse_segment_name(name[1 : -len(".tmp")])
-    return None
+        """The file to read for segment n, by the one rule (cs.log.store.reading_rank)."""
+        files = [p for p in (self.segments.get(n) or {}).values() if p]
+        return min(files, key=reading_rank) if files else None
 
 
 def scan_logs(logs_dir: Path) -> dict:
     """{session_id: SessionFiles} from one directory listing (globbing per
     session would make a 10,000-session prune quadratic)."""
     sessions = {}
-    if not check_logs_dir(logs_dir):  # a symlinked logs/ is refused, as everywhere
-        return sessions
-    entries = list(os.scandir(logs_dir))
-    for entry in entries:
-        parsed = parse_segment_name(entry.name)
-        temp = False
-        if parsed is None:
-            parsed = _parse_temp_name(entry.name)
-            temp = parsed is not None
-        if parsed is None or not entry.is_file(follow_symlinks=False):
-            continue
+    for entry, sid, n, compressed, temp in scan(logs_dir, temps=True):
         try:
             st = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue
-        sid, n, compressed = parsed
         sf = sessions.get(sid)
         if sf is None:
             sf = sessions[sid] = SessionFiles(sid)
