@@ -15,12 +15,34 @@ from pathlib import Path
 from cs.log import paths
 
 BUSY_TIMEOUT_MS = 5000
+# Every connection to the index, whoever opens it (open_db here, the indexer's
+# light reader cs.index.indexer.open_index), runs these.
+PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",
+)
+
+
+def apply_pragmas(conn) -> None:
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+
+
+def _migration_resources() -> list:
+    files = [f for f in resources.files("cs.migrations").iterdir() if f.name.endswith(".sql")]
+    return sorted(files, key=lambda f: f.name)
+
+
+def shipped_migrations() -> set:
+    """The names of the migrations this version ships (to tell whether an
+    index is fully migrated without reading any SQL)."""
+    return {f.name[: -len(".sql")] for f in _migration_resources()}
 
 
 def migration_files() -> list:
     """(name, sql) for every shipped migration, in order."""
-    files = [f for f in resources.files("cs.migrations").iterdir() if f.name.endswith(".sql")]
-    return [(f.name[: -len(".sql")], f.read_text()) for f in sorted(files, key=lambda f: f.name)]
+    return [(f.name[: -len(".sql")], f.read_text()) for f in _migration_resources()]
 
 
 def split_statements(sql: str) -> list:
@@ -79,10 +101,8 @@ def open_db(path: Path = None, migrate: bool = True, stop_before=None):
             pass  # another process created it first; fine
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     db = sqlite_utils.Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA synchronous = NORMAL")
+    apply_pragmas(db)
     if migrate:
         migrations().apply(db, stop_before=stop_before)
     # SQLite gives -wal and -shm the database file's mode; make sure anyway.

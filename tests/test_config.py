@@ -161,3 +161,10 @@ def test_special_characters_are_written_as_valid_toml():
     line = "retention = " + config._toml_string(value) + "\n"
     text, _ = config._edited_text("# header\n", "retention", line)
     assert tomllib.loads(text)["retention"] == value
+
+
+def test_unset_with_a_broken_config_file_reports_the_file_not_the_key(cs_exe, cfg):
+    cfg.write_text("retention = [\n")
+    proc = run(cs_exe, "config", "--unset", "retention")
+    assert proc.returncode == 1, proc.stderr
+    assert str(cfg) in proc.stderr and "not valid TOML" in proc.stderr and "for 'KEY'" not in proc.stderr

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__
+from cs import db as dbmod
 from cs.claude import index as claude_index
 from cs.db import text_hash
 from cs.errors import CsError
@@ -488,12 +489,6 @@ class LiteDB:
         self.conn.commit()
 
 
-def shipped_migrations() -> set:
-    from importlib import resources
-
-    return {f.name[: -len(".sql")] for f in resources.files("cs.migrations").iterdir() if f.name.endswith(".sql")}
-
-
 def check_index_path(path: Path) -> None:
     """The index file, if it exists, must be a regular file of ours: a
     directory, a symlink or a device at its name is named as the problem
@@ -527,10 +522,8 @@ def open_index(path: Path = None):
             }
         except sqlite3.DatabaseError:
             applied = set()
-        if applied >= shipped_migrations():
-            conn.execute("PRAGMA busy_timeout = 5000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
+        if applied >= dbmod.shipped_migrations():
+            dbmod.apply_pragmas(conn)
             for suffix in ("-wal", "-shm"):  # created by the reads above
                 with contextlib.suppress(OSError):
                     paths.make_private(Path(str(path) + suffix))
@@ -568,7 +561,6 @@ def open_db_migrating(path: Path = None):
     """cs.db.open_db under the pass lock: two processes starting at once (the
     shell's `cs index --daemon` and a `cs search`) must not both try to apply
     the same migration."""
-    from cs import db as dbmod
 
     with locks.held(locks.PASS):
         return dbmod.open_db(path)
@@ -595,8 +587,6 @@ def rebuild(db_path: Path = None, logs_dir: Path = None, progress=None) -> PassS
 
 
 def _rebuild_locked(db_path: Path, logs_dir: Path, progress) -> PassStats:
-    from cs import db as dbmod
-
     tmp = db_path.with_name(db_path.name + ".rebuild")
     for suffix in ("", "-wal", "-shm"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)  # left by a rebuild that was killed
@@ -662,7 +652,7 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S, progr
                 db.conn.rollback()
             return CatchUp(None, f"results may be stale: the index cannot be updated ({e})")
         finally:
-            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {dbmod.BUSY_TIMEOUT_MS}")
     finally:
         os.close(fd)
     if stats.incomplete:
