@@ -246,3 +246,17 @@ def test_pruning_the_last_recording_of_a_claude_session_removes_its_archived_tra
     assert not archive.archived_transcript(CLAUDE_ID).exists()
     assert run_cs(None, "stats", "--json").returncode == 0
     assert json.loads(run_cs(None, "stats", "--json").stdout)["tokens"]["total"]["input_tokens"] == 0
+
+
+def test_an_archive_carries_the_transcript_to_another_home(recorded, cs_home, tmp_path, monkeypatch):
+    archive_file = tmp_path / "moved.tar.gz"
+    run_cs(None, "export", "--format", "archive", "-o", str(archive_file), recorded[:8])
+    monkeypatch.setenv("CS_HOME", str(tmp_path / "other-home"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "nothing-here"))  # Claude Code forgot it all
+    run_cs(None, "import", str(archive_file))
+    hits = [json.loads(x) for x in run_cs(None, "search", "--jsonl", "--source", "transcript", "dusty").stdout.splitlines()]
+    assert [h["session_id"] for h in hits] == [recorded]
+    shown = run_cs(None, "show", recorded[:8], "--conversation").stdout
+    assert "> how is the moon" in shown
+    copied = tmp_path / "other-home" / "claude" / f"{CLAUDE_ID}.jsonl"
+    assert copied.stat().st_mode & 0o777 == 0o600

@@ -178,6 +178,20 @@ def _copy_once(src: Path, dest: Path, problems: list) -> None:
         problems.append(f"{src}: {e.strerror or e}")
 
 
+def files_of(claude_id: str) -> list:
+    """(name relative to the archive root, path) of every archived file of one
+    Claude session: its transcript, then its folder (subagents, tool results)."""
+    root = archive_root()
+    out = []
+    main = archived_transcript(claude_id)
+    if main.exists():
+        out.append((main.name, main))
+    folder = root / claude_id
+    if folder.is_dir() and not folder.is_symlink():
+        out.extend((str(p.relative_to(root)), p) for p in sorted(_files_below(folder)))
+    return out
+
+
 def remove_unlinked(db) -> int:
     """Remove archived transcripts (and their folders) that no recording links
     any more: prune removed the last recording of that Claude session. Returns

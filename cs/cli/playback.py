@@ -141,7 +141,7 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
             from cs.playback import archive
 
             with _progress(logs, sids) as bar:
-                archive.export(out, logs, sids, progress=bar.update)
+                archive.export(out, logs, sids, progress=bar.update, transcripts=_transcripts_of(db, sids))
             return
         text_out = _TextOut(out)
         with _progress(logs, sids) as bar:
@@ -275,6 +275,7 @@ def import_cmd(files):
     for (manifest, contents), sids in zip(loaded, todo):
         if sids:
             archive.write_sessions(logs, manifest, contents, sids)
+        archive.write_transcripts(paths.cs_home(), contents)
         for session in manifest["sessions"]:
             state = "imported" if session["id"] in sids else "already here"
             click.echo(f"{session['id'][:8]}  {state}")
@@ -334,3 +335,15 @@ def _configured_idle_limit():
 
     limit = config.settings(checked=False).idle_time_limit
     return limit.total_seconds() if limit is not None else None
+
+
+def _transcripts_of(db, session_ids) -> dict:
+    """{session id: [(name, path)]} of the archived Claude Code transcripts that
+    go with each recording into an archive."""
+    from cs.claude import archive as transcripts
+
+    out = {}
+    for sid in session_ids:
+        rows = db.execute("SELECT claude_session_id FROM claude_links WHERE session_id = ?", [sid]).fetchall()
+        out[sid] = [item for (claude_id,) in rows for item in transcripts.files_of(claude_id)]
+    return out

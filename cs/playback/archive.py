@@ -1,9 +1,11 @@
 """Moving sessions between machines: `cs export --format archive` and `cs import`.
 
 An archive is a .tar.gz holding `manifest.json` and `logs/<segment file>` for
-each segment of each session, as stored (plain or .gz). The manifest names
-the archive format, the cs version, and per session its id and each file's
-name, size and SHA-256.
+each segment of each session, as stored (plain or .gz), and, for a recording of
+`claude`, the archived Claude Code transcripts it is linked to under
+`claude/<id>.jsonl` and `claude/<id>/...` (cs.claude.archive). The manifest
+names the archive format, the cs version, and per session its id and each
+file's name, size and SHA-256 (`files`, `transcripts`).
 
 Import refuses, writing nothing (tests/test_playback_archive.py):
 a file that is not a tar.gz or is truncated; a member that is not a regular
@@ -42,10 +44,11 @@ def _read_whole(path: Path) -> bytes:
         return f.read()
 
 
-def export(out, logs_dir: Path, session_ids: list, progress=None) -> dict:
+def export(out, logs_dir: Path, session_ids: list, progress=None, transcripts: dict = None) -> dict:
     """Write a .tar.gz of the sessions to the binary stream `out`; returns the
     manifest. Each file is read once: its hash, size and archived bytes agree
-    even while a live session grows."""
+    even while a live session grows. `transcripts`: {session id: [(name under
+    claude/, path)]}, the archived Claude Code transcripts that go with it."""
     manifest = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -64,7 +67,12 @@ def export(out, logs_dir: Path, session_ids: list, progress=None) -> dict:
                     progress(len(data))
             if not files:
                 raise CsError(f"session {sid[:8]} has no log files")
-            manifest["sessions"].append({"id": sid, "files": files})
+            kept = []
+            for rel, path in (transcripts or {}).get(sid, []):
+                data = _read_whole(path)
+                kept.append({"name": rel, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+                _add(tar, f"claude/{rel}", data)
+            manifest["sessions"].append({"id": sid, "files": files, "transcripts": kept})
         _add(tar, "manifest.json", json.dumps(manifest, indent=1).encode())
     return manifest
 
@@ -113,6 +121,16 @@ def read(path: Path) -> tuple:
                 raise BadArchive(f"{name}: {seg} is not a segment of session {session['id']}")
             files[seg] = data
             listed.add(f"logs/{seg}")
+    for session in manifest["sessions"]:
+        for entry in session.get("transcripts", []):
+            rel = entry["name"]
+            data = members.get(f"claude/{rel}")
+            if data is None:
+                raise BadArchive(f"{name}: claude/{rel} is in the manifest but not in the archive")
+            if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                raise BadArchive(f"{name}: claude/{rel} does not match its SHA-256 in the manifest")
+            files[f"claude/{rel}"] = data
+            listed.add(f"claude/{rel}")
     extra = set(members) - listed
     if extra:
         raise BadArchive(f"{name}: {min(extra)} is not in the manifest")
@@ -128,10 +146,41 @@ def _check_member(member: tarfile.TarInfo, name: str) -> None:
         raise BadArchive(f"{name}: refusing {member.name!r}: the path escapes the archive")
     if member.name == "manifest.json":
         return
-    if len(parts) != 2 or parts[0] != "logs" or store.parse_segment_name(parts[1]) is None:
+    if parts[0] == "claude":
+        if not _transcript_member(parts[1:]):
+            raise BadArchive(f"{name}: refusing {member.name!r}: not an archived Claude Code transcript")
+    elif len(parts) != 2 or parts[0] != "logs" or store.parse_segment_name(parts[1]) is None:
         raise BadArchive(f"{name}: refusing {member.name!r}: not a session log")
     if member.size > MAX_MEMBER:
         raise BadArchive(f"{name}: refusing {member.name!r}: too large")
+
+
+_SAFE_PART = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def _transcript_member(parts: list) -> bool:
+    """claude/<uuid>.jsonl, or a file under claude/<uuid>/ (subagents, tool
+    results) at most three levels down, of plain names only."""
+    if not parts or len(parts) > 4 or any(not p or p.startswith(".") or set(p) - _SAFE_PART for p in parts):
+        return False
+    head = parts[0][: -len(".jsonl")] if len(parts) == 1 and parts[0].endswith(".jsonl") else parts[0]
+    return len(head) == 36 and head.count("-") == 4 and (len(parts) == 1) == parts[0].endswith(".jsonl")
+
+
+def write_transcripts(home: Path, files: dict) -> int:
+    """Write the archived transcripts of an import that this cs home does not
+    have yet (one it has is kept: ours never loses lines). Returns how many."""
+    written = 0
+    for member, data in files.items():
+        if not member.startswith("claude/"):
+            continue
+        target = Path(home) / member
+        if target.exists():
+            continue
+        paths.ensure_private_dir(target.parent)
+        paths.write_private_atomically(target, data)
+        written += 1
+    return written
 
 
 def _manifest(raw, name):
@@ -170,7 +219,7 @@ def plan(logs_dir: Path, manifest: dict, files: dict) -> list:
         if ours != theirs:
             raise BadArchive(
                 f"session {sid[:8]} already exists here with other content; "
-                "remove it first (cs prune --session) to replace it"
+                "remove it first (cs forget ID) to replace it"
             )
     return todo
 
