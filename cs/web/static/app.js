@@ -118,9 +118,23 @@ window.csPlayer = function () {
       player = AsciinemaPlayer.create({data: cast}, box, {
         preload: true, fit: "width", idleTimeLimit: 2, poster: "data:text/plain," + first,
       });
+      try { windowStart = JSON.parse(lines[0]).timestamp || null; } catch (e) { windowStart = null; }
     }
     window.csPlayerInstance = player;
   }
+
+  // Keep the conversation in step: the message last written before the
+  // moment the player shows is marked as the current one.
+  let windowStart = null;
+  const entries = Array.from(document.querySelectorAll("#conversation .entry"))
+    .map(node => ({node, t: new Date(node.dataset.ts).getTime() / 1000}));
+  setInterval(async () => {
+    if (!player || windowStart === null || !entries.length) return;
+    const now = windowStart + (await player.getCurrentTime());
+    let current = null;
+    for (const entry of entries) if (entry.t <= now + 0.5) current = entry;
+    entries.forEach(e => e.node.classList.toggle("current", e === current));
+  }, 500);
   open(box.dataset.at || "");
   document.querySelectorAll("#conversation .entry").forEach(entry => {
     entry.addEventListener("click", () => {
