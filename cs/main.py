@@ -40,6 +40,10 @@ def run_cli(argv) -> int:
     bad = _not_utf8(argv)
     if bad is not None:
         return _fail(f"argument {bad!r} is not valid UTF-8 (the index holds text as UTF-8)", 2)
+    if _stdout_is_closed():
+        # Answers would vanish, and a command that succeeded silently would look
+        # like one that found nothing: one behaviour for every command.
+        return _fail("standard output is closed: nothing can be written (redirect it to a file or /dev/null)", 1)
     try:
         result = cli.main(args=argv, prog_name="cs", standalone_mode=False)
         _flush_stdout()

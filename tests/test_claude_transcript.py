@@ -254,7 +254,9 @@ def test_an_archive_carries_the_transcript_to_another_home(recorded, cs_home, tm
     monkeypatch.setenv("CS_HOME", str(tmp_path / "other-home"))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "nothing-here"))  # Claude Code forgot it all
     run_cs(None, "import", str(archive_file))
-    hits = [json.loads(x) for x in run_cs(None, "search", "--jsonl", "--source", "transcript", "dusty").stdout.splitlines()]
+    hits = [
+        json.loads(x) for x in run_cs(None, "search", "--jsonl", "--source", "transcript", "dusty").stdout.splitlines()
+    ]
     assert [h["session_id"] for h in hits] == [recorded]
     shown = run_cs(None, "show", recorded[:8], "--conversation").stdout
     assert "> how is the moon" in shown

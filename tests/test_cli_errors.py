@@ -44,3 +44,27 @@ def test_a_cs_home_that_is_not_a_directory_is_a_clear_error(cs_exe, cs_home, tmp
         proc = cs(cs_exe, *args)
         assert proc.returncode != 0, args
         assert str(not_a_dir) in proc.stderr, (args, proc.stderr)
+
+
+def test_a_closed_stdout_is_one_behaviour_for_every_command(cs_exe, cs_home):
+    """Exit 1 and one line on stderr, whatever the command: an answer that
+    cannot be written must not look like a success or like "nothing found"."""
+    import os
+
+    record_phrase(cs_exe, "closed stdout corpus")
+    for args in (
+        ["list"],
+        ["search", "corpus"],
+        ["search", "nothing-like-this"],
+        ["stats"],
+        ["config"],
+        ["show", "0"],
+        ["index", "-q"],
+    ):
+        proc = subprocess.run(
+            [cs_exe, *args], stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1)
+        )
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert proc.stderr.splitlines() == [
+            "cs: standard output is closed: nothing can be written (redirect it to a file or /dev/null)"
+        ], args

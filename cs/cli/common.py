@@ -153,3 +153,16 @@ def log_files():
     from cs.log import paths, store
 
     return [p for segments in store.all_sessions(paths.logs_dir()).values() for p in segments.values()]
+
+
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that also refuses NaN and the infinities (NaN passes every
+    comparison, so FloatRange alone lets `--speed nan` through)."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number

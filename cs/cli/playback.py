@@ -6,7 +6,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import UsageError, open_index, resolve, session_filter_options
+from cs.cli.common import FiniteFloat, UsageError, open_index, resolve, session_filter_options
 from cs.errors import NotFound
 
 
@@ -27,14 +27,16 @@ def _idle_limit(value):
     help="Start at WHEN: the position `cs search` prints (12345, 2:12345), 90s or 1h2m into the session, 40%, or a date-time.",
 )
 @click.option("--from", "from_", metavar="WHEN", hidden=True, help="Same as --at (older search hits print it).")
-@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=0.01), help="Playback speed factor.")
+@click.option(
+    "--speed", default=1.0, show_default=True, type=FiniteFloat(min=0.01, max=1000), help="Playback speed factor."
+)
 @click.option(
     "--idle-limit",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0, max=86400),
     metavar="SECONDS",
     help="Longest pause (default: idle_time_limit in config, 2s; 0: no cap).",
 )
-@click.option("--max-idle", type=click.FloatRange(min=0), hidden=True)
+@click.option("--max-idle", type=FiniteFloat(min=0, max=86400), hidden=True)
 @click.option("-f", "--follow", is_flag=True, help="On a live session, keep playing what is written.")
 @click.option("--no-wait", is_flag=True, help="Write everything at once, without timing.")
 def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wait):
