@@ -178,3 +178,38 @@ def test_clear_mid_session_gives_two_linked_transcripts_and_resume_restores(tmp_
         assert len(recordings) == 2
         resumed = recordings[0]
         assert resumed["argv"][1:3] == ["--resume", linked[-1]] and resumed["cwd"] == str(project)
+
+
+def test_continue_and_resume_link_the_same_claude_session(tmp_path, cs_home):
+    """`claude -p --continue` names no session on its command line (found by
+    directory and time), `--resume X` does: both recordings link to the
+    session the first one created, and each line goes to the recording it was
+    said in."""
+    claude_path = find_claude()
+    if not claude_path:
+        missing_tool("the Claude Code CLI")
+    with FakeAnthropic("Badgers keep careful ledgers.") as api:
+        env, project = world(tmp_path, cs_home, claude_path, api)
+
+        def claude(*args):
+            proc = subprocess.run(
+                [cs_exe_path(), "record", "--", "claude", "-p", *args],
+                env=env,
+                cwd=project,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert proc.returncode == 0, proc.stderr
+
+        claude("first: the badger question")
+        (first,) = jsonl(cs(env, "list", "--jsonl"))
+        claude("--continue", "second: the badger follow-up")
+        claude("--resume", first["id"], "third: the badger wrap-up")
+    recordings = {r["id"]: r for r in jsonl(cs(env, "list", "--jsonl"))}
+    assert len(recordings) == 3
+    prompts = jsonl(cs(env, "search", "--jsonl", "--kind", "prompt", "badger"))
+    by_text = {h["text"]: h["session_id"] for h in prompts}
+    assert set(by_text) == {"first: the badger question", "second: the badger follow-up", "third: the badger wrap-up"}
+    assert len(set(by_text.values())) == 3  # each prompt in its own recording
+    assert by_text["first: the badger question"] == first["id"]

@@ -44,28 +44,42 @@ def store_links(db, session_id: str, links: dict) -> None:
 
 def update(db, session_ids) -> list:
     """Link, archive and index the transcripts of these recordings; the
-    problems met, as messages (never raised)."""
-    problems = []
+    problems met, as messages (never raised). All recordings are linked
+    before any transcript is indexed: a line goes to the recording it was
+    said in, and a `--resume` in the same pass must be known by then."""
+    problems, linked = [], {}
     for sid in session_ids:
         try:
             with db.atomic():
-                problems.extend(_update_recording(db, sid))
+                linked[sid] = _link_recording(db, sid)
         except Exception as e:  # a transcript must never stop the indexer
             problems.append(f"{sid}: Claude transcript: {type(e).__name__}: {e}")
+    done = set()
+    for sid, (cwd, links) in linked.items():
+        for claude_id, config_dir in links:
+            if claude_id in done:
+                continue
+            done.add(claude_id)
+            try:
+                with db.atomic():
+                    problems.extend(_archive_and_index(db, claude_id, config_dir, cwd))
+            except Exception as e:
+                problems.append(f"{sid}: Claude transcript {claude_id[:8]}: {type(e).__name__}: {e}")
     return problems
 
 
-def _update_recording(db, sid: str) -> list:
+def _link_recording(db, sid: str) -> tuple:
+    """(cwd, [(claude id, config dir)]) of a recording of `claude`, its links stored."""
     row = db.execute(
         "SELECT argv, cwd, started_at, ended_at, last_event_at, status, claude_session_id FROM sessions WHERE id = ?",
         [sid],
     ).fetchone()
     if row is None:
-        return []
+        return None, []
     argv_text, cwd, started_at, ended_at, last_event_at, status, exit_id = row
     argv = _argv(argv_text)
     if not argv or os.path.basename(str(argv[0])) != "claude":
-        return []
+        return cwd, []
     links = dict(_argv_links(argv))
     if exit_id:
         links.setdefault(exit_id.lower(), ("exit-message", None))
@@ -75,13 +89,16 @@ def _update_recording(db, sid: str) -> list:
         matched = _match_by_time(cwd, started_at, ended_at or last_event_at)
         store_links(db, sid, {cid: ("matched", None) for cid in matched})
         known = _links_of(db, sid)
+    return cwd, known
+
+
+def _archive_and_index(db, claude_id: str, config_dir, cwd) -> list:
     problems = []
-    for claude_id, config_dir in known:
-        source = archive.find_transcript(config_dir or archive.default_config_dir(), claude_id, cwd)
-        if source is not None:
-            problems.extend(archive.archive_session(source))
-        for key, path in transcript_files(claude_id):
-            problems.extend(index_transcript(db, claude_id, path, key))
+    source = archive.find_transcript(config_dir or archive.default_config_dir(), claude_id, cwd)
+    if source is not None:
+        problems.extend(archive.archive_session(source))
+    for key, path in transcript_files(claude_id):
+        problems.extend(index_transcript(db, claude_id, path, key))
     return problems
 
 
