@@ -4,7 +4,6 @@ and files written privately."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from tests.helpers.playback import run
 from tests.helpers.pty import Term, only_session_id
 from tests.helpers.tools import missing_tool
+from tests.helpers.web import browser
 
 SCRIPT = (
     "printf '\\033[?1049h\\033[2Jfull screen \\342\\224\\200\\342\\224\\200 caf\\303\\251\\n'; "
@@ -119,17 +119,6 @@ def test_html_escapes_the_recording():
     assert json.loads(text) == hostile
 
 
-def chromium():
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        missing_tool("chromium (apt install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_tool("playwright (pip install playwright)")
-    return path, sync_playwright
-
-
 def test_html_plays_offline_in_headless_chromium(cs_exe, logs, tmp_path):
     from tests.helpers.logs import LogWriter
 
@@ -140,36 +129,20 @@ def test_html_plays_offline_in_headless_chromium(cs_exe, logs, tmp_path):
     w.end()
     page_file = tmp_path / "s.html"
     run(cs_exe, "export", w.sid[:8], "--format", "html", "-o", str(page_file))
-    path, sync_playwright = chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=path,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+    with browser() as b:
+        page = b.new_page()
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("window.csPlayer !== undefined")
+        page.evaluate("window.csPlayer.play()")
+        page.wait_for_function(
+            "document.querySelector('.ap-term') && "
+            "document.querySelector('.ap-term').innerText.includes('second line')",
+            timeout=20000,
         )
-        try:
-            page = browser.new_page()
-            requests = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(page_file.as_uri())
-            page.wait_for_function("window.csPlayer !== undefined")
-            page.evaluate("window.csPlayer.play()")
-            page.wait_for_function(
-                "document.querySelector('.ap-term') && "
-                "document.querySelector('.ap-term').innerText.includes('second line')",
-                timeout=20000,
-            )
-            text = page.inner_text(".ap-term")
-            title = page.title()
-        finally:
-            browser.close()
+        text = page.inner_text(".ap-term")
+        title = page.title()
     text = text.replace("\n", "")  # the player puts spans on lines of their own
     assert "green text and </script><script>document.title='pwned'</script>" in text
     assert "second line é中" in text

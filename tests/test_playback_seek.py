@@ -15,7 +15,6 @@ from cs.playback import seek
 from cs.playback.terminal import ScreenModel
 from tests.helpers.logs import LogWriter
 from tests.helpers.playback import pyte_screen, record_claude, run, screen_state
-from tests.helpers.tools import missing_tool
 
 
 def reference_at(logs, sid, pos):
@@ -158,16 +157,6 @@ def test_cli_at_on_a_pipe_writes_the_repaint_then_the_rest(cs_exe, logs):
     assert screen_state(screen) == screen_state(want)
     alias = run(cs_exe, "replay", w.sid[:8], "--from", str(at[1])).stdout
     assert alias == out
-
-
-@pytest.fixture
-def claude_bin():
-    from tests.helpers.fake_anthropic import find_claude
-
-    path = find_claude()
-    if not path:
-        missing_tool("the Claude Code CLI")
-    return path
 
 
 def test_seek_into_a_real_claude_code_session(cs_exe, cs_home, tmp_path, claude_bin, monkeypatch):

@@ -31,6 +31,14 @@ class Filters:
             _add(where, params, (f"{project_column} = ?", [self.project]))
         return where, params
 
+    def time_where(self, where: list, params: list, since_column: str, until_column: str) -> None:
+        """Add `since_column >= since` and `until_column < until` (what each
+        means depends on the question: a line's time, a session's span)."""
+        if self.since:
+            _add(where, params, (f"{since_column} >= ?", [self.since]))
+        if self.until:
+            _add(where, params, (f"{until_column} < ?", [self.until]))
+
 
 def id_prefix_clause(column: str, prefix: str):
     """SQL and parameters: `column` (a session id) starts with `prefix`.

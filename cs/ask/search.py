@@ -123,12 +123,7 @@ def like_pattern(term: str) -> str:
 
 def _filter_sql(filters: Filters):
     where, params = filters.session_where("l.session_id", "s.cwd", "s.project")
-    if filters.since:
-        where.append("l.ts >= ?")
-        params.append(filters.since)
-    if filters.until:
-        where.append("l.ts < ?")
-        params.append(filters.until)
+    filters.time_where(where, params, "l.ts", "l.ts")
     if filters.direction:
         where.append("l.direction = ?")
         params.append(filters.direction)

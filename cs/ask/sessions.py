@@ -50,12 +50,7 @@ def list_sessions(db, filters: Filters = None, limit: int = None, offset: int = 
     where, params = f.session_where("id", "cwd", "project")
     # A session overlaps [since, until) if it started before until and was
     # still going at since.
-    if f.since:
-        where.append("COALESCE(ended_at, last_event_at, started_at) >= ?")
-        params.append(f.since)
-    if f.until:
-        where.append("started_at < ?")
-        params.append(f.until)
+    f.time_where(where, params, "COALESCE(ended_at, last_event_at, started_at)", "started_at")
     sql = "SELECT * FROM sessions"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -41,12 +41,7 @@ def load_prices(path: str) -> dict:
 def compute(db, filters, prices: dict = None) -> dict:
     """The figures, as data (the CLI draws them)."""
     where, params = filters.session_where("s.id", "s.cwd", "s.project")
-    if filters.since:
-        where.append("s.started_at >= ?")
-        params.append(filters.since)
-    if filters.until:
-        where.append("s.started_at < ?")
-        params.append(filters.until)
+    filters.time_where(where, params, "s.started_at", "s.started_at")
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     sessions = db.execute(
         "SELECT s.id, s.started_at, COALESCE(s.ended_at, s.last_event_at), s.project, s.exit_code, s.status"
