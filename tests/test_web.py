@@ -152,6 +152,10 @@ def test_a_live_session_plays_live_and_a_message_opens_its_moment(cs_home, tmp_p
             go.write_text("now")
             expect(page.locator("#player")).to_contain_text("the second line arrives live", timeout=10_000)
             sid = page.url.rsplit("/", 1)[1]
+            proc.kill()  # the session ends (cut off): the page turns it into a recording
+            proc.wait()
+            expect(page.locator(".badge.live")).to_have_count(0, timeout=15_000)
+            expect(page.locator("#player")).to_contain_text("the second line arrives live", timeout=10_000)
             jar = {"Cookie": f"cs_web={token}"}
             status, headers, body = get(f"{base}/api/session/{sid}/download/asciicast", jar)
             assert status == 200 and json.loads(body.splitlines()[0])["version"] == 3

@@ -139,7 +139,7 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
     # A search hit names the line where its text is on the screen: the first
     # frame shows that line (the seek stops just before it).
     for event in rest:
-        if event is None or not _up_to(event, target):
+        if event is None or not _up_to(event, target, found.t):
             pending = [event] if event is not None else []
             break
         if event.kind == "o":
@@ -179,10 +179,16 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
     return {"starts_at": offset, "cut": cut}
 
 
-def _up_to(event, target) -> bool:
-    """Is `event` at or before the position (or moment) a player opens at?"""
+def _up_to(event, target, seek_t) -> bool:
+    """Is `event` at or before the position (or moment) a player opens at?
+    For a time into the session or a fraction of it: the event the seek
+    stopped at, that moment itself."""
     if target.pos is not None:
         return tuple(event.pos) <= tuple(target.pos)
+    if math.isnan(event.t):
+        return False
     if target.moment is not None:
-        return not math.isnan(event.t) and event.t <= target.moment
+        return event.t <= target.moment
+    if target.seconds is not None or target.fraction is not None:
+        return seek_t is not None and event.t <= seek_t
     return False

@@ -192,15 +192,16 @@ def _sid(request: Request) -> str:
 
 def api_cast(request: Request):
     """An asciicast v3 for the player: from `at` (a search hit's position, a
-    time into the session, a percentage or a date-time; default the start),
+    time into the session, a percentage, a date-time, or `end`; default the start),
     the screen at that moment first, then at most `window` seconds."""
     import io
 
     from cs.playback import asciicast
-    from cs.playback.seek import parse_at
+    from cs.playback.seek import Target, parse_at
 
     sid = _sid(request)
-    target = parse_at(request.query_params.get("at") or None)
+    at = request.query_params.get("at") or None
+    target = Target(end=True) if at == "end" else parse_at(at)
     try:
         window = min(24 * 3600.0, max(1.0, float(request.query_params.get("window", "1800"))))
     except ValueError:

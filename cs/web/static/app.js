@@ -105,6 +105,12 @@ window.csPlayer = function () {
       player = AsciinemaPlayer.create(
         {driver: "eventsource", url: "/api/session/" + encodeURIComponent(sid) + "/live"},
         box, {autoPlay: true, fit: "width"});
+      // When the session ends, the live view becomes the recording.
+      player.addEventListener("ended", () => {
+        delete box.dataset.live;
+        document.querySelectorAll(".badge.live").forEach(b => b.remove());
+        open("end");
+      });
     } else {
       // The cast starts with the screen at that moment (the server's seek):
       // that first frame is also the poster, so the moment shows at once.
