@@ -138,8 +138,9 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
     pending = []
     # A search hit names the line where its text is on the screen: the first
     # frame shows that line (the seek stops just before it).
+    timed = target.seconds is not None or target.fraction is not None
     for event in rest:
-        if event is None or not _up_to(event, target, found.t):
+        if event is None or not _up_to(event, target):
             pending = [event] if event is not None else []
             break
         if event.kind == "o":
@@ -147,6 +148,8 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
         elif event.kind == "r":
             found.model.resize(event.data["cols"], event.data["rows"])
         found.t = event.t if not math.isnan(event.t) else found.t
+        if timed:  # a time or a fraction: the event at that moment, shown
+            break
     cols, rows = found.model.size
     started = found.first_t if found.first_t is not None else found.t
     offset = max(0.0, (found.t or started) - started) if started is not None else 0.0
@@ -179,16 +182,12 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
     return {"starts_at": offset, "cut": cut}
 
 
-def _up_to(event, target, seek_t) -> bool:
+def _up_to(event, target) -> bool:
     """Is `event` at or before the position (or moment) a player opens at?
-    For a time into the session or a fraction of it: the event the seek
-    stopped at, that moment itself."""
+    (A time into the session or a fraction of it: the seek stopped just
+    before the event at that moment, which is shown too.)"""
     if target.pos is not None:
         return tuple(event.pos) <= tuple(target.pos)
-    if math.isnan(event.t):
-        return False
     if target.moment is not None:
-        return event.t <= target.moment
-    if target.seconds is not None or target.fraction is not None:
-        return seek_t is not None and event.t <= seek_t
-    return False
+        return not math.isnan(event.t) and event.t <= target.moment
+    return target.seconds is not None or target.fraction is not None
