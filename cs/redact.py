@@ -73,6 +73,15 @@ class Redactor:
         self._always = [r for r in rules if not r[1]]  # user patterns: no keywords, always tried
         self._in_key = False
 
+    @property
+    def in_key(self) -> bool:
+        """Inside a private key block (the state carried from line to line)."""
+        return self._in_key
+
+    @in_key.setter
+    def in_key(self, value: bool) -> None:
+        self._in_key = bool(value)
+
     def line(self, text: str) -> str:
         """One rendered line (a screen line, a typed line), in order."""
         if not self.enabled or not text:
@@ -124,3 +133,74 @@ def _replacer(kind: str):
 
 def contains_secret(text: str) -> bool:
     return Redactor().text(text) != text
+
+
+# ---------------------------------------------------------------- raw terminal streams
+
+# What splits the text of a terminal stream: escape sequences (CSI, OSC, DCS and
+# the like, two-byte escapes) and control characters. Text runs between them are
+# redacted; the sequences pass unchanged.
+_SPLIT = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[ -/]*[0-~])"
+    r"|[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]"
+)
+HOLD_MAX = 1024  # the longest run of text held back waiting for its end
+
+
+class StreamRedactor:
+    """Redacts a terminal's output (or input) stream given in chunks of text,
+    for exports that carry the raw stream (asciicast, HTML). Escape sequences
+    and control characters pass unchanged; the runs of text between them are
+    redacted (`Redactor.line`, so a private key block spans runs). A run still
+    open at the end of a chunk (it may be a secret cut in two by the PTY, or
+    typed one key at a time) is held back until it ends -- at a control or
+    escape, or at whitespace -- and emitted with the next chunk, at most
+    HOLD_MAX characters. Limits: a secret drawn in pieces by cursor moves, or
+    coloured in the middle, is never contiguous in the stream and is not
+    recognised here (the rendered text -- index, show, text export -- is)."""
+
+    def __init__(self, redactor: Redactor):
+        self.redactor = redactor
+        self.carry = ""
+
+    def feed(self, text: str) -> str:
+        if not self.redactor.enabled:
+            return text
+        buf = self.carry + text
+        cut = self._hold_from(buf)
+        self.carry = buf[cut:]
+        return self._redact(buf[:cut])
+
+    def flush(self) -> str:
+        rest, self.carry = self.carry, ""
+        return self._redact(rest) if self.redactor.enabled else rest
+
+    def _hold_from(self, buf: str) -> int:
+        """Where the part to hold back begins (len(buf): nothing held)."""
+        end = 0
+        for m in _SPLIT.finditer(buf):
+            end = m.end()
+        esc = buf.rfind("\x1b", end)
+        if esc >= 0:  # an escape sequence not complete yet
+            return esc if len(buf) - esc <= HOLD_MAX else len(buf)
+        run = buf[end:]
+        if not run or run[-1].isspace():
+            return len(buf)
+        if len(run) <= HOLD_MAX:
+            return end
+        # A very long run: hold its tail from a word boundary.
+        space = max(run.rfind(" ", 0, len(run) - HOLD_MAX // 4), 0)
+        return end + (space or len(run) - HOLD_MAX // 4)
+
+    def _redact(self, text: str) -> str:
+        if not text:
+            return text
+        out, pos, line = [], 0, self.redactor.line
+        for m in _SPLIT.finditer(text):
+            if m.start() > pos:
+                out.append(line(text[pos : m.start()]))
+            out.append(m.group(0))
+            pos = m.end()
+        if pos < len(text):
+            out.append(line(text[pos:]))
+        return "".join(out)

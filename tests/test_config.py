@@ -39,6 +39,7 @@ def test_values_from_the_file(cfg):
         "compress_after": "3d",
         "idle_time_limit": "off",
     }
+    want = {**config.DEFAULTS, **want}
     assert config.load() == want and config.load_checked() == want
 
 

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from cs import config
 from cs.ask.filters import Filters
 from cs.errors import CsError, NotFound
 from cs.index.indexer import session_is_live
@@ -96,12 +97,18 @@ def iter_io(logs_dir: Path, session_id: str):
             yield n, offset, record.get("timestamp"), None, None, record
 
 
-def session_text(logs_dir: Path, session_id: str) -> list:
+def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
     with kind "output" or "input", in the order lines began (the index's own
-    render path: cs.index.render.rendered_lines)."""
+    render path: cs.index.render.rendered_lines), secrets redacted as in the
+    index (cs.redact, per the config; in the order lines were finished, as
+    the indexer does) unless `redact` is False."""
     records = ((n, offset, record) for n, offset, _end, record in store.iter_session_records(logs_dir, session_id))
     items = list(rendered_lines(records, session_id))
+    if redact:
+        redactors = {"output": config.redactor(), "input": config.redactor()}
+        if redactors["output"].enabled:
+            items = [(kind, redactors[kind].line(text), mark) for kind, text, mark in items]
     # Stable sort by where each line began; lines without a mark keep their place.
     keyed = [(m[:2] if m else (float("inf"), 0), i, it) for i, it in enumerate(items) for m in [it[2]]]
     keyed.sort(key=lambda k: (k[0], k[1]))

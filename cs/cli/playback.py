@@ -6,7 +6,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import UsageError, open_index, resolve, session_filter_options
+from cs.cli.common import UsageError, open_index, raw_bytes_notice, resolve, session_filter_options
 
 
 def _idle_limit(value):
@@ -51,6 +51,7 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     db = open_index(catch_up=False)
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
+    raw_bytes_notice()
     out_fd = sys.stdout.fileno()
     if no_wait or not os.isatty(out_fd):
         player.write_plain(logs, sid, target, follow, sys.stdout.buffer)
@@ -100,7 +101,7 @@ def _too_small(needed, have, key_fd) -> bool:
     return not key.startswith((b"q", b"Q", b"\x03"))
 
 
-FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
+FORMATS = ("asciicast", "asciicast-v2", "text", "markdown", "html", "archive")
 
 
 @cli.command("export")
@@ -111,7 +112,8 @@ FORMATS = ("asciicast", "asciicast-v2", "text", "html", "archive")
     type=click.Choice(FORMATS),
     default="asciicast",
     show_default=True,
-    help="asciicast (v3), asciicast-v2, text (as cs show), html (plays offline), archive (for cs import).",
+    help="asciicast (v3), asciicast-v2, text (as cs show), markdown (the Claude Code conversation), html (plays"
+    " offline), archive (for cs import). All but archive have secrets redacted (docs/security.md).",
 )
 @click.option(
     "--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets)."
@@ -144,13 +146,22 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
         text_out = _TextOut(out)
         with _progress(logs, sids) as bar:
             for sid in sids:
-                _export_one(text_out, logs, sid, fmt, with_input, idle)
+                _export_one(text_out, logs, sid, fmt, with_input, idle, db)
                 bar.update(_log_size(logs, sid))
         text_out.flush()
 
 
-def _export_one(out, logs, sid, fmt, with_input, idle):
-    if fmt in ("asciicast", "asciicast-v2"):
+def _export_one(out, logs, sid, fmt, with_input, idle, db=None):
+    if fmt == "markdown":
+        from cs.claude import conversation
+
+        items = conversation.entries(db, sid)
+        if not items:
+            from cs.errors import NotFound
+
+            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`--format text` exports its screen)")
+        out.write(conversation.as_markdown(items, f"cs session {sid[:8]}") + "\n")
+    elif fmt in ("asciicast", "asciicast-v2"):
         from cs.playback import asciicast
 
         asciicast.write(
@@ -297,6 +308,8 @@ def tail_cmd(session_id, latest, follow, text, next_):
         db = open_index(catch_up=latest)
         sid = resolve(db, session_id) if session_id else _latest(db)
     out = sys.stdout.buffer
+    if not text:
+        raw_bytes_notice()
 
     def write(data):
         out.write(data)

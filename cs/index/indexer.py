@@ -36,7 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cs import __version__
+from cs import __version__, config
 from cs.claude import index as claude_index
 from cs.db import text_hash
 from cs.errors import CsError
@@ -155,8 +155,28 @@ def index_pass(
             progress(sum(f[2] for f in files.values()))
     # Claude Code's transcripts of the recordings that moved: archived, indexed.
     stats.errors.extend(claude_index.update(db, changed))
+    if not config.settings_cached().index_encrypted:
+        drop_encrypted_lines(db)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def drop_encrypted_lines(db) -> int:
+    """index_encrypted = off: the lines of sessions whose logs are encrypted
+    leave the index (the sessions stay listed), with SQLite's secure_delete so
+    the freed pages are overwritten, not merely unlinked. Returns how many."""
+    sql = "SELECT DISTINCT session_id FROM log_files WHERE name LIKE '%.age'"
+    sids = [(sid,) for (sid,) in db.execute(sql).fetchall()]
+    if not sids:
+        return 0
+    before = db.conn.total_changes
+    db.execute("PRAGMA secure_delete = ON")
+    try:
+        with db.atomic():
+            db.conn.executemany("DELETE FROM lines WHERE session_id = ?", sids)
+    finally:
+        db.execute("PRAGMA secure_delete = OFF")
+    return db.conn.total_changes - before
 
 
 def _stored_files(db, sid: str = None) -> dict:
@@ -194,8 +214,8 @@ def _only_compressed(files: dict, rows: dict) -> bool:
         row = rows[n]
         if (row["name"], row["inode"], row["size"]) == (path.name, inode, size):
             continue
-        if path.name != row["name"] + ".gz":
-            return False
+        if store.segment_rank(path.name) <= store.segment_rank(row["name"]) or not path.name.startswith(row["name"]):
+            return False  # not the same file compressed (.gz) or encrypted (.gz.age) in place
     return True
 
 
@@ -249,6 +269,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         render = _resume(db, sid, consumed, cache)
         if render.positions != consumed:
             skipped = {}  # re-reading from the start: count again
+        _fresh_redactors(render)
         finished, inputs, read = [], [], 0
         partial_from = None  # the first segment not read to its end
         for n in sorted(files):
@@ -282,10 +303,10 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         # segments are plain or gzipped (docs/usage.md).
         _store_session(db, sid, render, status, sum(render.positions.values()))
         claude_index.store_links(db, sid, render.claude_links)
-        _store_lines(db, sid, "output", finished)
-        _store_lines(db, sid, "input", inputs)
+        _store_lines(db, sid, "output", finished, render.redact_output)
+        _store_lines(db, sid, "input", inputs, render.redact_input)
         if status == "running":
-            _replace_provisional(db, sid, render.provisional_lines())
+            _replace_provisional(db, sid, render.provisional_lines(), _provisional_redactor(render))
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
         db.conn.executemany(
@@ -371,7 +392,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, d
         if lines:
             finished.extend(lines)
             if len(finished) >= FLUSH_LINES:
-                _store_lines(db, sid, "output", finished)
+                _store_lines(db, sid, "output", finished, render.redact_output)
                 finished.clear()
 
     parse = jsonl.parse_line
@@ -402,10 +423,37 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, d
     return end, bad, stopped
 
 
-def _store_lines(db, sid, direction, items) -> None:
+def _fresh_redactors(render) -> None:
+    """Redactors as configured now (a change of redact_patterns applies to what
+    is indexed from here on), one per direction, carrying the private-key-block
+    state of the ones this renderer used before (pickled with it)."""
+    settings = config.settings_cached()
+    for name in ("redact_output", "redact_input"):
+        old = getattr(render, name, None)
+        new = config.redactor(settings)
+        new.in_key = bool(old is not None and old.in_key)
+        setattr(render, name, new)
+
+
+def _provisional_redactor(render):
+    """For the lines still on a live screen: the output redactor's state, on a
+    copy (the next pass judges these lines again)."""
+    red = config.redactor()
+    red.in_key = render.redact_output.in_key
+    return red
+
+
+def _store_lines(db, sid, direction, items, redactor=None) -> None:
+    """Store finished lines, redacted (cs.redact) in the order they were
+    finished, so secrets are neither searchable nor in the database file."""
     rows, seen = [], set()
+    line = redactor.line if redactor is not None and redactor.enabled else None
     for text, mark in items:
-        if not text or not text.strip() or text in seen:
+        if not text or not text.strip():
+            continue
+        if line is not None:
+            text = line(text)
+        if text in seen:
             continue
         seen.add(text)
         segment, offset, ts = mark if mark else (1, 0, "")
@@ -414,9 +462,11 @@ def _store_lines(db, sid, direction, items) -> None:
         db.conn.executemany(_UPSERT_FINISHED, rows)
 
 
-def _replace_provisional(db, sid, visible) -> None:
+def _replace_provisional(db, sid, visible, redactor=None) -> None:
     wanted = {}
     for text, mark in visible:
+        if text and text.strip() and redactor is not None:
+            text = redactor.line(text)
         if text and text.strip() and text not in wanted:
             wanted[text] = mark if mark else (1, 0, "")
     old = db.execute("SELECT id, text FROM lines WHERE session_id = ? AND provisional = 1", [sid]).fetchall()
