@@ -117,6 +117,58 @@ class Redactor:
         return text
 
 
+    def lines(self, texts: list) -> list:
+        """Consecutive rendered lines (in order), redacted, including a secret
+        that the terminal wrapped from one row onto the next: where a line of
+        at least WRAP_MIN characters ends, and the next begins, with a token
+        character, the two are also looked at joined, and a secret across the
+        seam is marked on both rows. (Across two calls the seam is not seen:
+        the indexer gives each pass's lines in one call.)"""
+        out = [self.line(t) for t in texts]
+        if not self.enabled or len(texts) < 2:
+            return out
+        cuts = {}  # i -> [head_cut, head_mark, tail_cut, tail_mark]
+        for i in range(len(texts) - 1):
+            a, b = texts[i], texts[i + 1]
+            if len(a) < WRAP_MIN or not b or not _TOKEN.match(a[-1]) or not _TOKEN.match(b[0]):
+                continue
+            span = self._across(a[-WRAP_TAIL:], b[:WRAP_TAIL])
+            if span is None:
+                continue
+            kind, s, e = span
+            tail = min(len(a), WRAP_TAIL)
+            cuts.setdefault(i, [0, "", len(a), ""])[2:] = [len(a) - tail + s, MARK.format(kind)]
+            cuts.setdefault(i + 1, [0, "", len(b), ""])[:2] = [e - tail, MARK.format(kind)]
+        for i, (head, head_mark, tail, tail_mark) in cuts.items():
+            t = texts[i]
+            if out[i] == MARK.format("private-key"):
+                continue
+            out[i] = head_mark + self.text(t[head:tail]) + tail_mark if head < tail else head_mark or tail_mark
+        return out
+
+    def _across(self, a: str, b: str):
+        """(kind, start, end) of a secret in a+b that crosses len(a), else None."""
+        joined = a + b
+        low = joined.lower()
+        seam = len(a)
+        for kind, words, regex in self._rules:
+            if words and not any(w in low for w in words):
+                continue
+            for m in regex.finditer(joined):
+                group = 3 if kind == "assignment" else 0
+                s, e = m.span(group)
+                if s < seam < e:
+                    if kind == "assignment" and m.group(3).startswith(("[REDACTED:", "$")):
+                        continue
+                    return kind, s, e
+        return None
+
+
+WRAP_MIN = 40  # a row that may have wrapped is at least this wide
+WRAP_TAIL = 400  # how much of each row is looked at around the seam
+_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]")
+
+
 def _replacer(kind: str):
     mark = MARK.format(kind)
     if kind == "assignment":
@@ -145,6 +197,10 @@ _SPLIT = re.compile(
     r"|[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]"
 )
 HOLD_MAX = 1024  # the longest run of text held back waiting for its end
+# What a secret may be made of (a token, a NAME=value): a run of these at the
+# end of a chunk is held back; anything else (a space, a letter of another
+# script) ends it.
+_HELD = re.compile(r"[A-Za-z0-9_\-+/=.:'\"]+\Z")
 
 
 class StreamRedactor:
@@ -155,7 +211,8 @@ class StreamRedactor:
     open at the end of a chunk (it may be a secret cut in two by the PTY, or
     typed one key at a time) is held back until it ends -- at a control or
     escape, or at whitespace -- and emitted with the next chunk, at most
-    HOLD_MAX characters. Limits: a secret drawn in pieces by cursor moves, or
+    HOLD_MAX characters (`hold_from` says where the held part begins, for a
+    caller that keeps the times of what it holds). Limits: a secret drawn in pieces by cursor moves, or
     coloured in the middle, is never contiguous in the stream and is not
     recognised here (the rendered text -- index, show, text export -- is)."""
 
@@ -167,15 +224,15 @@ class StreamRedactor:
         if not self.redactor.enabled:
             return text
         buf = self.carry + text
-        cut = self._hold_from(buf)
+        cut = self.hold_from(buf)
         self.carry = buf[cut:]
-        return self._redact(buf[:cut])
+        return self.redact(buf[:cut])
 
     def flush(self) -> str:
         rest, self.carry = self.carry, ""
-        return self._redact(rest) if self.redactor.enabled else rest
+        return self.redact(rest) if self.redactor.enabled else rest
 
-    def _hold_from(self, buf: str) -> int:
+    def hold_from(self, buf: str) -> int:
         """Where the part to hold back begins (len(buf): nothing held)."""
         end = 0
         for m in _SPLIT.finditer(buf):
@@ -183,16 +240,12 @@ class StreamRedactor:
         esc = buf.rfind("\x1b", end)
         if esc >= 0:  # an escape sequence not complete yet
             return esc if len(buf) - esc <= HOLD_MAX else len(buf)
-        run = buf[end:]
-        if not run or run[-1].isspace():
+        m = _HELD.search(buf, end)  # the trailing characters a secret is made of
+        if m is None or m.start() == m.end():
             return len(buf)
-        if len(run) <= HOLD_MAX:
-            return end
-        # A very long run: hold its tail from a word boundary.
-        space = max(run.rfind(" ", 0, len(run) - HOLD_MAX // 4), 0)
-        return end + (space or len(run) - HOLD_MAX // 4)
+        return max(m.start(), len(buf) - HOLD_MAX)
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
         if not text:
             return text
         out, pos, line = [], 0, self.redactor.line

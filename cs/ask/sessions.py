@@ -106,9 +106,13 @@ def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
     records = ((n, offset, record) for n, offset, _end, record in store.iter_session_records(logs_dir, session_id))
     items = list(rendered_lines(records, session_id))
     if redact:
-        redactors = {"output": config.redactor(), "input": config.redactor()}
-        if redactors["output"].enabled:
-            items = [(kind, redactors[kind].line(text), mark) for kind, text, mark in items]
+        redactor = config.redactor()
+        if redactor.enabled:
+            for kind in ("output", "input"):
+                where = [i for i, item in enumerate(items) if item[0] == kind]
+                texts = config.redactor().lines([items[i][1] for i in where])
+                for i, text in zip(where, texts):
+                    items[i] = (kind, text, items[i][2])
     # Stable sort by where each line began; lines without a mark keep their place.
     keyed = [(m[:2] if m else (float("inf"), 0), i, it) for i, it in enumerate(items) for m in [it[2]]]
     keyed.sort(key=lambda k: (k[0], k[1]))

@@ -446,14 +446,11 @@ def _provisional_redactor(render):
 def _store_lines(db, sid, direction, items, redactor=None) -> None:
     """Store finished lines, redacted (cs.redact) in the order they were
     finished, so secrets are neither searchable nor in the database file."""
+    if redactor is not None and redactor.enabled and items:
+        items = list(zip(redactor.lines([text for text, _ in items]), (mark for _, mark in items)))
     rows, seen = [], set()
-    line = redactor.line if redactor is not None and redactor.enabled else None
     for text, mark in items:
-        if not text or not text.strip():
-            continue
-        if line is not None:
-            text = line(text)
-        if text in seen:
+        if not text or not text.strip() or text in seen:
             continue
         seen.add(text)
         segment, offset, ts = mark if mark else (1, 0, "")
@@ -463,10 +460,10 @@ def _store_lines(db, sid, direction, items, redactor=None) -> None:
 
 
 def _replace_provisional(db, sid, visible, redactor=None) -> None:
+    if redactor is not None and redactor.enabled and visible:
+        visible = list(zip(redactor.lines([text for text, _ in visible]), (mark for _, mark in visible)))
     wanted = {}
     for text, mark in visible:
-        if text and text.strip() and redactor is not None:
-            text = redactor.line(text)
         if text and text.strip() and text not in wanted:
             wanted[text] = mark if mark else (1, 0, "")
     old = db.execute("SELECT id, text FROM lines WHERE session_id = ? AND provisional = 1", [sid]).fetchall()

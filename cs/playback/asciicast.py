@@ -107,6 +107,35 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
         previous = max(previous, t)
         out.write(_dumps([when, code, data]) + "\n")
 
+    held = []  # [t, text] of output not written yet: its end may begin a secret
+
+    def release(everything: bool) -> None:
+        """Write the held output that cannot be part of a secret still being
+        written (everything: all of it), redacted: as it came, piece by piece
+        at its own times, when redaction changes nothing; else the redacted
+        text at the time of its first piece."""
+        text = "".join(piece for _, piece in held)
+        cut = len(text) if everything else shown.hold_from(text)
+        if not cut:
+            return
+        out_text = shown.redact(text[:cut])
+        pieces, kept, n = [], [], 0
+        for t, piece in held:
+            if n + len(piece) <= cut:
+                pieces.append((t, piece))
+            elif n < cut:
+                pieces.append((t, piece[: cut - n]))
+                kept.append([t, piece[cut - n :]])
+            else:
+                kept.append([t, piece])
+            n += len(piece)
+        held[:] = kept
+        if out_text == text[:cut]:
+            for t, piece in pieces:
+                emit(t, "o", piece)
+        elif out_text:
+            emit(pieces[0][0], "o", out_text)
+
     def at(event):
         t = event.t
         return 0.0 if math.isnan(t) or started is None else max(0.0, t - started)
@@ -115,23 +144,25 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
         kind = event.kind
         if kind == "o":
             text, carry = decode_chunk(carry, event.data)
-            text = shown.feed(text)
             if text:
-                emit(at(event), "o", text)
+                held.append([at(event), text])
+                release(False)
         elif kind == "i":
             if with_input:
                 text = typed.feed(event.data.decode("utf-8", "replace"))
                 if text:
                     emit(at(event), "i", text)
             for label, _mark in keys.feed(event.data):
+                release(True)
                 emit(at(event), "m", labels.line(label))
         elif kind == "r":
+            release(True)
             emit(at(event), "r", f"{event.data['cols']}x{event.data['rows']}")
         elif kind == "end" and isinstance(event.data.get("exit_code"), int):
             exit_status = (at(event), event.data["exit_code"])
-    rest = shown.feed(carry.decode("utf-8", "replace")) + shown.flush()
-    if rest:
-        emit(previous, "o", rest)
+    if carry:
+        held.append([previous, carry.decode("utf-8", "replace")])
+    release(True)
     rest = typed.flush()
     if rest:
         emit(previous, "i", rest)

@@ -1,0 +1,196 @@
+"""Nothing leaks (issue 13): each kind of secret, printed, drawn in pieces by
+cursor moves, and typed, is absent from `cs search`, from the database file's
+bytes, from `cs show` and from the text, asciicast and markdown exports, while
+the ordinary text beside it stays searchable. Real logs (LogWriter), a real
+index, the real `cs` console script."""
+
+import json
+import os
+
+import pytest
+
+from cs.log import paths
+from tests.helpers.cli import run_cs
+from tests.helpers.logs import LogWriter
+from tests.test_redact import SECRETS
+
+SECRETS = dict(SECRETS)
+SECRETS["assignment"] = "ANTHROPIC_TOKEN_X=hunter2hunter2hunter2"
+PEM = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+    "QyNTUxOQAAACDzQ2b7y0Zc3qLzl8PLjY5hbYSecretMaterialHere0123456789abcdef",
+    "-----END OPENSSH PRIVATE KEY-----",
+)
+
+
+def _secret_value(kind):
+    """The part that must never be seen (an assignment keeps its name)."""
+    return SECRETS[kind].split("=", 1)[1] if kind == "assignment" else SECRETS[kind]
+
+
+def _db_bytes() -> bytes:
+    out = b""
+    for suffix in ("", "-wal"):
+        p = paths.db_path().with_name(paths.db_path().name + suffix)
+        if p.exists():
+            out += p.read_bytes()
+    return out
+
+
+def _write_session(logs, how: str, kind: str, word: str) -> str:
+    """One finished session showing the secret of `kind` the way `how` says,
+    next to an ordinary word that must stay searchable."""
+    secret = SECRETS[kind]
+    w = LogWriter(logs)
+    if how == "printed":
+        w.output(f"$ cat .env\r\n{word} {secret} trailing\r\n$ ", dt=0.05)
+    elif how == "drawn":
+        # One frame in three writes: the second half at column 41, then the
+        # first half before it: never contiguous in the raw bytes, whole on
+        # the screen.
+        half = len(secret) // 2
+        col = len(word) + 2
+        w.output(f"\x1b[2J\x1b[5;1H{word} ", dt=0.05)
+        w.output(f"\x1b[5;{col + half}H{secret[half:]}", dt=0.001)
+        w.output(f"\x1b[5;{col}H{secret[:half]}\r\n\r\n", dt=0.001)
+    else:  # typed, one key at a time, echoed by the shell
+        for ch in f"echo {word} {secret}":
+            w.input(ch, dt=0.02)
+            w.output(ch, dt=0.001)
+        w.input("\r", dt=0.02)
+        w.output("\r\n", dt=0.01)
+    w.output("done\r\n", dt=0.05)
+    w.end()
+    return w.sid
+
+
+HOW = ("printed", "drawn", "typed")
+
+
+@pytest.fixture
+def sessions(logs):
+    """Every (how, kind): its own session and its own ordinary word."""
+    made = {}
+    for i, how in enumerate(HOW):
+        for j, kind in enumerate(sorted(SECRETS)):
+            word = f"{how}{kind.replace('-', '')}neighbour"
+            made[(how, kind)] = (_write_session(logs, how, kind, word), word)
+    run_cs(None, "index", "-q")
+    return made
+
+
+def test_no_secret_is_searchable_or_in_the_database_file(sessions):
+    db = _db_bytes()
+    for (how, kind), (sid, word) in sessions.items():
+        value = _secret_value(kind)
+        assert value.encode() not in db, (how, kind)
+        for piece in (value[: len(value) // 2], value[len(value) // 2 :]):
+            if len(piece) >= 12:
+                assert piece.encode() not in db, (how, kind, piece)
+        hits = [json.loads(x) for x in run_cs(None, "search", "--jsonl", word).stdout.splitlines()]
+        assert hits and all(h["session_id"] == sid for h in hits), (how, kind, hits)
+        texts = " ".join(h["text"] for h in hits)
+        assert value not in texts and f"[REDACTED:{kind}]" in texts, (how, kind, texts)
+
+
+def test_show_and_the_text_asciicast_exports_hold_no_secret(sessions):
+    for (how, kind), (sid, word) in sessions.items():
+        value = _secret_value(kind)
+        shown = run_cs(None, "show", sid).stdout
+        assert value not in shown and word in shown and f"[REDACTED:{kind}]" in shown, (how, kind, shown)
+        for fmt in ("text", "asciicast", "asciicast-v2"):
+            out = run_cs(None, "export", "--format", fmt, sid).stdout
+            assert value not in out, (how, kind, fmt)
+        if how != "drawn":  # contiguous in the stream: the stream redactor marks it
+            cast = run_cs(None, "export", "--input", sid).stdout
+            assert value not in cast and f"[REDACTED:{kind}]" in cast, (how, kind)
+
+
+def test_a_private_key_block_leaves_no_line_behind(logs):
+    w = LogWriter(logs)
+    w.output("$ cat id_ed25519\r\n" + "\r\n".join(PEM) + "\r\nkeyneighbour\r\n", dt=0.05)
+    w.end()
+    run_cs(None, "index", "-q")
+    db = _db_bytes()
+    shown = run_cs(None, "show", w.sid).stdout
+    cast = run_cs(None, "export", w.sid).stdout
+    for body in PEM[1:3]:
+        assert body.encode() not in db and body not in shown and body not in cast
+    assert "[REDACTED:private-key]" in shown and "keyneighbour" in shown
+    assert run_cs(None, "search", "keyneighbour").stdout
+
+
+def test_raw_output_says_it_is_not_redacted(logs):
+    w = LogWriter(logs)
+    w.output(f"leak {SECRETS['github']}\r\n")
+    w.end()
+    proc = run_cs(None, "show", "--raw", w.sid)
+    assert SECRETS["github"] in proc.stdout  # the raw bytes, as asked
+    assert proc.stderr.count("raw bytes are not redacted") == 1
+    proc = run_cs(None, "replay", "--no-wait", w.sid)
+    assert proc.stderr.count("raw bytes are not redacted") == 1
+    proc = run_cs(None, "tail", w.sid)
+    assert proc.stderr.count("raw bytes are not redacted") == 1
+    assert "not redacted" not in run_cs(None, "tail", "--text", w.sid).stderr
+
+
+def test_redact_off_and_the_users_own_patterns(logs):
+    w = LogWriter(logs)
+    w.output(f"internal ACME-{'7' * 12} and {SECRETS['github']}\r\n")
+    w.end()
+    run_cs(None, "config", "redact_patterns", r"ACME-\d{12},ZZZ-[a-z]{3}")
+    run_cs(None, "index", "-q")
+    shown = run_cs(None, "show", w.sid).stdout
+    assert "[REDACTED:custom]" in shown and "ACME-7" not in shown and "[REDACTED:github]" in shown
+    run_cs(None, "config", "redact", "off")
+    shown = run_cs(None, "show", w.sid).stdout
+    assert SECRETS["github"] in shown and "ACME-7777" in shown
+    # The index keeps what it held until it is rebuilt.
+    assert SECRETS["github"].encode() not in _db_bytes()
+    run_cs(None, "index", "--rebuild", "-q")
+    assert SECRETS["github"].encode() in _db_bytes()
+
+
+def test_a_bad_user_pattern_is_refused_when_set(cs_home):
+    proc = run_cs(None, "config", "redact_patterns", "(unclosed", check=False)
+    assert proc.returncode == 2 and "not a regular expression" in proc.stderr
+    proc = run_cs(None, "config", "redact", "maybe", check=False)
+    assert proc.returncode == 2 and '"on" or "off"' in proc.stderr
+
+
+def test_the_conversation_and_its_markdown_export_are_redacted(cs_home, logs, tmp_path, monkeypatch):
+    from tests.test_claude_transcript import CLAUDE_ID, assistant, user, write
+
+    config = tmp_path / "claude-config"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    w = LogWriter(logs, argv=("claude",), cwd="/home/u/proj", t0=1796119200.0)
+    w.raw(
+        json.dumps(
+            {
+                "type": "claude_session",
+                "timestamp": "2026-12-01T10:00:00.000Z",
+                "session_id": w.sid,
+                "claude_session_id": CLAUDE_ID,
+                "how": "session-id",
+            }
+        ).encode()
+        + b"\n"
+    )
+    w.output("● reading your env\r\n", dt=2)
+    w.end()
+    secret = SECRETS["anthropic"]
+    write(
+        config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl",
+        user(f"use the key {secret} for the pelican service")
+        + assistant([{"type": "text", "text": f"Your .env says OPENAI_API_KEY={SECRETS['openai']} indeed."}]),
+    )
+    run_cs(None, "index", "-q")
+    assert secret.encode() not in _db_bytes() and SECRETS["openai"].encode() not in _db_bytes()
+    hits = run_cs(None, "search", "pelican").stdout
+    assert "pelican" in hits and secret not in hits
+    talk = run_cs(None, "show", "--conversation", w.sid).stdout
+    assert "pelican" in talk and secret not in talk and SECRETS["openai"] not in talk
+    md = run_cs(None, "export", "--format", "markdown", w.sid).stdout
+    assert "pelican" in md and secret not in md and "[REDACTED:anthropic]" in md
+    assert os.path.exists(cs_home / "claude" / f"{CLAUDE_ID}.jsonl")  # the archive itself is the truth: kept whole
