@@ -116,7 +116,6 @@ class Redactor:
                 low = text.lower()
         return text
 
-
     def lines(self, texts: list) -> list:
         """Consecutive rendered lines (in order), redacted, including a secret
         that the terminal wrapped from one row onto the next: where a line of

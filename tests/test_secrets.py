@@ -72,8 +72,8 @@ HOW = ("printed", "drawn", "typed")
 def sessions(logs):
     """Every (how, kind): its own session and its own ordinary word."""
     made = {}
-    for i, how in enumerate(HOW):
-        for j, kind in enumerate(sorted(SECRETS)):
+    for how in HOW:
+        for kind in sorted(SECRETS):
             word = f"{how}{kind.replace('-', '')}neighbour"
             made[(how, kind)] = (_write_session(logs, how, kind, word), word)
     run_cs(None, "index", "-q")
