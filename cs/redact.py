@@ -91,7 +91,7 @@ class Redactor:
                 self._in_key = False
                 return MARK.format("private-key")
             return MARK.format("private-key")
-        begin = _BEGIN_KEY.search(text)
+        begin = _BEGIN_KEY.search(text) if "-----BEGIN" in text else None
         if begin and not _END_KEY.search(text, begin.end()):
             self._in_key = True
             return text[: begin.start()] + MARK.format("private-key")
@@ -116,56 +116,88 @@ class Redactor:
                 low = text.lower()
         return text
 
-    def lines(self, texts: list) -> list:
+    def lines(self, texts: list, widths=None) -> list:
         """Consecutive rendered lines (in order), redacted, including a secret
-        that the terminal wrapped from one row onto the next: where a line of
-        at least WRAP_MIN characters ends, and the next begins, with a token
-        character, the two are also looked at joined, and a secret across the
-        seam is marked on both rows. (Across two calls the seam is not seen:
-        the indexer gives each pass's lines in one call.)"""
+        that the terminal wrapped over several rows: rows as wide as the
+        terminal (`widths`: the set of its widths; unknown: at least WRAP_MIN
+        characters) that end, where the next begins, with a token character
+        are also looked at joined, and a secret across a seam is marked on
+        every row it covers. (Across two calls the seam is not seen: the
+        indexer gives each pass's lines in one call.)"""
         out = [self.line(t) for t in texts]
-        if not self.enabled or len(texts) < 2:
+        n = len(texts)
+        if not self.enabled or n < 2:
             return out
-        cuts = {}  # i -> [head_cut, head_mark, tail_cut, tail_mark]
-        for i in range(len(texts) - 1):
-            a, b = texts[i], texts[i + 1]
-            if len(a) < WRAP_MIN or not b or not _TOKEN.match(a[-1]) or not _TOKEN.match(b[0]):
-                continue
-            span = self._across(a[-WRAP_TAIL:], b[:WRAP_TAIL])
-            if span is None:
-                continue
-            kind, s, e = span
-            tail = min(len(a), WRAP_TAIL)
-            cuts.setdefault(i, [0, "", len(a), ""])[2:] = [len(a) - tail + s, MARK.format(kind)]
-            cuts.setdefault(i + 1, [0, "", len(b), ""])[:2] = [e - tail, MARK.format(kind)]
-        for i, (head, head_mark, tail, tail_mark) in cuts.items():
-            t = texts[i]
-            if out[i] == MARK.format("private-key"):
-                continue
-            out[i] = head_mark + self.text(t[head:tail]) + tail_mark if head < tail else head_mark or tail_mark
+        token, i = _TOKEN_CHARS, 0
+        while i < n - 1:
+            j = i
+            while j < n - 1:
+                a, b = texts[j], texts[j + 1]
+                if (len(a) not in widths if widths else len(a) < WRAP_MIN) or not b:
+                    break
+                if a[-1] not in token or b[0] not in token:
+                    break
+                j += 1
+            if j > i:
+                self._wrapped(texts, out, i, j)
+            i = j + 1
         return out
 
-    def _across(self, a: str, b: str):
-        """(kind, start, end) of a secret in a+b that crosses len(a), else None."""
-        joined = a + b
+    def _wrapped(self, texts: list, out: list, first: int, last: int) -> None:
+        """Rows first..last may be one wrapped line: redact it whole; if a
+        secret crosses a seam, rebuild those rows' output from the matches."""
+        rows = texts[first : last + 1]
+        joined = "".join(rows)
+        if "-----" in joined:
+            return  # key blocks: the line state handles them row by row
         low = joined.lower()
-        seam = len(a)
+        if not self._always:
+            for keyword in self._keywords:
+                if keyword in low:
+                    break
+            else:
+                return
+        spans = []
         for kind, words, regex in self._rules:
             if words and not any(w in low for w in words):
                 continue
             for m in regex.finditer(joined):
-                group = 3 if kind == "assignment" else 0
-                s, e = m.span(group)
-                if s < seam < e:
-                    if kind == "assignment" and m.group(3).startswith(("[REDACTED:", "$")):
+                if kind == "assignment":
+                    if m.group(3).startswith(("[REDACTED:", "$")):
                         continue
-                    return kind, s, e
-        return None
+                    spans.append((m.start(3), m.end(3), kind))
+                else:
+                    spans.append((m.start(), m.end(), kind))
+        starts, pos = [], 0
+        for r in rows:
+            starts.append(pos)
+            pos += len(r)
+        seams = starts[1:]
+        if not any(s < seam < e for s, e, _ in spans for seam in seams):
+            return  # nothing across a seam: the rows as line() redacted them
+        spans.sort()
+        merged = []
+        for s, e, kind in spans:
+            if merged and s < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+                continue
+            merged.append([s, e, kind])
+        for k, r in enumerate(rows):
+            rs, re_ = starts[k], starts[k] + len(r)
+            pieces, at = [], rs
+            for s, e, kind in merged:
+                if e <= rs or s >= re_:
+                    continue
+                if s > at:
+                    pieces.append(joined[at:s])
+                pieces.append(MARK.format(kind))
+                at = min(e, re_)
+            pieces.append(joined[at:re_])
+            out[first + k] = "".join(pieces)
 
 
 WRAP_MIN = 40  # a row that may have wrapped is at least this wide
-WRAP_TAIL = 400  # how much of each row is looked at around the seam
-_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]")
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.")
 
 
 def _replacer(kind: str):

@@ -432,7 +432,13 @@ def _fresh_redactors(render) -> None:
         old = getattr(render, name, None)
         new = config.redactor(settings)
         new.in_key = bool(old is not None and old.in_key)
+        new.widths = _widths(render)
         setattr(render, name, new)
+
+
+def _widths(render) -> set:
+    """The terminal widths rows of this session may have (wrapped secrets)."""
+    return {w for w in (render.screen.cols, render.meta.get("cols")) if isinstance(w, int)}
 
 
 def _provisional_redactor(render):
@@ -440,6 +446,7 @@ def _provisional_redactor(render):
     copy (the next pass judges these lines again)."""
     red = config.redactor()
     red.in_key = render.redact_output.in_key
+    red.widths = _widths(render)
     return red
 
 
@@ -447,7 +454,8 @@ def _store_lines(db, sid, direction, items, redactor=None) -> None:
     """Store finished lines, redacted (cs.redact) in the order they were
     finished, so secrets are neither searchable nor in the database file."""
     if redactor is not None and redactor.enabled and items:
-        items = list(zip(redactor.lines([text for text, _ in items]), (mark for _, mark in items)))
+        texts = redactor.lines([text for text, _ in items], getattr(redactor, "widths", None))
+        items = list(zip(texts, (mark for _, mark in items)))
     rows, seen = [], set()
     for text, mark in items:
         if not text or not text.strip() or text in seen:
@@ -461,7 +469,8 @@ def _store_lines(db, sid, direction, items, redactor=None) -> None:
 
 def _replace_provisional(db, sid, visible, redactor=None) -> None:
     if redactor is not None and redactor.enabled and visible:
-        visible = list(zip(redactor.lines([text for text, _ in visible]), (mark for _, mark in visible)))
+        texts = redactor.lines([text for text, _ in visible], getattr(redactor, "widths", None))
+        visible = list(zip(texts, (mark for _, mark in visible)))
     wanted = {}
     for text, mark in visible:
         if text and text.strip() and text not in wanted:
