@@ -421,6 +421,11 @@ def _toml_string(value) -> str:
     return '"' + "".join(escaped) + '"'
 
 
+def toml_value(value) -> str:
+    """A stored value as it reads in the file (`cs config` prints it so)."""
+    return _toml_string(value)
+
+
 def _key_line_re(key: str):
     return re.compile(r"^\s*(?:" + re.escape(key) + r'|"' + re.escape(key) + r'")\s*=')
 
@@ -466,6 +471,8 @@ def set_value(key: str, value: str, path=None):
     if key in SET_CHECKS:
         try:
             stored = SET_CHECKS[key](stored)
+        except ConfigError:
+            raise  # (a ValueError too) pyrage missing: said as it is
         except ValueError as exc:
             raise ValueError(f"{key}: {exc}") from None
     text, _ = _edited_text(_current_text(path), key, f"{key} = {_toml_string(stored)}\n")

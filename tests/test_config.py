@@ -162,3 +162,16 @@ def test_special_characters_are_written_as_valid_toml():
     line = "retention = " + config._toml_string(value) + "\n"
     text, _ = config._edited_text("# header\n", "retention", line)
     assert tomllib.loads(text)["retention"] == value
+
+
+def test_secret_settings_are_typed_and_a_recipient_without_pyrage_says_what_to_install(cfg, monkeypatch):
+    cfg.write_text("redact = false\nredact_patterns = ['ACME-\\d{12}', 'x{2,3}y']\nindex_encrypted = \"off\"\n")
+    s = config.settings()
+    assert s.redact is False and s.index_encrypted is False
+    assert s.redact_patterns == ("ACME-\\d{12}", "x{2,3}y")
+    assert s.encrypt_recipients is None and s.identity_file is None
+    assert config.split_patterns(r"a{2,3},b[,],c\,d") == ["a{2,3}", "b[,]", "c,d"]
+    monkeypatch.setitem(__import__("sys").modules, "pyrage", None)
+    with pytest.raises(config.ConfigError, match=r"pip install 'claude-sessions\[crypto\]'"):
+        config.set_value("encrypt_recipients", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq")
+    assert "encrypt_recipients" not in cfg.read_text()

@@ -163,3 +163,49 @@ def test_scrub_rewrites_an_encrypted_log_encrypted(logs, keypair):
     assert "ferretalpha" not in run_cs(None, "show", w.sid).stdout
     assert "ferretomega" in run_cs(None, "show", w.sid).stdout
     assert stat.S_IMODE(os.stat(sealed).st_mode) == 0o600
+
+
+def test_the_archived_transcript_is_encrypted_too_and_read_with_the_identity(
+    cs_home, logs, keypair, tmp_path, monkeypatch
+):
+    from tests.test_claude_transcript import CLAUDE_ID, assistant, user, write
+
+    key, public = keypair
+    config = tmp_path / "claude-config"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    w = LogWriter(logs, argv=("claude",), cwd="/home/u/proj", t0=1796119200.0)
+    w.raw(
+        json.dumps(
+            {
+                "type": "claude_session",
+                "timestamp": "2026-12-01T10:00:00.000Z",
+                "session_id": w.sid,
+                "claude_session_id": CLAUDE_ID,
+                "how": "session-id",
+            }
+        ).encode()
+        + b"\n"
+    )
+    w.output("● the narwhal answer\r\n", dt=2)
+    w.end()
+    write(
+        config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl",
+        user("tell me about the narwhal") + assistant([{"type": "text", "text": "The narwhal has one tusk."}]),
+    )
+    run_cs(None, "index", "-q")
+    archived = cs_home / "claude" / f"{CLAUDE_ID}.jsonl"
+    plain = archived.read_bytes()
+    run_cs(None, "config", "encrypt_recipients", public)
+    run_cs(None, "compress", "--older", "0s")
+    sealed = cs_home / "claude" / f"{CLAUDE_ID}.jsonl.gz.age"
+    assert not archived.exists() and stat.S_IMODE(sealed.stat().st_mode) == 0o600
+    age = subprocess.run(["age", "-d", "-i", str(key), str(sealed)], check=True, capture_output=True).stdout
+    assert gzip.decompress(age) == plain
+    # Without the identity: said, and the index still answers.
+    proc = run_cs(None, "show", "--conversation", w.sid, check=False)
+    assert proc.returncode == 1 and "identity_file" in proc.stderr
+    assert w.sid[:8] in run_cs(None, "search", "one tusk").stdout
+    run_cs(None, "config", "identity_file", str(key))
+    assert "The narwhal has one tusk." in run_cs(None, "show", "--conversation", w.sid).stdout
+    run_cs(None, "index", "--rebuild", "-q")
+    assert w.sid[:8] in run_cs(None, "search", "one tusk").stdout

@@ -194,3 +194,32 @@ def test_the_conversation_and_its_markdown_export_are_redacted(cs_home, logs, tm
     md = run_cs(None, "export", "--format", "markdown", w.sid).stdout
     assert "pelican" in md and secret not in md and "[REDACTED:anthropic]" in md
     assert os.path.exists(cs_home / "claude" / f"{CLAUDE_ID}.jsonl")  # the archive itself is the truth: kept whole
+
+
+def test_the_web_viewer_shows_no_secret(logs):
+    from tests.helpers.web import web_server
+    from tests.test_web import get
+
+    w = LogWriter(logs)
+    w.output(f"webneighbour {SECRETS['github']} and AWS {SECRETS['aws']}\r\n")
+    w.input(f"export NPM_TOKEN={SECRETS['npm']}\r")
+    w.end()
+    run_cs(None, "index", "-q")
+    with web_server() as (base, token):
+        _status, headers, _ = get(base + "/?token=" + token)
+        jar = {"Cookie": headers["set-cookie"].split(";")[0]}
+        bodies = [
+            get(base + path, jar)[2].decode()
+            for path in (
+                "/api/search?q=webneighbour",
+                "/search?q=webneighbour",
+                f"/api/session/{w.sid}",
+                f"/api/session/{w.sid}/text",
+                f"/session/{w.sid}",
+                "/",
+            )
+        ]
+    assert "webneighbour" in bodies[0] and "webneighbour" in bodies[3]
+    for body in bodies:
+        for kind in ("github", "aws", "npm"):
+            assert SECRETS[kind] not in body, (kind, body[:500])

@@ -188,8 +188,8 @@ def index_transcript(db, claude_id: str, path: Path, key: str, result_cap: int =
             return []  # indexed before it was encrypted: the index keeps what it holds
         try:
             data = archive.read_encrypted(encrypted)
-        except CsError as e:
-            return [f"{key}: {e}"]
+        except CsError:
+            return []  # no identity: noted (cs.log.crypto.unreadable) and said once by the command
         size = len(data)
     if offset >= size:
         return []

@@ -494,6 +494,11 @@ def _store_session(db, sid, render, status, log_bytes) -> None:
         "bytes_out": render.bytes_out,
     }
     row.update(render.meta)
+    redactor = getattr(render, "redact_input", None)
+    if redactor is not None and redactor.enabled:  # a command line may hold a token (`--api-key ...`)
+        for key in ("command", "argv"):
+            if isinstance(row.get(key), str):
+                row[key] = redactor.text(row[key])
     row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
         row["ended_at"] = None
