@@ -209,3 +209,32 @@ def test_the_archived_transcript_is_encrypted_too_and_read_with_the_identity(
     assert "The narwhal has one tusk." in run_cs(None, "show", "--conversation", w.sid).stdout
     run_cs(None, "index", "--rebuild", "-q")
     assert w.sid[:8] in run_cs(None, "search", "one tusk").stdout
+
+
+def test_gzipped_sessions_are_encrypted_later_and_a_killed_run_is_finished(logs, keypair):
+    key, public = keypair
+    old = _session(logs, "walrus", rotate=True)
+    old.compress([1, 2])  # compressed before encryption was set
+    cut = _session(logs, "puffin")
+    plain = logs / f"{cut.sid}.jsonl"
+    original = plain.read_bytes()
+    # A run killed after its rename, before the unlink: a .gz.age beside the
+    # plain file (here, not even a complete one), and a stray temp file.
+    (logs / f"{cut.sid}.jsonl.gz.age").write_bytes(b"age-encryption.org/v1\n-> truncated")
+    (logs / f".{cut.sid}.jsonl.gz.age.tmp").write_bytes(b"partial")
+    run_cs(None, "index", "-q")
+    assert "puffinalpha" in run_cs(None, "show", cut.sid).stdout  # the plain file is read
+    run_cs(None, "config", "encrypt_recipients", public)
+    out = json.loads(run_cs(None, "compress", "--older", "1d", "--json").stdout)
+    assert out["files"] == 3 and not out["errors"] and out["temps_removed"] == 1
+    assert sorted(p.name for p in logs.iterdir()) == sorted(
+        [f"{old.sid}.jsonl.gz.age", f"{old.sid}.002.jsonl.gz.age", f"{cut.sid}.jsonl.gz.age"]
+    )
+    age = subprocess.run(
+        ["age", "-d", "-i", str(key), str(logs / f"{cut.sid}.jsonl.gz.age")], check=True, capture_output=True
+    ).stdout
+    assert gzip.decompress(age) == original
+    # Indexed before: still found without the identity (rows renamed, nothing to read).
+    assert old.sid[:8] in run_cs(None, "search", "walrusomega").stdout
+    proc = run_cs(None, "search", "puffinomega")
+    assert cut.sid[:8] in proc.stdout and "encrypted" not in proc.stderr
