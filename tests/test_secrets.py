@@ -223,3 +223,11 @@ def test_the_web_viewer_shows_no_secret(logs):
     for body in bodies:
         for kind in ("github", "aws", "npm"):
             assert SECRETS[kind] not in body, (kind, body[:500])
+
+
+def test_tail_text_is_redacted(logs):
+    w = LogWriter(logs)
+    w.output(f"tailneighbour {SECRETS['stripe']}\r\nmore\r\n")
+    w.end()
+    out = run_cs(None, "tail", "--text", w.sid).stdout
+    assert "tailneighbour [REDACTED:stripe]" in out and SECRETS["stripe"] not in out
