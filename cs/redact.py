@@ -115,6 +115,17 @@ class Redactor:
             return text[: begin.start()] + MARK.format("private-key")
         return self.text(text)
 
+    def might_hold(self, text: str) -> bool:
+        """False if no rule can match anywhere in `text` (no keyword in it,
+        and no pattern of the user's, which have none)."""
+        if self._always:
+            return True
+        low = text.lower()
+        for keyword in self._keywords:
+            if keyword in low:
+                return True
+        return False
+
     def text(self, text: str) -> str:
         """A whole text (a transcript reply, a multi-line string)."""
         if not self.enabled or not text:
@@ -297,6 +308,8 @@ class StreamRedactor:
     def redact(self, text: str) -> str:
         if not text:
             return text
+        if not self.redactor.in_key and not self.redactor.might_hold(text):
+            return text  # the common case: one keyword test for the whole chunk
         out, pos, line = [], 0, self.redactor.line
         for m in _SPLIT.finditer(text):
             if m.start() > pos:
