@@ -122,6 +122,17 @@ def configured_identities(name: str = "") -> list:
     return _loaded[path]
 
 
+def check_configured(name: str) -> None:
+    """EncryptedSession (noted in `unreadable`) now if there is no identity to
+    read `name` with, before its bytes are read."""
+    sid = name.split(".", 1)[0]
+    try:
+        configured_identities(f"session {sid[:8]}")
+    except EncryptedSession as e:
+        unreadable[sid] = str(e)
+        raise
+
+
 def decrypt_configured(data: bytes, name: str) -> bytes:
     """The plaintext of an age file named `name` (<session id>...), with the
     configured identity; EncryptedSession (noted in `unreadable`) otherwise."""

@@ -168,6 +168,7 @@ def open_log(path: Path):
 
         from cs.log import crypto
 
+        crypto.check_configured(path.name)
         with _open_raw(path) as raw:
             data = raw.read()
         return gzip.GzipFile(fileobj=io.BytesIO(crypto.decrypt_configured(data, path.name)), mode="rb")
