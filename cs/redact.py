@@ -67,6 +67,7 @@ _PREFIX_OF = {
 _BEGIN_KEY = re.compile(r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
 _END_KEY = re.compile(r"-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
 MARK = "[REDACTED:{}]"
+KEY_LINES = 120  # the longest private key block (an 8192-bit RSA key in PEM is about 100 lines)
 
 
 class Redactor:
@@ -89,29 +90,32 @@ class Redactor:
         words = {_PREFIX_OF.get(k, k) for k in words}
         self._keywords = tuple(sorted(k for k in words if not any(o != k and o in k for o in words)))
         self._always = [r for r in rules if not r[1]]  # user patterns: no keywords, always tried
-        self._in_key = False
+        self._in_key = 0
 
     @property
-    def in_key(self) -> bool:
-        """Inside a private key block (the state carried from line to line)."""
+    def in_key(self) -> int:
+        """Inside a private key block (the state carried from line to line):
+        how many more lines it may take (0: not in one)."""
         return self._in_key
 
     @in_key.setter
-    def in_key(self, value: bool) -> None:
-        self._in_key = bool(value)
+    def in_key(self, value) -> None:
+        self._in_key = int(value)
 
     def line(self, text: str) -> str:
         """One rendered line (a screen line, a typed line), in order."""
         if not self.enabled or not text:
             return text
         if self._in_key:
+            # Until its END line, or KEY_LINES lines (a key printed in part,
+            # `head id_rsa`, must not hide the rest of the session).
+            self._in_key -= 1
             if _END_KEY.search(text):
-                self._in_key = False
-                return MARK.format("private-key")
+                self._in_key = 0
             return MARK.format("private-key")
         begin = _BEGIN_KEY.search(text) if "-----BEGIN" in text else None
         if begin and not _END_KEY.search(text, begin.end()):
-            self._in_key = True
+            self._in_key = KEY_LINES
             return text[: begin.start()] + MARK.format("private-key")
         return self.text(text)
 

@@ -103,3 +103,13 @@ def test_a_stream_keeps_escapes_and_holds_a_token_cut_by_a_chunk_boundary():
     assert out == "\x1b[1;31mkey: [REDACTED:github]\x1b[0m done\r\n"
     typed = "".join(s.feed(ch) for ch in f"export TOKEN={secret}\r") + s.flush()
     assert secret not in typed and "export TOKEN=[REDACTED:" in typed
+
+
+def test_a_key_block_cut_short_hides_at_most_key_lines_lines():
+    from cs.redact import KEY_LINES
+
+    r = Redactor()
+    out = [r.line(x) for x in ["-----BEGIN RSA PRIVATE KEY-----", "MIIEpAIBAAKCAQEA", "MIIEpAIBAAKCAQEB"]]
+    assert out == ["[REDACTED:private-key]"] * 3
+    out = [r.line(f"line {i}") for i in range(KEY_LINES + 5)]
+    assert out[KEY_LINES - 3] == "[REDACTED:private-key]" and out[-1] == f"line {KEY_LINES + 4}"

@@ -431,7 +431,7 @@ def _fresh_redactors(render) -> None:
     for name in ("redact_output", "redact_input"):
         old = getattr(render, name, None)
         new = config.redactor(settings)
-        new.in_key = bool(old is not None and old.in_key)
+        new.in_key = old.in_key if old is not None else 0
         new.widths = _widths(render)
         setattr(render, name, new)
 
