@@ -231,3 +231,35 @@ def test_tail_text_is_redacted(logs):
     w.end()
     out = run_cs(None, "tail", "--text", w.sid).stdout
     assert "tailneighbour [REDACTED:stripe]" in out and SECRETS["stripe"] not in out
+
+
+def test_a_real_pty_recording_typed_and_printed(cs_home, cs_exe):
+    import sys
+    import time
+
+    from tests.helpers.pty import Term, only_session_id
+
+    typed, printed = SECRETS["github"], SECRETS["openai"]
+    env = dict(os.environ, PS1="$ ", ENV="/dev/null")
+    term = Term([cs_exe, "record", "--", "sh"], env=env)
+    term.expect(b"$ ")
+    for ch in f"export GITHUB_TOKEN={typed}\r".encode():
+        term.send(bytes([ch]))  # one key at a time, echoed one at a time
+        time.sleep(0.003)
+    term.expect(b"$ ", timeout=15)
+    code = f"import sys; sys.stdout.write('ptyneighbour ' + {printed!r} + chr(10))"
+    term.send(f'{sys.executable} -c "{code}"\r'.encode())
+    term.expect(b"ptyneighbour sk-proj")
+    term.send(b"exit\r")
+    assert term.finish() == 0
+    sid = only_session_id(cs_home)
+    run_cs(None, "index", "-q")
+    db = _db_bytes()
+    assert typed.encode() not in db and printed.encode() not in db
+    hits = run_cs(None, "search", "ptyneighbour").stdout
+    assert "ptyneighbour [REDACTED:openai]" in hits
+    shown = run_cs(None, "show", sid).stdout
+    assert "export GITHUB_TOKEN=[REDACTED:" in shown and typed not in shown and printed not in shown
+    for args in (("--format", "text"), ("--format", "asciicast", "--input"), ("--format", "html")):
+        out = run_cs(None, "export", *args, sid).stdout
+        assert typed not in out and printed not in out, args
