@@ -238,3 +238,20 @@ def test_gzipped_sessions_are_encrypted_later_and_a_killed_run_is_finished(logs,
     assert old.sid[:8] in run_cs(None, "search", "walrusomega").stdout
     proc = run_cs(None, "search", "puffinomega")
     assert cut.sid[:8] in proc.stdout and "encrypted" not in proc.stderr
+
+
+def test_an_ssh_key_as_recipient_and_identity(logs, tmp_path):
+    if not shutil.which("ssh-keygen") or not shutil.which("age"):
+        missing_tool("ssh-keygen and age")
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    public = (tmp_path / "id_ed25519.pub").read_text().strip()
+    w = _session(logs, "ibis")
+    original = (logs / f"{w.sid}.jsonl").read_bytes()
+    run_cs(None, "config", "encrypt_recipients", public)
+    run_cs(None, "config", "identity_file", str(key))
+    run_cs(None, "compress", "--older", "1d")
+    sealed = logs / f"{w.sid}.jsonl.gz.age"
+    age = subprocess.run(["age", "-d", "-i", str(key), str(sealed)], check=True, capture_output=True).stdout
+    assert gzip.decompress(age) == original
+    assert "ibisomega" in run_cs(None, "show", w.sid).stdout
