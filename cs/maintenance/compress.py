@@ -31,7 +31,8 @@ are. A .gz.age found beside its plain or .gz file (a run killed before the
 unlink) is not trusted (it cannot be checked without the identity): it is
 written again from the file readers still prefer. The archived Claude Code
 transcripts of the session (<cs home>/claude/<id>.jsonl) are encrypted the
-same way (<id>.jsonl.gz.age) once no recording linked to them is live.
+same way (<id>.jsonl.gz.age) once every recording linked to them is
+encrypted and none is live (a sweep on every encrypting run).
 """
 
 import gzip
@@ -185,27 +186,42 @@ def encrypt_segment(source: Path, recipients: list, db=None) -> dict:
     return {"name": source.name, "bytes_before": before, "bytes_after": os.stat(target).st_size}
 
 
-def _encrypt_transcripts(db, session_id: str, recipients: list, logs_dir: Path) -> list:
-    """The archived transcripts of the Claude sessions this recording is linked
-    to, encrypted (module doc) when none of their recordings is live; problems
-    as messages."""
+def _encrypt_transcripts(db, recipients: list, logs_dir: Path) -> list:
+    """The archived transcripts still plain whose recordings are all encrypted
+    (their segment 1 is a .gz.age) and none live: encrypted (module doc).
+    Swept on every encrypting run, so one missed (a pass held the lock, a
+    `--resume` appended to it since) is caught later. Problems as messages."""
     from cs.claude import archive
 
     if db is None:
         return []
+    try:
+        names = sorted(n for n in os.listdir(archive.archive_root()) if n.endswith(".jsonl"))
+    except OSError:
+        return []
     problems = []
-    links = db.execute("SELECT claude_session_id FROM claude_links WHERE session_id = ?", [session_id]).fetchall()
-    for (claude_id,) in links:
-        recordings = db.execute(
-            "SELECT session_id FROM claude_links WHERE claude_session_id = ?", [claude_id]
-        ).fetchall()
-        if any(liveness.is_live(logs_dir, sid) for (sid,) in recordings):
-            continue  # still growing
-        for plain in archive.transcript_paths(claude_id):
-            try:
-                archive.encrypt_archived(plain, lambda data: crypto.encrypt(gzip.compress(data), recipients))
-            except (OSError, crypto.CsError) as exc:
-                problems.append(f"{plain.name}: kept unencrypted: {exc}")
+    for name in names:
+        claude_id = name[: -len(".jsonl")]
+        recordings = [
+            sid
+            for (sid,) in db.execute(
+                "SELECT session_id FROM claude_links WHERE claude_session_id = ?", [claude_id]
+            ).fetchall()
+        ]
+        if not recordings or not all(
+            (Path(logs_dir) / store.segment_name(sid, encrypted=True)).exists() and not liveness.is_live(logs_dir, sid)
+            for sid in recordings
+        ):
+            continue
+        # The indexer appends to archives under its pass lock: not while we replace one.
+        with locks.indexing_paused() as paused:
+            if not paused:
+                continue  # a long pass: the next run encrypts it
+            for plain in archive.transcript_paths(claude_id):
+                try:
+                    archive.encrypt_archived(plain, lambda data: crypto.encrypt(gzip.compress(data), recipients))
+                except (OSError, crypto.CsError) as exc:
+                    problems.append(f"{plain.name}: kept unencrypted: {exc}")
     return problems
 
 
@@ -357,7 +373,7 @@ def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
                 if not idle:
                     result["skipped_live"] += 1
                     continue
-                done, errors_before = [], len(result["errors"])
+                done = []
                 for plain in _plain_segments(info, recipients is not None):
                     try:
                         if recipients is not None:
@@ -367,8 +383,6 @@ def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
                     except (OSError, RuntimeError) as exc:
                         result["errors"].append(f"{plain.name}: {exc}")
                         break
-                if recipients is not None and len(result["errors"]) == errors_before:
-                    result["errors"].extend(_encrypt_transcripts(db, info.id, recipients, logs_dir))
             if done:
                 before = sum(d["bytes_before"] for d in done)
                 after = sum(d["bytes_after"] for d in done)
@@ -385,6 +399,8 @@ def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
                 result["files"] += len(done)
                 result["bytes_before"] += before
                 result["bytes_after"] += after
+        if recipients is not None:
+            result["errors"].extend(_encrypt_transcripts(db, recipients, logs_dir))
     finally:
         if opened:
             db.conn.close()
