@@ -83,6 +83,7 @@ def open_db(path: Path = None, migrate: bool = True, stop_before=None):
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA secure_delete = ON")  # deleted rows (forget, a live screen's state) are overwritten
     if migrate:
         migrations().apply(db, stop_before=stop_before)
     # SQLite gives -wal and -shm the database file's mode; make sure anyway.

@@ -263,3 +263,30 @@ def test_a_real_pty_recording_typed_and_printed(cs_home, cs_exe):
     for args in (("--format", "text"), ("--format", "asciicast", "--input"), ("--format", "html")):
         out = run_cs(None, "export", *args, sid).stdout
         assert typed not in out and printed not in out, args
+
+
+def test_a_live_session_s_saved_screen_holds_no_secret(logs):
+    w = LogWriter(logs)  # live: the recorder's lock is held
+    w.output(f"liveneighbour {SECRETS['github']}\r\nsecond line\r\n$ ")
+    w.input(f"echo {SECRETS['stripe']}")  # typed, not submitted yet
+    w.output(f"echo {SECRETS['stripe']}")
+    hits = run_cs(None, "search", "liveneighbour").stdout
+    assert "liveneighbour [REDACTED:github]" in hits
+    db = _db_bytes()
+    assert SECRETS["github"].encode() not in db and SECRETS["stripe"].encode() not in db
+    # Without a secret on its screen, a live session's renderer is saved as before.
+    quiet = LogWriter(logs)
+    quiet.output("quietneighbour\r\n$ ")
+    run_cs(None, "search", "quietneighbour")
+    import sqlite3
+
+    conn = sqlite3.connect(paths.db_path())
+    saved = {row[0] for row in conn.execute("SELECT session_id FROM render_state")}
+    conn.close()
+    assert saved == {quiet.sid}
+    w.output("\r\nmore\r\n")
+    w.end()
+    quiet.end()
+    run_cs(None, "index", "-q")
+    assert SECRETS["stripe"].encode() not in _db_bytes()
+    assert "echo [REDACTED:stripe]" in run_cs(None, "show", w.sid).stdout

@@ -170,12 +170,9 @@ def drop_encrypted_lines(db) -> int:
     if not sids:
         return 0
     before = db.conn.total_changes
-    db.execute("PRAGMA secure_delete = ON")
-    try:
-        with db.atomic():
-            db.conn.executemany("DELETE FROM lines WHERE session_id = ?", sids)
-    finally:
-        db.execute("PRAGMA secure_delete = OFF")
+    db.execute("PRAGMA secure_delete = ON")  # (every connection of ours has it on: see open_index)
+    with db.atomic():
+        db.conn.executemany("DELETE FROM lines WHERE session_id = ?", sids)
     return db.conn.total_changes - before
 
 
@@ -305,8 +302,9 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         claude_index.store_links(db, sid, render.claude_links)
         _store_lines(db, sid, "output", finished, render.redact_output)
         _store_lines(db, sid, "input", inputs, render.redact_input)
+        secret_shown = False
         if status == "running":
-            _replace_provisional(db, sid, render.provisional_lines(), _provisional_redactor(render))
+            secret_shown = _replace_provisional(db, sid, render.provisional_lines(), _provisional_redactor(render))
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
         db.conn.executemany(
@@ -336,7 +334,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
             [fts_from],
         )
         if status == "running":
-            _save_state(db, sid, render, cache)
+            _save_state(db, sid, render, cache, secret_shown)
         else:
             db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
             if cache is not None:
@@ -363,7 +361,11 @@ def _resume(db, sid, consumed: dict, cache) -> SessionRender:
     return SessionRender(sid)
 
 
-def _save_state(db, sid, render, cache) -> None:
+def _save_state(db, sid, render, cache, secret_shown: bool = False) -> None:
+    """Keep the renderer (memory cache, and the render_state row for the next
+    process). A renderer whose screen or half-typed line holds a secret is not
+    written to the index file (redaction: docs/security.md): the next process
+    renders that session again from its start, which is only slower."""
     if cache is not None:
         cache[sid] = render
     try:
@@ -371,10 +373,23 @@ def _save_state(db, sid, render, cache) -> None:
     except Exception:
         db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
         return
+    if secret_shown or _holds_secret(render, blob):
+        db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])  # (secure_delete: overwritten)
+        return
     db.execute(
         "INSERT OR REPLACE INTO render_state (session_id, positions, cs_version, state) VALUES (?, ?, ?, ?)",
         [sid, json.dumps(render.positions_key()), __version__, blob],
     )
+
+
+def _holds_secret(render, blob: bytes) -> bool:
+    red = getattr(render, "redact_output", None)
+    if red is None or not red.enabled:
+        return False
+    if red.in_key or getattr(render, "redact_input", red).in_key:
+        return True  # inside a private key block
+    text = blob.decode("latin-1")  # secrets are ASCII: their bytes read as themselves
+    return red.might_hold(text) and config.redactor().text(text) != text
 
 
 FLUSH_LINES = 5000
@@ -467,9 +482,13 @@ def _store_lines(db, sid, direction, items, redactor=None) -> None:
         db.conn.executemany(_UPSERT_FINISHED, rows)
 
 
-def _replace_provisional(db, sid, visible, redactor=None) -> None:
+def _replace_provisional(db, sid, visible, redactor=None) -> bool:
+    """Store what a live screen shows as provisional lines, redacted; True if
+    redaction changed any (a secret is on the screen)."""
+    shown = False
     if redactor is not None and redactor.enabled and visible:
         texts = redactor.lines([text for text, _ in visible], getattr(redactor, "widths", None))
+        shown = any(new != old for new, (old, _) in zip(texts, visible))
         visible = list(zip(texts, (mark for _, mark in visible)))
     wanted = {}
     for text, mark in visible:
@@ -483,6 +502,7 @@ def _replace_provisional(db, sid, visible, redactor=None) -> None:
     new = [(sid, m[2], "output", text, text_hash(text), m[0], m[1]) for text, m in wanted.items() if text not in keep]
     if new:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
+    return shown
 
 
 def _store_session(db, sid, render, status, log_bytes) -> None:
@@ -592,6 +612,7 @@ def open_index(path: Path = None):
             conn.execute("PRAGMA busy_timeout = 5000")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA secure_delete = ON")  # as cs.db.open_db: deleted rows are overwritten
             for suffix in ("-wal", "-shm"):  # created by the reads above
                 with contextlib.suppress(OSError):
                     paths.make_private(Path(str(path) + suffix))
