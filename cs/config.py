@@ -5,6 +5,11 @@
     rotate_size = "256M"     # continue a session's log in a new segment past this size
     compress_after = "7d"    # gzip finished sessions older than this ("off": never)
     idle_time_limit = "2s"   # replay and export: cap pauses at this ("off": keep them)
+    redact = "on"            # secrets out of the index, show, exports, web ("off": keep them)
+    redact_patterns = []     # the user's own regexes to redact (a list, or comma-separated)
+    encrypt_recipients = "age1..."   # age-encrypt compressed sessions to these (docs/security.md)
+    identity_file = "~/.config/cs/age.key"  # the age identity (or SSH key) that reads them
+    index_encrypted = "on"   # "off": encrypted sessions' lines leave the index
 
 Two ways to read it:
 
@@ -36,6 +41,11 @@ DEFAULTS = {
     "rotate_size": "256M",
     "compress_after": "7d",
     "idle_time_limit": "2s",
+    "redact": "on",
+    "redact_patterns": None,
+    "encrypt_recipients": None,
+    "identity_file": None,
+    "index_encrypted": "on",
 }
 
 DESCRIPTIONS = {
@@ -44,6 +54,11 @@ DESCRIPTIONS = {
     "rotate_size": "continue a session's log in a new segment past this size",
     "compress_after": "gzip finished sessions older than this (e.g. 7d; off: never)",
     "idle_time_limit": "replay and export cap pauses at this (e.g. 2s; off: keep them whole)",
+    "redact": "replace secrets by [REDACTED:kind] in the index, show, exports and the web viewer (on/off)",
+    "redact_patterns": "your own regular expressions to redact too (a TOML list, or comma-separated)",
+    "encrypt_recipients": "age recipients (age1..., ssh-ed25519 ...) that compressed sessions are encrypted to",
+    "identity_file": "the age identity file (or SSH private key) that reads encrypted sessions",
+    "index_encrypted": "keep encrypted sessions' lines in the index (off: remove them)",
 }
 
 # Below this, rotation would mostly produce files; a typo such as "256" (bytes)
@@ -101,13 +116,117 @@ def _idle_time_limit(value):
     return value
 
 
+ON_WORDS = ("on", "yes", "true")
+
+
+def _on_off(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, str) and value.strip().lower() in ON_WORDS + OFF_WORDS + ("false", "no"):
+        return "on" if value.strip().lower() in ON_WORDS else "off"
+    raise ValueError(f'expected "on" or "off", got {value!r}')
+
+
+def split_patterns(text: str) -> list:
+    """A comma-separated list of regular expressions: commas inside {...} or
+    [...] (a repetition such as {2,5}, a class) or escaped (\\,) do not split."""
+    out, current, depth, escaped = [], [], 0, False
+    for ch in text:
+        if escaped:
+            current.append(ch if ch == "," else "\\" + ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "," and depth == 0:
+            out.append("".join(current))
+            current = []
+        else:
+            if ch in "{[":
+                depth += 1
+            elif ch in "}]" and depth:
+                depth -= 1
+            current.append(ch)
+    if escaped:
+        current.append("\\")
+    out.append("".join(current))
+    return [p.strip() for p in out if p.strip()]
+
+
+def _redact_patterns(value):
+    """A TOML list of regexes, or one string of comma-separated ones; each must compile."""
+    if isinstance(value, str):
+        patterns = split_patterns(value)
+    elif isinstance(value, list) and all(isinstance(p, str) for p in value):
+        patterns = [p for p in value if p]
+    else:
+        raise ValueError(f"expected a list of regular expressions or a comma-separated string, got {value!r}")
+    for pattern in patterns:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        if compiled.match(""):
+            raise ValueError(f"{pattern!r} matches the empty string (it would redact nothing, everywhere)")
+    return value
+
+
+def _recipients(value):
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'expected age recipients such as "age1...,ssh-ed25519 AAAA...", got {value!r}')
+    return value.strip()
+
+
+def _identity_file(value):
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected the path of an age identity file, got {value!r}")
+    return value.strip()
+
+
 VALIDATORS = {
     "retention": _positive_duration,
     "max_total_size": _positive_size,
     "rotate_size": lambda v: _positive_size(v, MIN_ROTATE_SIZE),
     "compress_after": _compress_after,
     "idle_time_limit": _idle_time_limit,
+    "redact": _on_off,
+    "redact_patterns": _redact_patterns,
+    "encrypt_recipients": _recipients,
+    "identity_file": _identity_file,
+    "index_encrypted": _on_off,
 }
+
+
+def _check_recipients_now(value):
+    """Setting recipients: each must parse (pyrage; ConfigError saying what to
+    install without it)."""
+    from cs.log import crypto
+
+    try:
+        crypto.parse_recipients(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("encrypt_recipients: ")) from None
+    except crypto.CsError as exc:  # pyrage is missing
+        raise ConfigError(f"encrypt_recipients: {exc}") from None
+    return value
+
+
+def _check_identity_now(value):
+    """Setting the identity file: it must exist and hold an identity."""
+    from cs.log import crypto
+
+    path = str(Path(value).expanduser())
+    try:
+        crypto.load_identities(path)
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("identity_file ")) from None
+    except crypto.CsError as exc:
+        raise ConfigError(f"identity_file: {exc}") from None
+    return path
+
+
+# Checks made when a value is set (`cs config KEY VALUE`), not on every load:
+# they read files or import pyrage.
+SET_CHECKS = {"encrypt_recipients": _check_recipients_now, "identity_file": _check_identity_now}
 
 
 def validate_value(key: str, value):
@@ -175,8 +294,11 @@ def load_checked(path=None) -> dict:
 
 class Settings:
     """The settings, typed: durations as timedelta, sizes as int; None means
-    "no limit" (retention, max_total_size) or "off" (compress_after). A plain
-    class, not a dataclass: the recorder reads it at start-up."""
+    "no limit" (retention, max_total_size) or "off" (compress_after); on/off
+    as bool (redact, index_encrypted); redact_patterns as a tuple of regex
+    strings, encrypt_recipients as a tuple of recipient strings (None: do not
+    encrypt), identity_file as an expanded path (None: unset). A plain class,
+    not a dataclass: the recorder reads it at start-up."""
 
     __slots__ = tuple(DEFAULTS)
 
@@ -191,9 +313,22 @@ class Settings:
 DURATIONS = ("retention", "compress_after", "idle_time_limit")  # timedelta; the others are sizes (bytes)
 
 
+BOOLEANS = ("redact", "index_encrypted")
+
+
 def _typed(key: str, value):
     from cs.units import parse_duration, parse_size
 
+    if key in BOOLEANS:
+        return value != "off"
+    if key == "redact_patterns":
+        if value is None:
+            return ()
+        return tuple(split_patterns(value) if isinstance(value, str) else value)
+    if key == "encrypt_recipients":
+        return tuple(p.strip() for p in value.split(",") if p.strip()) or None if value else None
+    if key == "identity_file":
+        return str(Path(value).expanduser()) if value else None
     if value is None or value == "off":
         return None
     return parse_duration(value) if key in DURATIONS else parse_size(value)
@@ -213,6 +348,42 @@ def settings(path=None, checked: bool = True) -> Settings:
                 raise ConfigError(f"{key}: {value!r} cannot be used") from None
             typed[key] = _typed(key, DEFAULTS[key])
     return Settings(**typed)
+
+
+_cache = {}
+
+
+def settings_cached() -> Settings:
+    """settings(checked=False), read again only when config.toml changes (its
+    size and mtime): for code that runs often (every indexing pass, every
+    transcript), never failing (a broken file means the defaults, as for the
+    recorder; `cs config` reports it)."""
+    path = paths.config_path()
+    try:
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        key = (str(path), None)
+    if _cache.get("key") != key:
+        _cache["value"] = settings(path, checked=False)
+        _cache["key"] = key
+    return _cache["value"]
+
+
+def redactor(settings_=None):
+    """A cs.redact.Redactor as configured (redact, redact_patterns). Each
+    caller takes its own: a Redactor keeps state from one line to the next."""
+    from cs.redact import Redactor
+
+    s = settings_ or settings_cached()
+    return Redactor(s.redact_patterns, enabled=s.redact)
+
+
+def stream_redactor(settings_=None):
+    """A cs.redact.StreamRedactor as configured, for raw terminal streams."""
+    from cs.redact import StreamRedactor
+
+    return StreamRedactor(redactor(settings_))
 
 
 def show(path=None) -> list:
@@ -236,7 +407,9 @@ def show(path=None) -> list:
 # ---------------------------------------------------------------- writing
 
 
-def _toml_string(value: str) -> str:
+def _toml_string(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_string(v) for v in value) + "]"
     escaped = []
     for ch in value:
         if ch in '"\\':
@@ -246,6 +419,11 @@ def _toml_string(value: str) -> str:
         else:
             escaped.append(ch)
     return '"' + "".join(escaped) + '"'
+
+
+def toml_value(value) -> str:
+    """A stored value as it reads in the file (`cs config` prints it so)."""
+    return _toml_string(value)
 
 
 def _key_line_re(key: str):
@@ -290,6 +468,13 @@ def set_value(key: str, value: str, path=None):
     ValueError (bad key/value) or ConfigError (broken file) otherwise."""
     path = Path(path or paths.config_path())
     stored = validate_value(key, value)
+    if key in SET_CHECKS:
+        try:
+            stored = SET_CHECKS[key](stored)
+        except ConfigError:
+            raise  # (a ValueError too) pyrage missing: said as it is
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
     text, _ = _edited_text(_current_text(path), key, f"{key} = {_toml_string(stored)}\n")
     import tomllib
 

@@ -21,6 +21,7 @@ PRAGMAS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",
+    "PRAGMA secure_delete = ON",  # deleted rows (forget, scrub, a live screen's state) are overwritten
 )
 
 

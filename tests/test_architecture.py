@@ -21,7 +21,7 @@ ALLOWED = {
     "log": set(),
     "units": set(),
     "redact": set(),
-    "config": {"log", "units"},
+    "config": {"log", "units", "redact"},
     "db": {"log"},
     "shell_init": set(),
     "record": {"log", "config", "units"},

@@ -39,6 +39,7 @@ def test_values_from_the_file(cfg):
         "compress_after": "3d",
         "idle_time_limit": "off",
     }
+    want = {**config.DEFAULTS, **want}
     assert config.load() == want and config.load_checked() == want
 
 
@@ -168,3 +169,16 @@ def test_unset_with_a_broken_config_file_reports_the_file_not_the_key(cs_exe, cf
     proc = run(cs_exe, "config", "--unset", "retention")
     assert proc.returncode == 1, proc.stderr
     assert str(cfg) in proc.stderr and "not valid TOML" in proc.stderr and "for 'KEY'" not in proc.stderr
+
+
+def test_secret_settings_are_typed_and_a_recipient_without_pyrage_says_what_to_install(cfg, monkeypatch):
+    cfg.write_text("redact = false\nredact_patterns = ['ACME-\\d{12}', 'x{2,3}y']\nindex_encrypted = \"off\"\n")
+    s = config.settings()
+    assert s.redact is False and s.index_encrypted is False
+    assert s.redact_patterns == ("ACME-\\d{12}", "x{2,3}y")
+    assert s.encrypt_recipients is None and s.identity_file is None
+    assert config.split_patterns(r"a{2,3},b[,],c\,d") == ["a{2,3}", "b[,]", "c,d"]
+    monkeypatch.setitem(__import__("sys").modules, "pyrage", None)
+    with pytest.raises(config.ConfigError, match=r"pip install 'claude-sessions\[crypto\]'"):
+        config.set_value("encrypt_recipients", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq")
+    assert "encrypt_recipients" not in cfg.read_text()

@@ -81,3 +81,35 @@ def test_the_users_own_patterns_and_switching_it_off():
     assert r.line("ticket ACME-123456 closed") == "ticket [REDACTED:custom] closed"
     off = Redactor(enabled=False)
     assert off.line(SECRETS["github"]) == SECRETS["github"]
+
+
+def test_a_secret_wrapped_over_several_rows_is_marked_on_each_and_the_next_row_is_left_alone():
+    secret = "ghp_" + "a1B2c3D4e5" * 20  # 204 characters: three rows of 80
+    text = "token " + secret
+    rows = [text[i : i + 80] for i in range(0, len(text), 80)] + ["next line"]
+    out = Redactor().lines(rows, {80})
+    assert out == ["token [REDACTED:github]", "[REDACTED:github]", "[REDACTED:github]", "next line"]
+    assert not any(secret[i : i + 12] in "".join(out) for i in range(0, len(secret) - 12))
+    # Rows narrower than the terminal did not wrap: they are not joined.
+    assert Redactor().lines(["abc " + "x" * 50, "ghp_tail"], {80}) == ["abc " + "x" * 50, "ghp_tail"]
+
+
+def test_a_stream_keeps_escapes_and_holds_a_token_cut_by_a_chunk_boundary():
+    from cs.redact import StreamRedactor
+
+    secret = "ghp_" + "a1B2c3D4e5" * 4
+    s = StreamRedactor(Redactor())
+    out = s.feed("\x1b[1;31mkey: " + secret[:10]) + s.feed(secret[10:] + "\x1b[0m done\r\n") + s.flush()
+    assert out == "\x1b[1;31mkey: [REDACTED:github]\x1b[0m done\r\n"
+    typed = "".join(s.feed(ch) for ch in f"export TOKEN={secret}\r") + s.flush()
+    assert secret not in typed and "export TOKEN=[REDACTED:" in typed
+
+
+def test_a_key_block_cut_short_hides_at_most_key_lines_lines():
+    from cs.redact import KEY_LINES
+
+    r = Redactor()
+    out = [r.line(x) for x in ["-----BEGIN RSA PRIVATE KEY-----", "MIIEpAIBAAKCAQEA", "MIIEpAIBAAKCAQEB"]]
+    assert out == ["[REDACTED:private-key]"] * 3
+    out = [r.line(f"line {i}") for i in range(KEY_LINES + 5)]
+    assert out[KEY_LINES - 3] == "[REDACTED:private-key]" and out[-1] == f"line {KEY_LINES + 4}"

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from cs import config
 from cs.ask.filters import Filters
 from cs.errors import CsError, NotFound
 from cs.index.indexer import session_is_live
@@ -91,12 +92,29 @@ def iter_io(logs_dir: Path, session_id: str):
             yield n, offset, record.get("timestamp"), None, None, record
 
 
-def session_text(logs_dir: Path, session_id: str) -> list:
+def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
     with kind "output" or "input", in the order lines began (the index's own
-    render path: cs.index.render.rendered_lines)."""
-    records = ((n, offset, record) for n, offset, _end, record in store.iter_session_records(logs_dir, session_id))
-    items = list(rendered_lines(records, session_id))
+    render path: cs.index.render.rendered_lines), secrets redacted as in the
+    index (cs.redact, per the config; in the order lines were finished, as
+    the indexer does) unless `redact` is False."""
+    widths = set()
+
+    def records():
+        for n, offset, _end, record in store.iter_session_records(logs_dir, session_id):
+            if record.get("type") in ("start", "resize") and isinstance(record.get("cols"), int):
+                widths.add(record["cols"])  # the rows a secret may wrap over (cs.redact.Redactor.lines)
+            yield n, offset, record
+
+    items = list(rendered_lines(records(), session_id))
+    if redact:
+        redactor = config.redactor()
+        if redactor.enabled:
+            for kind in ("output", "input"):
+                where = [i for i, item in enumerate(items) if item[0] == kind]
+                texts = config.redactor().lines([items[i][1] for i in where], widths or {80})
+                for i, text in zip(where, texts):
+                    items[i] = (kind, text, items[i][2])
     # Stable sort by where each line began; lines without a mark keep their place.
     keyed = [(m[:2] if m else (float("inf"), 0), i, it) for i, it in enumerate(items) for m in [it[2]]]
     keyed.sort(key=lambda k: (k[0], k[1]))

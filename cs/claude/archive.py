@@ -36,6 +36,56 @@ def archived_transcript(claude_id: str) -> Path:
     return archive_root() / f"{claude_id}.jsonl"
 
 
+ENCRYPTED_SUFFIX = ".gz.age"
+
+
+def transcript_paths(claude_id: str) -> list:
+    """The plain archived transcript files of a Claude session: its own and its
+    subagents' (the ones encryption at rest turns into .jsonl.gz.age)."""
+    out = [archived_transcript(claude_id)]
+    sub = archive_root() / claude_id / "subagents"
+    try:
+        out.extend(sub / n for n in sorted(os.listdir(sub)) if n.endswith(".jsonl"))
+    except OSError:
+        pass
+    return [p for p in out if _regular(p)]
+
+
+def encrypt_archived(plain: Path, seal) -> None:
+    """plain -> plain.gz.age (seal(bytes) -> the age file's bytes), private,
+    atomically, then plain removed. An existing .gz.age is merged first when
+    it can be read (the transcript grew after a --resume); if it cannot (no
+    identity), the plain file stays, and the caller is told (CsError)."""
+    target = plain.with_name(plain.name + ENCRYPTED_SUFFIX)
+    data = plain.read_bytes()
+    if _regular(target):
+        old = read_encrypted(target)  # EncryptedSession without the identity: keep the plain file
+        have = set(old.splitlines(keepends=True))
+        data = old + b"".join(line for line in data.splitlines(keepends=True) if line not in have)
+    paths.write_private_atomically(target, seal(data))
+    os.unlink(plain)
+    paths.fsync_dir(plain.parent)
+
+
+def read_encrypted(path: Path) -> bytes:
+    import gzip
+
+    from cs.log import crypto
+
+    return gzip.decompress(crypto.decrypt_configured(path.read_bytes(), path.name))
+
+
+def read_archived(path: Path):
+    """The bytes of an archived transcript file: plain, else its .gz.age
+    (decrypted with the identity: EncryptedSession without it); None if neither."""
+    if _regular(path):
+        return path.read_bytes()
+    encrypted = path.with_name(path.name + ENCRYPTED_SUFFIX)
+    if _regular(encrypted):
+        return read_encrypted(encrypted)
+    return None
+
+
 def default_config_dir() -> str:
     return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
 
@@ -204,7 +254,8 @@ def remove_unlinked(db) -> int:
     linked = {cid for (cid,) in db.execute("SELECT DISTINCT claude_session_id FROM claude_links").fetchall()}
     gone = set()
     for name in names:
-        claude_id = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+        claude_id = name.removesuffix(ENCRYPTED_SUFFIX)
+        claude_id = claude_id[: -len(".jsonl")] if claude_id.endswith(".jsonl") else claude_id
         if claude_id in linked or len(claude_id) != 36:
             continue
         path = root / name

@@ -7,13 +7,19 @@ once and caps tool results), attributed to the recording as the index does
 (cs.claude.index.owner). Tests: tests/test_claude_e2e_transcripts.py.
 """
 
+import io
+
+from cs import config
 from cs.claude import archive, transcript
 from cs.claude.index import owner, recordings_of
 
 
-def entries(db, session_id: str) -> list:
-    """The transcript entries of one recording, in order."""
+def entries(db, session_id: str, redact: bool = True) -> list:
+    """The transcript entries of one recording, in order, secrets redacted
+    (cs.redact, per the config) unless `redact` is False. An archive that is
+    encrypted is read with the identity (EncryptedSession without it)."""
     out = []
+    redactor = config.redactor() if redact else None
     for (claude_id,) in db.execute(
         "SELECT claude_session_id FROM claude_links WHERE session_id = ?", [session_id]
     ).fetchall():
@@ -21,16 +27,24 @@ def entries(db, session_id: str) -> list:
         path = archive.archived_transcript(claude_id)  # the main thread; subagents are searchable, not shown
         counts = transcript.Counts()
         try:
-            f = open(path, "rb")
+            data = archive.read_archived(path)
         except OSError:
             continue
-        with f:
-            for raw in f:
-                for entry in transcript.parse_line(raw, counts, result_cap=1 << 30):
-                    if entry.text.strip() and not entry.sidechain and owner(recordings, entry.ts) == session_id:
-                        out.append(entry)
+        if data is None:
+            continue
+        for raw in io.BytesIO(data):
+            for entry in transcript.parse_line(raw, counts, result_cap=1 << 30):
+                if entry.text.strip() and not entry.sidechain and owner(recordings, entry.ts) == session_id:
+                    if redactor is not None and redactor.enabled:
+                        entry = _redacted(entry, redactor)
+                    out.append(entry)
     out.sort(key=lambda e: e.ts)
     return out
+
+
+def _redacted(entry, redactor):
+    entry.text = redactor.text(entry.text)  # a fresh Entry of ours: changed in place
+    return entry
 
 
 def first_line(text: str, width: int) -> str:

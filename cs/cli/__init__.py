@@ -16,6 +16,15 @@ from cs import __version__
 @click.version_option(__version__, prog_name="cs")
 def cli():
     """Record every Claude Code session; find anything the screen showed."""
+    from cs.log import crypto
+
+    def identity_file():
+        from cs import config
+
+        return config.settings_cached().identity_file
+
+    # Encrypted logs (docs/security.md) are read with the configured identity.
+    crypto.set_identity_source(identity_file)
 
 
 # Each module adds its commands to the group when imported.

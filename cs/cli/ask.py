@@ -5,7 +5,15 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, UsageError, make_filters, open_index, resolve, session_filter_options
+from cs.cli.common import (
+    CsError,
+    UsageError,
+    make_filters,
+    open_index,
+    raw_bytes_notice,
+    resolve,
+    session_filter_options,
+)
 from cs.cli.output import color_enabled, duration, emit_json, json_options, local_time, snippet
 from cs.errors import NoMatches, NotFound
 
@@ -181,6 +189,7 @@ def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools
             click.echo(line)
         return
     if raw:
+        raw_bytes_notice()
         out = sys.stdout.buffer
         for chunk in sessions.raw_output(logs, sid):
             out.write(chunk)

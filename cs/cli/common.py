@@ -52,7 +52,35 @@ def open_index(catch_up: bool = True):
             report_skipped_files(result.stats.skipped_files)
         if result.stale:
             click.echo(f"cs: {result.stale}", err=True)
+        report_encrypted()
     return db
+
+
+def report_encrypted() -> None:
+    """Once per command: sessions whose logs are encrypted and could not be
+    read (no identity_file, or not the right one); the others went on."""
+    from cs.log import crypto
+
+    if crypto.unreadable and not crypto.reported:
+        crypto.reported = True
+        sids = sorted(crypto.unreadable)
+        first = crypto.unreadable[sids[0]]
+        if len(sids) == 1:
+            click.echo(f"cs: {first}; the other sessions are read as usual", err=True)
+            return
+        why = first.split(" ", 2)[2] if first.startswith("session ") else first
+        shown = ", ".join(s[:8] for s in sids[:5]) + (", ..." if len(sids) > 5 else "")
+        click.echo(
+            f"cs: {len(sids)} sessions ({shown}) {why.replace('is encrypted', 'are encrypted', 1)};"
+            " the other sessions are read as usual",
+            err=True,
+        )
+
+
+def raw_bytes_notice() -> None:
+    """What --raw, replay and tail print is the log's own bytes: say, once on
+    stderr, that redaction does not apply to them."""
+    click.echo("cs: raw bytes are not redacted (secrets print as they were recorded)", err=True)
 
 
 def report_skipped_files(names) -> None:

@@ -49,6 +49,7 @@ def config_cmd(key, value, unset_key, as_json):
         print_json({"path": str(path), "settings": settings})
         return
     for s in settings:
-        shown = "(unset)" if s["value"] is None else f'"{s["value"]}"'
+        value = s["value"]
+        shown = "(unset)" if value is None else config.toml_value(value)
         mark = "  # default" if s["is_default"] else ""
         click.echo(f"{s['key']} = {shown}{mark}")

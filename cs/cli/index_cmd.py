@@ -5,7 +5,16 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, NullBar, UsageError, log_files, open_index, report_skipped_files, skip_numpy
+from cs.cli.common import (
+    CsError,
+    NullBar,
+    UsageError,
+    log_files,
+    open_index,
+    report_encrypted,
+    report_skipped_files,
+    skip_numpy,
+)
 
 
 @cli.command("index")
@@ -60,6 +69,10 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
         with locks.held(locks.PASS):
             stats = indexer.index_pass(db)
     report_skipped_files(stats.skipped_files)
+    # Encrypted sessions that could not be read are said once (the identity is
+    # missing or wrong), not as errors: the others were indexed.
+    stats.errors = [e for e in stats.errors if "EncryptedSession: " not in e]
+    report_encrypted()
     for err in stats.errors:
         click.echo(f"cs index: {err}", err=True)
     if not quiet:

@@ -111,7 +111,7 @@ def compress(older, dry_run, as_json):
     n = len(result["sessions"])
     if dry_run:
         click.echo(
-            f"Would compress {n} session{'s' if n != 1 else ''} "
+            f"Would {'compress and encrypt' if result.get('encrypted') else 'compress'} {n} session{'s' if n != 1 else ''} "
             f"({result['files']} files, {format_size(result['bytes_before'])}){':' if n else '.'}"
         )
         for s in result["sessions"]:
@@ -119,7 +119,8 @@ def compress(older, dry_run, as_json):
     else:
         ratio = f", ratio {result['ratio']:.1f}x" if result["ratio"] else ""
         click.echo(
-            f"Compressed {n} session{'s' if n != 1 else ''} ({result['files']} files): "
+            f"{'Compressed and encrypted' if result.get('encrypted') else 'Compressed'} {n} session{'s' if n != 1 else ''}"
+            f" ({result['files']} files): "
             f"{format_size(result['bytes_before'])} -> {format_size(result['bytes_after'])}{ratio}."
         )
     if result["skipped_live"]:

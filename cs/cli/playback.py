@@ -6,7 +6,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import FiniteFloat, UsageError, open_index, resolve, session_filter_options
+from cs.cli.common import FiniteFloat, UsageError, open_index, raw_bytes_notice, resolve, session_filter_options
 from cs.errors import NotFound
 
 
@@ -54,6 +54,7 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     db = open_index(catch_up=False)
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
+    raw_bytes_notice()
     out_fd = sys.stdout.fileno()
     if no_wait or not os.isatty(out_fd):
         player.write_plain(logs, sid, target, follow, sys.stdout.buffer)
@@ -114,8 +115,8 @@ FORMATS = ("asciicast", "asciicast-v2", "text", "markdown", "html", "archive")
     type=click.Choice(FORMATS),
     default="asciicast",
     show_default=True,
-    help="asciicast (v3), asciicast-v2, text (as cs show), markdown (Claude Code's conversation), "
-    "html (plays offline), archive (for cs import).",
+    help="asciicast (v3), asciicast-v2, text (as cs show), markdown (the Claude Code conversation), html (plays"
+    " offline), archive (for cs import). All but archive have secrets redacted (docs/security.md).",
 )
 @click.option(
     "--input", "with_input", is_flag=True, help="asciicast: add what was typed (`i` events; may hold secrets)."
@@ -154,7 +155,15 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
 
 
 def _export_one(out, logs, sid, fmt, with_input, idle, db):
-    if fmt in ("asciicast", "asciicast-v2"):
+    if fmt == "markdown":
+        from cs.claude import conversation
+
+        items = conversation.entries(db, sid)
+        if not items:
+            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`--format text` exports its screen)")
+        title = (db.execute("SELECT project FROM sessions WHERE id = ?", [sid]).fetchone() or ["-"])[0] or "-"
+        out.write(conversation.as_markdown(items, f"{title} · {sid[:8]} · {items[0].ts[:16]}") + "\n")
+    elif fmt in ("asciicast", "asciicast-v2"):
         from cs.playback import asciicast
 
         asciicast.write(
@@ -164,14 +173,6 @@ def _export_one(out, logs, sid, fmt, with_input, idle, db):
         from cs.playback import html
 
         html.write(out, logs, sid, idle_time_limit=idle)
-    elif fmt == "markdown":
-        from cs.claude import conversation
-
-        items = conversation.entries(db, sid)
-        if not items:
-            raise NotFound(f"session {sid[:8]} has no Claude Code transcript to write as Markdown")
-        title = (db.execute("SELECT project FROM sessions WHERE id = ?", [sid]).fetchone() or ["-"])[0] or "-"
-        out.write(conversation.as_markdown(items, f"{title} · {sid[:8]} · {items[0].ts[:16]}") + "\n")
     else:
         from cs.ask import sessions
 
@@ -310,6 +311,8 @@ def tail_cmd(session_id, latest, follow, text, next_):
         db = open_index(catch_up=latest)
         sid = resolve(db, session_id) if session_id else _latest(db)
     out = sys.stdout.buffer
+    if not text:
+        raw_bytes_notice()
 
     def write(data):
         out.write(data)

@@ -36,7 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cs import __version__
+from cs import __version__, config
 from cs import db as dbmod
 from cs.claude import index as claude_index
 from cs.db import text_hash
@@ -156,8 +156,25 @@ def index_pass(
             progress(sum(f[2] for f in files.values()))
     # Claude Code's transcripts of the recordings that moved: archived, indexed.
     stats.errors.extend(claude_index.update(db, changed))
+    if not config.settings_cached().index_encrypted:
+        drop_encrypted_lines(db)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def drop_encrypted_lines(db) -> int:
+    """index_encrypted = off: the lines of sessions whose logs are encrypted
+    leave the index (the sessions stay listed), with SQLite's secure_delete so
+    the freed pages are overwritten, not merely unlinked. Returns how many."""
+    sql = "SELECT DISTINCT session_id FROM log_files WHERE name LIKE '%.age'"
+    sids = [(sid,) for (sid,) in db.execute(sql).fetchall()]
+    if not sids:
+        return 0
+    before = db.conn.total_changes
+    db.execute("PRAGMA secure_delete = ON")  # (every connection of ours has it on: see open_index)
+    with db.atomic():
+        db.conn.executemany("DELETE FROM lines WHERE session_id = ?", sids)
+    return db.conn.total_changes - before
 
 
 def _stored_files(db, sid: str = None) -> dict:
@@ -195,8 +212,8 @@ def _only_compressed(files: dict, rows: dict) -> bool:
         row = rows[n]
         if (row["name"], row["inode"], row["size"]) == (path.name, inode, size):
             continue
-        if path.name != row["name"] + ".gz":
-            return False
+        if store.reading_rank(path.name) <= store.reading_rank(row["name"]) or not path.name.startswith(row["name"]):
+            return False  # not the same file compressed (.gz) or encrypted (.gz.age) in place
     return True
 
 
@@ -250,6 +267,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         render = _resume(db, sid, consumed, cache)
         if render.positions != consumed:
             skipped = {}  # re-reading from the start: count again
+        _fresh_redactors(render)
         finished, inputs, read = [], [], 0
         partial_from = None  # the first segment not read to its end
         for n in sorted(files):
@@ -283,10 +301,11 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         # segments are plain or gzipped (docs/usage.md).
         _store_session(db, sid, render, status, sum(render.positions.values()))
         claude_index.store_links(db, sid, render.claude_links)
-        _store_lines(db, sid, "output", finished)
-        _store_lines(db, sid, "input", inputs)
+        _store_lines(db, sid, "output", finished, render.redact_output)
+        _store_lines(db, sid, "input", inputs, render.redact_input)
+        secret_shown = False
         if status == "running":
-            _replace_provisional(db, sid, render.provisional_lines())
+            secret_shown = _replace_provisional(db, sid, render.provisional_lines(), _provisional_redactor(render))
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
         db.conn.executemany(
@@ -316,7 +335,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
             [fts_from],
         )
         if status == "running":
-            _save_state(db, sid, render, cache)
+            _save_state(db, sid, render, cache, secret_shown)
         else:
             db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
             if cache is not None:
@@ -343,7 +362,11 @@ def _resume(db, sid, consumed: dict, cache) -> SessionRender:
     return SessionRender(sid)
 
 
-def _save_state(db, sid, render, cache) -> None:
+def _save_state(db, sid, render, cache, secret_shown: bool = False) -> None:
+    """Keep the renderer (memory cache, and the render_state row for the next
+    process). A renderer whose screen or half-typed line holds a secret is not
+    written to the index file (redaction: docs/security.md): the next process
+    renders that session again from its start, which is only slower."""
     if cache is not None:
         cache[sid] = render
     try:
@@ -351,10 +374,23 @@ def _save_state(db, sid, render, cache) -> None:
     except Exception:
         db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])
         return
+    if secret_shown or _holds_secret(render, blob):
+        db.execute("DELETE FROM render_state WHERE session_id = ?", [sid])  # (secure_delete: overwritten)
+        return
     db.execute(
         "INSERT OR REPLACE INTO render_state (session_id, positions, cs_version, state) VALUES (?, ?, ?, ?)",
         [sid, json.dumps(render.positions_key()), __version__, blob],
     )
+
+
+def _holds_secret(render, blob: bytes) -> bool:
+    red = getattr(render, "redact_output", None)
+    if red is None or not red.enabled:
+        return False
+    if red.in_key or getattr(render, "redact_input", red).in_key:
+        return True  # inside a private key block
+    text = blob.decode("latin-1")  # secrets are ASCII: their bytes read as themselves
+    return red.might_hold(text) and config.redactor().text(text) != text
 
 
 FLUSH_LINES = 5000
@@ -372,7 +408,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, d
         if lines:
             finished.extend(lines)
             if len(finished) >= FLUSH_LINES:
-                _store_lines(db, sid, "output", finished)
+                _store_lines(db, sid, "output", finished, render.redact_output)
                 finished.clear()
 
     parse = jsonl.parse_line
@@ -403,7 +439,39 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, d
     return end, bad, stopped
 
 
-def _store_lines(db, sid, direction, items) -> None:
+def _fresh_redactors(render) -> None:
+    """Redactors as configured now (a change of redact_patterns applies to what
+    is indexed from here on), one per direction, carrying the private-key-block
+    state of the ones this renderer used before (pickled with it)."""
+    settings = config.settings_cached()
+    for name in ("redact_output", "redact_input"):
+        old = getattr(render, name, None)
+        new = config.redactor(settings)
+        new.in_key = old.in_key if old is not None else 0
+        new.widths = _widths(render)
+        setattr(render, name, new)
+
+
+def _widths(render) -> set:
+    """The terminal widths rows of this session may have (wrapped secrets)."""
+    return {w for w in (render.screen.cols, render.meta.get("cols")) if isinstance(w, int)}
+
+
+def _provisional_redactor(render):
+    """For the lines still on a live screen: the output redactor's state, on a
+    copy (the next pass judges these lines again)."""
+    red = config.redactor()
+    red.in_key = render.redact_output.in_key
+    red.widths = _widths(render)
+    return red
+
+
+def _store_lines(db, sid, direction, items, redactor=None) -> None:
+    """Store finished lines, redacted (cs.redact) in the order they were
+    finished, so secrets are neither searchable nor in the database file."""
+    if redactor is not None and redactor.enabled and items:
+        texts = redactor.lines([text for text, _ in items], getattr(redactor, "widths", None))
+        items = list(zip(texts, (mark for _, mark in items)))
     rows, seen = [], set()
     for text, mark in items:
         if not text or not text.strip() or text in seen:
@@ -415,7 +483,14 @@ def _store_lines(db, sid, direction, items) -> None:
         db.conn.executemany(_UPSERT_FINISHED, rows)
 
 
-def _replace_provisional(db, sid, visible) -> None:
+def _replace_provisional(db, sid, visible, redactor=None) -> bool:
+    """Store what a live screen shows as provisional lines, redacted; True if
+    redaction changed any (a secret is on the screen)."""
+    shown = False
+    if redactor is not None and redactor.enabled and visible:
+        texts = redactor.lines([text for text, _ in visible], getattr(redactor, "widths", None))
+        shown = any(new != old for new, (old, _) in zip(texts, visible))
+        visible = list(zip(texts, (mark for _, mark in visible)))
     wanted = {}
     for text, mark in visible:
         if text and text.strip() and text not in wanted:
@@ -428,6 +503,7 @@ def _replace_provisional(db, sid, visible) -> None:
     new = [(sid, m[2], "output", text, text_hash(text), m[0], m[1]) for text, m in wanted.items() if text not in keep]
     if new:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
+    return shown
 
 
 def _store_session(db, sid, render, status, log_bytes) -> None:
@@ -439,6 +515,11 @@ def _store_session(db, sid, render, status, log_bytes) -> None:
         "bytes_out": render.bytes_out,
     }
     row.update(render.meta)
+    redactor = getattr(render, "redact_input", None)
+    if redactor is not None and redactor.enabled:  # a command line may hold a token (`--api-key ...`)
+        for key in ("command", "argv"):
+            if isinstance(row.get(key), str):
+                row[key] = redactor.text(row[key])
     row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
         row["ended_at"] = None

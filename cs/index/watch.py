@@ -198,6 +198,7 @@ def run_watch(
     home = paths.cs_home()
     home_id = _home_identity(home)
     skipped_reported = set()
+    encrypted_reported = set()
     try:
         changed.set()  # a first pass at once
         while not stop.is_set():
@@ -222,6 +223,10 @@ def run_watch(
                     # Small committed steps: readers see new lines meanwhile.
                     stats = indexer.index_pass(db, logs_dir, cache=cache, step=indexer.STEP_SECONDS)
                 for err in stats.errors:
+                    if "EncryptedSession: " in err:  # no identity: said once per session, not every pass
+                        if err in encrypted_reported:
+                            continue
+                        encrypted_reported.add(err)
                     report(err)
                 for name in set(stats.skipped_files) - skipped_reported:
                     report(f"skipped {name} in logs/: not a regular file")  # once per name

@@ -86,3 +86,59 @@ def decrypt(data: bytes, identities: list, name: str = "") -> bytes:
         return pyrage.decrypt(data, identities)
     except Exception as e:
         raise EncryptedSession(f"{name}: cannot decrypt with the configured identity_file ({e})") from None
+
+
+# ---------------------------------------------------------------- reading with the configured identity
+
+# Where the identity comes from: cs.log imports nothing of cs.config, so the
+# CLI installs a callable returning the configured identity_file (a path, or
+# None when the setting is unset) before any command runs (cs.cli.cli).
+_identity_source = None
+_loaded = {}  # path -> identities (loaded once per process)
+unreadable = {}  # session id -> why it could not be read (for one notice per command)
+reported = False  # the notice was given
+
+
+def set_identity_source(source) -> None:
+    global _identity_source
+    _identity_source = source
+    _loaded.clear()
+
+
+def configured_identities(name: str = "") -> list:
+    """The identities of `identity_file`; EncryptedSession naming the missing
+    setting (or the unreadable file) otherwise."""
+    path = _identity_source() if _identity_source is not None else None
+    if not path:
+        raise EncryptedSession(
+            f"{name} is encrypted and identity_file is not set: `cs config identity_file PATH` "
+            "(the age identity, or SSH private key, of one of encrypt_recipients) reads it"
+        )
+    if path not in _loaded:
+        try:
+            _loaded[path] = load_identities(path)
+        except ConfigError as e:
+            raise EncryptedSession(f"{name} is encrypted and cannot be read: {e}") from None
+    return _loaded[path]
+
+
+def check_configured(name: str) -> None:
+    """EncryptedSession (noted in `unreadable`) now if there is no identity to
+    read `name` with, before its bytes are read."""
+    sid = name.split(".", 1)[0]
+    try:
+        configured_identities(f"session {sid[:8]}")
+    except EncryptedSession as e:
+        unreadable[sid] = str(e)
+        raise
+
+
+def decrypt_configured(data: bytes, name: str) -> bytes:
+    """The plaintext of an age file named `name` (<session id>...), with the
+    configured identity; EncryptedSession (noted in `unreadable`) otherwise."""
+    sid = name.split(".", 1)[0]
+    try:
+        return decrypt(data, configured_identities(f"session {sid[:8]}"), f"session {sid[:8]} ({name})")
+    except EncryptedSession as e:
+        unreadable[sid] = str(e)
+        raise

@@ -24,8 +24,8 @@ from cs.log.store import segment_name
 
 def _open_first_segment(logs_dir: Path, session_id: str):
     """fd of segment 1, plain preferred (the recorder locks the plain file), else None."""
-    for compressed in (False, True):
-        path = os.path.join(logs_dir, segment_name(session_id, 1, compressed))
+    for compressed, encrypted in ((False, False), (True, False), (True, True)):
+        path = os.path.join(logs_dir, segment_name(session_id, 1, compressed, encrypted))
         try:
             return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
         except (FileNotFoundError, OSError) as exc:

@@ -2,8 +2,11 @@
 
 Segment 1 is <uuid>.jsonl (the design note's path); a session rotated at
 rotate_size continues in <uuid>.002.jsonl, ...; compressed segments carry a
-further ".gz". When one segment exists both plain and compressed, the plain one
-is read (`_keep_readable`). Lines are parsed by cs.log.jsonl.
+further ".gz", encrypted ones (compressed, then age-encrypted: cs.log.crypto)
+".gz.age". One rule for which file of a segment is read when several exist
+(a compression or an encryption interrupted before removing its input): plain,
+then .gz, then .gz.age (`_keep_readable`: the earlier is complete by
+construction). Lines are parsed by cs.log.jsonl.
 
 Only regular files are logs. Whatever else sits in logs/ under a log's name (a
 FIFO, a symlink -- to /dev/zero, or out of the directory --, a directory, a
@@ -26,7 +29,7 @@ from cs.log.paths import UnsafePathError
 
 # A segment number has 3 to 6 digits: a 30-digit one is not ours (and would
 # not fit an SQLite integer).
-_SEGMENT_RE = re.compile(r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz)?$")
+_SEGMENT_RE = re.compile(r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz(?P<age>\.age)?)?$")
 # A line longer than this (a chunk of 48 MiB) is skipped as a bad line without
 # being held in memory whole. The recorder writes at most ~350 KB (a 256 KiB
 # chunk in base64); other writers may join more.
@@ -52,13 +55,23 @@ def check_logs_dir(logs_dir) -> bool:
     return True
 
 
-def segment_name(session_id: str, n: int = 1, compressed: bool = False) -> str:
+ENCRYPTED_SUFFIX = ".gz.age"
+
+
+def segment_name(session_id: str, n: int = 1, compressed: bool = False, encrypted: bool = False) -> str:
     name = f"{session_id}.jsonl" if n == 1 else f"{session_id}.{n:03d}.jsonl"
+    if encrypted:
+        return name + ENCRYPTED_SUFFIX
     return name + ".gz" if compressed else name
 
 
+def is_encrypted(path) -> bool:
+    return str(path).endswith(ENCRYPTED_SUFFIX)
+
+
 def parse_segment_name(name: str):
-    """(session_id, segment number, compressed) for a log file name, else None."""
+    """(session_id, segment number, compressed) for a log file name, else None
+    (compressed: .gz or .gz.age)."""
     m = _SEGMENT_RE.match(name)
     if not m:
         return None
@@ -76,10 +89,11 @@ def _keep_readable(segments: dict, n: int, path, compressed: bool) -> None:
 
 
 def reading_rank(path) -> int:
-    """Which file of a segment to read when there are several (a compression
-    interrupted before it removed the original): the plain file (0) is complete
-    by construction, then the compressed one (1)."""
-    return 1 if str(path).endswith(".gz") else 0
+    """Which file of a segment to read when there are several (a compression or
+    an encryption interrupted before it removed its input): the lowest rank,
+    plain 0 (complete by construction), then .gz 1, then .gz.age 2."""
+    name = str(path)
+    return 2 if name.endswith(ENCRYPTED_SUFFIX) else 1 if name.endswith(".gz") else 0
 
 
 def temp_name_for(name: str) -> str:
@@ -89,7 +103,7 @@ def temp_name_for(name: str) -> str:
 
 
 def _parse_temp_name(name: str):
-    if name.startswith(".") and name.endswith(".gz.tmp"):
+    if name.startswith(".") and name.endswith((".gz.tmp", ".gz.age.tmp")):
         return parse_segment_name(name[1 : -len(".tmp")])
     return None
 
@@ -160,16 +174,32 @@ def open_regular(path, flags: int = os.O_RDONLY) -> int:
     return fd
 
 
-def open_log(path: Path):
-    """Open a log segment for binary reading, gzip or plain, by its name
-    (regular files only, see open_regular; ELOOP for a symlink)."""
-    path = Path(path)
+def _open_raw(path: Path):
     try:
-        raw = os.fdopen(open_regular(path), "rb")
+        return os.fdopen(open_regular(path), "rb")
     except OSError as e:
         if e.errno == errno.ELOOP:
             raise NotRegularFile(errno.ELOOP, "a symlink, not followed", str(path)) from None
         raise
+
+
+def open_log(path: Path):
+    """Open a log segment for binary reading, plain, gzip or age-encrypted
+    gzip, by its name (regular files only, see open_regular; ELOOP for a
+    symlink). An encrypted segment is decrypted in memory with the configured
+    identity (cs.log.crypto); without one, EncryptedSession says which setting
+    is missing."""
+    path = Path(path)
+    if is_encrypted(path):
+        import io
+
+        from cs.log import crypto
+
+        crypto.check_configured(path.name)
+        with _open_raw(path) as raw:
+            data = raw.read()
+        return gzip.GzipFile(fileobj=io.BytesIO(crypto.decrypt_configured(data, path.name)), mode="rb")
+    raw = _open_raw(path)
     if path.name.endswith(".gz"):
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
         gz.myfileobj = raw  # so that closing the GzipFile closes the file too

@@ -20,16 +20,30 @@ the next run's reconcile step.
 A live session is never touched: the shared live-lock is held on segment 1
 for the whole time its segments are compressed. `zcat x.jsonl.gz | jq` keeps
 working: the result is an ordinary single-member gzip file.
+
+Encryption at rest (`encrypt_recipients` set; docs/security.md): each segment
+is written as <name>.gz.age instead -- the gzip stream, age-encrypted to the
+recipients (cs.log.crypto), so `age -d -i KEY FILE | zcat | jq` reads it --
+in the same order: .<name>.gz.age.tmp (0600, O_EXCL, fsync), renamed to
+<name>.gz.age, the log_files row renamed, then the plain (or .gz) file
+unlinked. Segments already gzipped by an earlier run are encrypted as they
+are. A .gz.age found beside its plain or .gz file (a run killed before the
+unlink) is not trusted (it cannot be checked without the identity): it is
+written again from the file readers still prefer. The archived Claude Code
+transcripts of the session (<cs home>/claude/<id>.jsonl) are encrypted the
+same way (<id>.jsonl.gz.age) once every recording linked to them is
+encrypted and none is live (a sweep on every encrypting run).
 """
 
 import gzip
+import io
 import os
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cs.db import open_existing_for_writing
-from cs.log import liveness, locks, paths
+from cs.log import crypto, liveness, locks, paths, store
 from cs.log.store import temp_name_for
 from cs.maintenance.inventory import index_hints, read_all, scan_logs
 
@@ -117,6 +131,101 @@ def compress_segment(plain: Path, db=None) -> dict:
     return {"name": plain.name, "bytes_before": before, "bytes_after": os.stat(gz).st_size}
 
 
+def _gzip_bytes(plain: Path) -> bytes:
+    buf = io.BytesIO()
+    with open(plain, "rb") as src:
+        mtime = int(os.fstat(src.fileno()).st_mtime)
+        with gzip.GzipFile(
+            filename=plain.name, mode="wb", fileobj=buf, compresslevel=COMPRESS_LEVEL, mtime=mtime
+        ) as out:
+            while chunk := src.read(_CHUNK):
+                out.write(chunk)
+    return buf.getvalue()
+
+
+def _write_new_private(path: Path, data: bytes) -> None:
+    """`data` to a new private file (O_EXCL, 0600), fsync'd."""
+    _unlink_quietly(path)  # a stray from a killed run; we hold the maintenance lock
+    fd = paths.create_private_file(path, append=False)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def encrypt_segment(source: Path, recipients: list, db=None) -> dict:
+    """One plain or .gz segment to <name>.gz.age (module doc); returns
+    {name, bytes_before, bytes_after} (before: the plain bytes, as for gzip)."""
+    source = Path(source)
+    base = source.name[: -len(".gz")] if source.name.endswith(".gz") else source.name
+    target = source.with_name(base + store.ENCRYPTED_SUFFIX)
+    tmp = source.with_name(f".{target.name}.tmp")
+    st_before = os.stat(source)
+    if source.name.endswith(".gz"):
+        with open(source, "rb") as f:
+            gz_data = f.read()
+        # the plain size, from gzip's trailer (modulo 4 GiB: segments are smaller)
+        before = int.from_bytes(gz_data[-4:], "little") if len(gz_data) >= 18 else 0
+    else:
+        gz_data = _gzip_bytes(source)
+        before = st_before.st_size
+        if os.stat(source).st_size != before:
+            raise RuntimeError(f"{source.name} changed while being compressed")
+    _write_new_private(tmp, crypto.encrypt(gz_data, recipients))
+    os.replace(tmp, target)
+    paths.fsync_dir(source.parent)
+    with locks.indexing_paused():
+        if db is not None:
+            st = os.stat(target)
+            db.execute(
+                "UPDATE log_files SET name = ?, inode = ?, size = ? WHERE name IN (?, ?)",
+                [target.name, st.st_ino, st.st_size, base, base + ".gz"],
+            )
+        for old in (source.with_name(base), source.with_name(base + ".gz")):
+            _unlink_quietly(old)
+    paths.fsync_dir(source.parent)
+    return {"name": source.name, "bytes_before": before, "bytes_after": os.stat(target).st_size}
+
+
+def _encrypt_transcripts(db, recipients: list, logs_dir: Path) -> list:
+    """The archived transcripts still plain whose recordings are all encrypted
+    (their segment 1 is a .gz.age) and none live: encrypted (module doc).
+    Swept on every encrypting run, so one missed (a pass held the lock, a
+    `--resume` appended to it since) is caught later. Problems as messages."""
+    from cs.claude import archive
+
+    if db is None:
+        return []
+    try:
+        names = sorted(n for n in os.listdir(archive.archive_root()) if n.endswith(".jsonl"))
+    except OSError:
+        return []
+    problems = []
+    for name in names:
+        claude_id = name[: -len(".jsonl")]
+        recordings = [
+            sid
+            for (sid,) in db.execute(
+                "SELECT session_id FROM claude_links WHERE claude_session_id = ?", [claude_id]
+            ).fetchall()
+        ]
+        if not recordings or not all(
+            (Path(logs_dir) / store.segment_name(sid, encrypted=True)).exists() and not liveness.is_live(logs_dir, sid)
+            for sid in recordings
+        ):
+            continue
+        # The indexer appends to archives under its pass lock: not while we replace one.
+        with locks.indexing_paused() as paused:
+            if not paused:
+                continue  # a long pass: the next run encrypts it
+            for plain in archive.transcript_paths(claude_id):
+                try:
+                    archive.encrypt_archived(plain, lambda data: crypto.encrypt(gzip.compress(data), recipients))
+                except (OSError, crypto.CsError) as exc:
+                    problems.append(f"{plain.name}: kept unencrypted: {exc}")
+    return problems
+
+
 def remove_stray_temps(logs_dir: Path) -> int:
     """Temp files of compressions that were killed (only safe under the lock)."""
     removed = 0
@@ -133,34 +242,55 @@ def reconcile_index(db, logs_dir: Path) -> int:
     if db is None:
         return 0
     fixed = 0
-    rows = db.execute("SELECT name FROM log_files WHERE name NOT LIKE '%.gz'").fetchall()
+    rows = db.execute("SELECT name FROM log_files WHERE name NOT LIKE '%.age'").fetchall()
     for (name,) in rows:
-        plain, gz = Path(logs_dir) / name, Path(logs_dir) / (name + ".gz")
-        if not plain.exists() and gz.exists():
-            _update_index_row(db, name, gz)
-            fixed += 1
+        if (Path(logs_dir) / name).exists():
+            continue
+        base = name[: -len(".gz")] if name.endswith(".gz") else name
+        for candidate in (base + ".gz", base + store.ENCRYPTED_SUFFIX):
+            path = Path(logs_dir) / candidate
+            if candidate != name and path.exists():
+                _update_index_row(db, name, path)
+                fixed += 1
+                break
     return fixed
 
 
-def _candidates(infos: list, older_than) -> list:
+def _candidates(infos: list, older_than, encrypting: bool = False) -> list:
     out = []
     for info in infos:
         if info.status not in ("finished", "cut_off"):
             continue  # live or starting: never
         if older_than is not None and info.age_at >= older_than:
             continue
-        if any(seg.get("plain") for seg in info.files.segments.values()):
+        if _plain_segments(info, encrypting):
             out.append(info)
     out.sort(key=lambda i: i.age_at)
     return out
 
 
-def _plain_segments(info) -> list:
-    return [
-        Path(info.files.segments[n]["plain"])
-        for n in sorted(info.files.segments)
-        if info.files.segments[n].get("plain")
-    ]
+def _plain_segments(info, encrypting: bool = False) -> list:
+    """The segments to compress: the plain ones; encrypting, every segment
+    not yet encrypted (plain, else .gz: the file readers read)."""
+    out = []
+    for n in sorted(info.files.segments):
+        seg = info.files.segments[n]
+        if seg.get("plain"):
+            out.append(Path(seg["plain"]))
+        elif encrypting and seg.get("gz"):
+            out.append(Path(seg["gz"]))
+    return out
+
+
+def _recipients():
+    """The parsed encrypt_recipients, or None (not encrypting). A config that
+    cannot be read means the default (no encryption) here only if it is
+    absent; a bad recipient or a missing pyrage is raised (say it, do not
+    write plain files the user asked to have encrypted)."""
+    from cs import config
+
+    wanted = config.settings(checked=False).encrypt_recipients
+    return crypto.parse_recipients(",".join(wanted)) if wanted else None
 
 
 def compress(
@@ -191,12 +321,17 @@ def compress(
         "errors": [],
         "remaining": 0,
         "busy": False,
+        "encrypted": False,
     }
     logs_dir = paths.logs_dir()
     if dry_run:
+        from cs import config
+
+        encrypting = bool(config.settings(checked=False).encrypt_recipients)
+        result["encrypted"] = encrypting
         infos = read_all(logs_dir, index_hints(db_file=paths.db_path()), now.timestamp())
-        for info in _candidates(infos, older_than):
-            segs = _plain_segments(info)
+        for info in _candidates(infos, older_than, encrypting):
+            segs = _plain_segments(info, encrypting)
             size = sum(os.stat(p).st_size for p in segs)
             result["sessions"].append(
                 {
@@ -222,13 +357,15 @@ def compress(
 
 def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
     logs_dir = paths.logs_dir()
+    recipients = _recipients()
+    result["encrypted"] = recipients is not None
     db, opened = open_existing_for_writing(db)
     try:
         result["temps_removed"] = remove_stray_temps(logs_dir)
         result["index_rows_fixed"] = reconcile_index(db, logs_dir)
         infos = read_all(logs_dir, index_hints(db), now.timestamp())
         result["skipped_live"] = sum(1 for i in infos if i.status in ("live", "starting"))
-        candidates = _candidates(infos, older_than)
+        candidates = _candidates(infos, older_than, recipients is not None)
         for index, info in enumerate(candidates):
             if budget_bytes is not None and result["bytes_before"] >= budget_bytes:
                 result["remaining"] = len(candidates) - index
@@ -238,9 +375,12 @@ def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
                     result["skipped_live"] += 1
                     continue
                 done = []
-                for plain in _plain_segments(info):
+                for plain in _plain_segments(info, recipients is not None):
                     try:
-                        done.append(compress_segment(plain, db))
+                        if recipients is not None:
+                            done.append(encrypt_segment(plain, recipients, db))
+                        else:
+                            done.append(compress_segment(plain, db))
                     except (OSError, RuntimeError) as exc:
                         result["errors"].append(f"{plain.name}: {exc}")
                         break
@@ -260,6 +400,8 @@ def _compress_locked(older_than, db, now, result, budget_bytes=None) -> dict:
                 result["files"] += len(done)
                 result["bytes_before"] += before
                 result["bytes_after"] += after
+        if recipients is not None:
+            result["errors"].extend(_encrypt_transcripts(db, recipients, logs_dir))
     finally:
         if opened:
             db.conn.close()

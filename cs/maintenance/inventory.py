@@ -8,7 +8,6 @@ hint for compressed last segments (a finished session's ended_at), which would
 otherwise have to be decompressed to find their last line.
 """
 
-import gzip
 import os
 import sqlite3
 import time
@@ -17,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cs.log import liveness
+from cs.errors import CsError
+from cs.log import liveness, store
 from cs.log.jsonl import parse_line, project_of
 from cs.log.store import open_regular, reading_rank, scan
 from cs.log.timestamps import parse_timestamp
@@ -37,7 +37,7 @@ class SessionFiles:
     session_id: str
     # Paths are plain strings: building 10,000s of pathlib objects is a
     # measurable part of a large prune.
-    segments: dict = field(default_factory=dict)  # n -> {"plain": str, "gz": str}
+    segments: dict = field(default_factory=dict)  # n -> {"plain": str, "gz": str, "age": str}
     temps: list = field(default_factory=list)  # interrupted compressions
     size: int = 0
     newest_mtime: float = 0.0
@@ -46,7 +46,8 @@ class SessionFiles:
         """For removal: highest segment first, segment 1 last (see module doc)."""
         out = list(self.temps)
         for n in sorted(self.segments, reverse=True):
-            out.extend(p for p in (self.segments[n].get("gz"), self.segments[n].get("plain")) if p)
+            seg = self.segments[n]
+            out.extend(p for p in (seg.get("age"), seg.get("gz"), seg.get("plain")) if p)
         return out
 
     def reading_path(self, n: int):
@@ -71,7 +72,8 @@ def scan_logs(logs_dir: Path) -> dict:
         if temp:
             sf.temps.append(path)
         else:
-            sf.segments.setdefault(n, {})["gz" if compressed else "plain"] = path
+            kind = ("age" if entry.name.endswith(".age") else "gz") if compressed else "plain"
+            sf.segments.setdefault(n, {})[kind] = path
         sf.size += st.st_size
         sf.newest_mtime = max(sf.newest_mtime, st.st_mtime)
     return sessions
@@ -99,10 +101,11 @@ def _head_line(fd: int):
 
 
 def _first_record_gz(path: str):
+    """The first line of a .gz (or, with the identity, a .gz.age) segment."""
     try:
-        with gzip.open(path, "rb") as f:
+        with store.open_log(path) as f:
             line = f.readline(_FIRST_LINE_LIMIT)
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error, CsError):  # CsError: encrypted, no identity
         return None
     return parse_line(line) if line.endswith(b"\n") else None
 
@@ -130,14 +133,14 @@ def _last_record_fd(fd: int):
 def _last_record_gz(path: str):
     last = None
     try:
-        with gzip.open(path, "rb") as f:
+        with store.open_log(path) as f:
             for line in f:
                 if line.endswith(b"\n"):
                     record = parse_line(line)
                     if record is not None:
                         last = record
-    except (OSError, EOFError, zlib.error):
-        pass  # a damaged archive: what we read is what we know
+    except (OSError, EOFError, zlib.error, CsError):
+        pass  # a damaged archive (or encrypted without the identity): what we read is what we know
     return last
 
 
@@ -183,7 +186,7 @@ def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now:
     info = SessionInfo(sf.session_id, "cut_off", files=sf)
     first = sf.reading_path(1)
     last_path = sf.reading_path(max(sf.segments)) if sf.segments else None
-    fd = _open_plain(first) if first and not first.endswith(".gz") else None
+    fd = _open_plain(first) if first and not first.endswith((".gz", ".age")) else None
     try:
         if fd is not None:
             state = liveness.probe(fd)
@@ -207,7 +210,7 @@ def read_session_info(logs_dir: Path, sf: SessionFiles, hints: dict = None, now:
             last = None  # only stray temp files are left
         elif last_path == first and fd is not None:
             last = _last_record_fd(fd)
-        elif last_path.endswith(".gz"):
+        elif last_path.endswith((".gz", ".age")):
             hinted = (hints or {}).get(sf.session_id)
             last = {"type": "end", "timestamp": hinted} if hinted else _last_record_gz(last_path)
         else:

@@ -9,7 +9,8 @@ segments) is found too, up to WINDOW bytes long.
 
 Safety: each rewritten segment goes to a private temp file beside it, is
 fsync'd and renamed over the original (a crash leaves the old file or the new
-one); a compressed segment is rewritten compressed. The segment a live
+one); a compressed segment is rewritten compressed, an encrypted one (.gz.age)
+encrypted again to encrypt_recipients (reading it needs identity_file). The segment a live
 session is writing is never touched (reported, skipped). The index rows of a
 changed session are dropped so the next pass reads it again. Tests:
 tests/test_scrub_forget.py.
@@ -21,7 +22,7 @@ import json
 import re
 from pathlib import Path
 
-from cs.log import jsonl, liveness, locks, paths, store
+from cs.log import crypto, jsonl, liveness, locks, paths, store
 
 WINDOW = 4096  # the longest match found across a chunk boundary
 
@@ -152,10 +153,23 @@ def _rewrite(path: Path, ranges: dict, offsets: dict) -> bool:
         changed = True
     if changed:
         data = b"".join(out)
-        if path.name.endswith(".gz"):
+        if store.is_encrypted(path):
+            data = crypto.encrypt(gzip.compress(data), _recipients(path))
+        elif path.name.endswith(".gz"):
             data = gzip.compress(data)
         paths.write_private_atomically(path, data)
     return changed
+
+
+def _recipients(path: Path) -> list:
+    """The recipients an encrypted segment is written to again: encrypt_recipients."""
+    from cs import config
+    from cs.errors import CsError
+
+    wanted = config.settings(checked=False).encrypt_recipients
+    if not wanted:
+        raise CsError(f"{path.name} is encrypted and encrypt_recipients is not set: it cannot be written again")
+    return crypto.parse_recipients(",".join(wanted))
 
 
 def _mask(data: bytes, start: int, spans: list) -> bytes:

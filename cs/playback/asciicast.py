@@ -13,12 +13,20 @@ bytes the session showed as long as they are valid UTF-8 (`asciinema cat` of
 our v2 file gives them back: tests/test_playback_export.py); invalid bytes
 become U+FFFD.
 
+Secrets are redacted (cs.redact, per the config): the output (and input) text
+goes through a StreamRedactor -- escape sequences intact, text runs redacted,
+a run cut by a chunk boundary held back until it ends (emitted with the next
+event) -- and markers and the title through a Redactor. A secret drawn in
+pieces by cursor moves is not contiguous in the stream and is not caught here
+(docs/security.md, "Limits"); `--format text` (the rendered screen) catches it.
+
 (The recorder keeps no SHELL: env holds TERM only.)
 """
 
 import json
 import math
 
+from cs import config
 from cs.index.keys import InputLines
 from cs.log import jsonl
 from cs.log.utf8 import decode_chunk
@@ -83,8 +91,13 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
         else:
             pending.append(event)
         break
-    out.write(_dumps(header(start, _first_prompt(logs_dir, session_id), idle_time_limit, version, started)) + "\n")
+    settings = config.settings_cached()
+    labels = config.redactor(settings)
+    prompt = _first_prompt(logs_dir, session_id)
+    prompt = labels.text(prompt) if prompt else prompt
+    out.write(_dumps(header(start, prompt, idle_time_limit, version, started)) + "\n")
     keys, carry, exit_status = InputLines(), b"", None
+    shown, typed = config.stream_redactor(settings), config.stream_redactor(settings)
     previous = 0.0
 
     def emit(t, code, data):
@@ -93,6 +106,35 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
         when = t if version == 2 else round(max(0.0, t - previous), 6)
         previous = max(previous, t)
         out.write(_dumps([when, code, data]) + "\n")
+
+    held = []  # [t, text] of output not written yet: its end may begin a secret
+
+    def release(everything: bool) -> None:
+        """Write the held output that cannot be part of a secret still being
+        written (everything: all of it), redacted: as it came, piece by piece
+        at its own times, when redaction changes nothing; else the redacted
+        text at the time of its first piece."""
+        text = "".join(piece for _, piece in held)
+        cut = len(text) if everything else shown.hold_from(text)
+        if not cut:
+            return
+        out_text = shown.redact(text[:cut])
+        pieces, kept, n = [], [], 0
+        for t, piece in held:
+            if n + len(piece) <= cut:
+                pieces.append((t, piece))
+            elif n < cut:
+                pieces.append((t, piece[: cut - n]))
+                kept.append([t, piece[cut - n :]])
+            else:
+                kept.append([t, piece])
+            n += len(piece)
+        held[:] = kept
+        if out_text == text[:cut]:
+            for t, piece in pieces:
+                emit(t, "o", piece)
+        elif out_text:
+            emit(pieces[0][0], "o", out_text)
 
     def at(event):
         t = event.t
@@ -103,18 +145,27 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
         if kind == "o":
             text, carry = decode_chunk(carry, event.data)
             if text:
-                emit(at(event), "o", text)
+                held.append([at(event), text])
+                release(False)
         elif kind == "i":
             if with_input:
-                emit(at(event), "i", event.data.decode("utf-8", "replace"))
+                text = typed.feed(event.data.decode("utf-8", "replace"))
+                if text:
+                    emit(at(event), "i", text)
             for label, _mark in keys.feed(event.data):
-                emit(at(event), "m", label)
+                release(True)
+                emit(at(event), "m", labels.line(label))
         elif kind == "r":
+            release(True)
             emit(at(event), "r", f"{event.data['cols']}x{event.data['rows']}")
         elif kind == "end" and isinstance(event.data.get("exit_code"), int):
             exit_status = (at(event), event.data["exit_code"])
     if carry:
-        emit(previous, "o", carry.decode("utf-8", "replace"))
+        held.append([previous, carry.decode("utf-8", "replace")])
+    release(True)
+    rest = typed.flush()
+    if rest:
+        emit(previous, "i", rest)
     if version == 3 and exit_status is not None:
         emit(exit_status[0], "x", str(exit_status[1]))
 

@@ -21,7 +21,6 @@ Proved by tests/test_playback_events.py (and the seek and tail tests).
 
 import binascii
 import calendar
-import gzip
 import os
 import re
 import time
@@ -228,8 +227,8 @@ def last_timestamp(logs_dir: Path, session_id: str) -> str:
     if not paths:
         raise LogVanished(f"the log of session {session_id[:8]} is gone")
     last = paths[-1]
-    if last.name.endswith(".gz"):
-        with gzip.open(last, "rb") as f:
+    if last.name.endswith((".gz", ".age")):
+        with store.open_log(last) as f:
             tail = b""
             while chunk := f.read(BLOCK):
                 tail = (tail + chunk)[-(1 << 16) :]

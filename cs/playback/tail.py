@@ -5,7 +5,8 @@ then every output byte as it lands in the log; a terminal of the recorded size
 shows the live screen; on a terminal, queries are left out (QueryFilter).
 Text (`--text`): the finished lines as `cs show` has them (the indexer's
 renderer and settling rule, SessionRender), beginning with those on the
-current screen.
+current screen, secrets redacted as `cs show` redacts them (cs.redact; the raw
+bytes are not: the CLI says so).
 With `follow`, it goes on through rotations until the session's `end` line
 (or until it stops being live) and returns the session's exit status
 (tests/test_playback_tail.py).
@@ -14,6 +15,7 @@ With `follow`, it goes on through rotations until the session's `end` line
 import time
 from pathlib import Path
 
+from cs import config
 from cs.index.render import SessionRender
 from cs.index.screen import ScreenText
 from cs.log import store
@@ -28,6 +30,7 @@ def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filte
     (None when it has not ended, or ended without one)."""
     state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)
     render = queries = None
+    redactor = config.redactor()
     if text:
         render = SessionRender(session_id, screen=ScreenText(*state.model.size))
         render.screen.feed(state.model.repaint())
@@ -40,7 +43,7 @@ def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filte
             continue
         if event.kind == "o":
             if render is not None:
-                _lines(write, render.feed_output(event.data, (*event.pos, event.ts)))
+                _lines(write, render.feed_output(event.data, (*event.pos, event.ts)), redactor, render)
             else:
                 write(queries.feed(event.data) if queries else event.data)
         elif event.kind == "r" and render is not None:
@@ -48,7 +51,7 @@ def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filte
         elif event.kind == "end":
             status = _exit_status(event.data)
     if render is not None:
-        _lines(write, render.screen.close())
+        _lines(write, render.screen.close(), redactor, render)
     return status
 
 
@@ -57,8 +60,9 @@ def _exit_status(end):
     return code if isinstance(code, int) else None
 
 
-def _lines(write, lines) -> None:
-    for line, _mark in lines:
+def _lines(write, lines, redactor, render) -> None:
+    texts = redactor.lines([line for line, _mark in lines], {render.screen.cols})
+    for line in texts:
         write(line.encode("utf-8", "replace") + b"\n")
 
 
