@@ -16,7 +16,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from cs.index.keys import InputLines
-from cs.index.screen import ScreenText
+from cs.index.screen import Screen
 from cs.log import jsonl
 
 DEFAULT_COLS, DEFAULT_ROWS = 80, 24
@@ -43,7 +43,7 @@ class SessionRender:
     """Everything needed to render one session, and to resume where it stopped."""
 
     session_id: str
-    screen: ScreenText = None
+    screen: Screen = None
     keys: InputLines = None
     positions: dict = field(default_factory=dict)  # segment -> offset consumed
     meta: dict = field(default_factory=dict)  # sessions columns seen so far
@@ -131,7 +131,7 @@ class SessionRender:
 
     def __post_init__(self):
         if self.screen is None:
-            self.screen = ScreenText(DEFAULT_COLS, DEFAULT_ROWS)
+            self.screen = Screen(DEFAULT_COLS, DEFAULT_ROWS)
         if self.keys is None:
             self.keys = InputLines()
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from cs.index.render import SessionRender
-from cs.index.screen import ScreenText
+from cs.index.screen import Screen
 from cs.log import store
 from cs.playback import seek as seeking
 from cs.playback.terminal import QueryFilter
@@ -29,7 +29,7 @@ def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filte
     state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)
     render = queries = None
     if text:
-        render = SessionRender(session_id, screen=ScreenText(*state.model.size))
+        render = SessionRender(session_id, screen=Screen(*state.model.size))
         render.screen.feed(state.model.repaint())
     else:
         write(state.model.repaint())
