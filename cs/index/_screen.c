@@ -5,9 +5,10 @@
  * first), same grid, same settle/retire bookkeeping, same marks, hence the
  * same lines in the same order (tests/test_screen_native.py compares the two,
  * and both with pyte, on recordings and on generated escape-sequence soup).
- * The few things that need Unicode tables or Python semantics call back into
- * Python: char_width (cached per code point), unicodedata.combining and NFC
- * for combining marks, and same_line's word comparison.
+ * The few things that need Unicode tables call back into Python: char_width
+ * (cached per code point), unicodedata.combining and NFC for combining marks.
+ * same_line, with its word sets, is here (re's [^\W\d_] from the same
+ * Unicode database).
  *
  * Rows live in a pool and are never freed while the screen lives: the lists
  * of rows touched / erased since the last settle hold (row, generation)
@@ -274,8 +275,78 @@ static int startswith(PyObject *s, PyObject *prefix)
     return PyUnicode_Tailmatch(s, prefix, 0, PY_SSIZE_T_MAX, -1) == 1;
 }
 
-/* same_line(old, new) (cs.index.screen): the cheap cases here, the word
- * comparison in Python. */
+/* A letter of a word: re's [^\W\d_] (alphanumeric, not a decimal digit, not _). */
+static inline int word_char(Py_UCS4 c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
+}
+
+typedef struct {
+    Py_ssize_t start, len;
+} Span;
+
+/* The words of two letters or more (_WORDS.findall) as spans; returns how many
+ * (at most `cap`: a row of 1000 cells holds at most 333 words). */
+static Py_ssize_t words_of(int kind, const void *d, Py_ssize_t n, Span *out, Py_ssize_t cap)
+{
+    Py_ssize_t k = 0, i = 0;
+    while (i < n && k < cap) {
+        while (i < n && !word_char(PyUnicode_READ(kind, d, i)))
+            i++;
+        Py_ssize_t start = i;
+        while (i < n && word_char(PyUnicode_READ(kind, d, i)))
+            i++;
+        if (i - start >= 2) {
+            out[k].start = start;
+            out[k].len = i - start;
+            k++;
+        }
+    }
+    return k;
+}
+
+static int same_span(int ka, const void *da, Span a, int kb, const void *db, Span b)
+{
+    if (a.len != b.len)
+        return 0;
+    for (Py_ssize_t i = 0; i < a.len; i++)
+        if (PyUnicode_READ(ka, da, a.start + i) != PyUnicode_READ(kb, db, b.start + i))
+            return 0;
+    return 1;
+}
+
+/* _words(old) <= _words(new), or, when old has no word, new has none either */
+static int words_subset(PyObject *old, PyObject *new)
+{
+    Py_ssize_t no = PyUnicode_GET_LENGTH(old), nn = PyUnicode_GET_LENGTH(new);
+    Py_ssize_t cap = (no > nn ? no : nn) / 2 + 2;
+    Span *wo = PyMem_Malloc(2 * cap * sizeof(Span));
+    if (!wo) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Span *wn = wo + cap;
+    int ko = PyUnicode_KIND(old), kn = PyUnicode_KIND(new);
+    const void *dold = PyUnicode_DATA(old), *dnew = PyUnicode_DATA(new);
+    Py_ssize_t co = words_of(ko, dold, no, wo, cap), cn = words_of(kn, dnew, nn, wn, cap);
+    int result = 1;
+    if (co == 0) {
+        result = cn == 0;
+    } else {
+        for (Py_ssize_t i = 0; i < co && result; i++) {
+            int found = 0;
+            for (Py_ssize_t j = 0; j < cn && !found; j++)
+                found = same_span(ko, dold, wo[i], kn, dnew, wn[j]);
+            result = found;
+        }
+    }
+    PyMem_Free(wo);
+    return result;
+}
+
+/* same_line(old, new) (cs.index.screen) */
 static int same_line(PyObject *old, PyObject *new)
 {
     if (startswith(new, old))
@@ -293,12 +364,7 @@ static int same_line(PyObject *old, PyObject *new)
                 return 0;
         return 1;
     }
-    PyObject *res = PyObject_CallFunctionObjArgs(py_same_line, old, new, NULL);
-    if (!res)
-        return -1;
-    int t = PyObject_IsTrue(res);
-    Py_DECREF(res);
-    return t;
+    return words_subset(old, new);
 }
 
 static int finish(Screen *s, PyObject *text, PyObject *mark)
