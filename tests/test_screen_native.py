@@ -158,6 +158,16 @@ FRAGMENTS = [
     "❯\xa0",
     "─" * 9,
     "✻ Cooking… (3s)",
+    # word letters as re sees them (same_line's word sets): numerics that are no decimal digit, _
+    "a²b",
+    "Ⅻx",
+    "٣٣",
+    "foo_bar",
+    "x1y",
+    "ǅa",
+    "the",
+    "build",
+    "failed",
 ]
 
 
