@@ -230,7 +230,7 @@ def test_segments_and_gzip_read_as_one_stream(logs, db):
 
 def test_resize_events_reach_the_renderer(logs, db, monkeypatch):
     seen = []
-    from cs.index import screen
+    from cs.index import render, screen
 
     original = screen.ScreenText.resize
 
@@ -239,6 +239,7 @@ def test_resize_events_reach_the_renderer(logs, db, monkeypatch):
         return original(self, cols, rows)
 
     monkeypatch.setattr(screen.ScreenText, "resize", spy)
+    monkeypatch.setattr(render, "Screen", screen.ScreenText)  # (the native type takes no spy)
     w = LogWriter(logs, cols=100, rows=30)
     w.output("a\r\n").resize(132, 43).output("b\r\n").end()
     indexer.index_pass(db, logs)

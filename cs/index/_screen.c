@@ -37,6 +37,7 @@ typedef struct {
     PyObject *mark;   /* NULL = None */
     PyObject *tmark;  /* NULL = None */
     int dirty, erased, cap;
+    int wrapped; /* the terminal autowrapped from this row to the next */
     unsigned long gen;
 } Row;
 
@@ -123,7 +124,7 @@ static Row *row_new(Screen *s, int cols)
     }
     for (int i = 0; i < cols; i++)
         r->cells[i] = ' ';
-    r->dirty = r->erased = 0;
+    r->dirty = r->erased = r->wrapped = 0;
     return r;
 }
 
@@ -135,7 +136,7 @@ static void row_release(Screen *s, Row *r)
     Py_SETREF(r->shown, empty_str);
     Py_CLEAR(r->mark);
     Py_CLEAR(r->tmark);
-    r->dirty = r->erased = 0;
+    r->dirty = r->erased = r->wrapped = 0;
     r->gen++;
     if (s->npool == s->cappool) {
         int cap = s->cappool ? s->cappool * 2 : 64;
@@ -201,14 +202,17 @@ static Py_ssize_t row_join(Screen *s, Row *r, int from, int to)
     return n;
 }
 
-/* row.text(): "".join(cells).rstrip() */
-static PyObject *row_text_range(Screen *s, Row *r, int to)
+/* "".join(cells[:to]).rstrip(), or not stripped (row.text() of a row the
+ * terminal autowrapped from, when `wrapped`) */
+static PyObject *row_text_range(Screen *s, Row *r, int to, int wrapped)
 {
-    Py_ssize_t n = row_join(s, r, 0, to);
+    Py_ssize_t n = row_join(s, r, 0, to), full = n;
     if (n < 0)
         return NULL;
     while (n > 0 && Py_UNICODE_ISSPACE(s->scratch[n - 1]))
         n--;
+    if (n && wrapped)
+        n = full;
     if (n == 0) {
         Py_INCREF(empty_str);
         return empty_str;
@@ -216,7 +220,7 @@ static PyObject *row_text_range(Screen *s, Row *r, int to)
     return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s->scratch, n);
 }
 
-static PyObject *row_text(Screen *s, Row *r) { return row_text_range(s, r, s->cols); }
+static PyObject *row_text(Screen *s, Row *r) { return row_text_range(s, r, s->cols, r->wrapped); }
 
 static inline void set_cell(Row *r, int x, Py_UCS4 ch)
 {
@@ -705,6 +709,8 @@ static int erase(Screen *s, Row *r, int start, int end)
         end = cols;
     if (start >= end)
         return 0;
+    if (end == cols)
+        r->wrapped = 0;
     if (start == 0 && end == cols) {
         Py_CLEAR(r->tmark);
     } else if (!r->tmark && s->mark) {
@@ -767,6 +773,7 @@ static int draw_narrow(Screen *s, const Py_UCS4 *run, Py_ssize_t total)
     while (i < total) {
         if (s->x >= cols) {
             if (s->autowrap) {
+                GRID(s)->r[s->y]->wrapped = 1;
                 s->x = 0;
                 if (linefeed(s) < 0)
                     return -1;
@@ -892,6 +899,7 @@ static int draw_wide(Screen *s, const Py_UCS4 *run, Py_ssize_t total)
         }
         if (s->x >= cols) {
             if (s->autowrap) {
+                GRID(s)->r[s->y]->wrapped = 1;
                 s->x = 0;
                 if (linefeed(s) < 0)
                     return -1;
@@ -1897,7 +1905,7 @@ static PyObject *Screen_display(Screen *s, PyObject *unused)
     if (!out)
         return NULL;
     for (int i = 0; i < g->n; i++) {
-        PyObject *t = row_text(s, g->r[i]);
+        PyObject *t = row_text_range(s, g->r[i], s->cols, 0);
         if (!t) {
             Py_DECREF(out);
             return NULL;
@@ -1944,7 +1952,7 @@ static int resize_grid(Screen *s, Grid *g, int is_current, int cols, int rows)
             if (any) {
                 if (retire(s, r) < 0)
                     return -1;
-                PyObject *t = row_text_range(s, r, cols);
+                PyObject *t = row_text_range(s, r, cols, 0);
                 if (!t)
                     return -1;
                 Py_SETREF(r->shown, t);
@@ -1982,14 +1990,19 @@ static int resize_grid(Screen *s, Grid *g, int is_current, int cols, int rows)
             }
         }
     }
+    /* the rows are `cols` wide now: what leaves is judged at that width */
+    int old_cols = s->cols, rc = 0;
+    s->cols = cols;
     while (g->n > rows) {
         Row *last = g->r[g->n - 1];
         int blank = 0;
         if (is_current && g->n - 1 > s->y && str_empty(last->shown)) {
             /* not grid[-1].text(), at the new width */
             Py_ssize_t n = row_join(s, last, 0, cols);
-            if (n < 0)
-                return -1;
+            if (n < 0) {
+                rc = -1;
+                break;
+            }
             blank = 1;
             for (Py_ssize_t k = 0; k < n; k++)
                 if (!Py_UNICODE_ISSPACE(s->scratch[k])) {
@@ -2004,15 +2017,18 @@ static int resize_grid(Screen *s, Grid *g, int is_current, int cols, int rows)
             Row *r = g->r[0];
             memmove(g->r, g->r + 1, (g->n - 1) * sizeof(Row *));
             g->n--;
-            int rc = retire(s, r);
+            rc = retire(s, r);
             row_release(s, r);
             if (rc < 0)
-                return -1;
+                break;
             if (is_current)
                 s->y = s->y - 1 > 0 ? s->y - 1 : 0;
         }
     }
-    return grid_fill(s, g, rows, cols);
+    if (rc == 0)
+        rc = grid_fill(s, g, rows, cols);
+    s->cols = old_cols;
+    return rc;
 }
 
 static PyObject *Screen_resize(Screen *s, PyObject *args)
@@ -2072,8 +2088,8 @@ static PyObject *row_state(Screen *s, Row *r)
         }
         PyList_SET_ITEM(cells, i, c);
     }
-    return Py_BuildValue("(NOOiOi)", cells, r->shown, r->mark ? r->mark : Py_None, r->dirty,
-                         r->tmark ? r->tmark : Py_None, r->erased);
+    return Py_BuildValue("(NOOiOiO)", cells, r->shown, r->mark ? r->mark : Py_None, r->dirty,
+                         r->tmark ? r->tmark : Py_None, r->erased, r->wrapped ? Py_True : Py_False);
 }
 
 static PyObject *grid_state(Screen *s, Grid *g)
@@ -2196,8 +2212,9 @@ static int load_grid(Screen *s, Grid *g, PyObject *rows)
         return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *cells, *shown, *mark, *tmark;
-        int dirty, erased;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(rows, i), "OUOpOp", &cells, &shown, &mark, &dirty, &tmark, &erased))
+        int dirty, erased, wrapped = 0;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(rows, i), "OUOpOp|p", &cells, &shown, &mark, &dirty, &tmark, &erased,
+                              &wrapped))
             return -1;
         Row *r = g->r[i];
         if (!PyList_Check(cells) || PyList_GET_SIZE(cells) != s->cols) {
@@ -2229,6 +2246,7 @@ static int load_grid(Screen *s, Grid *g, PyObject *rows)
         Py_XSETREF(r->tmark, tmark == Py_None ? NULL : (Py_INCREF(tmark), tmark));
         r->dirty = dirty;
         r->erased = erased;
+        r->wrapped = wrapped;
     }
     return 0;
 }

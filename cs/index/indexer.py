@@ -274,8 +274,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         else:
             status = "cut_off"
         if status != "running":
-            finished.extend(render.screen.close())
-            inputs.extend(render.keys.close())
+            render.close(finished.extend, inputs.extend)
 
         # The sessions row first: lines reference it.
         # SIZE in `cs list`: uncompressed log bytes read, whether the

@@ -234,7 +234,7 @@ class _Row:
     `mark` the mark of the chunk where it began; `dirty`/`tmark` record that
     the cells changed since the last settle and in which chunk that began."""
 
-    __slots__ = ("cells", "shown", "mark", "dirty", "tmark", "erased")
+    __slots__ = ("cells", "shown", "mark", "dirty", "tmark", "erased", "wrapped")
 
     def __init__(self, cols):
         self.cells = [" "] * cols
@@ -243,9 +243,15 @@ class _Row:
         self.mark = None
         self.dirty = False
         self.tmark = None
+        self.wrapped = False  # the terminal autowrapped from this row to the next
 
     def text(self) -> str:
-        return "".join(self.cells).rstrip()
+        """The row's line: right-stripped, unless the terminal autowrapped
+        from it (then its trailing blanks are the gap before the next row's
+        text: cs.index.paragraphs joins the two)."""
+        text = "".join(self.cells)
+        stripped = text.rstrip()
+        return text if stripped and getattr(self, "wrapped", False) else stripped
 
 
 class ScreenText:
@@ -386,6 +392,7 @@ class ScreenText:
                     if x and cells[x] == "":
                         cells[x - 1] = " "
                     cells[x:] = self._blank[x:]
+                    row.wrapped = False
                     if x == 0:
                         row.tmark = None
                     elif row.tmark is None:
@@ -396,6 +403,7 @@ class ScreenText:
             elif kind == _EL2:
                 row = grid[y]  # erase the whole line (Ink does it a lot)
                 row.cells[:] = self._blank
+                row.wrapped = False
                 row.tmark = None
                 if not row.dirty:
                     row.dirty = True
@@ -451,7 +459,7 @@ class ScreenText:
     def display(self) -> list:
         """The current screen's rows as text, right-stripped (like pyte's
         Screen.display); for comparisons and debugging."""
-        return [r.text() for r in self.grid]
+        return ["".join(r.cells).rstrip() for r in self.grid]
 
     def close(self) -> list:
         """End of stream: everything not yet returned, as finished."""
@@ -476,7 +484,7 @@ class ScreenText:
         where = {id(r): (g, i) for g, grid in enumerate(grids) for i, r in enumerate(grid)}
 
         def row(r):
-            return (list(r.cells), r.shown, r.mark, r.dirty, r.tmark, r.erased)
+            return (list(r.cells), r.shown, r.mark, r.dirty, r.tmark, r.erased, getattr(r, "wrapped", False))
 
         return {
             "cols": self.cols,
@@ -507,9 +515,10 @@ class ScreenText:
 
         def grid(rows):
             out = []
-            for cells, shown, mark, dirty, tmark, erased in rows:
+            for cells, shown, mark, dirty, tmark, erased, *wrapped in rows:
                 r = _Row(self.cols)
                 r.cells, r.shown, r.mark, r.dirty, r.tmark, r.erased = list(cells), shown, mark, dirty, tmark, erased
+                r.wrapped = bool(wrapped and wrapped[0])
                 out.append(r)
             return out
 
@@ -738,6 +747,7 @@ class ScreenText:
         while i < total:
             if self.x >= cols:
                 if self.autowrap:
+                    self.grid[self.y].wrapped = True
                     self.x = 0
                     self._linefeed()
                 else:
@@ -784,6 +794,7 @@ class ScreenText:
                 continue  # other zero-width characters (ZWJ, variation selectors) vanish
             if self.x >= cols:
                 if self.autowrap:
+                    self.grid[self.y].wrapped = True
                     self.x = 0
                     self._linefeed()
                 else:
@@ -892,6 +903,8 @@ class ScreenText:
         end = min(end, self.cols)
         if start >= end:
             return
+        if end == self.cols:
+            row.wrapped = False
         if start == 0 and end == self.cols:
             row.tmark = None  # fresh content written later begins a new line
         elif row.tmark is None:
