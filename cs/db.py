@@ -6,10 +6,8 @@ ran (sqlite-utils' Migrations, as in simonw's llm). Shipped files are never
 edited: a schema change is a new file.
 """
 
-import hashlib
 import os
 import sqlite3
-from importlib import resources
 from pathlib import Path
 
 from cs.log import paths
@@ -19,6 +17,8 @@ BUSY_TIMEOUT_MS = 5000
 
 def migration_files() -> list:
     """(name, sql) for every shipped migration, in order."""
+    from importlib import resources  # (not at the top: reading commands never need it)
+
     files = [f for f in resources.files("cs.migrations").iterdir() if f.name.endswith(".sql")]
     return [(f.name[: -len(".sql")], f.read_text()) for f in sorted(files, key=lambda f: f.name)]
 
@@ -51,9 +51,9 @@ def text_hash(text: str) -> int:
     """64-bit identity of a line for the UNIQUE (session_id, direction,
     text_hash) constraint (a collision, odds about n^2 / 2^65 within one
     session, would merely drop one line). Every writer of `lines` uses it."""
-    return int.from_bytes(
-        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True
-    )
+    from hashlib import blake2b  # (imported when first needed: OpenSSL's load costs reading commands 3 ms)
+
+    return int.from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big", signed=True)
 
 
 def migrations():
