@@ -129,7 +129,8 @@ def test_real_claude_reply_phrase_across_the_wrap(cs_exe, cs_home, claude_bin, t
     search`, while `cs show` shows the wrapped rows."""
     from tests.helpers.fake_anthropic import FakeAnthropic
 
-    reply = " ".join([REPLY] * (3 if cols > 100 else 2))
+    # Long enough to wrap several times at 200 columns; no phrase repeats.
+    reply = REPLY + " " + " ".join(f"then step{i} passed" for i in range(1, 7 if cols < 100 else 25)) + "."
     project = tmp_path / "project"
     project.mkdir()
     with FakeAnthropic(reply) as api:
