@@ -25,7 +25,7 @@ The last line is held back until the next one shows whether it continues
 
 import re
 
-from cs.index.screen import char_width
+from cs.index.screen import _all_narrow, char_width
 
 # Leading spaces, then an optional bullet (one or two symbols, or a number
 # with "." or ")") and a space: where a row's text begins.
@@ -42,7 +42,9 @@ def text_col(row: str):
 
 
 def width(text: str) -> int:
-    if text.isascii():
+    """Cells the text takes (one per character unless wide or zero-width;
+    the renderer's cache of one-cell characters spares the lookups)."""
+    if text.isascii() or _all_narrow(text):
         return len(text)
     return sum(char_width(c) for c in text)
 

@@ -103,13 +103,12 @@ class SessionRender:
             except (ValueError, TypeError, KeyError):
                 return False
             self.bytes_out += len(data)
-
-            def joined(lines):
-                lines = self._paragraphs().feed(lines, self.screen.cols)
-                if lines:
-                    on_output(lines if self.display else [(searchable(t), m) for t, m in lines])
-
-            joined(self.feed_output(data, mark, joined))
+            if len(data) <= FEED_PIECE:  # (the common case: no callback to build)
+                lines = self.feed_output(data, mark)
+            else:
+                lines = self.feed_output(data, mark, lambda lines: self._emit(lines, on_output))
+            if lines:
+                self._emit(lines, on_output)
         elif direction == "input":
             masked = record.get("masked")
             if masked is not None:
@@ -135,6 +134,12 @@ class SessionRender:
         lines = paragraphs.feed(self.screen.close(), self.screen.cols) + paragraphs.close()
         on_output(lines if self.display else [(searchable(t), m) for t, m in lines])
         on_input(self.keys.close())
+
+    def _emit(self, lines, on_output) -> None:
+        """Screen lines, continuation rows joined (cs.index.paragraphs), to `on_output`."""
+        lines = self._paragraphs().feed(lines, self.screen.cols)
+        if lines:
+            on_output(lines if self.display else [(searchable(t), m) for t, m in lines])
 
     def _paragraphs(self) -> Paragraphs:
         if self.paragraphs is None:
