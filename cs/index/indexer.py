@@ -524,11 +524,12 @@ def shipped_migrations() -> set:
     """The names of the migrations this version ships: a directory listing
     (importlib.resources, for a package not on disk, costs 5 ms of imports in
     every reading command)."""
-    import cs.migrations
+    from importlib.util import find_spec
 
-    where = getattr(cs.migrations, "__file__", None)
-    if where:
-        names = os.listdir(os.path.dirname(where))
+    spec = find_spec("cs.migrations")  # (where it is; not imported)
+    where = spec.submodule_search_locations if spec else None
+    if where and os.path.isdir(where[0]):
+        names = os.listdir(where[0])
     else:  # pragma: no cover (a zipped install)
         from importlib import resources
 
