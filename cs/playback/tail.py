@@ -58,8 +58,8 @@ def _exit_status(end):
 
 
 def _lines(write, lines) -> None:
-    for line, _mark in lines:
-        write(line.encode("utf-8", "replace") + b"\n")
+    for line, _mark in lines:  # (a row the terminal autowrapped from keeps its trailing blanks: not shown)
+        write(line.rstrip().encode("utf-8", "replace") + b"\n")
 
 
 def wait_for_next(logs_dir: Path, since: float) -> str:
