@@ -459,8 +459,10 @@ static int settle(Screen *s)
         PyErr_NoMemory();
         goto done;
     }
-    memcpy(touched, s->touched, nt * sizeof(RowRef));
-    memcpy(aging, s->erased, na * sizeof(RowRef));
+    if (nt)
+        memcpy(touched, s->touched, nt * sizeof(RowRef));
+    if (na)
+        memcpy(aging, s->erased, na * sizeof(RowRef));
     s->ntouched = 0;
     s->nerased = 0;
     for (i = 0; i < nt; i++) {
