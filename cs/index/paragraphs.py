@@ -83,12 +83,13 @@ class Paragraphs:
     @staticmethod
     def _continues(last: str, col, text: str, cols: int):
         """ "" (autowrap), "\\n" (word wrap) or None (a line of its own)."""
-        w = width(last)
-        if col and text_col(text) == col and (text.startswith(" " * col) or _same_bar(last, text, col)):
+        # (cheapest tests first: most lines continue nothing)
+        if col and (text.startswith(" " * col) or _same_bar(last, text, col)) and text_col(text) == col:
             word = _FIRST_WORD.search(text, col)
-            if word is not None and w + 1 + width(word.group()) > cols - WRAP_SLACK:
+            if word is not None and width(last) + 1 + width(word.group()) > cols - WRAP_SLACK:
                 return "\n"
-        if w == cols and any(c.isalnum() for c in last):
+        # (a character takes at most two cells: a row of fewer than cols/2 is not full)
+        if 2 * len(last) >= cols and width(last) == cols and any(c.isalnum() for c in last):
             return ""
         return None
 

@@ -171,13 +171,19 @@ FEED_PIECE = 64 * 1024
 
 def _ts_ms(ts):
     """Milliseconds within the month of an RFC3339 timestamp (cheap; only
-    differences between neighbouring chunks matter)."""
+    differences between neighbouring chunks matter). The seconds part is
+    converted once per second of log (chunks come many to a second)."""
     try:
-        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60 + int(ts[17:19])) * 1000 + int(
-            ts[20:23]
-        )
+        head = ts[:19]
+        if head != _ts_second[0]:
+            seconds = ((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60 + int(ts[17:19])
+            _ts_second[:] = [head, seconds * 1000]
+        return _ts_second[1] + int(ts[20:23])
     except (TypeError, ValueError):
         return None
+
+
+_ts_second = [None, 0]  # (the "YYYY-MM-DDTHH:MM:SS" last converted, its milliseconds)
 
 
 def valid_ts(ts) -> bool:
