@@ -1,5 +1,10 @@
 """Terminal output -> the lines a person saw.
 
+`ScreenText` here is the reference implementation; `cs/index/_screen.c` is its
+native twin (same lines, same marks, same order: tests/test_screen_native.py),
+and `Screen`, at the end of this module, is the one of the two that cs uses
+(docs/rendering.md "Speed").
+
 A small screen-grid terminal model (rows x cols of cells) that keeps only text:
 cursor moves, erases, scrolling, scroll regions, insert/delete, the alternate
 screen and wide characters are honoured; colours and other attributes are
