@@ -16,6 +16,12 @@ script(1) would have kept) for rg. Then measures, in the same run:
     token redrawn many times (rg counts every redraw).
 
 Usage: python bench/bench_index.py [--sessions 100] [--mb 100] [--runs 5] [--keep DIR]
+       python bench/bench_index.py --real-claude CHUNKS.bin ...   # sessions of the real CLI's output
+
+With --real-claude, every session is a real Claude Code session's output in the
+reads the PTY gave (bench/bench_render.py's recording of the installed CLI
+against the loopback fake API; recorded once into CHUNKS.bin, then reused), its
+alternate-screen part repeated to the session's size: what `cs index` meets.
 """
 
 import argparse
@@ -32,7 +38,7 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # noqa: E402
 from cs.log import jsonl, store  # noqa: E402
 
 GAP = b"\x1b[1C"  # Ink draws the space between words as a cursor move
@@ -130,6 +136,44 @@ def claude_session(rng, vocab, target, counter, codes):
             size += len(static) * 4 // 3 + 120
 
 
+REAL_CHUNKS = []  # set by --real-claude
+
+
+def real_claude_session(rng, vocab, target, counter, codes):
+    """The recorded real session, its alternate-screen part repeated to about `target` log bytes."""
+    start = next(i for i, c in enumerate(REAL_CHUNKS) if b"\x1b[?1049h" in c) + 1
+    end = max(i for i, c in enumerate(REAL_CHUNKS) if b"\x1b[?1049l" in c)
+    size = 0
+    for c in REAL_CHUNKS[:start]:
+        yield "output", c
+        size += len(c) * 4 // 3 + 120
+    while size < target:
+        for c in REAL_CHUNKS[start:end]:
+            yield "output", c
+            size += len(c) * 4 // 3 + 120
+    for c in REAL_CHUNKS[end:]:
+        yield "output", c
+
+
+def load_real_chunks(path: Path) -> list:
+    """The real CLI's output reads, recorded once (about 40 s) and kept in `path`."""
+    if not path.exists():
+        from bench.bench_render import record_claude
+
+        chunks = record_claude()
+        if not chunks:
+            sys.exit("--real-claude: the claude CLI is not installed (.ci/setup)")
+        with open(path, "wb") as f:
+            for c in chunks:
+                f.write(len(c).to_bytes(4, "big") + c)
+    data, out, i = path.read_bytes(), [], 0
+    while i < len(data):
+        n = int.from_bytes(data[i : i + 4], "big")
+        out.append(data[i + 4 : i + 4 + n])
+        i += 4 + n
+    return out
+
+
 def plain_session(rng, vocab, target, counter, codes):
     size = 0
     while size < target:
@@ -191,7 +235,7 @@ def generate(root: Path, sessions: int, total_mb: float, seed=1, keep_chunks=Fal
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         t = t0 + i * 600
         is_claude = not plain_every or i % plain_every
-        kind = claude_session if is_claude else plain_session
+        kind = (real_claude_session if REAL_CHUNKS else claude_session) if is_claude else plain_session
         raw_name = f"{sid}.{'claude' if is_claude else 'plain'}.out"
         chunks = []
         with open(logs / store.segment_name(sid), "wb") as log, open(raw / raw_name, "wb") as out:
@@ -244,7 +288,14 @@ def main():
         help="write the logs with cs.log's encoders instead of recording through"
         " `cs record` (faster; input lines included)",
     )
+    ap.add_argument(
+        "--real-claude",
+        metavar="CHUNKS",
+        help="sessions of a real Claude Code recording (made once into this file, then reused)",
+    )
     args = ap.parse_args()
+    if args.real_claude:
+        REAL_CHUNKS[:] = load_real_chunks(Path(args.real_claude))
 
     cs = str(Path(sys.executable).parent / "cs")
     root = Path(args.keep or tempfile.mkdtemp(prefix="cs-bench-"))
@@ -292,7 +343,7 @@ def main():
         # Queries: words the corpus surely has, a unique error code, a phrase.
         rng = random.Random(2)
         vocab = words_vocab(random.Random(1))
-        code = codes[len(codes) // 2]
+        code = codes[len(codes) // 2] if codes else "Claude"
         queries = [rng.choice(vocab) for _ in range(4)] + [code, PHRASE]
         cs_times, rg_times = [], []
         for q in queries:

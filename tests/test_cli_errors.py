@@ -68,3 +68,37 @@ def test_a_closed_stdout_is_one_behaviour_for_every_command(cs_exe, cs_home):
         assert proc.stderr.splitlines() == [
             "cs: standard output is closed: nothing can be written (redirect it to a file or /dev/null)"
         ], args
+
+
+def test_every_command_is_in_the_lazy_table():
+    """cs.cli imports a command's module when the command runs: the table
+    must name every command's module."""
+    import cs.cli as cli_pkg
+
+    cli_pkg.load_all()
+    assert set(cli_pkg.cli.commands) == set(cli_pkg.COMMANDS)
+    for name, module in cli_pkg.COMMANDS.items():
+        assert cli_pkg.cli.commands[name].callback.__module__ == f"cs.cli.{module}", name
+
+
+def test_search_imports_only_what_it_uses(cs_home, logs):
+    """`cs search` with nothing new to index: no other command's module, no
+    renderer, no transcript indexer (python -X importtime -m cs search x)."""
+    from tests.helpers.logs import LogWriter
+
+    LogWriter(logs).output("something findable\r\n").end()
+    subprocess.run([sys.executable, "-m", "cs", "index", "-q"], check=True, capture_output=True)
+    probe = (
+        "import sys\n"
+        "from cs.main import main\n"
+        "code = main(['search', 'findable'])\n"
+        "print(code, ' '.join(sorted(m for m in sys.modules if m.startswith('cs.'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    code, modules = out.strip().splitlines()[-1].split(" ", 1)
+    assert code == "0"
+    loaded = set(modules.split())
+    assert "cs.cli.ask" in loaded and "cs.index.indexer" in loaded
+    unused = {"cs.cli.playback", "cs.cli.web_cmd", "cs.cli.maintenance", "cs.index.render", "cs.index.screen"}
+    unused |= {"cs.claude.index", "cs.playback", "cs.web"}
+    assert loaded & unused == set()

@@ -14,15 +14,22 @@ import pytest
 from cs.index import screen as screen_mod
 from cs.index.screen import ScreenText
 from tests.helpers.logs import LogWriter
+from tests.helpers.screens import RENDERERS, renderer
 
 MARK = (1, 0, "2026-01-01T00:00:00.000Z")
 
 
 def rendered(chunks, cols=80, rows=24):
-    s = ScreenText(cols, rows)
-    for c in chunks:
-        s.feed(c, MARK)
-    return [t for t, _ in s.close()]
+    """The lines of both renderers (the pure-Python reference and the native
+    core, tests/helpers/screens.py), which must agree."""
+    out = []
+    for name in RENDERERS:
+        s = renderer(name)(cols, rows)
+        for c in chunks:
+            s.feed(c, MARK)
+        out.append([t for t, _ in s.close()])
+    assert out[1] == out[0]
+    return out[0]
 
 
 def timed(fn, limit):

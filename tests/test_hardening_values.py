@@ -309,7 +309,7 @@ def test_list_size_is_the_same_before_and_after_compression(cs_exe, logs):
 
 
 def test_integers_beyond_64_bits_are_dropped_not_fatal():
-    from cs.index.indexer import sql_value
+    from cs.index.render import sql_value
 
     assert sql_value(10**30) is None and sql_value(-(2**63)) == -(2**63) and sql_value(2**63) is None
     assert sql_value(float("nan")) is None and "\ud800" not in sql_value("a\ud800b")

@@ -230,7 +230,7 @@ def test_segments_and_gzip_read_as_one_stream(logs, db):
 
 def test_resize_events_reach_the_renderer(logs, db, monkeypatch):
     seen = []
-    from cs.index import screen
+    from cs.index import render, screen
 
     original = screen.ScreenText.resize
 
@@ -239,6 +239,7 @@ def test_resize_events_reach_the_renderer(logs, db, monkeypatch):
         return original(self, cols, rows)
 
     monkeypatch.setattr(screen.ScreenText, "resize", spy)
+    monkeypatch.setattr(render, "Screen", screen.ScreenText)  # (the native type takes no spy)
     w = LogWriter(logs, cols=100, rows=30)
     w.output("a\r\n").resize(132, 43).output("b\r\n").end()
     indexer.index_pass(db, logs)
@@ -368,3 +369,40 @@ def test_rebuild_killed_midway_leaves_the_old_index(logs, db, cs_exe, cs_home):
     assert subprocess.run([cs_exe, "index", "--rebuild", "-q"]).returncode == 0
     assert not list(paths.cs_home().glob("*.rebuild*"))
     assert index_snapshot(dbmod.open_db()) == before
+
+
+def test_catch_up_does_not_stat_the_logs_of_ended_sessions(logs, db, monkeypatch):
+    """A reading command's catch-up (indexer.catch_up) knows from the listing
+    and the index that an ended session's logs are as indexed: it stats only
+    the others. `cs index` (index_pass) still checks every file."""
+    ended = LogWriter(logs, lock=False).output("an ended session\r\n").end()
+    cut = LogWriter(logs, lock=False).output("a session whose recorder died\r\n")  # no end line
+    live = LogWriter(logs).output("a live session\r\n")
+    indexer.index_pass(db, logs)
+    statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
+    assert (statuses[ended.sid], statuses[cut.sid], statuses[live.sid]) == ("finished", "cut_off", "running")
+    seen = []
+    real_lstat = os.lstat
+    monkeypatch.setattr(indexer.os, "lstat", lambda p, *a, **k: seen.append(str(p)) or real_lstat(p, *a, **k))
+    new = LogWriter(logs, lock=False).output("a new session\r\n").end()
+    indexer.catch_up(db, logs)
+    assert logs_statted(seen) == {str(live.path), str(new.path)}
+    assert "a new session" in texts(db, new.sid)
+    # What the listing shows is still noticed: an ended session's segment renamed (compressed).
+    import gzip
+
+    gz = ended.path.with_name(ended.path.name + ".gz")
+    gz.write_bytes(gzip.compress(ended.path.read_bytes()))
+    ended.path.unlink()
+    seen.clear()
+    indexer.catch_up(db, logs)
+    assert logs_statted(seen) == {str(live.path), str(gz)}  # the renamed one is looked at
+    assert db.execute("SELECT name FROM log_files WHERE session_id = ?", [ended.sid]).fetchone()[0] == gz.name
+    # `cs index` checks every file.
+    seen.clear()
+    indexer.index_pass(db, logs)
+    assert logs_statted(seen) == {str(w.path) for w in (cut, live, new)} | {str(gz)}
+
+
+def logs_statted(paths) -> set:
+    return {p for p in paths if p.endswith((".jsonl", ".jsonl.gz"))}

@@ -1,7 +1,8 @@
 """cs.index.screen.ScreenText on synthetic streams: Ink-like redraws, spinners, an
 input box, scrolling, erases, the alternate screen, UTF-8 split across chunks,
 wide characters. Where pyte (a reference terminal emulator) is meaningful, the
-final screen is compared with pyte's on the same bytes."""
+final screen is compared with pyte's on the same bytes. Every test runs on both
+renderers: the pure-Python reference and the native core (tests/helpers/screens.py)."""
 
 import random
 import re
@@ -10,6 +11,9 @@ import pyte
 import pytest
 
 from cs.index.screen import ScreenText, same_line
+from tests.helpers.screens import each_renderer
+
+renderer_under_test = each_renderer(globals())
 
 SENTENCE = "the build failed with error E1234 in module foo"
 ESC = "\x1b"
@@ -339,7 +343,9 @@ def test_random_cursor_work_matches_pyte(seed):
     expected = pyte_display(data, 40, 12)
     assert ours.display() == expected
     lines += ours.close()
-    assert set(t for t in expected if t) <= set(texts(lines))
+    # (a row the terminal autowrapped from keeps its trailing blanks: the gap
+    # before the next row's text, for cs.index.paragraphs)
+    assert set(t for t in expected if t) <= set(t.rstrip() for t in texts(lines))
 
 
 def test_resize_keeps_content_and_cursor_row():
@@ -453,3 +459,16 @@ def test_random_bytes_never_raise(seed):
             elif r < 0.4:
                 screen.resize(rng.randint(1, 30), rng.randint(1, 10))
         assert all(isinstance(t, str) and t for t, _ in screen.close())
+
+
+def test_text_moved_to_another_row_and_extended_lives_on():
+    """A redraw puts other content in a row and the row's old text, extended,
+    in another row: the old text is not finished on its own; the extended line
+    keeps the mark of where the text began."""
+    screen = ScreenText(20, 4)
+    out = []
+    for mark, chunk in enumerate([b"abc\r\nzzz", b"\x1b[H\x1b[2Knew stuff\r\n\x1b[2Kabc def", b"\x1b[2J", b"x"]):
+        screen.feed(chunk, mark)
+        out += screen.pop_finished()
+    out += screen.close()
+    assert out == [("zzz", 0), ("new stuff", 1), ("abc def", 0), ("       x", 3)]

@@ -17,8 +17,8 @@ import pyte
 import pytest
 
 from cs.index.keys import InputLines
-from cs.index.screen import ScreenText
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
+from tests.helpers.screens import RENDERERS, renderer
 from tests.helpers.tools import missing_tool
 
 pytestmark = pytest.mark.slow  # the real Claude Code CLI in a terminal
@@ -77,14 +77,20 @@ class Recording:
 
 
 def render(chunks, cols=COLS, rows=ROWS, batch=5):
-    screen = ScreenText(cols, rows)
-    out = []
-    for i, chunk in enumerate(chunks):
-        screen.feed(chunk, mark=i)
-        if i % batch == batch - 1:
-            out += screen.pop_finished()
-    out += screen.close()
-    return [t for t, _ in out]
+    """Our lines; the pure-Python reference and the native core must return
+    the same lines with the same marks in the same order (tests/helpers/screens.py)."""
+    both = []
+    for name in RENDERERS:
+        screen = renderer(name)(cols, rows)
+        out = []
+        for i, chunk in enumerate(chunks):
+            screen.feed(chunk, mark=i)
+            if i % batch == batch - 1:
+                out += screen.pop_finished()
+        out += screen.close()
+        both.append(out)
+    assert both[1] == both[0]
+    return [t for t, _ in both[0]]
 
 
 def pyte_lines(data: bytes, cols=COLS, rows=ROWS):

@@ -195,7 +195,13 @@ def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools
             out.write(chunk)
         out.flush()
         return
-    lines = [("> " + text if kind == "input" else text) for kind, text, _m in sessions.session_text(logs, sid)]
+    # An output line may hold rows a program word-wrapped (cs.index.paragraphs):
+    # shown, and grepped, as the rows the screen showed.
+    lines = [
+        row
+        for kind, text, _m in sessions.session_text(logs, sid)
+        for row in (["> " + text] if kind == "input" else text.split("\n"))
+    ]
     if not pattern:
         for line in lines:
             click.echo(line)

@@ -28,7 +28,6 @@ import contextlib
 import json
 import math
 import os
-import pickle
 import sqlite3
 import stat
 import time
@@ -38,10 +37,8 @@ from pathlib import Path
 
 from cs import __version__, config
 from cs import db as dbmod
-from cs.claude import index as claude_index
 from cs.db import text_hash
 from cs.errors import CsError
-from cs.index.render import SessionRender, sql_value, valid_ts
 from cs.log import jsonl, locks, paths, store
 from cs.log.liveness import is_live as session_is_live
 
@@ -84,7 +81,13 @@ STEP_SECONDS = 0.5
 
 
 def index_pass(
-    db, logs_dir: Path = None, cache: RenderCache = None, progress=None, budget: float = None, step: float = None
+    db,
+    logs_dir: Path = None,
+    cache: RenderCache = None,
+    progress=None,
+    budget: float = None,
+    step: float = None,
+    trust_ended: bool = False,
 ) -> PassStats:
     """Bring the index up to date with the logs. Safe to run at any time, any
     number of times: it only reads what is new and never stores a line twice.
@@ -95,7 +98,11 @@ def index_pass(
     session cannot hold up a reading command. `step`: commit at least this
     often (a long session is indexed in several transactions), so readers see
     new lines while a long pass runs (tests/test_hardening_values.py::
-    test_catch_up_has_a_time_budget, tests/test_faults.py)."""
+    test_catch_up_has_a_time_budget, tests/test_faults.py). `trust_ended`
+    (a reading command's catch-up): a session indexed as finished or cut off
+    whose segments are listed under the names indexed is not even stat'ed: the
+    recorder is gone, its logs do not change (retention renames or removes
+    them, which the listing shows; `cs index` checks every file)."""
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
     pass_deadline = started + budget if budget is not None else math.inf
@@ -112,6 +119,8 @@ def index_pass(
         if time.monotonic() >= pass_deadline:
             stats.incomplete = True
             break
+        if trust_ended and statuses.get(sid) in ("finished", "cut_off") and _same_names(segments, stored.get(sid)):
+            continue
         files = {}
         for n, path in segments.items():
             try:
@@ -155,7 +164,10 @@ def index_pass(
         if progress:
             progress(sum(f[2] for f in files.values()))
     # Claude Code's transcripts of the recordings that moved: archived, indexed.
-    stats.errors.extend(claude_index.update(db, changed))
+    if changed:
+        from cs.claude import index as claude_index
+
+        stats.errors.extend(claude_index.update(db, changed))
     if not config.settings_cached().index_encrypted:
         drop_encrypted_lines(db)
     stats.seconds = time.monotonic() - started
@@ -190,6 +202,15 @@ def _stored_files(db, sid: str = None) -> dict:
             "skipped": skipped,
         }
     return out
+
+
+def _same_names(segments: dict, rows) -> bool:
+    """The listing holds exactly the segment files the index has read."""
+    return (
+        bool(rows)
+        and len(rows) == len(segments)
+        and all(n in rows and rows[n]["name"] == path.name for n, path in segments.items())
+    )
 
 
 def _needs_work(logs_dir, sid, files: dict, rows: dict, status) -> bool:
@@ -247,6 +268,8 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
     read, partial): partial when `deadline` came first; what was read is
     committed, the renderer saved as for a live session, and the segments not
     read to their end are stored with size -1 so the next pass goes on."""
+    from cs.claude import index as claude_index
+
     with db.atomic():
         if rows and _must_restart(files, rows):
             db.execute("DELETE FROM lines WHERE session_id = ?", [sid])
@@ -293,8 +316,7 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         else:
             status = "cut_off"
         if status != "running":
-            finished.extend(render.screen.close())
-            inputs.extend(render.keys.close())
+            render.close(finished.extend, inputs.extend)
 
         # The sessions row first: lines reference it.
         # SIZE in `cs list`: uncompressed log bytes read, whether the
@@ -343,8 +365,12 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
     return read, partial_from is not None
 
 
-def _resume(db, sid, consumed: dict, cache) -> SessionRender:
+def _resume(db, sid, consumed: dict, cache) -> "SessionRender":  # noqa: F821
     """The renderer that has consumed exactly `consumed`, else a fresh one."""
+    import pickle
+
+    from cs.index.render import SessionRender
+
     if not consumed or not any(consumed.values()):
         return SessionRender(sid)
     if cache is not None and sid in cache and cache[sid].positions == consumed:
@@ -367,6 +393,8 @@ def _save_state(db, sid, render, cache, secret_shown: bool = False) -> None:
     process). A renderer whose screen or half-typed line holds a secret is not
     written to the index file (redaction: docs/security.md): the next process
     renders that session again from its start, which is only slower."""
+    import pickle
+
     if cache is not None:
         cache[sid] = render
     try:
@@ -401,6 +429,8 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, d
     stopped): stopped if `deadline` came before the end of the file.
     Finished lines accumulate in `finished`/`inputs`; long runs are flushed to
     the database as they go (same transaction) to bound memory."""
+    from cs.index.render import valid_ts
+
     end, bad, stopped, count = start, 0, False, 0
     clock = time.monotonic
 
@@ -507,6 +537,8 @@ def _replace_provisional(db, sid, visible, redactor=None) -> bool:
 
 
 def _store_session(db, sid, render, status, log_bytes) -> None:
+    from cs.index.render import sql_value
+
     row = {
         "id": sid,
         "status": status,
@@ -727,7 +759,7 @@ def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S, progr
         # maintenance command): give up after a moment, never after seconds.
         db.execute(f"PRAGMA busy_timeout = {CATCH_UP_BUSY_MS}")
         try:
-            stats = index_pass(db, logs_dir, progress=progress, budget=budget, step=STEP_SECONDS)
+            stats = index_pass(db, logs_dir, progress=progress, budget=budget, step=STEP_SECONDS, trust_ended=True)
         except sqlite3.OperationalError as e:
             with contextlib.suppress(sqlite3.Error):
                 db.conn.rollback()

@@ -16,7 +16,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from cs.index.keys import InputLines
-from cs.index.screen import ScreenText
+from cs.index.paragraphs import Paragraphs, searchable
+from cs.index.screen import Screen
 from cs.log import jsonl
 
 DEFAULT_COLS, DEFAULT_ROWS = 80, 24
@@ -43,7 +44,7 @@ class SessionRender:
     """Everything needed to render one session, and to resume where it stopped."""
 
     session_id: str
-    screen: ScreenText = None
+    screen: Screen = None
     keys: InputLines = None
     positions: dict = field(default_factory=dict)  # segment -> offset consumed
     meta: dict = field(default_factory=dict)  # sessions columns seen so far
@@ -52,6 +53,11 @@ class SessionRender:
     ended: bool = False
     last_output_ms: int = None  # time of the previous output chunk
     claude_links: dict = field(default_factory=dict)  # Claude session id -> (how, config dir)
+    # Continuation rows joined (cs.index.paragraphs); None in a state pickled before it existed.
+    paragraphs: Paragraphs = None
+    # Lines as `cs show` prints them (rows a program word-wrapped stay rows) rather than
+    # as the index stores them (one searchable line).
+    display: bool = False
 
     def feed_output(self, data: bytes, mark, on_lines=None) -> list:
         """Feed one output chunk; returns lines finished before it.
@@ -97,7 +103,12 @@ class SessionRender:
             except (ValueError, TypeError, KeyError):
                 return False
             self.bytes_out += len(data)
-            on_output(self.feed_output(data, mark, on_output))
+            if len(data) <= FEED_PIECE:  # (the common case: no callback to build)
+                lines = self.feed_output(data, mark)
+            else:
+                lines = self.feed_output(data, mark, lambda lines: self._emit(lines, on_output))
+            if lines:
+                self._emit(lines, on_output)
         elif direction == "input":
             masked = record.get("masked")
             if masked is not None:
@@ -119,19 +130,34 @@ class SessionRender:
 
     def close(self, on_output, on_input) -> None:
         """The session is over: what is still on the screen or half typed is final."""
-        on_output(self.screen.close())
+        paragraphs = self._paragraphs()
+        lines = paragraphs.feed(self.screen.close(), self.screen.cols) + paragraphs.close()
+        on_output(lines if self.display else [(searchable(t), m) for t, m in lines])
         on_input(self.keys.close())
+
+    def _emit(self, lines, on_output) -> None:
+        """Screen lines, continuation rows joined (cs.index.paragraphs), to `on_output`."""
+        lines = self._paragraphs().feed(lines, self.screen.cols)
+        if lines:
+            on_output(lines if self.display else [(searchable(t), m) for t, m in lines])
+
+    def _paragraphs(self) -> Paragraphs:
+        if self.paragraphs is None:
+            self.paragraphs = Paragraphs()
+        return self.paragraphs
 
     def provisional_lines(self) -> list:
         """What a live session shows (or has finished since the last settle),
         judged on a copy: settling the real renderer here would make the
         result depend on pass boundaries."""
         screen = copy.deepcopy(self.screen)
-        return screen.pop_finished() + screen.visible()
+        paragraphs = copy.deepcopy(self._paragraphs())
+        lines = paragraphs.feed(screen.pop_finished(), screen.cols) + paragraphs.close() + screen.visible()
+        return [(searchable(t).rstrip(), m) for t, m in lines]
 
     def __post_init__(self):
         if self.screen is None:
-            self.screen = ScreenText(DEFAULT_COLS, DEFAULT_ROWS)
+            self.screen = Screen(DEFAULT_COLS, DEFAULT_ROWS)
         if self.keys is None:
             self.keys = InputLines()
 
@@ -145,13 +171,19 @@ FEED_PIECE = 64 * 1024
 
 def _ts_ms(ts):
     """Milliseconds within the month of an RFC3339 timestamp (cheap; only
-    differences between neighbouring chunks matter)."""
+    differences between neighbouring chunks matter). The seconds part is
+    converted once per second of log (chunks come many to a second)."""
     try:
-        return (((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60 + int(ts[17:19])) * 1000 + int(
-            ts[20:23]
-        )
+        head = ts[:19]
+        if head != _ts_second[0]:
+            seconds = ((int(ts[8:10]) * 24 + int(ts[11:13])) * 60 + int(ts[14:16])) * 60 + int(ts[17:19])
+            _ts_second[:] = [head, seconds * 1000]
+        return _ts_second[1] + int(ts[20:23])
     except (TypeError, ValueError):
         return None
+
+
+_ts_second = [None, 0]  # (the "YYYY-MM-DDTHH:MM:SS" last converted, its milliseconds)
 
 
 def valid_ts(ts) -> bool:
@@ -242,8 +274,10 @@ _b64decode = binascii.a2b_base64
 def rendered_lines(records, session_id: str):
     """("output" | "input", text, mark) for the lines of a session's records
     [(segment, offset, record)], in the order they were finished, the session
-    closed at the end: what `cs show` prints, line for line what the index holds."""
-    render = SessionRender(session_id)
+    closed at the end: what `cs show` prints, line for line what the index holds
+    (an output line holding rows a program word-wrapped keeps them as rows here,
+    "\n" between them; the index stores it as one searchable line)."""
+    render = SessionRender(session_id, display=True)
     out = []
     on_output = lambda lines: out.extend(("output", text, m) for text, m in lines)  # noqa: E731
     on_input = lambda lines: out.extend(("input", text, m) for text, m in lines)  # noqa: E731

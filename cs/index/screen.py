@@ -1,5 +1,10 @@
 """Terminal output -> the lines a person saw.
 
+`ScreenText` here is the reference implementation; `cs/index/_screen.c` is its
+native twin (same lines, same marks, same order: tests/test_screen_native.py),
+and `Screen`, at the end of this module, is the one of the two that cs uses
+(docs/rendering.md "Speed").
+
 A small screen-grid terminal model (rows x cols of cells) that keeps only text:
 cursor moves, erases, scrolling, scroll regions, insert/delete, the alternate
 screen and wide characters are honoured; colours and other attributes are
@@ -26,6 +31,7 @@ inline, and only runs holding wide or zero-width characters are walked character
 character.
 """
 
+import os
 import re
 import unicodedata
 
@@ -233,7 +239,7 @@ class _Row:
     `mark` the mark of the chunk where it began; `dirty`/`tmark` record that
     the cells changed since the last settle and in which chunk that began."""
 
-    __slots__ = ("cells", "shown", "mark", "dirty", "tmark", "erased")
+    __slots__ = ("cells", "shown", "mark", "dirty", "tmark", "erased", "wrapped")
 
     def __init__(self, cols):
         self.cells = [" "] * cols
@@ -242,9 +248,15 @@ class _Row:
         self.mark = None
         self.dirty = False
         self.tmark = None
+        self.wrapped = False  # the terminal autowrapped from this row to the next
 
     def text(self) -> str:
-        return "".join(self.cells).rstrip()
+        """The row's line: right-stripped, unless the terminal autowrapped
+        from it (then its trailing blanks are the gap before the next row's
+        text: cs.index.paragraphs joins the two)."""
+        text = "".join(self.cells)
+        stripped = text.rstrip()
+        return text if stripped and getattr(self, "wrapped", False) else stripped
 
 
 class ScreenText:
@@ -385,6 +397,7 @@ class ScreenText:
                     if x and cells[x] == "":
                         cells[x - 1] = " "
                     cells[x:] = self._blank[x:]
+                    row.wrapped = False
                     if x == 0:
                         row.tmark = None
                     elif row.tmark is None:
@@ -395,6 +408,7 @@ class ScreenText:
             elif kind == _EL2:
                 row = grid[y]  # erase the whole line (Ink does it a lot)
                 row.cells[:] = self._blank
+                row.wrapped = False
                 row.tmark = None
                 if not row.dirty:
                     row.dirty = True
@@ -450,7 +464,7 @@ class ScreenText:
     def display(self) -> list:
         """The current screen's rows as text, right-stripped (like pyte's
         Screen.display); for comparisons and debugging."""
-        return [r.text() for r in self.grid]
+        return ["".join(r.cells).rstrip() for r in self.grid]
 
     def close(self) -> list:
         """End of stream: everything not yet returned, as finished."""
@@ -465,6 +479,67 @@ class ScreenText:
         self.grid = self._main
         out, self._finished = self._finished, []
         return out
+
+    def state(self) -> dict:
+        """The renderer's state as plain values (rows as cell lists; the rows
+        touched or erased since the last settle as (grid, index)): what a
+        pickle holds, and how a native renderer and this one hand a live
+        session to each other (load_state)."""
+        grids = [self._main] + ([self._alt] if self._alt is not None else [])
+        where = {id(r): (g, i) for g, grid in enumerate(grids) for i, r in enumerate(grid)}
+
+        def row(r):
+            return (list(r.cells), r.shown, r.mark, r.dirty, r.tmark, r.erased, getattr(r, "wrapped", False))
+
+        return {
+            "cols": self.cols,
+            "rows": self.rows,
+            "x": self.x,
+            "y": self.y,
+            "saved": tuple(self._saved),
+            "saved_main": tuple(self._saved_main),
+            "top": self.top,
+            "bottom": self.bottom,
+            "autowrap": self.autowrap,
+            "utf8_carry": self._utf8_carry,
+            "in_string": self._in_string,
+            "string_esc": self._string_esc,
+            "fed": self._fed,
+            "carry": self._carry,
+            "finished": list(self._finished),
+            "mark": self._mark,
+            "main": [row(r) for r in self._main],
+            "alt": None if self._alt is None else [row(r) for r in self._alt],
+            "touched": [where[id(r)] for r in self._touched if r.dirty and id(r) in where],
+            "erased": [where[id(r)] for r in self._erased if r.erased and id(r) in where],
+        }
+
+    def load_state(self, st: dict) -> None:
+        self.cols, self.rows = clamp_size(st["cols"], st["rows"])
+        self._blank = [" "] * self.cols
+
+        def grid(rows):
+            out = []
+            for cells, shown, mark, dirty, tmark, erased, *wrapped in rows:
+                r = _Row(self.cols)
+                r.cells, r.shown, r.mark, r.dirty, r.tmark, r.erased = list(cells), shown, mark, dirty, tmark, erased
+                r.wrapped = bool(wrapped and wrapped[0])
+                out.append(r)
+            return out
+
+        self._main = grid(st["main"])
+        self._alt = None if st["alt"] is None else grid(st["alt"])
+        self.grid = self._main if self._alt is None else self._alt
+        grids = [self._main] + ([self._alt] if self._alt is not None else [])
+        self._touched = [grids[g][i] for g, i in st["touched"]]
+        self._erased = [grids[g][i] for g, i in st["erased"]]
+        self.x, self.y = st["x"], st["y"]
+        self._saved, self._saved_main = tuple(st["saved"]), tuple(st["saved_main"])
+        self.top, self.bottom, self.autowrap = st["top"], st["bottom"], bool(st["autowrap"])
+        self._utf8_carry, self._carry = st["utf8_carry"], st["carry"]
+        self._in_string, self._string_esc, self._fed = st["in_string"], st["string_esc"], st["fed"]
+        self._finished, self._mark = list(st["finished"]), st["mark"]
+        self._wide = any(c == "" for g in grids for r in g for c in r.cells)
 
     # ------------------------------------------------------- finishing lines
 
@@ -677,6 +752,7 @@ class ScreenText:
         while i < total:
             if self.x >= cols:
                 if self.autowrap:
+                    self.grid[self.y].wrapped = True
                     self.x = 0
                     self._linefeed()
                 else:
@@ -723,6 +799,7 @@ class ScreenText:
                 continue  # other zero-width characters (ZWJ, variation selectors) vanish
             if self.x >= cols:
                 if self.autowrap:
+                    self.grid[self.y].wrapped = True
                     self.x = 0
                     self._linefeed()
                 else:
@@ -831,6 +908,8 @@ class ScreenText:
         end = min(end, self.cols)
         if start >= end:
             return
+        if end == self.cols:
+            row.wrapped = False
         if start == 0 and end == self.cols:
             row.tmark = None  # fresh content written later begins a new line
         elif row.tmark is None:
@@ -952,8 +1031,9 @@ class ScreenText:
                 self._retire(row)
             self._alt = None
             self.grid = self._main
-            if save_cursor:
-                self.x, self.y = self._saved_main
+            if save_cursor:  # (within a grid resized meanwhile)
+                x, y = self._saved_main
+                self.x, self.y = min(x, self.cols), min(y, self.rows - 1)
         self.top, self.bottom = 0, self.rows - 1
         self._fed = True  # the rest of this chunk goes to the other grid
 
@@ -1023,3 +1103,34 @@ _CSI_HANDLERS = {
     }.items()
 }
 _CSI_FINALS = frozenset(_CSI_HANDLERS)
+
+
+# ------------------------------------------------------------ the selection
+# The native core (cs/index/_screen.c, built by `pip install` when a C compiler
+# is there) renders exactly what ScreenText renders, many times faster;
+# ScreenText stays the reference (tests/test_screen_native.py). This is the one
+# place that chooses: `Screen` is what the indexer, `cs show` and `cs tail`
+# use; CS_PURE_PYTHON=1 forces the reference.
+
+
+def _restore(state: dict):
+    """A renderer from a state() dict (how both implementations unpickle a
+    native renderer: into whichever one this process uses)."""
+    screen = Screen(state["cols"], state["rows"])
+    screen.load_state(state)
+    return screen
+
+
+def _load_native():
+    if os.environ.get("CS_PURE_PYTHON") == "1":
+        return None
+    try:
+        from cs.index import _screen
+    except ImportError:
+        return None
+    _screen.setup(same_line, char_width, unicodedata.combining, lambda s: unicodedata.normalize("NFC", s), _restore)
+    return _screen.Screen
+
+
+NativeScreenText = _load_native()
+Screen = NativeScreenText or ScreenText

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cs import config
 from cs.index.render import SessionRender
-from cs.index.screen import ScreenText
+from cs.index.screen import Screen
 from cs.log import store
 from cs.playback import seek as seeking
 from cs.playback.terminal import QueryFilter
@@ -32,7 +32,7 @@ def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filte
     render = queries = None
     redactor = config.redactor()
     if text:
-        render = SessionRender(session_id, screen=ScreenText(*state.model.size))
+        render = SessionRender(session_id, screen=Screen(*state.model.size))
         render.screen.feed(state.model.repaint())
     else:
         write(state.model.repaint())
@@ -61,9 +61,10 @@ def _exit_status(end):
 
 
 def _lines(write, lines, redactor, render) -> None:
+    # (a row the terminal autowrapped from keeps its trailing blanks: not shown)
     texts = redactor.lines([line for line, _mark in lines], {render.screen.cols})
     for line in texts:
-        write(line.encode("utf-8", "replace") + b"\n")
+        write(line.rstrip().encode("utf-8", "replace") + b"\n")
 
 
 def wait_for_next(logs_dir: Path, since: float) -> str:

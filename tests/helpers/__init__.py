@@ -12,4 +12,5 @@
 - playback: a real Claude Code session recorded for the playback tests; pyte as the reference
 - web: `cs web` run for real, and headless Chromium through Playwright
 - tools: a missing tool skips on a developer's machine and fails in CI
+- screens: the two renderers (pure Python, native) and running chunks through one
 """
