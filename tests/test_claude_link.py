@@ -37,6 +37,10 @@ def test_the_id_is_fixed_only_when_the_user_did_not_choose_a_session(argv, injec
         assert child == argv and fixed is None
 
 
+def test_the_user_can_turn_the_fixed_id_off():
+    assert claude_link.plan(["claude"], RECORDING, {"CS_NO_SESSION_ID": "1"}) == (["claude"], None)
+
+
 class Sink:
     def __init__(self):
         self.events = []

@@ -51,9 +51,11 @@ def is_claude(argv) -> bool:
     return bool(argv) and os.path.basename(argv[0]) == "claude"
 
 
-def plan(argv, session_id: str):
-    """(argv for the child, the Claude session id we fixed or None)."""
-    if not is_claude(argv):
+def plan(argv, session_id: str, env=None):
+    """(argv for the child, the Claude session id we fixed or None).
+    CS_NO_SESSION_ID=1 in the environment turns the fixing off (a Claude Code
+    too old to know `--session-id`: the indexer still links by time)."""
+    if not is_claude(argv) or (env if env is not None else os.environ).get("CS_NO_SESSION_ID"):
         return list(argv), None
     for arg in argv[1:]:
         name = arg.split("=", 1)[0]
