@@ -59,6 +59,8 @@ def test_only_the_user_gets_in(sessions):
         assert get(base + "/")[0] == 403
         assert get(base + "/api/sessions")[0] == 403
         assert get(base + "/?token=wrong")[0] == 403
+        assert get(base + "/?token=%C3%A9t%C3%A9")[0] == 403  # not ASCII: still a plain 403
+        assert get(base + "/", {"Cookie": "cs_web=\u00e9t\u00e9".encode().decode("latin-1")})[0] == 403
         status, headers, _ = get(base + "/?token=" + token)
         assert status == 303 and headers["location"] == "/"
         cookie = headers["set-cookie"]

@@ -17,7 +17,7 @@ Tests: tests/test_web.py.
 import hashlib
 import hmac
 import ipaddress
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 COOKIE = "cs_web"
 CSP = (
@@ -82,22 +82,28 @@ class Guard:
             return await _plain(send_secured, 421, "Misdirected request: this server answers only on localhost.")
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if "token" in query:
-            if not hmac.compare_digest(query["token"], self.token):
+            if not _same(query["token"], self.token):
                 return await _plain(send_secured, 403, "Forbidden: wrong token.")
             rest = {k: v for k, v in query.items() if k != "token"}
-            location = scope["path"] + ("?" + urlencode(rest) if rest else "")
+            location = quote(scope["path"]) + ("?" + urlencode(rest) if rest else "")
             cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
             return await _redirect(send_secured, location, cookie)
-        if not hmac.compare_digest(_cookie(headers.get("cookie", ""), COOKIE), self.token):
+        if not _same(_cookie(headers.get("cookie", ""), COOKIE), self.token):
             return await _plain(send_secured, 403, "Forbidden: open the URL that `cs web` printed.")
         if scope["method"] not in SAFE_METHODS:
-            if scope["method"] != "POST" or not hmac.compare_digest(headers.get("x-csrf-token", ""), self.csrf):
+            if scope["method"] != "POST" or not _same(headers.get("x-csrf-token", ""), self.csrf):
                 return await _plain(send_secured, 403, "Forbidden: missing or wrong CSRF token.")
             origin = headers.get("origin", "")
             if origin.split("://", 1)[-1] != host:
                 return await _plain(send_secured, 403, "Forbidden: cross-origin request.")
         scope = dict(scope, state=dict(scope.get("state") or {}, csrf=self.csrf))
         await self.app(scope, receive, send_secured)
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of what a request brought (any characters:
+    compare_digest refuses non-ASCII str) with a secret."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
 
 
 def _cookie(header: str, name: str) -> str:
