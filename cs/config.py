@@ -339,15 +339,24 @@ def settings(path=None, checked: bool = True) -> Settings:
     (the CLI, maintenance); checked=False never raises (the recorder): a value
     that will not parse is its default."""
     values = load_checked(path) if checked else load(path)
-    typed = {}
-    for key, value in values.items():
-        try:
-            typed[key] = _typed(key, value)
-        except ValueError:
-            if checked:
-                raise ConfigError(f"{key}: {value!r} cannot be used") from None
-            typed[key] = _typed(key, DEFAULTS[key])
-    return Settings(**typed)
+    return Settings(**{key: _typed_value(key, value, checked) for key, value in values.items()})
+
+
+def setting(key: str, path=None, checked: bool = True):
+    """One typed setting, as `settings()` types it: for the recorder, which
+    reads rotate_size alone on every start (typing them all would import
+    datetime for the durations)."""
+    values = load_checked(path) if checked else load(path)
+    return _typed_value(key, values[key], checked)
+
+
+def _typed_value(key: str, value, checked: bool):
+    try:
+        return _typed(key, value)
+    except ValueError:
+        if checked:
+            raise ConfigError(f"{key}: {value!r} cannot be used") from None
+        return _typed(key, DEFAULTS[key])
 
 
 _cache = {}

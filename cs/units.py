@@ -8,7 +8,9 @@ is what every later computation can apply (tests/test_hardening_values.py).
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+
+# datetime is imported by the parsers that need it: the recorder reads a size
+# (rotate_size) through this module on every start, and needs no dates.
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -26,8 +28,10 @@ def _shown(text) -> str:
     return repr(text if len(text) <= 24 else text[:20] + "...")
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str) -> "timedelta":  # noqa: F821
     """`90s`, `15m`, `12h`, `30d`, `2w` -> timedelta (positive)."""
+    from datetime import timedelta
+
     m = _DURATION_RE.match(str(text))
     if not m:
         raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)")
@@ -37,8 +41,10 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def parse_date(text: str) -> datetime:
+def parse_date(text: str) -> "datetime":  # noqa: F821
     """An ISO date or date-time; naive values are taken as local time. Returns aware UTC."""
+    from datetime import UTC, datetime
+
     try:
         value = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:
@@ -50,8 +56,10 @@ def parse_date(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def parse_moment(text: str, now: datetime = None) -> datetime:
+def parse_moment(text: str, now: "datetime" = None) -> "datetime":  # noqa: F821
     """A point in time: a duration ago (`7d`) or a date. Returns aware UTC."""
+    from datetime import UTC, datetime
+
     now = now or datetime.now(UTC)
     if _DURATION_RE.match(str(text)):
         return now - parse_duration(text)

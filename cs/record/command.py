@@ -190,7 +190,7 @@ def _rotate_size() -> int:
     value falls back to the default (`cs config` is where the user hears of it)."""
     from cs import config
 
-    return config.settings(checked=False).rotate_size
+    return config.setting("rotate_size", checked=False)
 
 
 def _report(writer) -> None:
