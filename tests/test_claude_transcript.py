@@ -10,48 +10,7 @@ import pytest
 from cs.claude import archive, transcript
 from tests.helpers.cli import run_cs
 from tests.helpers.logs import LogWriter
-
-CLAUDE_ID = "11111111-2222-4333-8444-555555555555"
-
-
-def line(**fields) -> bytes:
-    return (json.dumps(fields) + "\n").encode()
-
-
-def user(text, ts="2026-12-01T10:00:01.000Z", **extra):
-    return line(
-        type="user",
-        sessionId=CLAUDE_ID,
-        timestamp=ts,
-        cwd="/home/u/proj",
-        uuid="u1",
-        message={"role": "user", "content": text},
-        **extra,
-    )
-
-
-def assistant(blocks, msg_id="msg_1", req="req_1", ts="2026-12-01T10:00:02.000Z", usage=None):
-    return line(
-        type="assistant",
-        sessionId=CLAUDE_ID,
-        timestamp=ts,
-        requestId=req,
-        uuid=msg_id + req,
-        message={
-            "id": msg_id,
-            "role": "assistant",
-            "model": "claude-test",
-            "content": blocks,
-            "usage": usage
-            or {
-                "input_tokens": 100,
-                "output_tokens": 7,
-                "cache_read_input_tokens": 3,
-                "cache_creation_input_tokens": 2,
-            },
-        },
-    )
-
+from tests.helpers.transcripts import CLAUDE_ID, assistant, claude_recording, line, user, write
 
 HOSTILE = [
     b"not json at all\n",
@@ -105,11 +64,6 @@ def test_meta_text_in_user_turns_is_not_a_prompt_and_results_are_capped():
     assert entry.kind == "result" and entry.text == "x" * 10
 
 
-def write(path, data: bytes):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
 def test_the_archive_only_grows_whatever_claude_code_does_to_its_copy(cs_home, tmp_path):
     source = tmp_path / "claude" / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl"
     first, second, third = user("one"), user("two", ts="2026-12-01T10:00:05Z"), user("three", ts="2026-12-01T10:00:09Z")
@@ -146,29 +100,16 @@ def recorded(cs_home, logs, tmp_path, monkeypatch):
     transcript where Claude Code keeps it (hostile lines included), indexed."""
     config = tmp_path / "claude-config"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    w = LogWriter(logs, argv=("claude",), cwd="/home/u/proj", t0=1796119200.0)  # 2026-12-01T10:00:00Z
-    w.raw(
-        json.dumps(
-            {
-                "type": "claude_session",
-                "timestamp": "2026-12-01T10:00:00.000Z",
-                "session_id": w.sid,
-                "claude_session_id": CLAUDE_ID,
-                "how": "session-id",
-            }
-        ).encode()
-        + b"\n"
-    )
-    w.output("● The weather on the moon is\r\n  dusty and cold today.\r\n", dt=2)
-    w.end()
-    source = config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl"
-    write(
-        source,
+    w = claude_recording(
+        logs,
+        config,
+        "● The weather on the moon is\r\n  dusty and cold today.\r\n",
         user("how is the moon")
         + b"".join(HOSTILE[:4])
         + assistant([{"type": "text", "text": "The weather on the moon is dusty and cold today."}])
         + assistant([{"type": "tool_use", "name": "Bash", "input": {"command": "ls"}}]),
     )
+    source = config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl"
     write(
         source.parent / CLAUDE_ID / "subagents" / "agent-a1.jsonl",
         assistant(

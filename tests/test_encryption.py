@@ -168,28 +168,15 @@ def test_scrub_rewrites_an_encrypted_log_encrypted(logs, keypair):
 def test_the_archived_transcript_is_encrypted_too_and_read_with_the_identity(
     cs_home, logs, keypair, tmp_path, monkeypatch
 ):
-    from tests.test_claude_transcript import CLAUDE_ID, assistant, user, write
+    from tests.helpers.transcripts import CLAUDE_ID, assistant, claude_recording, user
 
     key, public = keypair
     config = tmp_path / "claude-config"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    w = LogWriter(logs, argv=("claude",), cwd="/home/u/proj", t0=1796119200.0)
-    w.raw(
-        json.dumps(
-            {
-                "type": "claude_session",
-                "timestamp": "2026-12-01T10:00:00.000Z",
-                "session_id": w.sid,
-                "claude_session_id": CLAUDE_ID,
-                "how": "session-id",
-            }
-        ).encode()
-        + b"\n"
-    )
-    w.output("● the narwhal answer\r\n", dt=2)
-    w.end()
-    write(
-        config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl",
+    w = claude_recording(
+        logs,
+        config,
+        "● the narwhal answer\r\n",
         user("tell me about the narwhal") + assistant([{"type": "text", "text": "The narwhal has one tusk."}]),
     )
     run_cs(None, "index", "-q")

@@ -3,20 +3,7 @@
 import pytest
 
 from cs.redact import Redactor
-
-SECRETS = {
-    "anthropic": "sk-ant-api03-" + "Ab3_-" * 19 + "xyzAA",
-    "openai": "sk-proj-" + "q1W2e3R4t5Y6" * 4,
-    "aws": "AKIAIOSFODNN7EXAMPLE",
-    "github": "ghp_" + "a1B2c3D4e5" * 4,
-    "gitlab": "glpat-" + "Zx9_Yw8-Vu7T" * 2,
-    "slack": "xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx",
-    "stripe": "sk_live_" + "51HxYzAbCdEf" * 2,
-    "npm": "npm_" + "n0Pq" * 9,
-    "pypi": "pypi-AgEIcHlwaS5vcmc" + "CJDk4ZjNm" * 6,
-    "google": "AIza" + "SyD3-x_Q9" * 3 + "abcdefgh",
-    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
-}
+from tests.helpers.transcripts import SECRETS
 
 
 @pytest.mark.parametrize("kind", sorted(SECRETS))

@@ -12,7 +12,7 @@ import pytest
 from cs.log import paths
 from tests.helpers.cli import run_cs
 from tests.helpers.logs import LogWriter
-from tests.test_redact import SECRETS
+from tests.helpers.transcripts import SECRETS
 
 SECRETS = dict(SECRETS)
 SECRETS["assignment"] = "ANTHROPIC_TOKEN_X=hunter2hunter2hunter2"
@@ -160,28 +160,15 @@ def test_a_bad_user_pattern_is_refused_when_set(cs_home):
 
 
 def test_the_conversation_and_its_markdown_export_are_redacted(cs_home, logs, tmp_path, monkeypatch):
-    from tests.test_claude_transcript import CLAUDE_ID, assistant, user, write
+    from tests.helpers.transcripts import CLAUDE_ID, assistant, claude_recording, user
 
     config = tmp_path / "claude-config"
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    w = LogWriter(logs, argv=("claude",), cwd="/home/u/proj", t0=1796119200.0)
-    w.raw(
-        json.dumps(
-            {
-                "type": "claude_session",
-                "timestamp": "2026-12-01T10:00:00.000Z",
-                "session_id": w.sid,
-                "claude_session_id": CLAUDE_ID,
-                "how": "session-id",
-            }
-        ).encode()
-        + b"\n"
-    )
-    w.output("● reading your env\r\n", dt=2)
-    w.end()
     secret = SECRETS["anthropic"]
-    write(
-        config / "projects" / "-home-u-proj" / f"{CLAUDE_ID}.jsonl",
+    w = claude_recording(
+        logs,
+        config,
+        "● reading your env\r\n",
         user(f"use the key {secret} for the pelican service")
         + assistant([{"type": "text", "text": f"Your .env says OPENAI_API_KEY={SECRETS['openai']} indeed."}]),
     )
@@ -197,8 +184,7 @@ def test_the_conversation_and_its_markdown_export_are_redacted(cs_home, logs, tm
 
 
 def test_the_web_viewer_shows_no_secret(logs):
-    from tests.helpers.web import web_server
-    from tests.test_web import get
+    from tests.helpers.web import get, web_server
 
     w = LogWriter(logs)
     w.output(f"webneighbour {SECRETS['github']} and AWS {SECRETS['aws']}\r\n")

@@ -6,14 +6,12 @@ work: list → search as you type → a hit → its session."""
 
 import json
 import sys
-import urllib.error
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.helpers.cli import run_cs
-from tests.helpers.web import browser, web_server
+from tests.helpers.web import browser, get, web_server
 
 pytestmark = pytest.mark.slow
 
@@ -37,21 +35,6 @@ def sessions(cs_home):
     for payload in XSS:
         record("payload " + payload)
     run_cs(None, "index", "-q")
-
-
-def get(url, headers=None, method="GET", data=None):
-    request = urllib.request.Request(url, headers=headers or {}, method=method, data=data)
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 def test_only_the_user_gets_in(sessions):

@@ -10,7 +10,8 @@
 - claude: the real Claude Code CLI in tmux against that stand-in
 - crash: killing a process at a chosen point, with fixed, printed seeds
 - playback: a real Claude Code session recorded for the playback tests; pyte as the reference
-- web: `cs web` run for real, and headless Chromium through Playwright
+- web: `cs web` run for real, one HTTP request helper, and headless Chromium through Playwright
+- transcripts: Claude Code transcript lines, a recording of `claude` linked to one, one secret of each kind
 - tools: a missing tool skips on a developer's machine and fails in CI
 - screens: the two renderers (pure Python, native) and running chunks through one
 """

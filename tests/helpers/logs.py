@@ -86,6 +86,10 @@ class LogWriter:
     def masked(self, n, dt=0.01):
         return self.raw(jsonl.masked_input_line(self.sid, n, self.tick(dt)))
 
+    def event(self, event_type: str, fields: dict, dt=0.0):
+        """Any event line (e.g. `claude_session`), as the recorder's sink writes it."""
+        return self.raw(jsonl.event_line(self.sid, event_type, fields, self.tick(dt)))
+
     def resize(self, cols, rows):
         return self.raw(jsonl.event_line(self.sid, "resize", {"cols": cols, "rows": rows}, self.tick()))
 

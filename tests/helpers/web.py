@@ -6,6 +6,8 @@ import os
 import re
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 
 from tests.helpers.tools import find_cs_exe, missing_tool
@@ -50,9 +52,6 @@ def web_server(token: str = "test-token-0123456789abcdef"):
 
 
 def _wait_listening(base: str, timeout: float = 10):
-    import urllib.error
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -79,3 +78,19 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+def get(url, headers=None, method="GET", data=None):
+    """(status, headers, body) of one request, redirects not followed."""
+    request = urllib.request.Request(url, headers=headers or {}, method=method, data=data)
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
