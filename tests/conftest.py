@@ -8,6 +8,7 @@ write the real ~/.claude-sessions, whatever it forgets to ask for.
 import os
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,14 @@ def world(tmp_path, cs_exe, cs_home, claude_bin, api):
         }
     )
     return {"env": env, "project": project, "tmp": tmp_path}
+
+
+@pytest.fixture
+def keypair(tmp_path):
+    """(identity file, public key) of a new age key made by Debian's age-keygen."""
+    if not shutil.which("age-keygen"):
+        missing_tool("age (apt install age)")
+    key = tmp_path / "key.txt"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    public = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout.strip()
+    return key, public

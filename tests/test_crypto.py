@@ -1,26 +1,14 @@
 """age both ways: what cs writes, Debian's `age` reads; what `age` writes, cs reads."""
 
 import gzip
-import shutil
 import subprocess
 
 import pytest
 
 from cs.errors import ConfigError
 from cs.log import crypto
-from tests.helpers.tools import missing_tool
 
 pyrage = pytest.importorskip("pyrage", reason="the crypto extra (pip install 'claude-sessions[crypto]')")
-
-
-@pytest.fixture
-def keypair(tmp_path):
-    if not shutil.which("age-keygen"):
-        missing_tool("age (apt install age)")
-    key = tmp_path / "key.txt"
-    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-    public = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout.strip()
-    return key, public
 
 
 def test_what_cs_encrypts_age_decrypts(tmp_path, keypair):

@@ -21,16 +21,6 @@ from tests.helpers.tools import missing_tool
 pytest.importorskip("pyrage", reason="the crypto extra (pip install 'claude-sessions[crypto]')")
 
 
-@pytest.fixture
-def keypair(tmp_path):
-    if not shutil.which("age-keygen"):
-        missing_tool("age (apt install age)")
-    key = tmp_path / "key.txt"
-    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-    public = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout.strip()
-    return key, public
-
-
 def _session(logs, word, days=3, rotate=False):
     w = LogWriter(logs, t0=ago(days))
     w.output(f"first screen {word}alpha\r\n", dt=0.1)
