@@ -89,6 +89,9 @@ class SessionTracker:
         self._current = known_id
         self._watch_until = 0.0
         self._next_check = 0.0
+        # The hot path: output goes straight to the log writer, except while
+        # watching after a submitted line (then through _output_watching).
+        self.output = sink.output
         self.resize = sink.resize
         if known_id:
             sink.event("claude_session", {"claude_session_id": known_id, "how": "session-id", "config_dir": config_dir})
@@ -99,23 +102,23 @@ class SessionTracker:
     def spawned(self, pid: int) -> None:
         self._pid = pid
 
-    def output(self, data: bytes) -> None:
+    def _output_watching(self, data: bytes) -> None:
         self._sink.output(data)
-        if self._watch_until:
-            now = time.monotonic()
-            if now >= self._next_check:
-                self._check(now)
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._check(now)
 
     def input(self, data: bytes, masked: bool = False) -> None:
         self._sink.input(data, masked)
         if b"\r" in data or b"\n" in data:
             now = time.monotonic()
             self._watch_until = now + WATCH_S
+            self.output = self._output_watching
             self._check(now)
 
     def _check(self, now: float) -> None:
         if now > self._watch_until:
-            self._watch_until = 0.0
+            self.output = self._sink.output  # done watching: straight to the writer again
             return
         self._next_check = now + CHECK_INTERVAL_S
         if self._pid is None:
