@@ -54,6 +54,8 @@ def parse_at(text) -> Target:
     if text is None or not str(text).strip():
         return Target()
     text = str(text).strip()
+    if text == "end":
+        return Target(end=True)
     m = _POSITION.match(text)
     if m:
         return Target(pos=(int(m.group(1) or 1), int(m.group(2))))
@@ -72,7 +74,7 @@ def parse_at(text) -> Target:
     except ValueError:
         raise UsageError(
             f"invalid --at {text!r}: use a position as `cs search` prints it (12345 or 2:12345), "
-            "a time into the session (90s, 1h2m), a percentage (40%) or a date-time"
+            "a time into the session (90s, 1h2m), a percentage (40%), a date-time or `end`"
         ) from None
 
 

@@ -197,11 +197,10 @@ def api_cast(request: Request):
     import io
 
     from cs.playback import asciicast
-    from cs.playback.seek import Target, parse_at
+    from cs.playback.seek import parse_at
 
     sid = _sid(request)
-    at = request.query_params.get("at") or None
-    target = Target(end=True) if at == "end" else parse_at(at)
+    target = parse_at(request.query_params.get("at") or None)
     try:
         window = min(24 * 3600.0, max(1.0, float(request.query_params.get("window", "1800"))))
     except ValueError:
