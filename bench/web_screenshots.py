@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the repository, for tests.helpers
 
+import ptyprocess  # noqa: I001
+
 from tests.helpers.web import browser, web_server
 
 OUT = ROOT / "docs" / "screenshots"
@@ -32,7 +34,15 @@ def main():
         cs = str(Path(sys.executable).parent / "cs")
         for text in SESSIONS:
             code = f"import sys, time\nfor line in {text.splitlines()!r}:\n    print(line); time.sleep(0.05)"
-            subprocess.run([cs, "record", "--", sys.executable, "-c", code], check=True, capture_output=True)
+            # In a terminal, as a user records: output through a pipe has no
+            # carriage returns and would draw a staircase.
+            term = ptyprocess.PtyProcess.spawn([cs, "record", "--", sys.executable, "-c", code], dimensions=(24, 80))
+            while True:
+                try:
+                    term.read(65536)
+                except EOFError:
+                    break
+            term.wait()
         subprocess.run([cs, "index", "-q"], check=True)
         OUT.mkdir(parents=True, exist_ok=True)
         with web_server() as (base, token), browser() as b:
