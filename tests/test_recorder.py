@@ -127,6 +127,39 @@ def test_unknown_command_127_and_not_executable_126(cs_exe, cs_home, tmp_path):
     assert not (cs_home / "logs").exists() or not any((cs_home / "logs").iterdir())
 
 
+def test_exec_failure_in_the_child_is_reported_with_its_reason(cs_exe, cs_home, tmp_path):
+    # Executable bits, but not a format the kernel can run: the exec fails in
+    # the forked child, and its errno comes back to the parent (126, the reason).
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x7fELF\x00not really\n")
+    garbage.chmod(0o755)
+    r = subprocess.run([cs_exe, "record", "--", str(garbage)], capture_output=True, text=True)
+    assert r.returncode == 126
+    assert r.stderr.startswith(f"cs: cannot execute {garbage}: ") and "Exec format error" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert events(read_session(cs_home), "end")[0]["exit_code"] == 126
+
+
+def test_the_command_gets_no_descriptor_of_ours(cs_exe, cs_home, tmp_path):
+    # Only 0-2 in the child: not the log, its lock, the signal pipe, nor an fd
+    # the recorder itself inherited (here 5, from the shell).
+    listing = tmp_path / "fds"
+    probe = (
+        "import os\n"
+        "fds = []\n"
+        "for fd in range(1024):\n"
+        "    try:\n"
+        "        os.fstat(fd)\n"
+        "        fds.append(str(fd))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        f"open({str(listing)!r}, 'w').write(' '.join(fds))\n"
+    )
+    term = Term(["sh", "-c", 'exec 5</dev/null; exec "$0" record -- "$1" -c "$2"', cs_exe, PY, probe])
+    assert term.finish() == 0
+    assert listing.read_text().split() == ["0", "1", "2"]
+
+
 # ---------------------------------------------------------------- the terminal
 
 
@@ -547,12 +580,13 @@ def test_large_binary_paste_reaches_the_child_byte_exact(cs_exe, cs_home, tmp_pa
 
 
 def test_broken_install_still_runs_the_command_and_says_so_after(cs_exe, cs_home, tmp_path):
-    # A broken install: ptyprocess cannot be imported. The session must run
-    # anyway (in the user's own terminal), keep its exit status and keys, and
-    # the warning comes once, after the command's own output.
+    # A broken install: a module the recorder needs (termios) cannot be
+    # imported. The session must run anyway (in the user's own terminal), keep
+    # its exit status and keys, and the warning comes once, after the
+    # command's own output.
     broken = tmp_path / "broken"
-    (broken / "ptyprocess").mkdir(parents=True)
-    (broken / "ptyprocess" / "__init__.py").write_text("raise ImportError('ptyprocess is broken')\n")
+    broken.mkdir()
+    (broken / "termios.py").write_text("raise ImportError('termios is broken')\n")
     env = dict(os.environ, PYTHONPATH=str(broken))
     term = Term([cs_exe, "record", "--", "sh", "-c", "[ -t 0 ] && echo on-a-tty; read x; echo got-$x; exit 9"], env=env)
     term.expect(b"on-a-tty")
@@ -561,5 +595,5 @@ def test_broken_install_still_runs_the_command_and_says_so_after(cs_exe, cs_home
     screen = term.screen.decode()
     assert "got-yes" in screen
     warning = screen[screen.index("got-yes") :]
-    assert warning.count("cs: this session was not recorded") == 1 and "ptyprocess is broken" in warning
+    assert warning.count("cs: this session was not recorded") == 1 and "termios is broken" in warning
     assert not (cs_home / "logs").exists() or not any((cs_home / "logs").iterdir())
