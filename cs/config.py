@@ -29,8 +29,7 @@ user's comments, validates the result, and replaces the file atomically
 (private temp file, fsync, rename, fsync of the directory).
 """
 
-import re
-from pathlib import Path
+import os
 
 from cs.errors import ConfigError  # noqa: F401  (raised here; callers catch it as config.ConfigError)
 from cs.log import paths
@@ -160,6 +159,8 @@ def _redact_patterns(value):
         patterns = [p for p in value if p]
     else:
         raise ValueError(f"expected a list of regular expressions or a comma-separated string, got {value!r}")
+    import re
+
     for pattern in patterns:
         try:
             compiled = re.compile(pattern)
@@ -214,7 +215,7 @@ def _check_identity_now(value):
     """Setting the identity file: it must exist and hold an identity."""
     from cs.log import crypto
 
-    path = str(Path(value).expanduser())
+    path = os.path.expanduser(value)
     try:
         crypto.load_identities(path)
     except ConfigError as exc:
@@ -242,7 +243,13 @@ def validate_value(key: str, value):
 # ---------------------------------------------------------------- reading
 
 
-def _read_file(path: Path) -> dict:
+def _as_path(path):
+    from pathlib import Path
+
+    return Path(path)
+
+
+def _read_file(path) -> dict:
     """The file's table, {} if there is no file; ConfigError if unreadable."""
     try:
         raw = open(path, "rb").read()
@@ -261,7 +268,7 @@ def _read_file(path: Path) -> dict:
 def load(path=None) -> dict:
     """Settings merged over the defaults; never raises (see the module doc).
     Bad values are replaced by their defaults, unknown keys ignored."""
-    path = path or paths.config_path()
+    path = path or paths.home("config.toml")
     values = dict(DEFAULTS)
     try:
         table = _read_file(path)
@@ -279,7 +286,7 @@ def load(path=None) -> dict:
 def load_checked(path=None) -> dict:
     """Settings merged over the defaults; ConfigError naming the file for an
     unknown key or a bad value."""
-    path = Path(path or paths.config_path())
+    path = path or paths.config_path()
     values = dict(DEFAULTS)
     problems = []
     for key, value in _read_file(path).items():
@@ -328,7 +335,7 @@ def _typed(key: str, value):
     if key == "encrypt_recipients":
         return tuple(p.strip() for p in value.split(",") if p.strip()) or None if value else None
     if key == "identity_file":
-        return str(Path(value).expanduser()) if value else None
+        return os.path.expanduser(value) if value else None
     if value is None or value == "off":
         return None
     return parse_duration(value) if key in DURATIONS else parse_size(value)
@@ -398,7 +405,7 @@ def stream_redactor(settings_=None):
 def show(path=None) -> list:
     """[{key, value, default, is_default, description}] for every setting, in
     order. Raises ConfigError if the file is broken (the CLI reports it)."""
-    path = Path(path or paths.config_path())
+    path = paths.config_path() if path is None else _as_path(path)
     table = _read_file(path)
     values = load_checked(path)
     return [
@@ -436,6 +443,8 @@ def toml_value(value) -> str:
 
 
 def _key_line_re(key: str):
+    import re
+
     return re.compile(r"^\s*(?:" + re.escape(key) + r'|"' + re.escape(key) + r'")\s*=')
 
 
@@ -464,7 +473,7 @@ def _edited_text(old_text: str, key: str, new_line):
     return "".join(out), replaced
 
 
-def _current_text(path: Path) -> str:
+def _current_text(path) -> str:
     _read_file(path)  # refuse to edit a file we cannot parse: say so instead
     try:
         return open(path, encoding="utf-8").read()
@@ -475,7 +484,7 @@ def _current_text(path: Path) -> str:
 def set_value(key: str, value: str, path=None):
     """Validate and store one setting; returns the stored value.
     ValueError (bad key/value) or ConfigError (broken file) otherwise."""
-    path = Path(path or paths.config_path())
+    path = paths.config_path() if path is None else _as_path(path)
     stored = validate_value(key, value)
     if key in SET_CHECKS:
         try:
@@ -497,7 +506,7 @@ def set_value(key: str, value: str, path=None):
 def unset_value(key: str, path=None) -> bool:
     """Remove a setting (back to its default). Unknown keys present in the file
     can be removed too, which is how a user fixes a typo. True if it was set."""
-    path = Path(path or paths.config_path())
+    path = paths.config_path() if path is None else _as_path(path)
     text, found = _edited_text(_current_text(path), key, None)
     if not found:
         if key not in DEFAULTS:

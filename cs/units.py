@@ -7,19 +7,27 @@ is what every later computation can apply (tests/test_hardening_values.py).
 """
 
 import math
-import re
 
-# datetime is imported by the parsers that need it: the recorder reads a size
-# (rotate_size) through this module on every start, and needs no dates.
+# datetime is imported by the parsers that need it. The recorder reads a size
+# (rotate_size) through this module on every start: sizes are parsed without
+# a regular expression, so that `re` is compiled for durations only.
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_duration_re = None
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 MAX_DURATION_DAYS = 36500  # 100 years
 MAX_SIZE = 1024**5  # 1024T
+
+
+def _duration_match(text):
+    global _duration_re
+    if _duration_re is None:
+        import re
+
+        _duration_re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+    return _duration_re.match(str(text))
 
 
 def _shown(text) -> str:
@@ -32,7 +40,7 @@ def parse_duration(text: str) -> "timedelta":  # noqa: F821
     """`90s`, `15m`, `12h`, `30d`, `2w` -> timedelta (positive)."""
     from datetime import timedelta
 
-    m = _DURATION_RE.match(str(text))
+    m = _duration_match(text)
     if not m:
         raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)")
     seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
@@ -61,7 +69,7 @@ def parse_moment(text: str, now: "datetime" = None) -> "datetime":  # noqa: F821
     from datetime import UTC, datetime
 
     now = now or datetime.now(UTC)
-    if _DURATION_RE.match(str(text)):
+    if _duration_match(text):
         return now - parse_duration(text)
     try:
         return parse_date(text)
@@ -77,13 +85,28 @@ def parse_size(text) -> int:
         raise ValueError(f"size {text} out of range: at most 1024T")
     if isinstance(text, int) and text >= 0:
         return text
-    m = _SIZE_RE.match(str(text))
-    if not m:
+    split = _split_size(str(text))
+    if split is None:
         raise ValueError(f"invalid size {text!r}: use a number with K, M, G or T (e.g. 5G)")
-    value = float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
+    number, unit = split
+    value = float(number) * _SIZE_UNITS[unit]
     if not math.isfinite(value) or value > MAX_SIZE:
         raise ValueError(f"size {_shown(text)} out of range: at most 1024T")
     return int(value)
+
+
+def _split_size(text: str):
+    """(number, unit) of `<digits>[.<digits>] [K|M|G|T][i][B]` (any case, blanks
+    around the number), else None."""
+    rest = text.strip().lower()
+    rest = rest[:-1] if rest.endswith("b") else rest
+    rest = rest[:-1] if rest.endswith("i") else rest
+    unit = rest[-1:] if rest[-1:] in ("k", "m", "g", "t") else ""
+    number = rest[: len(rest) - len(unit)].rstrip()
+    whole, dot, fraction = number.partition(".")
+    if not (whole.isdecimal() and (fraction.isdecimal() if dot else True)):
+        return None
+    return number, unit
 
 
 def format_size(n: int) -> str:

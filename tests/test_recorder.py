@@ -516,6 +516,25 @@ def test_record_path_imports_no_click_sqlite_or_watchdog(cs_exe, cs_home):
         assert heavy not in imported, heavy
 
 
+def test_record_path_imports_only_what_a_start_needs(cs_home):
+    # Every `claude` start pays for what the recorder imports. Without site
+    # (whose .pth files import pathlib and re in an editable install), record a
+    # command and list which of the costly standard modules got loaded: none.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {root!r})\n"
+        "from cs.main import main\n"
+        "code = main(['record', '--', 'true'])\n"
+        "costly = ('re', 'json', 'enum', 'pathlib', 'contextlib', 'datetime', 'gzip', 'base64', 'ptyprocess',\n"
+        "          'signal', 'subprocess', 'uuid', 'click', 'sqlite3', 'tomllib', 'typing')\n"
+        "print(code, ' '.join(m for m in costly if m in sys.modules))\n"
+    )
+    r = subprocess.run([PY, "-S", "-I", "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert r.stdout == "0 \n", r.stdout + r.stderr
+    assert len(list((cs_home / "logs").iterdir())) == 1  # it did record
+
+
 def test_command_sees_argv_as_typed(cs_exe, cs_home):
     # argv[0] stays "sh" (not the resolved /usr/bin/sh), as without the wrapper.
     r = subprocess.run(

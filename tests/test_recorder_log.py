@@ -1,11 +1,14 @@
 """The recorder's log writer and start-line metadata, on real files and real git repositories."""
 
+import json
 import os
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cs.log import store
+from cs.log import jsonl, store
 from cs.record.sink import LogWriter, ResumeIdScanner
 from cs.record.start import git_info, new_session_id
 from tests.helpers.pty import raw_lines
@@ -174,3 +177,20 @@ def test_live_lock_stays_held_after_logging_stopped_until_close(tmp_path):
         fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
     types = [r.get("type") for r in raw_lines(logs / f"{SID}.jsonl")]
     assert types[0] == "start" and "end" not in types  # reads as cut off
+
+
+# ---------------------------------------------------------------- event lines without json
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_json_values)
+def test_compact_json_is_json_dumps(value):
+    # The recorder writes its event lines without importing json (its start-up);
+    # they must be exactly what json.dumps writes, so readers see no difference.
+    assert jsonl.compact_json(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -9,11 +9,11 @@ Two kinds of line share a file (full specification: docs/log-format.md):
   rotated continuation file) and "end" (last line; a log without it was cut off).
 
 This module is imported by the recorder on every `claude` start: keep it to the
-standard library and cheap to import.
+standard library and cheap to import (json, which brings `re`, is imported on
+first use: the recorder writes an event line or two, readers parse many).
 """
 
-import base64
-import json
+import binascii
 import os
 import time
 
@@ -42,7 +42,7 @@ def io_line(session_id: str, direction: str, data: bytes, t: float = None) -> by
         utc_timestamp(t).encode(),
         session_id.encode(),
         direction.encode(),
-        base64.b64encode(data),
+        binascii.b2a_base64(data, newline=False),
         len(data),
     )
 
@@ -64,11 +64,53 @@ def event_line(session_id: str, event_type: str, fields: dict, t: float = None) 
     (tests/test_hardening_values.py::test_session_in_a_non_utf8_directory_is_recorded)."""
     record = {"type": event_type, "timestamp": utc_timestamp(t), "session_id": session_id}
     record.update(fields)
-    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    text = compact_json(record)
     try:
         return text.encode() + b"\n"
     except UnicodeEncodeError:
-        return json.dumps(_valid_text(record), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        return compact_json(_valid_text(record)).encode() + b"\n"
+
+
+# JSON string escapes, as json.dumps(ensure_ascii=False) writes them.
+_ESCAPES = {i: "\\u%04x" % i for i in range(0x20)}
+_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"})
+
+
+def compact_json(value) -> str:
+    """json.dumps(value, separators=(",", ":"), ensure_ascii=False), byte for
+    byte, for what event lines hold (str, int, float, bool, None, lists and
+    dicts of them), without importing json (and `re`, which it brings) on the
+    recorder's start-up (tests/test_recorder_log.py::test_compact_json_is_json_dumps)."""
+    if isinstance(value, str):
+        return '"' + value.translate(_ESCAPES) + '"'
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(compact_json(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(compact_json(_key(k)) + ":" + compact_json(v) for k, v in value.items()) + "}"
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _key(key):
+    """A dict key as json.dumps writes it (keys are strings in JSON)."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return compact_json(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def _valid_text(value):
@@ -93,14 +135,21 @@ def _valid_text(value):
 # ---------------------------------------------------------------- reading
 
 
-_scan_json = json.JSONDecoder().scan_once
+_scan_json = None  # json's scanner, made on first use
 
 
 def _loads(line: bytes):
     """json.loads(line), minus its per-call overhead for the lines we write
     (an object: json.loads would decode them as UTF-8), which the indexer
     parses by the hundred thousand. Raises ValueError where json.loads would."""
+    global _scan_json
+    if _scan_json is None:
+        import json
+
+        _scan_json = json.JSONDecoder().scan_once
     if not line.startswith(b'{"'):
+        import json
+
         return json.loads(line)  # BOMs, UTF-16/32, leading blanks: its own rules
     text = line.decode("utf-8", "surrogatepass")
     try:
@@ -135,7 +184,7 @@ def parse_line(line: bytes):
 
 
 def decode_data(record: dict) -> bytes:
-    return base64.b64decode(record["data"])
+    return binascii.a2b_base64(record["data"])
 
 
 def project_of(start: dict):

@@ -15,11 +15,9 @@ process dying) releases them, so no lock outlives a crash.
 Tests: tests/test_locks.py (and every crash and concurrency test).
 """
 
-import contextlib
 import fcntl
 import os
 import time
-from pathlib import Path
 
 from cs.log import paths
 
@@ -53,28 +51,37 @@ def unlock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def open_lock_file(name: str, home: Path = None) -> int:
+def open_lock_file(name: str, home=None) -> int:
     """The fd of <home>/<name>, created 0600 in a private home; never a symlink."""
-    home = paths.ensure_private_dir(Path(home) if home else paths.cs_home())
-    path = home / name
+    home = paths.ensure_private_dir(os.fspath(home) if home else paths.home())
+    path = os.path.join(home, name)
     try:
         return paths.create_private_file(path, append=False)
     except FileExistsError:
         return os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
-@contextlib.contextmanager
-def held(name: str, wait: float = None, home: Path = None):
-    """Hold the named lock for a `with` block; yields whether it is held
-    (always True when `wait` is None)."""
-    fd = open_lock_file(name, home)
-    try:
-        yield flock(fd, wait=wait)
-    finally:
-        os.close(fd)
+class held:
+    """`with held(name, wait) as got:` holds the named lock for the block; `got`
+    says whether it is held (always True when `wait` is None). (A class, not
+    contextlib: the recorder imports this module on every start.)"""
+
+    def __init__(self, name: str, wait: float = None, home=None):
+        self._fd = open_lock_file(name, home)
+        self._wait = wait
+
+    def __enter__(self) -> bool:
+        try:
+            return flock(self._fd, wait=self._wait)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def __exit__(self, *exc_info):
+        os.close(self._fd)
 
 
-def hold(name: str, home: Path = None):
+def hold(name: str, home=None):
     """Take the named lock for as long as the returned fd stays open (the
     watcher's lifetime), or None if another process has it."""
     fd = open_lock_file(name, home)
@@ -84,11 +91,11 @@ def hold(name: str, home: Path = None):
     return None
 
 
-def is_held(name: str, home: Path = None) -> bool:
+def is_held(name: str, home=None) -> bool:
     """Does another process hold the named lock right now? (Never creates it.)"""
-    home = Path(home) if home else paths.cs_home()
+    home = os.fspath(home) if home else paths.home()
     try:
-        fd = os.open(home / name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = os.open(os.path.join(home, name), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
         return False
     try:

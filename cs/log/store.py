@@ -18,18 +18,17 @@ refused by every reader as by the recorder (`check_logs_dir`)
 """
 
 import errno
-import gzip
 import os
-import re
 import stat
-from pathlib import Path
 
 from cs.log.jsonl import parse_line
 from cs.log.paths import UnsafePathError
 
 # A segment number has 3 to 6 digits: a 30-digit one is not ours (and would
-# not fit an SQLite integer).
-_SEGMENT_RE = re.compile(r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz(?P<age>\.age)?)?$")
+# not fit an SQLite integer). Compiled on first use: the recorder imports this
+# module for segment_name on every `claude` start, and `re` costs it 1.5 ms.
+_SEGMENT_PATTERN = r"^(?P<sid>[0-9a-fA-F-]{36})(?:\.(?P<n>\d{3,6}))?\.jsonl(?P<gz>\.gz(?P<age>\.age)?)?$"
+_segment_re = None
 # A line longer than this (a chunk of 48 MiB) is skipped as a bad line without
 # being held in memory whole. The recorder writes at most ~350 KB (a 256 KiB
 # chunk in base64); other writers may join more.
@@ -72,7 +71,12 @@ def is_encrypted(path) -> bool:
 def parse_segment_name(name: str):
     """(session_id, segment number, compressed) for a log file name, else None
     (compressed: .gz or .gz.age)."""
-    m = _SEGMENT_RE.match(name)
+    global _segment_re
+    if _segment_re is None:
+        import re
+
+        _segment_re = re.compile(_SEGMENT_PATTERN)
+    m = _segment_re.match(name)
     if not m:
         return None
     n = int(m.group("n") or 1)
@@ -108,7 +112,7 @@ def _parse_temp_name(name: str):
     return None
 
 
-def scan(logs_dir: Path, skipped: list = None, prefix: str = "", temps: bool = False):
+def scan(logs_dir, skipped: list = None, prefix: str = "", temps: bool = False):
     """The one directory scan: (entry, session id, segment number, compressed,
     is_temp) for every regular file of `logs_dir` named like a log segment (and,
     with `temps`, like a compression's temp file), from one listing. Names of
@@ -139,17 +143,19 @@ def scan(logs_dir: Path, skipped: list = None, prefix: str = "", temps: bool = F
             yield entry, sid, n, compressed, temp
 
 
-def session_segments(logs_dir: Path, session_id: str, skipped: list = None) -> list:
+def session_segments(logs_dir, session_id: str, skipped: list = None) -> list:
     """All files of one session in stream order (regular files only)."""
     by_number = all_sessions(logs_dir, skipped, prefix=session_id.lower()).get(session_id.lower(), {})
     return [by_number[n] for n in sorted(by_number)]
 
 
-def all_sessions(logs_dir: Path, skipped: list = None, prefix: str = "") -> dict:
+def all_sessions(logs_dir, skipped: list = None, prefix: str = "") -> dict:
     """session_id -> {segment number: Path} for every log in the directory,
     from one listing (a glob per session would be quadratic). Names of logs
     that are not regular files are appended to `skipped` (if given), not
     returned. `prefix`: only names starting with it (case-insensitive)."""
+    from pathlib import Path
+
     sessions = {}
     for entry, sid, n, compressed, _temp in scan(logs_dir, skipped, prefix):
         _keep_readable(sessions.setdefault(sid, {}), n, Path(entry.path), compressed)
@@ -174,7 +180,7 @@ def open_regular(path, flags: int = os.O_RDONLY) -> int:
     return fd
 
 
-def _open_raw(path: Path):
+def _open_raw(path):
     try:
         return os.fdopen(open_regular(path), "rb")
     except OSError as e:
@@ -183,12 +189,15 @@ def _open_raw(path: Path):
         raise
 
 
-def open_log(path: Path):
+def open_log(path):
     """Open a log segment for binary reading, plain, gzip or age-encrypted
     gzip, by its name (regular files only, see open_regular; ELOOP for a
     symlink). An encrypted segment is decrypted in memory with the configured
     identity (cs.log.crypto); without one, EncryptedSession says which setting
     is missing."""
+    import gzip
+    from pathlib import Path
+
     path = Path(path)
     if is_encrypted(path):
         import io
@@ -207,7 +216,7 @@ def open_log(path: Path):
     return raw
 
 
-def iter_lines(path: Path, start: int = 0):
+def iter_lines(path, start: int = 0):
     """Yield (offset, end_offset, line_bytes) for each *complete* line from `start`.
 
     Offsets are in the uncompressed stream. A last line without its newline is
@@ -240,7 +249,7 @@ def iter_lines(path: Path, start: int = 0):
             offset = end
 
 
-def iter_records(path: Path, start: int = 0):
+def iter_records(path, start: int = 0):
     """Yield (offset, end_offset, record) for each well-formed complete line;
     corrupt and foreign lines are skipped (callers that count them use iter_lines)."""
     for offset, end, line in iter_lines(path, start):
@@ -249,7 +258,7 @@ def iter_records(path: Path, start: int = 0):
             yield offset, end, record
 
 
-def iter_session_records(logs_dir: Path, session_id: str):
+def iter_session_records(logs_dir, session_id: str):
     """Yield (segment_number, offset, end_offset, record) across all segments."""
     for path in session_segments(logs_dir, session_id):
         n = parse_segment_name(path.name)[1]

@@ -9,7 +9,6 @@ first OSError stops logging for good and is reported once, after the session).
 
 import errno
 import os
-import re
 
 from cs.log import jsonl, locks, paths, store
 
@@ -23,6 +22,8 @@ _patterns = None
 def _resume_patterns():
     global _patterns
     if _patterns is None:
+        import re
+
         _patterns = (
             re.compile(rb"\x1b\[\d*C"),  # cursor forward
             re.compile(
