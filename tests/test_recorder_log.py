@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cs.log import jsonl, store
-from cs.record.sink import LogWriter, ResumeIdScanner
+from cs.record.sink import LogWriter
 from cs.record.start import git_info, new_session_id
 from tests.helpers.pty import raw_lines
 
@@ -79,12 +79,18 @@ def test_lines_are_written_at_once_and_end_carries_counts(tmp_path):
     assert writer.warning() is None
 
 
-def test_resume_scanner_across_many_small_chunks():
-    text = b"noise " * 500 + b"claude\x1b[1C--resume\x1b[1C\x1b[38;5;2m9f0e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c\x1b[39m\r\n"
-    scanner = ResumeIdScanner()
+def test_resume_id_found_across_many_small_chunks(tmp_path):
+    # The hint split into 3-byte writes, coloured and with cursor moves for
+    # spaces, after more output than the kept tail: found in the end line.
+    text = (
+        b"noise " * 5000 + b"claude\x1b[1C--resume\x1b[1C\x1b[38;5;2m9f0e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c\x1b[39m\r\n"
+    )
+    logs = tmp_path / "logs"
+    writer = LogWriter.open(logs, SID, 1 << 30, {"argv": ["claude"]})
     for i in range(0, len(text), 3):
-        scanner.feed(text[i : i + 3])
-    assert scanner.session_id == "9f0e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c"
+        writer.output(text[i : i + 3])
+    writer.close(0)
+    assert raw_lines(logs / f"{SID}.jsonl")[-1]["claude_session_id"] == "9f0e8d7c-6b5a-4f3e-2d1c-0b9a8f7e6d5c"
 
 
 def test_new_session_id_is_a_version_4_uuid():

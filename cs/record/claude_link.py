@@ -93,11 +93,18 @@ class SessionTracker:
         # watching after a submitted line (then through _output_watching).
         self.output = sink.output
         self.resize = sink.resize
+        self._watching = False
         if known_id:
             sink.event("claude_session", {"claude_session_id": known_id, "how": "session-id", "config_dir": config_dir})
 
     def __getattr__(self, name):
         return getattr(self._sink, name)
+
+    @property
+    def native_writer(self):
+        """The writer for the native path (cs.record._relay), except while
+        watching: then output goes through `_output_watching`."""
+        return None if self._watching else self._sink.native_writer
 
     def spawned(self, pid: int) -> None:
         self._pid = pid
@@ -111,14 +118,21 @@ class SessionTracker:
     def input(self, data: bytes, masked: bool = False) -> None:
         self._sink.input(data, masked)
         if b"\r" in data or b"\n" in data:
-            now = time.monotonic()
-            self._watch_until = now + WATCH_S
-            self.output = self._output_watching
-            self._check(now)
+            self.submitted()
+
+    def submitted(self) -> None:
+        """A line was submitted (Enter); the native path calls this after
+        logging such a key itself."""
+        now = time.monotonic()
+        self._watch_until = now + WATCH_S
+        self._watching = True
+        self.output = self._output_watching
+        self._check(now)
 
     def _check(self, now: float) -> None:
         if now > self._watch_until:
             self.output = self._sink.output  # done watching: straight to the writer again
+            self._watching = False
             return
         self._next_check = now + CHECK_INTERVAL_S
         if self._pid is None:

@@ -68,6 +68,22 @@ _POLLIN = select.POLLIN | select.POLLPRI
 _POLLEND = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
+# What cs.record._relay.relay returns with (besides "the loop's turn", 0).
+RELAY_PENDING, RELAY_SUBMITTED, RELAY_DISPLAY_FAILED = 1, 2, 3
+
+
+def native_relay():
+    """cs.record._relay.relay, or None: not built (no C compiler at install),
+    or CS_PURE_PYTHON=1 (the Python path, the reference)."""
+    if os.environ.get("CS_PURE_PYTHON"):
+        return None
+    try:
+        from cs.record._relay import relay
+    except ImportError:
+        return None
+    return relay
+
+
 class CommandFailed(Exception):
     """The command could not be started: exit code and message for the user."""
 
@@ -127,6 +143,7 @@ class _Session:
         self.pending_input = b""
         self.stdin_open = True
         self.status = None
+        self.relay = native_relay()
         self.exit_signals = 0
         self.last_exit_signal = signal.SIGTERM
 
@@ -263,6 +280,8 @@ class _Session:
         drain_until = None  # after the child exits: (idle deadline, hard deadline)
         state = None
         while True:
+            if drain_until is None and self._relay_ready():
+                self._relay(wake_r)
             # Re-register only when what we wait for changed (keeps the per-
             # keystroke path short).
             now_state = (
@@ -313,6 +332,39 @@ class _Session:
                     drain_until = [now + DRAIN_IDLE_S, now + DRAIN_MAX_S]
                 elif events:
                     drain_until[0] = now + DRAIN_IDLE_S
+
+    # ------------------------------------------------------------ the native path
+
+    def _relay_ready(self) -> bool:
+        """The steady state of a session in a terminal, where cs.record._relay
+        does the moving: keys from our terminal to the PTY, output from the PTY
+        to our terminal, both logged by a writer it knows (sink.native_writer)."""
+        return (
+            self.relay is not None
+            and self.stdin_tty
+            and self.stdin_open
+            and self.master_live
+            and self.display_fd is not None
+            and self.child_stdout < 0
+            and not self.pending_input
+            and self.status is None
+            and getattr(self.sink, "native_writer", None) is not None
+        )
+
+    def _relay(self, wake_r: int) -> None:
+        """Let the native path run until something needs this loop; then take
+        care of what it reports, and let the writer settle (rotate, or stop
+        after a failed write)."""
+        submitted = getattr(self.sink, "submitted", None)
+        writer = self.sink.native_writer
+        code, rest = self.relay(self.master, self.stdin_fd, self.display_fd, wake_r, writer, submitted is not None)
+        writer.settle()
+        if code == RELAY_PENDING:
+            self.pending_input = rest
+        elif code == RELAY_SUBMITTED:
+            submitted()
+        elif code == RELAY_DISPLAY_FAILED:
+            self._display_failed(self.master, self.display_fd)
 
     def _wanted_events(self, wake_r: int, drain: bool) -> dict:
         want = {wake_r: select.POLLIN}

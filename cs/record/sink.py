@@ -40,36 +40,26 @@ def _resume_patterns():
     return _patterns
 
 
-_RESUME_TAIL = 512  # bytes of output kept to match across chunk boundaries
+RESUME_TAIL = 4096  # bytes of output kept: Claude Code prints the hint as it exits
 
 
-class ResumeIdScanner:
-    """Finds the last `claude --resume <uuid>` in a byte stream fed in chunks,
-    with a bounded tail so a match split across chunks is still found."""
-
-    def __init__(self):
-        self.session_id = None
-        self._tail = b""
-
-    def feed(self, data: bytes) -> None:
-        tail = self._tail
-        # Cheap pre-filter, without copying the chunk: most chunks stop here.
-        # "resume" in the tail covers a match that started in an earlier chunk.
-        if b"resume" in data or b"resume" in tail or b"resume" in tail[-8:] + data[:8]:
-            cursor_forward, escape, resume = _resume_patterns()
-            text = escape.sub(b"", cursor_forward.sub(b" ", tail + data))
-            matches = resume.findall(text)
-            if matches:
-                self.session_id = matches[-1].decode().lower()
-        if len(data) >= _RESUME_TAIL:
-            self._tail = data[-_RESUME_TAIL:]
-        else:
-            self._tail = (tail + data)[-_RESUME_TAIL:]
+def find_resume_id(tail: bytes):
+    """The last `claude --resume <uuid>` in `tail` (the end of a session's
+    output), lower-cased, or None."""
+    if b"resume" not in tail:
+        return None
+    cursor_forward, escape, resume = _resume_patterns()
+    matches = resume.findall(escape.sub(b"", cursor_forward.sub(b" ", tail)))
+    return matches[-1].decode().lower() if matches else None
 
 
 class LogWriter:
     """Writes one session's log. Create with `LogWriter.open(...)`; it never
-    raises after that: failures are kept in `self.failure` for the one warning."""
+    raises after that: failures are kept in `self.failure` for the one warning.
+
+    The data path (output/input lines, segment accounting, the output tail)
+    has a native twin, cs.record._relay, which carries on the public state
+    below between calls and leaves `write_errno` for `settle()`."""
 
     def __init__(self, session_id: str, rotate_size: int):
         self.session_id = session_id
@@ -80,12 +70,13 @@ class LogWriter:
         self.failure = None  # reason logging stopped, for the one warning
         self.bytes_in = 0
         self.bytes_out = 0
-        self.resume = ResumeIdScanner()
+        self.resume_tail = b""  # the last RESUME_TAIL bytes of output
+        self.fd = -1  # the current segment; -1 once logging stopped
+        self.segment_size = 0
+        self.segment_has_data = False
+        self.write_errno = 0  # a log write the native path could not make
         self._lock_fd = -1
-        self._fd = -1
         self._segment = 1
-        self._segment_size = 0
-        self._segment_has_data = False
 
     # ------------------------------------------------------------ set-up
 
@@ -103,7 +94,7 @@ class LogWriter:
         except OSError as e:
             writer._stop(e)
             return writer
-        writer._fd = writer._lock_fd = fd
+        writer.fd = writer._lock_fd = fd
         try:
             # The live-lock contract: held on segment 1 for the whole session.
             if not locks.flock(fd, wait=LOCK_WAIT_S):
@@ -117,15 +108,21 @@ class LogWriter:
 
     # ------------------------------------------------------------ the sink interface
 
+    @property
+    def native_writer(self):
+        """What cs.record._relay writes through: this writer."""
+        return self
+
     def output(self, data: bytes) -> None:
         self.bytes_out += len(data)
-        self.resume.feed(data)
-        if self._fd >= 0:
+        tail = self.resume_tail
+        self.resume_tail = data[-RESUME_TAIL:] if len(data) >= RESUME_TAIL else (tail + data)[-RESUME_TAIL:]
+        if self.fd >= 0:
             self._write_data(jsonl.io_line(self.session_id, jsonl.OUTPUT, data))
 
     def input(self, data: bytes, masked: bool = False) -> None:
         self.bytes_in += len(data)
-        if self._fd >= 0:
+        if self.fd >= 0:
             if masked:
                 line = jsonl.masked_input_line(self.session_id, len(data))
             else:
@@ -133,19 +130,30 @@ class LogWriter:
             self._write_data(line)
 
     def resize(self, cols: int, rows: int) -> None:
-        if self._fd >= 0:
+        if self.fd >= 0:
             self._write_data(jsonl.event_line(self.session_id, "resize", {"cols": cols, "rows": rows}))
 
     def event(self, event_type: str, fields: dict) -> None:
         """Any other event line (e.g. `claude_session`: docs/log-format.md)."""
-        if self._fd >= 0:
+        if self.fd >= 0:
             self._write_data(jsonl.event_line(self.session_id, event_type, fields))
+
+    def settle(self) -> None:
+        """After the native path: stop logging if a write failed there, and
+        rotate a full segment now (the native path returns before a data line
+        that would go past rotate_size)."""
+        if self.write_errno:
+            error, self.write_errno = self.write_errno, 0
+            self._stop(OSError(error, os.strerror(error)))
+        elif self.fd >= 0 and self.segment_size >= self.rotate_size and self.segment_has_data:
+            self._rotate()
 
     # ------------------------------------------------------------ the end
 
     def close(self, exit_code: int, signal_number=None, duration=None) -> None:
         """Write the end line in the last segment, then release the lock."""
-        if self._fd >= 0:
+        self.settle()
+        if self.fd >= 0:
             fields = {"exit_code": exit_code}
             if signal_number is not None:
                 fields["signal"] = signal_number
@@ -153,8 +161,9 @@ class LogWriter:
             fields["bytes_out"] = self.bytes_out
             if duration is not None:
                 fields["duration"] = round(duration, 3)
-            if self.resume.session_id:
-                fields["claude_session_id"] = self.resume.session_id
+            claude_id = find_resume_id(self.resume_tail)
+            if claude_id:
+                fields["claude_session_id"] = claude_id
             self._write(jsonl.event_line(self.session_id, "end", fields))
         self._close_fds()
 
@@ -169,25 +178,25 @@ class LogWriter:
     def _write_data(self, line: bytes) -> None:
         # Rotate before a data line, never right after a segment's header, so
         # even a tiny rotate_size makes progress (one data line per segment).
-        if self._segment_size >= self.rotate_size and self._segment_has_data:
+        if self.segment_size >= self.rotate_size and self.segment_has_data:
             if not self._rotate():
                 return
-        self._segment_has_data = True
+        self.segment_has_data = True
         self._write(line)
 
     def _write(self, line: bytes) -> bool:
         """One os.write per line on an O_APPEND fd (no user-space buffer, so the
         line is in the OS the moment this returns); a short write is continued."""
         try:
-            n = os.write(self._fd, line)
+            n = os.write(self.fd, line)
             if n != len(line):  # short write (e.g. the disk just filled): go on
                 view = memoryview(line)[n:]
                 while view:
-                    view = view[os.write(self._fd, view) :]
+                    view = view[os.write(self.fd, view) :]
         except OSError as e:
             self._stop(e)
             return False
-        self._segment_size += len(line)
+        self.segment_size += len(line)
         return True
 
     def _rotate(self) -> bool:
@@ -198,12 +207,12 @@ class LogWriter:
         except OSError as e:
             self._stop(e, path)
             return False
-        if self._fd != self._lock_fd:
-            os.close(self._fd)
-        self._fd = fd
+        if self.fd != self._lock_fd:
+            os.close(self.fd)
+        self.fd = fd
         self._segment = n
-        self._segment_size = 0
-        self._segment_has_data = False
+        self.segment_size = 0
+        self.segment_has_data = False
         self.current_path = path
         return self._write(jsonl.event_line(self.session_id, "segment", {"segment": n}))
 
@@ -215,21 +224,21 @@ class LogWriter:
             if path:
                 self.current_path = path
             self.failure = _describe(error, self.current_path)
-        if self._fd >= 0 and self._fd != self._lock_fd:
+        if self.fd >= 0 and self.fd != self._lock_fd:
             try:
-                os.close(self._fd)
+                os.close(self.fd)
             except OSError:
                 pass
-        self._fd = -1
+        self.fd = -1
 
     def _close_fds(self) -> None:
-        for fd in {self._fd, self._lock_fd}:
+        for fd in {self.fd, self._lock_fd}:
             if fd >= 0:
                 try:
                     os.close(fd)  # closing segment 1 releases the live lock
                 except OSError:
                     pass
-        self._fd = self._lock_fd = -1
+        self.fd = self._lock_fd = -1
 
 
 def _describe(error: OSError, path) -> str:
