@@ -94,10 +94,9 @@ def iter_io(logs_dir: Path, session_id: str):
 
 def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
-    with kind "output" or "input", in the order lines began (the index's own
-    render path: cs.index.render.rendered_lines), secrets redacted as in the
-    index (cs.redact, per the config; in the order lines were finished, as
-    the indexer does) unless `redact` is False."""
+    with kind "output" or "input", in reading order (the index's own render
+    path: cs.index.render.rendered_lines), secrets redacted as in the index
+    (cs.redact, per the config) unless `redact` is False."""
     widths = set()
 
     def records():
@@ -115,10 +114,7 @@ def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
                 texts = config.redactor().lines([items[i][1] for i in where], widths or {80})
                 for i, text in zip(where, texts):
                     items[i] = (kind, text, items[i][2])
-    # Stable sort by where each line began; lines without a mark keep their place.
-    keyed = [(m[:2] if m else (float("inf"), 0), i, it) for i, it in enumerate(items) for m in [it[2]]]
-    keyed.sort(key=lambda k: (k[0], k[1]))
-    return [it for _, _, it in keyed]
+    return items
 
 
 def raw_output(logs_dir: Path, session_id: str):

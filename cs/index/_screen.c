@@ -447,6 +447,8 @@ static int settle(Screen *s)
     Row **fresh_rows = NULL;
     PyObject **fresh_text = NULL;
     Py_ssize_t nfresh = 0;
+    Row **blanked = NULL; /* rows blank since this settle, their line pending */
+    Py_ssize_t nblanked = 0;
     int rc = -1;
 
     touched = PyMem_Malloc((nt + 1) * sizeof(RowRef));
@@ -455,7 +457,8 @@ static int settle(Screen *s)
     replaced = PyMem_Malloc((2 * nt + na + 1) * sizeof(Replaced));
     fresh_rows = PyMem_Malloc((nt + 1) * sizeof(Row *));
     fresh_text = PyMem_Malloc((nt + 1) * sizeof(PyObject *));
-    if (!touched || !aging || !changed || !replaced || !fresh_rows || !fresh_text) {
+    blanked = PyMem_Malloc((nt + 1) * sizeof(Row *));
+    if (!touched || !aging || !changed || !replaced || !fresh_rows || !fresh_text || !blanked) {
         PyErr_NoMemory();
         goto done;
     }
@@ -508,6 +511,7 @@ static int settle(Screen *s)
                 s->erased[s->nerased].row = r;
                 s->erased[s->nerased].gen = r->gen;
                 s->nerased++;
+                blanked[nblanked++] = r;
             }
         }
     }
@@ -559,6 +563,25 @@ static int settle(Screen *s)
         if (k == nfresh)
             nfresh++;
     }
+    /* A redraw that moved a line to another row and blanked the row it was
+       on: the row now holding it keeps the line's mark; the blank row holds
+       nothing pending (screen.py, _settle). */
+    for (i = 0; nfresh && i < nblanked; i++) {
+        Row *r = blanked[i];
+        for (Py_ssize_t k = 0; k < nfresh; k++) {
+            if (fresh_text[k] && startswith(fresh_text[k], r->shown)) {
+                Row *fr = fresh_rows[k];
+                Py_XINCREF(r->mark);
+                Py_XSETREF(fr->mark, r->mark);
+                Py_INCREF(empty_str);
+                Py_SETREF(r->shown, empty_str);
+                Py_CLEAR(r->mark);
+                r->erased = 0;
+                fresh_text[k] = NULL; /* popped */
+                break;
+            }
+        }
+    }
     for (i = 0; i < nreplaced; i++) {
         PyObject *old = replaced[i].text;
         PyObject *survivor = NULL;
@@ -602,6 +625,7 @@ done:
     PyMem_Free(replaced);
     PyMem_Free(fresh_rows);
     PyMem_Free(fresh_text);
+    PyMem_Free(blanked);
     return rc;
 }
 

@@ -12,6 +12,7 @@ import binascii
 import copy
 import json
 import math
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -271,23 +272,117 @@ def sql_value(value):
 _b64decode = binascii.a2b_base64
 
 
-def rendered_lines(records, session_id: str):
+def rendered_lines(records, session_id: str) -> list:
     """("output" | "input", text, mark) for the lines of a session's records
-    [(segment, offset, record)], in the order they were finished, the session
-    closed at the end: what `cs show` prints, line for line what the index holds
-    (an output line holding rows a program word-wrapped keeps them as rows here,
-    "\n" between them; the index stores it as one searchable line)."""
+    [(segment, offset, record)], the session closed at the end, in reading
+    order (`reading_order`): what `cs show` prints. The same lines as the index
+    holds (an output line holding rows a program word-wrapped keeps them as
+    rows here, "\n" between them; the index stores it as one searchable line),
+    save that Claude Code's chrome is shown once."""
     render = SessionRender(session_id, display=True)
-    out = []
-    on_output = lambda lines: out.extend(("output", text, m) for text, m in lines)  # noqa: E731
-    on_input = lambda lines: out.extend(("input", text, m) for text, m in lines)  # noqa: E731
+    render.paragraphs = _Rows()  # rows as finished: joined once they are in reading order
+    rows, typed = [], []
+    on_output, on_input = rows.extend, typed.extend
     for segment, offset, record in records:
         ts = record.get("timestamp")
         if str(record.get("session_id", "")).lower() != session_id or not valid_ts(ts):
             continue
         render.feed_record(record, (segment, offset, ts), on_output, on_input)
-        if out:
-            yield from out
-            out.clear()
     render.close(on_output, on_input)
-    yield from out
+    return reading_order(rows, typed, render.screen.cols, _is_claude(render))
+
+
+class _Rows(Paragraphs):
+    """A joiner that joins nothing (rendered_lines joins after ordering)."""
+
+    def feed(self, lines, cols: int) -> list:
+        return list(lines)
+
+    def close(self) -> list:
+        return []
+
+
+def _is_claude(render) -> bool:
+    """The session recorded Claude Code (its command is `claude`, or it is
+    linked to a Claude Code session)."""
+    if render.claude_links:
+        return True
+    try:
+        argv = json.loads(render.meta.get("argv") or "[]")
+    except ValueError:
+        return False
+    return bool(argv) and isinstance(argv[0], str) and argv[0].rsplit("/", 1)[-1] == "claude"
+
+
+def _order_key(item):
+    mark = item[2]
+    return mark[:2] if mark else (float("inf"), 0)
+
+
+def reading_order(rows, typed, cols: int, claude: bool) -> list:
+    """A session's lines in the order a person reads them (docs/rendering.md
+    "Reading order"): every line where its content was written (its mark: where
+    it took its final form, carried along when a redraw moved it), rows a
+    program word-wrapped joined once they are in that order. In a session of
+    Claude Code, the chrome it redraws all the time (`is_chrome`: the input box
+    and what is typed in it, the status and mode lines, spinners) is shown once
+    per distinct text, after the conversation, in the order it was last seen."""
+    keyed = sorted(
+        ((m[:2] if m else (float("inf"), 0), i, text, m) for i, (text, m) in enumerate(rows)),
+        key=lambda k: (k[0], k[1]),
+    )
+    content, chrome = [], {}
+    if claude:
+        # Rows drawn at more than one moment are redrawn chrome; the same row finished twice at one moment (a
+        # redraw the renderer could not follow) is one line, shown once.
+        drawn = {}
+        for k, _i, text, _m in keyed:
+            drawn.setdefault(_masked(text), set()).add(k)
+        seen = set()
+        for k, i, text, m in keyed:
+            key = _masked(text)
+            if len(drawn[key]) > 1 or is_chrome(text, cols):
+                last = chrome.get(key)
+                if last is None or i > last[0]:
+                    chrome[key] = (i, text, m)
+            elif (text, k) not in seen:
+                seen.add((text, k))
+                content.append((text, m))
+    else:
+        content = [(text, m) for _k, _i, text, m in keyed]
+    joiner = Paragraphs()
+    joined = joiner.feed(content, cols) + joiner.close()
+    lines = [("output", t, m) for t, m in joined] + [("input", t, m) for t, m in typed]
+    lines.sort(key=_order_key)  # (stable: output before the input of the same chunk)
+    lines.extend(("output", text, m) for _i, text, m in sorted(chrome.values(), key=lambda c: c[0]))
+    return lines
+
+
+# Claude Code's spinner ("✻ Frolicking… (esc to interrupt)", "· Noodling…"): a
+# glyph, one word, an ellipsis.
+_SPINNER = re.compile(r"\S [\w-]+…")
+_RULE = frozenset("─━═")
+
+
+def _masked(text: str) -> str:
+    """What two rows are compared by (numbers are not masked: the rows of a
+    reply differ only in them often enough)."""
+    return text.strip()
+
+
+def is_chrome(text: str, cols: int) -> bool:
+    """A row that is Claude Code's chrome rather than conversation: the input
+    box (its rules, and the prompt with what is being typed, `❯`/`>` and a
+    no-break space: the transcript's copy of a prompt has a plain space), a
+    spinner, a status line drawn right-aligned. (Rows drawn more than once are
+    chrome too: reading_order counts them.)"""
+    stripped = text.strip()
+    if not stripped or "\n" in text:
+        return False
+    if _RULE.issuperset(stripped):
+        return True
+    if stripped in ("❯", ">") or stripped.startswith(("❯\u00a0", ">\u00a0")):
+        return True
+    if _SPINNER.match(stripped):
+        return True
+    return len(text) - len(text.lstrip(" ")) >= max(cols // 3, 20)

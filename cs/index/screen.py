@@ -574,6 +574,7 @@ class ScreenText:
         self._fed = False
         rows = self.grid
         changed = []
+        blanked = []  # rows blank since this settle, their line pending
         replaced = []  # (old text, its mark) no longer held by its row
         touched, aging = self._touched[:], self._erased[:]
         self._touched.clear()  # (in place: feed() holds this list in a local)
@@ -597,6 +598,7 @@ class ScreenText:
                     # case the redraw of this row arrives in the next chunk.
                     row.erased = True
                     self._erased.append(row)
+                    blanked.append(row)
         for row in aging:  # blank since the previous settle and not touched since
             if row.erased:
                 replaced.append((row.shown, row.mark))
@@ -616,6 +618,19 @@ class ScreenText:
                 replaced.append((old, row.mark))
             row.shown, row.mark = new, tmark
             fresh[new] = row
+        if blanked and fresh:
+            # A redraw that moved a line to another row and blanked the row
+            # it was on (a full-screen program scrolling by repainting): the
+            # line lives on in the row that now holds it, which keeps the mark
+            # of where the line began; the blank row holds nothing pending.
+            for row in blanked:
+                old = row.shown
+                for text, survivor in fresh.items():
+                    if text.startswith(old):
+                        survivor.mark = row.mark
+                        row.shown, row.mark, row.erased = "", None, False
+                        del fresh[text]
+                        break
         if not replaced:
             return
         held = [r.shown for r in rows if r.shown]
