@@ -12,7 +12,13 @@ Every recorder runs under the same outer pseudo-terminal driven from here (the
 * peak RSS of the recorder process (VmHWM from /proc, sampled while it runs);
 * idle CPU: CPU time the recorder uses while its child sleeps 2 s.
 
-Usage: python bench/bench_record.py [--mb 100] [--runs 3] [--echo 400] [--starts 15]
+`cs` is measured as users run it: by default the checkout is installed (`pip install
+--no-deps`, which compiles the native cores and the bytecode) into a fresh virtualenv, whose
+`cs` is then timed; an editable install would add its import finder (about 10 ms of `site`)
+to every start. `--cs PATH` times another `cs` (e.g. `.venv/bin/cs`). Throughput runs and
+start-ups alternate between the tools, so that a machine getting busier hurts them alike.
+
+Usage: python bench/bench_record.py [--mb 100] [--runs 3] [--echo 400] [--starts 15] [--cs PATH]
 """
 
 import argparse
@@ -27,10 +33,22 @@ import time
 import ptyprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CS = os.path.join(os.path.dirname(sys.executable), "cs")
+ROOT = os.path.dirname(HERE)
 
 
-def recorders(tmp):
+def installed_cs(tmp) -> str:
+    """A regular (non-editable) install of this checkout in a fresh virtualenv."""
+    import subprocess
+
+    venv = os.path.join(tmp, "venv")
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    pip = [os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q"]
+    subprocess.run(pip + ["--upgrade", "pip"], check=True, capture_output=True)
+    subprocess.run(pip + ["--no-deps", ROOT], check=True, capture_output=True)
+    return os.path.join(venv, "bin", "cs")
+
+
+def recorders(tmp, cs):
     """name -> function(argv) -> full argv recording argv into a fresh file in tmp."""
     counter = iter(range(1_000_000))
 
@@ -38,7 +56,7 @@ def recorders(tmp):
         return os.path.join(tmp, f"rec{next(counter)}.{ext}")
 
     tools = {"direct": lambda argv: list(argv)}
-    tools["cs record"] = lambda argv: [CS, "record", "--", *argv]
+    tools["cs record"] = lambda argv: [cs, "record", "--", *argv]
     if shutil.which("script"):
         tools["script -q -f"] = lambda argv: ["script", "-q", "-f", "-O", fresh("typescript"), "-c", " ".join(argv)]
     if shutil.which("asciinema"):
@@ -212,40 +230,49 @@ def main():
     ap.add_argument("--echo", type=int, default=400, help="echo latency samples per tool")
     ap.add_argument("--starts", type=int, default=15, help="start-up runs per tool (median)")
     ap.add_argument("--only", help="comma-separated tool names")
+    ap.add_argument("--cs", help="the cs to time (default: a fresh regular install of this checkout)")
     args = ap.parse_args()
 
-    # A pip install compiles bytecode; a source checkout run with
-    # PYTHONDONTWRITEBYTECODE would recompile cs on every start. Measure the former.
-    import compileall
-
-    import cs
-
-    compileall.compile_dir(os.path.dirname(cs.__file__), quiet=1)
-
     tmp = tempfile.mkdtemp(prefix="cs-bench-")
+    cs = args.cs or installed_cs(tmp)
     env = dict(os.environ, TERM="xterm", CS_HOME=os.path.join(tmp, "cs-home"), HOME=tmp)
     env.pop("CS_SESSION_ID", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # users' installs have their bytecode compiled
     data = os.path.join(tmp, "data.txt")
     size = args.mb * 1024 * 1024
     make_text_file(data, size)
 
-    tools = recorders(tmp)
+    tools = recorders(tmp, cs)
     if args.only:
         wanted = set(args.only.split(","))
         tools = {k: v for k, v in tools.items() if k in wanted or k == "direct"}
-    rows = {}
-    for name, make in tools.items():
-        row = {}
+    rows = {name: {} for name in tools}
+    runs = {name: [] for name in tools}
+    starts = {name: [] for name in tools}
+
+    def attempt(name, what):
+        if "error" in rows[name]:
+            return
         try:
-            runs = [bench_throughput(make, env, data, size) for _ in range(args.runs)]
-            row["mbps"] = statistics.median(r[0] for r in runs)
-            row["rss"] = max(r[1] for r in runs)
-            row["p50"], row["p99"] = bench_echo(make, env, args.echo)
-            row["start"] = bench_startup(make, env, args.starts)
-            row["idle"] = bench_idle_cpu(make, env)
+            what()
         except Exception as e:  # a tool that does not work here is reported, not fatal
-            row["error"] = f"{type(e).__name__}: {e}"
-        rows[name] = row
+            rows[name]["error"] = f"{type(e).__name__}: {e}"
+
+    for _ in range(args.runs):  # rounds: every tool once per round
+        for name, make in tools.items():
+            attempt(name, lambda name=name, make=make: runs[name].append(bench_throughput(make, env, data, size)))
+    for _ in range(args.starts):
+        for name, make in tools.items():
+            attempt(name, lambda name=name, make=make: starts[name].append(bench_startup(make, env, 1)))
+    for name, make in tools.items():
+        row = rows[name]
+        attempt(name, lambda row=row, make=make: row.update(zip(("p50", "p99"), bench_echo(make, env, args.echo))))
+        attempt(name, lambda row=row, make=make: row.update(idle=bench_idle_cpu(make, env)))
+        if runs[name]:
+            row["mbps"] = statistics.median(r[0] for r in runs[name])
+            row["rss"] = max(r[1] for r in runs[name])
+        if starts[name]:
+            row["start"] = statistics.median(starts[name])
         print(f"{name}: {row}", file=sys.stderr, flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -214,3 +214,12 @@ def test_a_display_that_went_away_is_reported(rig):
     code, _ = rig.run()
     assert code == 3
     same_but_timestamp(rig.lines()[1], python_line("output", b"nobody sees this"))  # logged all the same
+
+
+def test_hands_back_when_the_sinks_time_is_up(rig):
+    # The Claude session tracker's checks after a submitted line: relay returns
+    # when asked to, with nothing moved, even while nothing happens.
+    assert relay(rig.master, rig.keys_r, rig.shown_w, rig.wake_r, rig.writer, False, 0.05) == (0, None)
+    rig.child_writes(b"flowing")
+    assert relay(rig.master, rig.keys_r, rig.shown_w, rig.wake_r, rig.writer, False, 0.05) == (0, None)
+    assert rig.shown() == b"flowing"

@@ -221,11 +221,20 @@ static int password_prompt(int master) {
 
 /* ------------------------------------------------------------ relay */
 
+static double monotonic(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static PyObject *relay(PyObject *self, PyObject *args) {
     int master, stdin_fd, display_fd, wake_fd, stop_on_enter;
+    double timeout = -1; /* seconds until the Python loop wants its turn anyway; < 0: never */
     PyObject *writer;
-    if (!PyArg_ParseTuple(args, "iiiiOp", &master, &stdin_fd, &display_fd, &wake_fd, &writer, &stop_on_enter))
+    if (!PyArg_ParseTuple(args, "iiiiOp|d", &master, &stdin_fd, &display_fd, &wake_fd, &writer, &stop_on_enter,
+                          &timeout))
         return NULL;
+    double deadline = timeout >= 0 ? monotonic() + timeout : -1;
 
     Writer w;
     memset(&w, 0, sizeof w);
@@ -263,10 +272,16 @@ static PyObject *relay(PyObject *self, PyObject *args) {
     for (;;) {
         if (w.write_errno) break; /* the writer stops logging (and says so) first */
         if (w.fd >= 0 && w.segment_size >= w.rotate_size && w.segment_has_data) break; /* rotate */
+        int wait_ms = -1;
+        if (deadline >= 0) {
+            double left = deadline - monotonic();
+            if (left <= 0) break; /* the Python loop's time */
+            wait_ms = (int)(left * 1000) + 1;
+        }
         struct pollfd p[3] = {{wake_fd, POLLIN, 0}, {master, POLLIN | POLLPRI, 0}, {stdin_fd, POLLIN, 0}};
         int n;
-        Py_BEGIN_ALLOW_THREADS n = poll(p, 3, -1);
-        Py_END_ALLOW_THREADS if (n <= 0) break; /* EINTR: a signal, which the wake-up pipe carries */
+        Py_BEGIN_ALLOW_THREADS n = poll(p, 3, wait_ms);
+        Py_END_ALLOW_THREADS if (n <= 0) break; /* the time is up, or EINTR: a signal, which the wake-up pipe carries */
         if (p[0].revents) break;
         if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) break;
         if (p[1].revents & (POLLIN | POLLPRI)) {
@@ -351,8 +366,9 @@ static PyObject *relay(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"relay", relay, METH_VARARGS,
-     "relay(master, stdin, display, wake, writer, stop_on_enter) -> (code, pending bytes or None)\n\n"
-     "Move output and keys until something needs the Python loop (see the file's comment).\n"
+     "relay(master, stdin, display, wake, writer, stop_on_enter, timeout=-1) -> (code, pending bytes or None)\n\n"
+     "Move output and keys until something needs the Python loop (see the file's comment), or\n"
+     "for at most `timeout` seconds when it is not negative.\n"
      "Codes: 0 the loop's turn, 1 a key not forwarded whole (the rest is returned), 2 a line\n"
      "was submitted, 3 the display failed."},
     {NULL, NULL, 0, NULL}};

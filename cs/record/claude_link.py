@@ -10,8 +10,8 @@ Two mechanisms, both cheap enough for the recorder's start-up and hot path:
   Claude Code would otherwise have drawn at random.
 * `SessionTracker`: Claude Code keeps `<config dir>/sessions/<pid>.json` with the
   id of the session a running process is in; `/clear` starts a new id in the
-  same process. After each submitted line (Enter in the input), and while
-  output follows for a few seconds, the tracker reads that file and writes a
+  same process. After each submitted line (Enter in the input), and for a few
+  seconds after it, the tracker reads that file and writes a
   `claude_session` event line when the id changed. The same line is written at start for the id we chose.
 
 Whatever these miss (a crash, a kill, an older Claude Code, `--continue`), the
@@ -100,11 +100,21 @@ class SessionTracker:
     def __getattr__(self, name):
         return getattr(self._sink, name)
 
-    @property
-    def native_writer(self):
-        """The writer for the native path (cs.record._relay), except while
-        watching: then output goes through `_output_watching`."""
-        return None if self._watching else self._sink.native_writer
+    def relay_timeout(self):
+        """While watching: seconds until the next check (the native path hands
+        back then, and `settle` checks); else None."""
+        if not self._watching:
+            return None
+        return max(0.0, self._next_check - time.monotonic())
+
+    def settle(self) -> None:
+        """After the native path had its turn: the writer settles, and while
+        watching, the session file is checked when it is time."""
+        self._sink.settle()
+        if self._watching:
+            now = time.monotonic()
+            if now >= self._next_check:
+                self._check(now)
 
     def spawned(self, pid: int) -> None:
         self._pid = pid

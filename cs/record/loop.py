@@ -352,13 +352,23 @@ class _Session:
         )
 
     def _relay(self, wake_r: int) -> None:
-        """Let the native path run until something needs this loop; then take
-        care of what it reports, and let the writer settle (rotate, or stop
-        after a failed write)."""
+        """Let the native path run until something needs this loop, or the
+        sink's `relay_timeout()` (optional: seconds, or None) is up; then take
+        care of what it reports, and let the sink settle (the writer rotates,
+        or stops after a failed write; a watching tracker checks)."""
         submitted = getattr(self.sink, "submitted", None)
-        writer = self.sink.native_writer
-        code, rest = self.relay(self.master, self.stdin_fd, self.display_fd, wake_r, writer, submitted is not None)
-        writer.settle()
+        timeout = getattr(self.sink, "relay_timeout", None)
+        timeout = timeout() if timeout is not None else None
+        code, rest = self.relay(
+            self.master,
+            self.stdin_fd,
+            self.display_fd,
+            wake_r,
+            self.sink.native_writer,
+            submitted is not None,
+            -1 if timeout is None else timeout,
+        )
+        self.sink.settle()
         if code == RELAY_PENDING:
             self.pending_input = rest
         elif code == RELAY_SUBMITTED:
