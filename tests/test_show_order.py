@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers.cli import run_cs
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude, find_old_claude
+from tests.helpers.playback import pyte_screen, wait_screen
 from tests.helpers.pty import Term, only_session_id
 from tests.helpers.tools import missing_tool
 
@@ -44,13 +45,15 @@ def test_show_reads_in_order_with_chrome_once(cs_exe, cs_home, tmp_path, version
         env = claude_home(tmp_path, project, "sk-ant-test-" + "k" * 40, api.url)
         env.update(CS_HOME=str(cs_home), CS_NO_DAEMON="1", LANG="C.UTF-8", TERM="xterm-256color")
         term = Term([cs_exe, "record", "--", claude], cols=100, rows=30, env=env, cwd=str(project))
+        screen, stream = pyte_screen(100, 30)
         term.expect(b"\xe2\x9d\xaf" if version == "pinned" else b"for shortcuts", timeout=60)
         time.sleep(1)  # (driving only: the old CLI drops keys typed while it starts)
         for prompt, word in zip(PROMPTS, WORDS):
             start = len(term.screen)
             for ch in prompt:
                 term.send(ch.encode())
-            wait_for_bytes(term, start, [prompt.split()[-1].encode()])
+            # Typed: on the screen (its bytes come in redraw-sized pieces).
+            wait_screen(term, screen, stream, lambda text, p=prompt: p in text, timeout=60, what=prompt)
             term.send(b"\r")
             # The reply is complete: its last word, then the turn summary's ✻.
             wait_for_bytes(term, start, [f"{word}zulu".encode()])

@@ -154,8 +154,8 @@ def test_real_claude_reply_phrase_across_the_wrap(cs_exe, cs_home, claude_bin, t
     start = next(i for i, line in enumerate(shown) if line.startswith(("● The build", "⏺ The build")))
     rows = [shown[start]]
     for line in shown[start + 1 :]:
-        if not line.startswith("  ") or line.startswith("  - "):
-            break
+        if not line.startswith("  ") or line.startswith("  - ") or line.split()[0] not in reply:
+            break  # the reply's rows end (what follows may be indented too)
         rows.append(line)
     assert len(rows) >= 2, shown  # the reply wrapped on the screen, and shows wrapped
     assert all(len(row) <= cols for row in rows)

@@ -585,10 +585,12 @@ static int settle(Screen *s)
     for (i = 0; i < nreplaced; i++) {
         PyObject *old = replaced[i].text;
         PyObject *survivor = NULL;
+        Row *survivor_row = NULL;
         for (int j = 0; j < g->n; j++) {
             PyObject *h = g->r[j]->shown;
             if (!str_empty(h) && startswith(h, old)) {
                 survivor = h;
+                survivor_row = g->r[j];
                 break;
             }
         }
@@ -597,13 +599,27 @@ static int settle(Screen *s)
                 goto done;
             continue;
         }
+        int was_fresh = 0;
         for (Py_ssize_t k = 0; k < nfresh; k++) {
             if (fresh_text[k] && str_eq(fresh_text[k], survivor)) {
                 Row *fr = fresh_rows[k];
                 Py_XINCREF(replaced[i].mark);
                 Py_XSETREF(fr->mark, replaced[i].mark);
                 fresh_text[k] = NULL; /* popped */
+                was_fresh = 1;
                 break;
+            }
+        }
+        if (!was_fresh && survivor_row && str_eq(survivor, old) && replaced[i].mark && survivor_row->mark) {
+            /* The same line drawn again in another row before this copy went
+               away: it has been there, whole, since the earlier mark
+               (screen.py, _earlier). */
+            int earlier = PyObject_RichCompareBool(replaced[i].mark, survivor_row->mark, Py_LT);
+            if (earlier < 0)
+                PyErr_Clear();
+            else if (earlier) {
+                Py_INCREF(replaced[i].mark);
+                Py_SETREF(survivor_row->mark, replaced[i].mark);
             }
         }
     }

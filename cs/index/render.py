@@ -324,29 +324,33 @@ def reading_order(rows, typed, cols: int, claude: bool) -> list:
     "Reading order"): every line where its content was written (its mark: where
     it took its final form, carried along when a redraw moved it), rows a
     program word-wrapped joined once they are in that order. In a session of
-    Claude Code, the chrome it redraws all the time (`is_chrome`: the input box
-    and what is typed in it, the status and mode lines, spinners) is shown once
-    per distinct text, after the conversation, in the order it was last seen."""
+    Claude Code, a row it repainted is shown once, where it first was, and the
+    chrome it redraws all the time (`is_chrome`: the input box and what is
+    typed in it, the status and mode lines, spinners) is shown once per
+    distinct text, after the conversation, in the order it was last seen."""
     keyed = sorted(
         ((m[:2] if m else (float("inf"), 0), i, text, m) for i, (text, m) in enumerate(rows)),
         key=lambda k: (k[0], k[1]),
     )
     content, chrome = [], {}
     if claude:
-        # Rows drawn at more than one moment are redrawn chrome; the same row finished twice at one moment (a
-        # redraw the renderer could not follow) is one line, shown once.
-        drawn = {}
-        for k, _i, text, _m in keyed:
-            drawn.setdefault(_masked(text), set()).add(k)
+        # A full-screen Claude Code scrolls by repainting: a row of a reply
+        # can leave the screen, come back one row up, and be finished again
+        # later. A row of some length is shown once, where it was first
+        # finished (its earliest mark); a short one ("}", "") may well repeat
+        # in earnest, so only its copies finished at one moment are merged.
+        # The chrome is shown once per text, after the conversation.
         seen = set()
         for k, i, text, m in keyed:
             key = _masked(text)
-            if len(drawn[key]) > 1 or is_chrome(text, cols):
+            if is_chrome(text, cols):
                 last = chrome.get(key)
                 if last is None or i > last[0]:
                     chrome[key] = (i, text, m)
-            elif (text, k) not in seen:
-                seen.add((text, k))
+                continue
+            once = key if len(key) >= _UNIQUE_ROW else (key, k)
+            if once not in seen:
+                seen.add(once)
                 content.append((text, m))
     else:
         content = [(text, m) for _k, _i, text, m in keyed]
@@ -358,10 +362,19 @@ def reading_order(rows, typed, cols: int, claude: bool) -> list:
     return lines
 
 
+# A row at least this long (stripped) is not repeated by chance in a Claude Code
+# session: a second copy is a repaint of the first.
+_UNIQUE_ROW = 12
+
 # Claude Code's spinner ("✻ Frolicking… (esc to interrupt)", "· Noodling…"): a
 # glyph, one word, an ellipsis.
 _SPINNER = re.compile(r"\S [\w-]+…")
 _RULE = frozenset("─━═")
+# Its mode and status line under the input box ("⏵⏵ auto mode on (shift+tab to
+# cycle) · esc to interrupt", "⏸ plan mode on", "? for shortcuts"): a row that
+# may be drawn just once in a variant, so counting redraws does not catch it.
+_STATUS_START = ("⏵⏵", "⏸", "? for shortcuts")
+_STATUS_PARTS = ("(shift+tab to cycle)", "? for shortcuts")
 
 
 def _masked(text: str) -> str:
@@ -374,8 +387,9 @@ def is_chrome(text: str, cols: int) -> bool:
     """A row that is Claude Code's chrome rather than conversation: the input
     box (its rules, and the prompt with what is being typed, `❯`/`>` and a
     no-break space: the transcript's copy of a prompt has a plain space), a
-    spinner, a status line drawn right-aligned. (Rows drawn more than once are
-    chrome too: reading_order counts them.)"""
+    spinner, the mode and status line under the box, a status line drawn
+    right-aligned. (Rows drawn more than once are chrome too: reading_order
+    counts them.)"""
     stripped = text.strip()
     if not stripped or "\n" in text:
         return False
@@ -384,5 +398,7 @@ def is_chrome(text: str, cols: int) -> bool:
     if stripped in ("❯", ">") or stripped.startswith(("❯\u00a0", ">\u00a0")):
         return True
     if _SPINNER.match(stripped):
+        return True
+    if stripped.startswith(_STATUS_START) or any(part in stripped for part in _STATUS_PARTS):
         return True
     return len(text) - len(text.lstrip(" ")) >= max(cols // 3, 20)

@@ -259,6 +259,17 @@ class _Row:
         return text if stripped and getattr(self, "wrapped", False) else stripped
 
 
+def _earlier(mark, than) -> bool:
+    """Is `mark` before `than`? (Marks are the caller's: (segment, offset, ts)
+    tuples for cs, numbers in tests; None or marks that do not compare: no.)"""
+    if mark is None or than is None:
+        return False
+    try:
+        return bool(mark < than)
+    except TypeError:
+        return False
+
+
 class ScreenText:
     """Feed output chunks; collect rendered lines with the mark of the chunk in
     which each line began (the indexer passes (segment, offset, timestamp))."""
@@ -633,7 +644,8 @@ class ScreenText:
                         break
         if not replaced:
             return
-        held = [r.shown for r in rows if r.shown]
+        held_rows = [r for r in rows if r.shown]
+        held = [r.shown for r in held_rows]
         # The first row that begins with a text, found by one C-level search
         # (rows never hold a newline: the one before the match tells the row).
         held_text = "\n" + "\n".join(held)
@@ -641,11 +653,17 @@ class ScreenText:
             # Text that a redraw moved to another row lives on there (and its
             # line began where the moved text began).
             at = held_text.find("\n" + old)
-            survivor = None if at < 0 else held[held_text.count("\n", 0, at)]
+            index = -1 if at < 0 else held_text.count("\n", 0, at)
+            survivor = None if index < 0 else held[index]
             if survivor is None:
                 self._finished.append((old, mark))
             elif survivor in fresh:
                 fresh.pop(survivor).mark = mark
+            elif survivor == old and _earlier(mark, held_rows[index].mark):
+                # The same line drawn again in another row before this copy
+                # went away (a repaint spread over chunks): it has been there,
+                # whole, since the earlier mark.
+                held_rows[index].mark = mark
 
     # ---------------------------------------------------------------- parsing
 
