@@ -241,3 +241,28 @@ def test_json_is_one_document_and_jsonl_one_object_per_line(cs_exe, corpus):
     assert {p.returncode for p in statuses.values()} == {1}
     assert json.loads(statuses[("--json",)].stdout) == [] and statuses[("--jsonl",)].stdout == b""
     assert statuses[()].stderr.decode().splitlines() == ["cs: no matches"]
+
+
+def test_search_sees_what_a_live_log_gained_while_logs_is_unchanged(cs_exe, monkeypatch):
+    """The catch-up's watermark (logs/ unchanged since a clean pass) is stored;
+    a live session's log grows in place (logs/ keeps its times): the next
+    `cs search` finds the new line. A new log is found too."""
+    from cs import db as dbmod
+    from cs.index import indexer
+
+    logs = paths.ensure_private_dir(paths.logs_dir())
+    live = LogWriter(logs).output("before the watermark\r\n")
+    LogWriter(logs, lock=False).output("an ended session\r\n").end()
+    real = time.time_ns
+    with monkeypatch.context() as m:
+        m.setattr(time, "time_ns", lambda: real() + 10 * indexer.RACY_NS)  # logs/ is not racy any more
+        db = dbmod.open_db()
+        indexer.catch_up(db, logs)
+        assert db.execute("SELECT count(*) FROM catch_up_watermark").fetchone()[0] == 1
+        db.conn.close()
+    live.output("grown in place\r\n")
+    hits = [json.loads(x) for x in run(cs_exe, "search", "--jsonl", "grown in place").stdout.splitlines()]
+    assert [h["session_id"] for h in hits] == [live.sid]
+    new = LogWriter(logs, lock=False).output("a new log\r\n").end()
+    hits = [json.loads(x) for x in run(cs_exe, "search", "--jsonl", "a new log").stdout.splitlines()]
+    assert [h["session_id"] for h in hits] == [new.sid]

@@ -102,15 +102,28 @@ def index_pass(
     (a reading command's catch-up): a session indexed as finished or cut off
     whose segments are listed under the names indexed is not even stat'ed: the
     recorder is gone, its logs do not change (retention renames or removes
-    them, which the listing shows; `cs index` checks every file)."""
+    them, which the listing shows; `cs index` checks every file); and while
+    logs/ is as the last clean pass left it (the watermark, below), the
+    catch-up does not even list it: it reads the sessions indexed as running."""
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
     pass_deadline = started + budget if budget is not None else math.inf
     stats = PassStats()
-    on_disk = store.all_sessions(logs_dir, stats.skipped_files)
-    stored = _stored_files(db)
-    statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
-    stats.sessions_seen = len(on_disk)
+    dir_state = _dir_state(logs_dir)  # before the listing: a change during the pass shows next time
+    stored_mark = _watermark(db)
+    unchanged = trust_ended and cache is None and dir_state is not None and stored_mark == (str(logs_dir), *dir_state)
+    if unchanged:
+        # logs/ lists what the last clean pass listed: the sessions indexed as
+        # finished or cut off are skipped unread as below; only the others are
+        # looked at (a live session's log grows without changing the directory).
+        on_disk, stats.sessions_seen = _unended_sessions(db, logs_dir)
+        stored = _stored_files(db, list(on_disk))
+        statuses = _statuses(db, list(on_disk))
+    else:
+        on_disk = store.all_sessions(logs_dir, stats.skipped_files)
+        stored = _stored_files(db)
+        statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
+        stats.sessions_seen = len(on_disk)
     changed = []
     if cache is not None:
         for gone in set(cache) - set(on_disk):  # pruned meanwhile
@@ -170,8 +183,92 @@ def index_pass(
         stats.errors.extend(claude_index.update(db, changed))
     if not config.settings_cached().index_encrypted:
         drop_encrypted_lines(db)
+    if not unchanged:
+        _note_watermark(db, logs_dir, dir_state, stats, stored_mark)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+# ---------------------------------------------------------------- the watermark
+#
+# A directory's mtime and ctime change whenever a name in it is added, removed
+# or renamed (a new log, a new segment, a compression, a prune, a scrub's
+# rename), not when a file in it grows. After a complete pass with no error and
+# nothing skipped, the directory's (dev, inode, mtime, ctime) is stored; while
+# it is unchanged, the listing is what that pass saw, so a reading command's
+# catch-up (trust_ended) need not list logs/ or look at the sessions indexed as
+# finished or cut off (it skips them unread either way): it reads the sessions
+# indexed as running, whose logs may have grown. ctime cannot be set back by
+# hand (touch, a restore), mtime can: both must match. A state younger than
+# RACY_NS is not stored: a name added within the file system's timestamp
+# granularity after our listing could leave the same times behind
+# (tests/test_index.py::test_catch_up_*watermark*).
+
+RACY_NS = 2_000_000_000
+
+
+def _dir_state(logs_dir: Path):
+    try:
+        st = os.lstat(logs_dir)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _watermark(db):
+    try:
+        row = db.execute(
+            "SELECT logs_dir, dev, ino, mtime_ns, ctime_ns FROM catch_up_watermark WHERE id = 1"
+        ).fetchone()
+    except sqlite3.OperationalError:
+        return None  # an index of an older schema (read-only): no watermark
+    return tuple(row) if row else None
+
+
+def _note_watermark(db, logs_dir: Path, dir_state, stats: PassStats, stored) -> None:
+    """Store the directory's state after a complete, clean pass (or forget the
+    one stored): written only when it changes, and never an error (an index
+    that cannot be written is read as before; the next pass lists logs/)."""
+    want = None
+    clean = dir_state is not None and not (stats.incomplete or stats.errors or stats.skipped_files)
+    if clean and time.time_ns() - max(dir_state[2], dir_state[3]) >= RACY_NS:
+        want = (str(logs_dir), *dir_state)
+    if want == stored:
+        return
+    with contextlib.suppress(sqlite3.OperationalError), db.atomic():
+        db.execute("DELETE FROM catch_up_watermark")
+        if want:
+            db.execute(
+                "INSERT INTO catch_up_watermark (id, logs_dir, dev, ino, mtime_ns, ctime_ns, sessions)"
+                " VALUES (1, ?, ?, ?, ?, ?, ?)",
+                [*want, stats.sessions_seen],
+            )
+
+
+def _unended_sessions(db, logs_dir: Path):
+    """({session id: {segment: Path}} of the sessions not indexed as finished
+    or cut off, from the names log_files holds; the number of sessions the
+    watermark's pass saw)."""
+    out = {}
+    sql = (
+        "SELECT f.session_id, f.segment, f.name FROM log_files f JOIN sessions s ON s.id = f.session_id"
+        " WHERE s.status IS NULL OR s.status NOT IN ('finished', 'cut_off')"
+    )
+    for sid, segment, name in db.execute(sql).fetchall():
+        out.setdefault(sid, {})[segment] = logs_dir / name
+    (seen,) = db.execute("SELECT sessions FROM catch_up_watermark WHERE id = 1").fetchone() or (0,)
+    return out, seen
+
+
+def _statuses(db, sids: list) -> dict:
+    out = {}
+    for sid in sids:
+        row = db.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+        if row:
+            out[sid] = row[0]
+    return out
 
 
 def drop_encrypted_lines(db) -> int:
@@ -189,7 +286,14 @@ def drop_encrypted_lines(db) -> int:
     return db.conn.total_changes - before
 
 
-def _stored_files(db, sid: str = None) -> dict:
+def _stored_files(db, sid=None) -> dict:
+    """session id -> {segment: row} of log_files: every session's, one
+    session's (`sid` a str), or those of a list of sessions."""
+    if isinstance(sid, list):
+        out = {}
+        for one in sid:
+            out.update(_stored_files(db, one))
+        return out
     out = {}
     sql = "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
     for row in db.execute(sql + " WHERE session_id = ?" if sid else sql, [sid] if sid else []).fetchall():
