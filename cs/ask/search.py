@@ -11,7 +11,6 @@ syntax; `--regex` filters with a Python regular expression.
 
 import re
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cs.ask.filters import Filters
@@ -25,22 +24,59 @@ class QueryError(CsError, ValueError):
     """The user's query cannot be run (FTS5 syntax error, bad regex)."""
 
 
-@dataclass
+HIT_FIELDS = (
+    "line_id",
+    "session_id",
+    "ts",
+    "direction",
+    "text",
+    "segment",
+    "offset",
+    "project",
+    "cwd",
+    "command",
+    "provisional",
+    "kind",
+    "spans",
+    "short_id",
+)
+
+
 class Hit:
-    line_id: int
-    session_id: str
-    ts: str
-    direction: str
-    text: str
-    segment: int
-    offset: int
-    project: str
-    cwd: str
-    command: str
-    provisional: bool
-    kind: str = None  # transcript lines: prompt, reply, tool, result
-    spans: list = field(default_factory=list)  # [(start, end)] of matches in text
-    short_id: str = None  # the shortest unique prefix of session_id (8 characters or more)
+    """One line found. (A plain class rather than a dataclass: importing
+    dataclasses costs every `cs search` about 5 ms, for inspect.)"""
+
+    __slots__ = HIT_FIELDS
+
+    def __init__(
+        self,
+        line_id: int,
+        session_id: str,
+        ts: str,
+        direction: str,
+        text: str,
+        segment: int,
+        offset: int,
+        project: str,
+        cwd: str,
+        command: str,
+        provisional: bool,
+        kind: str = None,  # transcript lines: prompt, reply, tool, result
+        spans: list = None,  # [(start, end)] of matches in text
+        short_id: str = None,  # the shortest unique prefix of session_id (8 characters or more)
+    ):
+        self.line_id, self.session_id, self.ts, self.direction, self.text = line_id, session_id, ts, direction, text
+        self.segment, self.offset, self.project, self.cwd, self.command = segment, offset, project, cwd, command
+        self.provisional, self.kind, self.short_id = provisional, kind, short_id
+        self.spans = [] if spans is None else spans
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in HIT_FIELDS)
+
+    def __repr__(self):
+        return "Hit(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in HIT_FIELDS) + ")"
 
     @property
     def source(self) -> str:

@@ -32,7 +32,6 @@ import sqlite3
 import stat
 import time
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__, config
@@ -59,17 +58,23 @@ class RenderCache(dict):
     """session_id -> SessionRender, kept by a long-running watcher."""
 
 
-@dataclass
 class PassStats:
-    sessions_seen: int = 0
-    sessions_indexed: int = 0
-    bytes_read: int = 0
-    lines_read: int = 0
-    skipped_lines: int = 0
-    seconds: float = 0.0
-    errors: list = field(default_factory=list)
-    skipped_files: list = field(default_factory=list)  # names in logs/ that are not regular files
-    incomplete: bool = False  # the time budget ran out before every session was read
+    """What one pass did. (Plain classes here rather than dataclasses: importing
+    dataclasses costs every reading command about 5 ms, for inspect.)"""
+
+    def __init__(self):
+        self.sessions_seen = 0
+        self.sessions_indexed = 0
+        self.bytes_read = 0
+        self.lines_read = 0
+        self.skipped_lines = 0
+        self.seconds = 0.0
+        self.errors = []
+        self.skipped_files = []  # names in logs/ that are not regular files
+        self.incomplete = False  # the time budget ran out before every session was read
+
+    def __repr__(self):
+        return f"PassStats({self.__dict__!r})"
 
 
 # A watcher commits at least this often, so that readers (who read what is
@@ -834,10 +839,13 @@ CATCH_UP_BUDGET_S = 3.0
 CATCH_UP_BUSY_MS = 300
 
 
-@dataclass
 class CatchUp:
-    stats: PassStats = None  # None: no pass ran
-    stale: str = None  # "results may be stale/incomplete: why", else None
+    def __init__(self, stats: PassStats = None, stale: str = None):
+        self.stats = stats  # None: no pass ran
+        self.stale = stale  # "results may be stale/incomplete: why", else None
+
+    def __repr__(self):
+        return f"CatchUp(stats={self.stats!r}, stale={self.stale!r})"
 
 
 def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S, progress=None) -> CatchUp:
