@@ -216,7 +216,21 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         for term in short:
             where.append("l.text LIKE ? ESCAPE '\\'")
             params.append(like_pattern(term))
-        if match:
+        if match and not (rank or mode == "fts" or filters.cwd or filters.project):
+            # Newest first, nothing asked of the sessions table: the lines are
+            # chosen first, and only the chosen ones joined to their session
+            # (a common word matches thousands of lines: ~5 ms less).
+            params.insert(0, match)
+            params.append(int(limit) * 3)
+            sql = (
+                "SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset,"
+                " s.project, s.cwd, s.command, l.provisional, l.kind FROM ("
+                "SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset, l.provisional, l.kind"
+                " FROM lines_fts f JOIN lines l ON l.id = f.rowid WHERE lines_fts MATCH ?"
+                + "".join(" AND " + w for w in where)
+                + f" ORDER BY {order} LIMIT ?) l JOIN sessions s ON s.id = l.session_id"
+            )
+        elif match:
             sql = (
                 "SELECT l.id, l.session_id, l.ts, l.direction, l.text, l.segment, l.offset,"
                 " s.project, s.cwd, s.command, l.provisional, l.kind"
