@@ -3,6 +3,7 @@
 import json
 import subprocess
 import time
+from datetime import UTC
 
 import pytest
 
@@ -266,3 +267,98 @@ def test_search_sees_what_a_live_log_gained_while_logs_is_unchanged(cs_exe, monk
     new = LogWriter(logs, lock=False).output("a new log\r\n").end()
     hits = [json.loads(x) for x in run(cs_exe, "search", "--jsonl", "a new log").stdout.splitlines()]
     assert [h["session_id"] for h in hits] == [new.sid]
+
+
+def _fill_lines(db, n, seed, ts_of):
+    """n lines (every third one holds 'needle') in 5 sessions, ts from ts_of(i, rng)."""
+    import random
+
+    rng = random.Random(seed)
+    sids = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(5)]
+    db.conn.executemany("INSERT INTO sessions (id, status) VALUES (?, 'finished')", [(s,) for s in sids])
+    rows = [
+        (sids[rng.randrange(5)], ts_of(i, rng), "output", f"line {i} {'needle' if i % 3 == 0 else 'hay'}", 1, i)
+        for i in range(n)
+    ]
+    db.conn.executemany(
+        "INSERT INTO lines (session_id, ts, direction, text, segment, offset) VALUES (?, ?, ?, ?, ?, ?)", rows
+    )
+    db.conn.commit()
+
+
+def _reference(db, k):
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT l.id FROM lines_fts f JOIN lines l ON l.id = f.rowid WHERE lines_fts MATCH '\"needle\"'"
+            " ORDER BY l.ts DESC, l.id DESC LIMIT ?",
+            [k],
+        ).fetchall()
+    ]
+
+
+def _stamp(seconds: float) -> str:
+    from datetime import datetime
+
+    from cs.log.timestamps import format_timestamp
+
+    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "in order",  # ids follow time: the search stops early
+        "shuffled",  # ids say nothing of time: it gives up and sorts
+        "ties",  # many equal ts: ids decide
+        "one late line",  # an old id with the newest ts
+    ],
+)
+def test_newest_first_stops_early_and_finds_what_a_full_sort_finds(cs_home, monkeypatch, shape):
+    """The early stop of a newest-first search (line_ts_blocks) returns exactly
+    the lines a sort of every match returns, in the same order, whatever the
+    ids say of the times; with the blocks partly built; after a ts update."""
+    from cs import db as dbmod
+    from cs.ask import search as search_mod
+    from cs.index import indexer
+
+    db = dbmod.open_db()
+    base = 1.7e9
+    ts_of = {
+        "in order": lambda i, rng: _stamp(base + i + rng.random()),
+        "shuffled": lambda i, rng: _stamp(base + rng.randrange(30000)),
+        "ties": lambda i, rng: _stamp(base + i // 1000),
+        "one late line": lambda i, rng: _stamp(base + (10**6 if i == 30 else i)),
+    }[shape]
+    _fill_lines(db, 20000, 7, ts_of)
+    reads = []
+    real = search_mod._newest_ids
+
+    def spy(*a, **k):
+        ids = real(*a, **k)
+        reads.append(ids is not None)
+        return ids
+
+    monkeypatch.setattr(search_mod, "_newest_ids", spy)
+
+    def check():
+        for limit in (1, 7, 20, 200):
+            hits = search.search(db, ["needle"], limit=limit)
+            assert [h.line_id for h in hits] == _reference(db, limit * 3)[:limit], limit
+
+    check()  # line_ts_blocks not built yet (through = 0): no bound, it reads on or gives up
+    monkeypatch.setattr(indexer, "LINE_TIMES_STEP", 6000)
+    indexer.note_line_times(db)  # partly built
+    check()
+    while db.execute("SELECT through FROM line_ts_progress").fetchone()[0] < 20000:
+        indexer.note_line_times(db)
+    reads.clear()
+    check()
+    if shape in ("in order", "ties"):
+        assert all(reads)  # decided by the early stop
+    # An old line's ts updated to the newest (a provisional line confirmed): found first.
+    (old,) = db.execute("SELECT id FROM lines WHERE text = 'line 3 needle'").fetchone()
+    db.execute("UPDATE lines SET ts = ? WHERE id = ?", [_stamp(base + 10**7), old])
+    db.conn.commit()
+    check()
+    assert search.search(db, ["needle"], limit=1)[0].line_id == old

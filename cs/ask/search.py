@@ -216,7 +216,14 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         for term in short:
             where.append("l.text LIKE ? ESCAPE '\\'")
             params.append(like_pattern(term))
+        newest = None
         if match and not (rank or mode == "fts" or filters.cwd or filters.project):
+            newest = _newest_ids(db, match, where, params, int(limit) * 3)
+        if newest is not None:
+            # (the ids of exactly the lines the query below would choose)
+            sql = _SELECT + " WHERE " + (f"l.id IN ({', '.join('?' * len(newest))})" if newest else "0")
+            params = list(newest)
+        elif match and not (rank or mode == "fts" or filters.cwd or filters.project):
             # Newest first, nothing asked of the sessions table: the lines are
             # chosen first, and only the chosen ones joined to their session
             # (a common word matches thousands of lines: ~5 ms less).
@@ -268,6 +275,70 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
     for hit in hits:
         hit.short_id = prefixes.get(hit.session_id)
     return hits
+
+
+# Newest first without sorting every match. FTS5 hands out the lines matching a
+# query by descending id, and stops when asked; line_ts_blocks (kept by the
+# indexer, migrations/0005_line_ts_blocks.sql) says, for each block of 4096 ids,
+# the newest ts a line of it has had. Reading matches by descending id and
+# keeping the best k by (ts, id), we may stop as soon as the k-th best is at
+# least as new as anything a smaller id can be: the lines not read are no
+# better (an equal ts has a smaller id). Lines are indexed about in the order
+# they happen, so for a common word that is after a few hundred matches
+# instead of all of them. When ids and times do not go together, reading stops
+# after GIVE_UP matches and the query sorts them all, as before.
+STREAM_BATCH = 256
+GIVE_UP = 4096
+STREAM_MAX_K = 3000
+
+
+def _newest_ids(db, match: str, where: list, params: list, k: int):
+    """The ids of the k newest lines (ts, then id, descending) matching
+    `match` and `where`, in that order; None if it is cheaper to let SQLite sort."""
+    import heapq
+    from bisect import bisect_right
+
+    if k > STREAM_MAX_K:
+        return None
+    try:
+        blocks = db.execute("SELECT block, max_ts FROM line_ts_blocks ORDER BY block").fetchall()
+        (through,) = db.execute("SELECT through FROM line_ts_progress WHERE id = 1").fetchone()
+    except (sqlite3.OperationalError, TypeError):
+        return None  # an index without the table (read-only, older)
+    starts, bounds, newest = [], [], ""
+    for block, max_ts in blocks:
+        newest = max(newest, max_ts)
+        starts.append(block)
+        bounds.append(newest)
+    cur = db.execute(
+        "SELECT l.id, l.ts FROM lines_fts f JOIN lines l ON l.id = f.rowid WHERE lines_fts MATCH ?"
+        + "".join(" AND " + w for w in where)
+        + " ORDER BY f.rowid DESC",
+        [match, *params],
+    )
+    best, read = [], 0  # a min-heap of the k best (ts, id)
+    while True:
+        rows = cur.fetchmany(STREAM_BATCH)
+        if not rows:
+            break  # every match read
+        for line_id, ts in rows:
+            if len(best) < k:
+                heapq.heappush(best, (ts, line_id))
+            elif (ts, line_id) > best[0]:
+                heapq.heapreplace(best, (ts, line_id))
+        read += len(rows)
+        if len(best) >= k:
+            below = rows[-1][0] - 1  # every match not read has an id up to this
+            if below > through:
+                pass  # lines the indexer has not yet put in line_ts_blocks: no bound
+            else:
+                i = bisect_right(starts, below >> 12) - 1
+                if i < 0 or best[0][0] >= bounds[i]:
+                    break  # nothing older can be newer than the k-th best
+        if read >= GIVE_UP:
+            cur.close()
+            return None
+    return [line_id for _ts, line_id in sorted(best, reverse=True)]
 
 
 def _normal(text: str) -> str:

@@ -133,12 +133,20 @@ def index_pass(
     if cache is not None:
         for gone in set(cache) - set(on_disk):  # pruned meanwhile
             del cache[gone]
-    for sid, segments in sorted(on_disk.items()):
+    todo = [
+        (sid, segments)
+        for sid, segments in sorted(on_disk.items())
+        if not (trust_ended and statuses.get(sid) in ("finished", "cut_off") and _same_names(segments, stored.get(sid)))
+    ]
+    if len(todo) > 1 and any(sid not in statuses for sid, _ in todo):
+        # New sessions oldest first (by their logs' mtime), so that line ids
+        # follow time, as they do when sessions are indexed as they are
+        # recorded: a newest-first search can then stop early (cs.ask.search).
+        todo.sort(key=lambda item: _newest_mtime(item[1].values()))
+    for sid, segments in todo:
         if time.monotonic() >= pass_deadline:
             stats.incomplete = True
             break
-        if trust_ended and statuses.get(sid) in ("finished", "cut_off") and _same_names(segments, stored.get(sid)):
-            continue
         files = {}
         for n, path in segments.items():
             try:
@@ -188,10 +196,44 @@ def index_pass(
         stats.errors.extend(claude_index.update(db, changed))
     if not config.settings_cached().index_encrypted:
         drop_encrypted_lines(db)
+    note_line_times(db)
     if not unchanged:
         _note_watermark(db, logs_dir, dir_state, stats, stored_mark)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+# ---------------------------------------------------------------- line times by id
+
+LINE_BLOCK_SHIFT = 12  # line_ts_blocks.block = lines.id >> 12 (migrations/0005_line_ts_blocks.sql)
+LINE_TIMES_STEP = 1 << 20  # line ids added to line_ts_blocks per pass at most (an upgraded index: a few passes)
+
+
+def note_line_times(db) -> None:
+    """Add the lines stored since the last pass to line_ts_blocks (the newest
+    ts of each block of line ids), which lets a newest-first search stop early
+    (cs.ask.search). A range scan of the new ids; never an error (an index that
+    cannot be written is searched without it beyond `through`)."""
+    sql_through = "SELECT through FROM line_ts_progress WHERE id = 1"
+    sql_top = "SELECT COALESCE(MAX(id), 0) FROM lines"
+    try:
+        (through,) = db.execute(sql_through).fetchone()
+        (top,) = db.execute(sql_top).fetchone()
+    except (sqlite3.OperationalError, TypeError):
+        return  # an older schema, read-only
+    if top <= through:
+        return
+    with contextlib.suppress(sqlite3.OperationalError), db.atomic():
+        (through,) = db.execute(sql_through).fetchone()
+        (top,) = db.execute(sql_top).fetchone()
+        upto = min(top, through + LINE_TIMES_STEP)
+        db.execute(
+            f"INSERT INTO line_ts_blocks (block, max_ts) SELECT id >> {LINE_BLOCK_SHIFT}, max(ts) FROM lines"
+            f" WHERE id > ? AND id <= ? GROUP BY id >> {LINE_BLOCK_SHIFT}"
+            " ON CONFLICT (block) DO UPDATE SET max_ts = excluded.max_ts WHERE excluded.max_ts > line_ts_blocks.max_ts",
+            [through, upto],
+        )
+        db.execute("UPDATE line_ts_progress SET through = ? WHERE id = 1", [max(through, upto)])
 
 
 # ---------------------------------------------------------------- the watermark
@@ -311,6 +353,14 @@ def _stored_files(db, sid=None) -> dict:
             "skipped": skipped,
         }
     return out
+
+
+def _newest_mtime(paths) -> int:
+    newest = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            newest = max(newest, os.lstat(path).st_mtime_ns)
+    return newest
 
 
 def _same_names(segments: dict, rows) -> bool:
