@@ -12,3 +12,5 @@ CREATE TABLE catch_up_watermark (
     ctime_ns INTEGER NOT NULL,
     sessions INTEGER NOT NULL             -- sessions on disk at that pass
 );
+-- The sessions that catch-up reads while logs/ is unchanged: found without reading the others.
+CREATE INDEX sessions_unended ON sessions(id) WHERE status IS NULL OR status NOT IN ('finished', 'cut_off');

@@ -299,12 +299,10 @@ def _unended_sessions(db, logs_dir: Path):
     or cut off, from the names log_files holds; the number of sessions the
     watermark's pass saw)."""
     out = {}
-    sql = (
-        "SELECT f.session_id, f.segment, f.name FROM log_files f JOIN sessions s ON s.id = f.session_id"
-        " WHERE s.status IS NULL OR s.status NOT IN ('finished', 'cut_off')"
-    )
-    for sid, segment, name in db.execute(sql).fetchall():
-        out.setdefault(sid, {})[segment] = logs_dir / name
+    unended = "SELECT id FROM sessions WHERE status IS NULL OR status NOT IN ('finished', 'cut_off')"  # (an index)
+    for (sid,) in db.execute(unended).fetchall():
+        for segment, name in db.execute("SELECT segment, name FROM log_files WHERE session_id = ?", [sid]):
+            out.setdefault(sid, {})[segment] = logs_dir / name
     (seen,) = db.execute("SELECT sessions FROM catch_up_watermark WHERE id = 1").fetchone() or (0,)
     return out, seen
 
