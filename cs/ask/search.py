@@ -298,15 +298,28 @@ NEWEST_IN_LAST = 4
 
 def _newest_ids(db, match: str, where: list, params: list, k: int):
     """The ids of the k newest lines (ts, then id, descending) matching
-    `match` and `where`, in that order; None if it is cheaper to let SQLite sort."""
+    `match` and `where`, in that order; None if it is cheaper to let SQLite sort.
+    One read transaction: the bounds and the matches are of the same moment."""
+    if k > STREAM_MAX_K:
+        return None
+    own = not db.conn.in_transaction
+    if own:
+        db.execute("BEGIN")
+    try:
+        return _newest_ids_read(db, match, where, params, k)
+    finally:
+        if own and db.conn.in_transaction:
+            db.execute("COMMIT")
+
+
+def _newest_ids_read(db, match, where, params, k):
     import heapq
     from bisect import bisect_right
 
-    if k > STREAM_MAX_K:
-        return None
     try:
-        blocks = db.execute("SELECT block, max_ts FROM line_ts_blocks ORDER BY block").fetchall()
+        # (`through` first: blocks only grow, so those read after cover it)
         (through,) = db.execute("SELECT through FROM line_ts_progress WHERE id = 1").fetchone()
+        blocks = db.execute("SELECT block, max_ts FROM line_ts_blocks ORDER BY block").fetchall()
     except (sqlite3.OperationalError, TypeError):
         return None  # an index without the table (read-only, older)
     starts, bounds, newest = [], [], ""
@@ -322,28 +335,30 @@ def _newest_ids(db, match: str, where: list, params: list, k: int):
         + " ORDER BY f.rowid DESC",
         [match, *params],
     )
-    best, read = [], 0  # a min-heap of the k best (ts, id)
-    while True:
-        rows = cur.fetchmany(STREAM_BATCH)
-        if not rows:
-            break  # every match read
-        for line_id, ts in rows:
-            if len(best) < k:
-                heapq.heappush(best, (ts, line_id))
-            elif (ts, line_id) > best[0]:
-                heapq.heapreplace(best, (ts, line_id))
-        read += len(rows)
-        if len(best) >= k:
-            below = rows[-1][0] - 1  # every match not read has an id up to this
-            if below > through:
-                pass  # lines the indexer has not yet put in line_ts_blocks: no bound
-            else:
-                i = bisect_right(starts, below >> 12) - 1
-                if i < 0 or best[0][0] >= bounds[i]:
-                    break  # nothing older can be newer than the k-th best
-        if read >= GIVE_UP:
-            cur.close()
-            return None
+    try:
+        best, read = [], 0  # a min-heap of the k best (ts, id)
+        while True:
+            rows = cur.fetchmany(STREAM_BATCH)
+            if not rows:
+                break  # every match read
+            for line_id, ts in rows:
+                if len(best) < k:
+                    heapq.heappush(best, (ts, line_id))
+                elif (ts, line_id) > best[0]:
+                    heapq.heapreplace(best, (ts, line_id))
+            read += len(rows)
+            if len(best) >= k:
+                below = rows[-1][0] - 1  # every match not read has an id up to this
+                if below > through:
+                    pass  # lines the indexer has not yet put in line_ts_blocks: no bound
+                else:
+                    i = bisect_right(starts, below >> 12) - 1
+                    if i < 0 or best[0][0] >= bounds[i]:
+                        break  # nothing older can be newer than the k-th best
+            if read >= GIVE_UP:
+                return None
+    finally:
+        cur.close()
     return [line_id for _ts, line_id in sorted(best, reverse=True)]
 
 
