@@ -11,6 +11,16 @@ from cs.cli import output, quick
 from tests.helpers.logs import LogWriter
 
 
+@pytest.fixture(autouse=True)
+def numpy_importable_after():
+    """Commands run in this process keep numpy out (cs.cli.common.skip_numpy):
+    let it back in for the tests that follow (hypothesis imports it)."""
+    had = "numpy" in sys.modules
+    yield
+    if not had and sys.modules.get("numpy", ...) is None:
+        del sys.modules["numpy"]
+
+
 @pytest.fixture
 def sessions(logs):
     a = LogWriter(logs).output("something findable here\r\nand a \x1b[1mbold\x1b[0m word\r\n").end()
