@@ -349,11 +349,10 @@ def test_newest_first_stops_early_and_finds_what_a_full_sort_finds(cs_home, monk
             assert [h.line_id for h in hits] == _reference(db, limit * 3)[:limit], limit
 
     check()  # line_ts_blocks not built yet (through = 0): no bound, it reads on or gives up
-    monkeypatch.setattr(indexer, "LINE_TIMES_STEP", 6000)
-    indexer.note_line_times(db)  # partly built
+    indexer.note_line_times(db, step=6000)  # partly built
     check()
     while db.execute("SELECT through FROM line_ts_progress").fetchone()[0] < 20000:
-        indexer.note_line_times(db)
+        indexer.note_line_times(db, step=6000)
     reads.clear()
     check()
     if shape in ("in order", "ties", "a late line near the end"):
