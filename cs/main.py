@@ -31,11 +31,10 @@ def main(argv=None):
 
 
 def run_cli(argv) -> int:
-    """Run a click command; map what it raises to one line on stderr and a status."""
-    import click
-
+    """Run a click command; map what it raises to one line on stderr and a status.
+    The common forms of `cs search`, `cs list` and `cs show` run without
+    importing click (cs.cli.quick), through the same code and the same mapping."""
     from cs import errors
-    from cs.cli import cli
 
     bad = _not_utf8(argv)
     if bad is not None:
@@ -44,23 +43,20 @@ def run_cli(argv) -> int:
         # Answers would vanish, and a command that succeeded silently would look
         # like one that found nothing: one behaviour for every command.
         return _fail("standard output is closed: nothing can be written (redirect it to a file or /dev/null)", 1)
+    from cs.cli import quick
+
     try:
-        result = cli.main(args=argv, prog_name="cs", standalone_mode=False)
+        command = quick.parse(argv)
+        if command is not None:
+            result = command()
+        else:
+            from cs.cli import cli
+
+            result = cli.main(args=argv, prog_name="cs", standalone_mode=False)
         _flush_stdout()
         return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as e:
-        _flush_stdout()
-        return e.exit_code
-    except click.exceptions.Abort:
+    except quick.Aborted:
         return _fail("aborted", 130)
-    except click.ClickException as e:  # bad arguments: click's own usage line, then ours
-        if isinstance(e, click.UsageError) and e.ctx is not None:
-            _write_err(
-                e.ctx.get_usage()
-                + "\n"
-                + (f"Try '{e.ctx.command_path} --help' for help.\n" if e.ctx.command.get_help_option(e.ctx) else "")
-            )
-        return _fail(e.format_message(), e.exit_code)
     except errors.CsError as e:
         return _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
@@ -74,11 +70,31 @@ def run_cli(argv) -> int:
             return _stdout_closed()
         return _fail(str(e), 1)
     except Exception as e:
+        click = sys.modules.get("click")
+        if click is not None and isinstance(e, (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)):
+            return _click_error(e)
         import sqlite3
 
         if isinstance(e, sqlite3.Error):
             return _fail(f"index database error: {e} (`cs index --rebuild` recreates it from the logs)", 1)
         return _internal_error(e)
+
+
+def _click_error(e) -> int:
+    import click
+
+    if isinstance(e, click.exceptions.Exit):
+        _flush_stdout()
+        return e.exit_code
+    if isinstance(e, click.exceptions.Abort):
+        return _fail("aborted", 130)
+    if isinstance(e, click.UsageError) and e.ctx is not None:  # bad arguments: click's own usage line, then ours
+        _write_err(
+            e.ctx.get_usage()
+            + "\n"
+            + (f"Try '{e.ctx.command_path} --help' for help.\n" if e.ctx.command.get_help_option(e.ctx) else "")
+        )
+    return _fail(e.format_message(), e.exit_code)
 
 
 def _internal_error(error: Exception) -> int:

@@ -406,3 +406,125 @@ def test_catch_up_does_not_stat_the_logs_of_ended_sessions(logs, db, monkeypatch
 
 def logs_statted(paths) -> set:
     return {p for p in paths if p.endswith((".jsonl", ".jsonl.gz"))}
+
+
+# ---------------------------------------------------------------- the catch-up's watermark
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """The clock a few seconds on: what logs/ looks like now is no longer
+    racy (a name added within the file system's timestamp granularity could
+    hide behind it), so a clean pass stores it as the watermark."""
+    import time
+
+    real = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real() + 10 * indexer.RACY_NS)
+
+
+def listings(monkeypatch, logs) -> list:
+    """Every listing of logs/ from here on (the catch-up's scan is one)."""
+    seen = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p=".": (str(p) == str(logs) and seen.append(str(p))) or real(p))
+    return seen
+
+
+def watermark(db):
+    return db.execute("SELECT logs_dir, dev, ino, mtime_ns, ctime_ns FROM catch_up_watermark").fetchone()
+
+
+def test_catch_up_reads_only_live_sessions_while_logs_is_unchanged(logs, db, monkeypatch, later):
+    """After a clean pass, while logs/ keeps its mtime and ctime, a reading
+    command's catch-up neither lists logs/ nor stats an ended session's log:
+    it reads the sessions indexed as running, whose logs grow in place."""
+    ended = LogWriter(logs, lock=False).output("an ended session\r\n").end()
+    cut = LogWriter(logs, lock=False).output("a cut off session\r\n")
+    live = LogWriter(logs).output("a live session\r\n")
+    indexer.index_pass(db, logs)
+    assert watermark(db) is not None
+    seen, statted = listings(monkeypatch, logs), []
+    real_lstat = os.lstat
+    monkeypatch.setattr(indexer.os, "lstat", lambda p, *a, **k: statted.append(str(p)) or real_lstat(p, *a, **k))
+    live.output("appended while nobody watched\r\n")
+    result = indexer.catch_up(db, logs)
+    assert result.stale is None and not result.stats.incomplete
+    assert seen == []  # no listing
+    assert logs_statted(statted) == {str(live.path)}  # not the ended nor the cut-off one
+    assert "appended while nobody watched" in texts(db, live.sid)
+    # The live session ends: the next catch-up sees it (no name changed).
+    live.output("last words\r\n").end()
+    live.close()
+    indexer.catch_up(db, logs)
+    assert "last words" in texts(db, live.sid)
+    assert session(db, live.sid)["status"] == "finished"
+    statted.clear()
+    indexer.catch_up(db, logs)
+    assert logs_statted(statted) == set() and seen == []  # nothing left to look at
+    assert {session(db, w.sid)["status"] for w in (ended, cut)} == {"finished", "cut_off"}
+
+
+def test_catch_up_sees_a_new_log_and_a_new_segment(logs, db, monkeypatch, later):
+    """A new session, a live session's next segment: names added to logs/
+    change its mtime and ctime, so the next catch-up lists logs/ again."""
+    live = LogWriter(logs).output("first segment\r\n")
+    LogWriter(logs, lock=False).output("old news\r\n").end()
+    indexer.index_pass(db, logs)
+    before = watermark(db)
+    assert before is not None
+    seen = listings(monkeypatch, logs)
+    new = LogWriter(logs, lock=False).output("a brand new session\r\n").end()
+    indexer.catch_up(db, logs)
+    assert seen == [str(logs)]
+    assert "a brand new session" in texts(db, new.sid)
+    assert watermark(db) != before  # the new state, stored (the clock says it is old enough)
+    seen.clear()
+    live.rotate()
+    live.output("second segment\r\n")
+    indexer.catch_up(db, logs)
+    assert seen == [str(logs)]
+    assert "second segment" in texts(db, live.sid)
+
+
+def test_catch_up_watermark_is_not_fooled_by_a_restored_mtime(logs, db, monkeypatch, later):
+    """`touch -d` or a restore can set logs/'s mtime back to the stored one;
+    its ctime cannot be set back, and both must match."""
+    LogWriter(logs, lock=False).output("indexed\r\n").end()
+    indexer.index_pass(db, logs)
+    _, _, _, mtime_ns, _ = watermark(db)
+    new = LogWriter(logs, lock=False).output("added behind a restored mtime\r\n").end()
+    os.utime(logs, ns=(mtime_ns, mtime_ns))
+    assert os.stat(logs).st_mtime_ns == mtime_ns
+    indexer.catch_up(db, logs)
+    assert "added behind a restored mtime" in texts(db, new.sid)
+
+
+def test_catch_up_watermark_is_not_stored_while_racy(logs, db, monkeypatch):
+    """Within RACY_NS of logs/'s last change (real clock), a name added after
+    our listing in the same timestamp tick would leave the same times behind:
+    no watermark is stored, the next catch-up lists logs/ again."""
+    LogWriter(logs, lock=False).output("just written\r\n").end()
+    indexer.catch_up(db, logs)
+    assert watermark(db) is None
+    seen = listings(monkeypatch, logs)
+    new = LogWriter(logs, lock=False).output("a moment later\r\n").end()
+    indexer.catch_up(db, logs)
+    assert seen == [str(logs)] and "a moment later" in texts(db, new.sid)
+
+
+def test_catch_up_watermark_needs_a_clean_pass(logs, db, monkeypatch, later):
+    """A pass that skipped a name (not a regular file) or ran out of budget
+    stores no watermark, so what it skipped is reported and retried next time."""
+    LogWriter(logs, lock=False).output("fine\r\n").end()
+    fifo = logs / "12345678-1234-4000-8000-0000000000ff.jsonl"
+    os.mkfifo(fifo)
+    result = indexer.catch_up(db, logs)
+    assert result.stats.skipped_files == [fifo.name]
+    assert watermark(db) is None
+    assert indexer.catch_up(db, logs).stats.skipped_files == [fifo.name]  # said again
+    fifo.unlink()
+    indexer.catch_up(db, logs)
+    assert watermark(db) is not None
+    LogWriter(logs, lock=False).output("over budget\r\n").end()
+    assert indexer.catch_up(db, logs, budget=0).stats.incomplete
+    assert watermark(db) is None

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import time
+from datetime import UTC
 
 import pytest
 
@@ -241,3 +242,124 @@ def test_json_is_one_document_and_jsonl_one_object_per_line(cs_exe, corpus):
     assert {p.returncode for p in statuses.values()} == {1}
     assert json.loads(statuses[("--json",)].stdout) == [] and statuses[("--jsonl",)].stdout == b""
     assert statuses[()].stderr.decode().splitlines() == ["cs: no matches"]
+
+
+def test_search_sees_what_a_live_log_gained_while_logs_is_unchanged(cs_exe, monkeypatch):
+    """The catch-up's watermark (logs/ unchanged since a clean pass) is stored;
+    a live session's log grows in place (logs/ keeps its times): the next
+    `cs search` finds the new line. A new log is found too."""
+    from cs import db as dbmod
+    from cs.index import indexer
+
+    logs = paths.ensure_private_dir(paths.logs_dir())
+    live = LogWriter(logs).output("before the watermark\r\n")
+    LogWriter(logs, lock=False).output("an ended session\r\n").end()
+    real = time.time_ns
+    with monkeypatch.context() as m:
+        m.setattr(time, "time_ns", lambda: real() + 10 * indexer.RACY_NS)  # logs/ is not racy any more
+        db = dbmod.open_db()
+        indexer.catch_up(db, logs)
+        assert db.execute("SELECT count(*) FROM catch_up_watermark").fetchone()[0] == 1
+        db.conn.close()
+    live.output("grown in place\r\n")
+    hits = [json.loads(x) for x in run(cs_exe, "search", "--jsonl", "grown in place").stdout.splitlines()]
+    assert [h["session_id"] for h in hits] == [live.sid]
+    new = LogWriter(logs, lock=False).output("a new log\r\n").end()
+    hits = [json.loads(x) for x in run(cs_exe, "search", "--jsonl", "a new log").stdout.splitlines()]
+    assert [h["session_id"] for h in hits] == [new.sid]
+
+
+def _fill_lines(db, n, seed, ts_of):
+    """n lines (every tenth one holds 'needle') in 5 sessions, ts from ts_of(i, rng)."""
+    import random
+
+    rng = random.Random(seed)
+    sids = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(5)]
+    db.conn.executemany("INSERT INTO sessions (id, status) VALUES (?, 'finished')", [(s,) for s in sids])
+    rows = [
+        (sids[rng.randrange(5)], ts_of(i, rng), "output", f"line {i} {'needle' if i % 10 == 0 else 'hay'}", 1, i)
+        for i in range(n)
+    ]
+    db.conn.executemany(
+        "INSERT INTO lines (session_id, ts, direction, text, segment, offset) VALUES (?, ?, ?, ?, ?, ?)", rows
+    )
+    db.conn.commit()
+
+
+def _reference(db, k):
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT l.id FROM lines_fts f JOIN lines l ON l.id = f.rowid WHERE lines_fts MATCH '\"needle\"'"
+            " ORDER BY l.ts DESC, l.id DESC LIMIT ?",
+            [k],
+        ).fetchall()
+    ]
+
+
+def _stamp(seconds: float) -> str:
+    from datetime import datetime
+
+    from cs.log.timestamps import format_timestamp
+
+    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "in order",  # ids follow time: the search stops early
+        "shuffled",  # ids say nothing of time: it gives up and sorts
+        "ties",  # many equal ts: ids decide
+        "one late line",  # an old id with the newest ts
+        "a late line near the end",  # the same, in a block the early stop must read
+    ],
+)
+def test_newest_first_stops_early_and_finds_what_a_full_sort_finds(cs_home, monkeypatch, shape):
+    """The early stop of a newest-first search (line_ts_blocks) returns exactly
+    the lines a sort of every match returns, in the same order, whatever the
+    ids say of the times; with the blocks partly built; after a ts update."""
+    from cs import db as dbmod
+    from cs.ask import search as search_mod
+    from cs.index import indexer
+
+    db = dbmod.open_db()
+    base = 1.7e9
+    ts_of = {
+        "in order": lambda i, rng: _stamp(base + i + rng.random()),
+        "shuffled": lambda i, rng: _stamp(base + rng.randrange(30000)),
+        "ties": lambda i, rng: _stamp(base + i // 1000),
+        "one late line": lambda i, rng: _stamp(base + (10**6 if i == 30 else i)),
+        "a late line near the end": lambda i, rng: _stamp(base + (10**6 if i == 13000 else i)),
+    }[shape]
+    _fill_lines(db, 20000, 7, ts_of)
+    reads = []
+    real = search_mod._newest_ids
+
+    def spy(*a, **k):
+        ids = real(*a, **k)
+        reads.append(ids is not None)
+        return ids
+
+    monkeypatch.setattr(search_mod, "_newest_ids", spy)
+
+    def check():
+        for limit in (1, 7, 20, 200):
+            hits = search.search(db, ["needle"], limit=limit)
+            assert [h.line_id for h in hits] == _reference(db, limit * 3)[:limit], limit
+
+    check()  # line_ts_blocks not built yet (through = 0): no bound, it reads on or gives up
+    indexer.note_line_times(db, step=6000)  # partly built
+    check()
+    while db.execute("SELECT through FROM line_ts_progress").fetchone()[0] < 20000:
+        indexer.note_line_times(db, step=6000)
+    reads.clear()
+    check()
+    if shape in ("in order", "ties", "a late line near the end"):
+        assert reads[:3] == [True] * 3  # limits 1, 7, 20: decided by the early stop (200: sorted by SQLite)
+    # An old line's ts updated to the newest (a provisional line confirmed): found first.
+    (old,) = db.execute("SELECT id FROM lines WHERE text = 'line 10 needle'").fetchone()
+    db.execute("UPDATE lines SET ts = ? WHERE id = ?", [_stamp(base + 10**7), old])
+    db.conn.commit()
+    check()
+    assert search.search(db, ["needle"], limit=1)[0].line_id == old

@@ -7,7 +7,6 @@ from cs import config
 from cs.ask.filters import Filters
 from cs.errors import CsError, NotFound
 from cs.index.indexer import session_is_live
-from cs.index.render import rendered_lines
 from cs.log import jsonl, paths, store
 
 
@@ -104,6 +103,8 @@ def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
             if record.get("type") in ("start", "resize") and isinstance(record.get("cols"), int):
                 widths.add(record["cols"])  # the rows a secret may wrap over (cs.redact.Redactor.lines)
             yield n, offset, record
+
+    from cs.index.render import rendered_lines  # (not at the top: `cs list` renders nothing)
 
     items = list(rendered_lines(records(), session_id))
     if redact:

@@ -5,13 +5,11 @@ One module per command family; shared options and the error type in `common`,
 formatting in `output`. May import any room of cs; no room imports this one.
 `cs record` is dispatched in cs.main before this module is imported (start-up
 speed); the `record` command here exists so that `cs --help` lists it.
+
+The click group itself is in `group` and imported on first use of `cli`: the
+common forms of the reading commands (`cs search WORDS`, `cs list`, `cs show ID`)
+run without click (`quick`), through the same code as the click commands.
 """
-
-import importlib
-
-import click
-
-from cs import __version__
 
 # Which module defines each command. Each module adds its commands to the
 # group when imported, and a command's module is imported when the command
@@ -40,30 +38,17 @@ COMMANDS = {
 MODULES = ("ask", "claude_cmd", "config_cmd", "index_cmd", "maintenance", "playback", "record_init", "web_cmd")
 
 
-class _LazyGroup(click.Group):
-    def get_command(self, ctx, name):
-        if name not in self.commands:
-            module = COMMANDS.get(name)
-            if module is not None:
-                importlib.import_module(f"cs.cli.{module}")
-            if name not in self.commands:
-                load_all()  # (a command missing from the table still works)
-        return super().get_command(ctx, name)
+def __getattr__(name):
+    if name in ("cli", "load_all"):
+        from cs.cli import group
 
-    def list_commands(self, ctx):
-        load_all()
-        return super().list_commands(ctx)
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_all() -> None:
-    for module in MODULES:
-        importlib.import_module(f"cs.cli.{module}")
-
-
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cs")
-def cli():
-    """Record every Claude Code session; find anything the screen showed."""
+def install_identity_source() -> None:
+    """Encrypted logs (docs/security.md) are read with the configured identity:
+    what the group does before any command runs (and cs.cli.quick)."""
     from cs.log import crypto
 
     def identity_file():
@@ -71,5 +56,4 @@ def cli():
 
         return config.settings_cached().identity_file
 
-    # Encrypted logs (docs/security.md) are read with the configured identity.
     crypto.set_identity_source(identity_file)

@@ -1,9 +1,12 @@
-"""What the commands share: the error type, opening the index (caught up), resolving ids, option parsers."""
+"""What the commands share: the error type, opening the index (caught up), resolving ids, option parsers.
+
+Importing it does not import click (cs.cli.quick runs `cs search` and friends
+without it): the option helpers import click when a command module uses them.
+"""
 
 import sys
 
-import click
-
+from cs.cli.output import echo
 from cs.errors import CsError, UsageError  # noqa: F401  (re-exported for the command modules)
 
 
@@ -24,7 +27,7 @@ def slow_catch_up_notice():
     def progress(_nbytes):
         if not said and time.monotonic() - started > 1.0:
             said.append(True)
-            click.echo(
+            echo(
                 "cs: indexing new session logs first (`cs index --daemon` keeps the "
                 "index current in the background)...",
                 err=True,
@@ -40,7 +43,7 @@ def open_index(catch_up: bool = True):
     from cs.index import indexer
 
     def rebuilding(error):
-        click.echo(f"cs: the index is unreadable ({error}); rebuilding it from the logs...", err=True)
+        echo(f"cs: the index is unreadable ({error}); rebuilding it from the logs...", err=True)
 
     try:
         db = indexer.open_index_recovering(on_rebuild=rebuilding)
@@ -51,7 +54,7 @@ def open_index(catch_up: bool = True):
         if result.stats is not None:
             report_skipped_files(result.stats.skipped_files)
         if result.stale:
-            click.echo(f"cs: {result.stale}", err=True)
+            echo(f"cs: {result.stale}", err=True)
         report_encrypted()
     return db
 
@@ -66,11 +69,11 @@ def report_encrypted() -> None:
         sids = sorted(crypto.unreadable)
         first = crypto.unreadable[sids[0]]
         if len(sids) == 1:
-            click.echo(f"cs: {first}; the other sessions are read as usual", err=True)
+            echo(f"cs: {first}; the other sessions are read as usual", err=True)
             return
         why = first.split(" ", 2)[2] if first.startswith("session ") else first
         shown = ", ".join(s[:8] for s in sids[:5]) + (", ..." if len(sids) > 5 else "")
-        click.echo(
+        echo(
             f"cs: {len(sids)} sessions ({shown}) {why.replace('is encrypted', 'are encrypted', 1)};"
             " the other sessions are read as usual",
             err=True,
@@ -80,14 +83,14 @@ def report_encrypted() -> None:
 def raw_bytes_notice() -> None:
     """What --raw, replay and tail print is the log's own bytes: say, once on
     stderr, that redaction does not apply to them."""
-    click.echo("cs: raw bytes are not redacted (secrets print as they were recorded)", err=True)
+    echo("cs: raw bytes are not redacted (secrets print as they were recorded)", err=True)
 
 
 def report_skipped_files(names) -> None:
     """Once per command: what in logs/ is not a regular file, and was skipped."""
     if names:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
-        click.echo(f"cs: skipped {len(names)} name(s) in logs/ that are not regular files: {shown}", err=True)
+        echo(f"cs: skipped {len(names)} name(s) in logs/ that are not regular files: {shown}", err=True)
 
 
 def utc_bound(text, option):
@@ -111,6 +114,8 @@ def resolve(db, prefix):
 
 
 def session_filter_options(f):
+    import click
+
     # Applied last-first, so that --help lists them in this order.
     f = click.option("--until", metavar="WHEN", help="Older than WHEN: 7d, 12h, or a date.")(f)
     f = click.option("--since", metavar="WHEN", help="Newer than WHEN: 7d, 12h, or a date.")(f)
@@ -144,6 +149,8 @@ def duration_or_date(ctx, param, value):
     """--older: a duration ago (30d) or a date; returns an aware UTC datetime."""
     if value is None:
         return None
+    import click
+
     from cs.units import parse_moment
 
     text = value.strip()
@@ -158,6 +165,8 @@ def duration_or_date(ctx, param, value):
 def size_option(ctx, param, value):
     if value is None:
         return None
+    import click
+
     from cs.units import parse_size
 
     try:
@@ -181,16 +190,3 @@ def log_files():
     from cs.log import paths, store
 
     return [p for segments in store.all_sessions(paths.logs_dir()).values() for p in segments.values()]
-
-
-class FiniteFloat(click.FloatRange):
-    """A FloatRange that also refuses NaN and the infinities (NaN passes every
-    comparison, so FloatRange alone lets `--speed nan` through)."""
-
-    def convert(self, value, param, ctx):
-        import math
-
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number

@@ -1,10 +1,108 @@
-"""Output formatting: local times, durations, snippets, JSON, tables. Only the cli package prints."""
+"""Output formatting: local times, durations, snippets, JSON, tables. Only the cli package prints.
 
+Importing it does not import click: `cs search`, `cs list` and `cs show` in their
+common forms run without click (cs.cli.quick), so `echo` and `style` here write
+exactly what click.echo and click.style write (tests/test_cli_quick.py).
+"""
+
+import os
 import sys
 
-import click
-
 from cs.log.timestamps import parse_timestamp
+
+_ANSI = None  # click's strip_ansi pattern, compiled on first use
+
+# click.style's colour codes (click.termui._ansi_colors)
+_COLORS = {
+    "black": 30,
+    "red": 31,
+    "green": 32,
+    "yellow": 33,
+    "blue": 34,
+    "magenta": 35,
+    "cyan": 36,
+    "white": 37,
+    "reset": 39,
+    "bright_black": 90,
+    "bright_red": 91,
+    "bright_green": 92,
+    "bright_yellow": 93,
+    "bright_blue": 94,
+    "bright_magenta": 95,
+    "bright_cyan": 96,
+    "bright_white": 97,
+}
+
+
+def style(text, fg=None, bold=None, dim=None) -> str:
+    """click.style(text, fg=..., bold=..., dim=...), for the colours above."""
+    bits = []
+    if fg:
+        bits.append(f"\033[{_COLORS[fg]}m")
+    if bold is not None:
+        bits.append(f"\033[{1 if bold else 22}m")
+    if dim is not None:
+        bits.append(f"\033[{2 if dim else 22}m")
+    bits.append(str(text))
+    bits.append("\033[0m")
+    return "".join(bits)
+
+
+def echo(message="", err=False, nl=True) -> None:
+    """click.echo(message, err=err, nl=nl) for text: a newline added, escape
+    sequences stripped when the stream is not a terminal, flushed at once
+    (stdout and stderr stay in order). cs.cli.quick runs only where click would
+    write to sys.stdout and sys.stderr as they are (not an ASCII-configured stream)."""
+    global _ANSI
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    if _ascii_stream(stream):  # click re-wraps such a stream (UTF-8, replace): let it
+        import click
+
+        click.echo(message, err=err, nl=nl)
+        return
+    out = (message or "") + "\n" if nl else message
+    if not out:
+        stream.flush()
+        return
+    try:
+        tty = stream.isatty()
+    except ValueError:  # closed
+        tty = False
+    if not tty:
+        if _ANSI is None:
+            import re
+
+            _ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
+        out = _ANSI.sub("", out)
+    stream.write(out)
+    stream.flush()
+
+
+def _ascii_stream(stream) -> bool:
+    """click's _stream_is_misconfigured: a text stream whose encoding is ASCII."""
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "ascii"
+    except LookupError:
+        return False
+
+
+def terminal_columns(default: int = 120) -> int:
+    """shutil.get_terminal_size((default, 24)).columns, without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())
+    except (AttributeError, ValueError, OSError):
+        return default
+    return size.columns or default
 
 
 def local_time(ts, with_seconds=True):
@@ -18,8 +116,6 @@ def local_time(ts, with_seconds=True):
 
 
 def color_enabled():
-    import os
-
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
@@ -35,7 +131,7 @@ def snippet(text, spans, width, color):
         if s >= e:
             continue
         out.append(text[pos:s])
-        out.append(click.style(text[s:e], fg="red", bold=True) if color else text[s:e])
+        out.append(style(text[s:e], fg="red", bold=True) if color else text[s:e])
         pos = e
     out.append(text[pos:end])
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
@@ -48,13 +144,15 @@ def emit_json(items, lines: bool) -> None:
     import json
 
     if lines:
-        click.echo("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), nl=False)
+        echo("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), nl=False)
     else:
-        click.echo(json.dumps(list(items), ensure_ascii=False, indent=2, default=str))
+        echo(json.dumps(list(items), ensure_ascii=False, indent=2, default=str))
 
 
 def json_options(f):
     """--json and --jsonl for a command that lists things."""
+    import click
+
     f = click.option("--jsonl", "as_jsonl", is_flag=True, help="One JSON object per line.")(f)
     f = click.option("--json", "as_json", is_flag=True, help="One JSON document (an array).")(f)
     return f
@@ -77,7 +175,7 @@ def print_json(data) -> None:
     """`--json` on a command whose answer is one object (prune, compress, config)."""
     import json
 
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
 def session_row(s: dict, size_key: str = "bytes") -> str:

@@ -6,8 +6,21 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import FiniteFloat, UsageError, open_index, raw_bytes_notice, resolve, session_filter_options
+from cs.cli.common import UsageError, open_index, raw_bytes_notice, resolve, session_filter_options
 from cs.errors import NotFound
+
+
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that also refuses NaN and the infinities (NaN passes every
+    comparison, so FloatRange alone lets `--speed nan` through)."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def _idle_limit(value):

@@ -32,7 +32,6 @@ import sqlite3
 import stat
 import time
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cs import __version__, config
@@ -59,17 +58,23 @@ class RenderCache(dict):
     """session_id -> SessionRender, kept by a long-running watcher."""
 
 
-@dataclass
 class PassStats:
-    sessions_seen: int = 0
-    sessions_indexed: int = 0
-    bytes_read: int = 0
-    lines_read: int = 0
-    skipped_lines: int = 0
-    seconds: float = 0.0
-    errors: list = field(default_factory=list)
-    skipped_files: list = field(default_factory=list)  # names in logs/ that are not regular files
-    incomplete: bool = False  # the time budget ran out before every session was read
+    """What one pass did. (Plain classes here rather than dataclasses: importing
+    dataclasses costs every reading command about 5 ms, for inspect.)"""
+
+    def __init__(self):
+        self.sessions_seen = 0
+        self.sessions_indexed = 0
+        self.bytes_read = 0
+        self.lines_read = 0
+        self.skipped_lines = 0
+        self.seconds = 0.0
+        self.errors = []
+        self.skipped_files = []  # names in logs/ that are not regular files
+        self.incomplete = False  # the time budget ran out before every session was read
+
+    def __repr__(self):
+        return f"PassStats({self.__dict__!r})"
 
 
 # A watcher commits at least this often, so that readers (who read what is
@@ -102,25 +107,46 @@ def index_pass(
     (a reading command's catch-up): a session indexed as finished or cut off
     whose segments are listed under the names indexed is not even stat'ed: the
     recorder is gone, its logs do not change (retention renames or removes
-    them, which the listing shows; `cs index` checks every file)."""
+    them, which the listing shows; `cs index` checks every file); and while
+    logs/ is as the last clean pass left it (the watermark, below), the
+    catch-up does not even list it: it reads the sessions indexed as running."""
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
     pass_deadline = started + budget if budget is not None else math.inf
     stats = PassStats()
-    on_disk = store.all_sessions(logs_dir, stats.skipped_files)
-    stored = _stored_files(db)
-    statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
-    stats.sessions_seen = len(on_disk)
+    dir_state = _dir_state(logs_dir)  # before the listing: a change during the pass shows next time
+    stored_mark = _watermark(db)
+    unchanged = trust_ended and cache is None and dir_state is not None and stored_mark == (str(logs_dir), *dir_state)
+    if unchanged:
+        # logs/ lists what the last clean pass listed: the sessions indexed as
+        # finished or cut off are skipped unread as below; only the others are
+        # looked at (a live session's log grows without changing the directory).
+        on_disk, stats.sessions_seen = _unended_sessions(db, logs_dir)
+        stored = _stored_files(db, list(on_disk))
+        statuses = _statuses(db, list(on_disk))
+    else:
+        on_disk = store.all_sessions(logs_dir, stats.skipped_files)
+        stored = _stored_files(db)
+        statuses = dict(db.execute("SELECT id, status FROM sessions").fetchall())
+        stats.sessions_seen = len(on_disk)
     changed = []
     if cache is not None:
         for gone in set(cache) - set(on_disk):  # pruned meanwhile
             del cache[gone]
-    for sid, segments in sorted(on_disk.items()):
+    todo = [
+        (sid, segments)
+        for sid, segments in sorted(on_disk.items())
+        if not (trust_ended and statuses.get(sid) in ("finished", "cut_off") and _same_names(segments, stored.get(sid)))
+    ]
+    if len(todo) > 1 and any(sid not in statuses for sid, _ in todo):
+        # New sessions oldest first (by their logs' mtime), so that line ids
+        # follow time, as they do when sessions are indexed as they are
+        # recorded: a newest-first search can then stop early (cs.ask.search).
+        todo.sort(key=lambda item: _newest_mtime(item[1].values()))
+    for sid, segments in todo:
         if time.monotonic() >= pass_deadline:
             stats.incomplete = True
             break
-        if trust_ended and statuses.get(sid) in ("finished", "cut_off") and _same_names(segments, stored.get(sid)):
-            continue
         files = {}
         for n, path in segments.items():
             try:
@@ -170,8 +196,129 @@ def index_pass(
         stats.errors.extend(claude_index.update(db, changed))
     if not config.settings_cached().index_encrypted:
         drop_encrypted_lines(db)
+    note_line_times(db, LINE_TIMES_STEP if budget is not None else None)
+    if not unchanged:
+        _note_watermark(db, logs_dir, dir_state, stats, stored_mark)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+# ---------------------------------------------------------------- line times by id
+
+LINE_BLOCK_SHIFT = 12  # line_ts_blocks.block = lines.id >> 12 (migrations/0005_line_ts_blocks.sql)
+# Line ids a reading command's catch-up (a pass with a budget) adds to
+# line_ts_blocks at most: about 0.3 s on this machine (a range scan reads the
+# rows, ~1.2 us each). Only an index upgraded from a version without the table
+# has that many; it is counted over a few commands (or at once by `cs index`).
+LINE_TIMES_STEP = 1 << 18
+
+
+def note_line_times(db, step: int = None) -> None:
+    """Add the lines stored since the last pass (at most `step` ids) to
+    line_ts_blocks (the newest ts of each block of line ids), which lets a
+    newest-first search stop early (cs.ask.search). A range scan of the new
+    ids; never an error (an index that cannot be written is searched without
+    it beyond `through`)."""
+    sql_through = "SELECT through FROM line_ts_progress WHERE id = 1"
+    sql_top = "SELECT COALESCE(MAX(id), 0) FROM lines"
+    try:
+        (through,) = db.execute(sql_through).fetchone()
+        (top,) = db.execute(sql_top).fetchone()
+    except (sqlite3.OperationalError, TypeError):
+        return  # an older schema, read-only
+    if top <= through:
+        return
+    with contextlib.suppress(sqlite3.OperationalError), db.atomic():
+        (through,) = db.execute(sql_through).fetchone()
+        (top,) = db.execute(sql_top).fetchone()
+        upto = top if step is None else min(top, through + step)
+        db.execute(
+            f"INSERT INTO line_ts_blocks (block, max_ts) SELECT id >> {LINE_BLOCK_SHIFT}, max(ts) FROM lines"
+            f" WHERE id > ? AND id <= ? GROUP BY id >> {LINE_BLOCK_SHIFT}"
+            " ON CONFLICT (block) DO UPDATE SET max_ts = excluded.max_ts WHERE excluded.max_ts > line_ts_blocks.max_ts",
+            [through, upto],
+        )
+        db.execute("UPDATE line_ts_progress SET through = ? WHERE id = 1", [max(through, upto)])
+
+
+# ---------------------------------------------------------------- the watermark
+#
+# A directory's mtime and ctime change whenever a name in it is added, removed
+# or renamed (a new log, a new segment, a compression, a prune, a scrub's
+# rename), not when a file in it grows. After a complete pass with no error and
+# nothing skipped, the directory's (dev, inode, mtime, ctime) is stored; while
+# it is unchanged, the listing is what that pass saw, so a reading command's
+# catch-up (trust_ended) need not list logs/ or look at the sessions indexed as
+# finished or cut off (it skips them unread either way): it reads the sessions
+# indexed as running, whose logs may have grown. ctime cannot be set back by
+# hand (touch, a restore), mtime can: both must match. A state younger than
+# RACY_NS is not stored: a name added within the file system's timestamp
+# granularity after our listing could leave the same times behind
+# (tests/test_index.py::test_catch_up_*watermark*).
+
+RACY_NS = 2_000_000_000
+
+
+def _dir_state(logs_dir: Path):
+    try:
+        st = os.lstat(logs_dir)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _watermark(db):
+    try:
+        row = db.execute(
+            "SELECT logs_dir, dev, ino, mtime_ns, ctime_ns FROM catch_up_watermark WHERE id = 1"
+        ).fetchone()
+    except sqlite3.OperationalError:
+        return None  # an index of an older schema (read-only): no watermark
+    return tuple(row) if row else None
+
+
+def _note_watermark(db, logs_dir: Path, dir_state, stats: PassStats, stored) -> None:
+    """Store the directory's state after a complete, clean pass (or forget the
+    one stored): written only when it changes, and never an error (an index
+    that cannot be written is read as before; the next pass lists logs/)."""
+    want = None
+    clean = dir_state is not None and not (stats.incomplete or stats.errors or stats.skipped_files)
+    if clean and time.time_ns() - max(dir_state[2], dir_state[3]) >= RACY_NS:
+        want = (str(logs_dir), *dir_state)
+    if want == stored:
+        return
+    with contextlib.suppress(sqlite3.OperationalError), db.atomic():
+        db.execute("DELETE FROM catch_up_watermark")
+        if want:
+            db.execute(
+                "INSERT INTO catch_up_watermark (id, logs_dir, dev, ino, mtime_ns, ctime_ns, sessions)"
+                " VALUES (1, ?, ?, ?, ?, ?, ?)",
+                [*want, stats.sessions_seen],
+            )
+
+
+def _unended_sessions(db, logs_dir: Path):
+    """({session id: {segment: Path}} of the sessions not indexed as finished
+    or cut off, from the names log_files holds; the number of sessions the
+    watermark's pass saw)."""
+    out = {}
+    unended = "SELECT id FROM sessions WHERE status IS NULL OR status NOT IN ('finished', 'cut_off')"  # (an index)
+    for (sid,) in db.execute(unended).fetchall():
+        for segment, name in db.execute("SELECT segment, name FROM log_files WHERE session_id = ?", [sid]):
+            out.setdefault(sid, {})[segment] = logs_dir / name
+    (seen,) = db.execute("SELECT sessions FROM catch_up_watermark WHERE id = 1").fetchone() or (0,)
+    return out, seen
+
+
+def _statuses(db, sids: list) -> dict:
+    out = {}
+    for sid in sids:
+        row = db.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+        if row:
+            out[sid] = row[0]
+    return out
 
 
 def drop_encrypted_lines(db) -> int:
@@ -189,7 +336,14 @@ def drop_encrypted_lines(db) -> int:
     return db.conn.total_changes - before
 
 
-def _stored_files(db, sid: str = None) -> dict:
+def _stored_files(db, sid=None) -> dict:
+    """session id -> {segment: row} of log_files: every session's, one
+    session's (`sid` a str), or those of a list of sessions."""
+    if isinstance(sid, list):
+        out = {}
+        for one in sid:
+            out.update(_stored_files(db, one))
+        return out
     out = {}
     sql = "SELECT name, session_id, segment, inode, size, offset, skipped_lines FROM log_files"
     for row in db.execute(sql + " WHERE session_id = ?" if sid else sql, [sid] if sid else []).fetchall():
@@ -202,6 +356,14 @@ def _stored_files(db, sid: str = None) -> dict:
             "skipped": skipped,
         }
     return out
+
+
+def _newest_mtime(paths) -> int:
+    newest = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            newest = max(newest, os.lstat(path).st_mtime_ns)
+    return newest
 
 
 def _same_names(segments: dict, rows) -> bool:
@@ -730,10 +892,13 @@ CATCH_UP_BUDGET_S = 3.0
 CATCH_UP_BUSY_MS = 300
 
 
-@dataclass
 class CatchUp:
-    stats: PassStats = None  # None: no pass ran
-    stale: str = None  # "results may be stale/incomplete: why", else None
+    def __init__(self, stats: PassStats = None, stale: str = None):
+        self.stats = stats  # None: no pass ran
+        self.stale = stale  # "results may be stale/incomplete: why", else None
+
+    def __repr__(self):
+        return f"CatchUp(stats={self.stats!r}, stale={self.stale!r})"
 
 
 def catch_up(db, logs_dir: Path = None, budget: float = CATCH_UP_BUDGET_S, progress=None) -> CatchUp:

@@ -1,0 +1,181 @@
+"""What `cs search`, `cs list` and `cs show` do once their arguments are parsed:
+ask cs.ask, print the answer. No click here: the click commands (cs.cli.ask)
+and the quick path (cs.cli.quick, which runs their common forms without
+importing click) both call these, so both print the same."""
+
+import sys
+
+from cs.cli.common import (
+    CsError,
+    UsageError,
+    make_filters,
+    open_index,
+    raw_bytes_notice,
+    resolve,
+)
+from cs.cli.output import color_enabled, duration, echo, emit_json, local_time, snippet, style, terminal_columns
+from cs.errors import NoMatches, NotFound
+
+
+def search_cmd(
+    query,
+    session_prefix=None,
+    cwd=None,
+    project=None,
+    since=None,
+    until=None,
+    source=None,
+    kind=None,
+    direction=None,
+    fts=False,
+    regex=False,
+    rank=False,
+    limit=20,
+    as_json=False,
+    as_jsonl=False,
+):
+
+    from cs.ask import search
+
+    if not query:
+        raise CsError("nothing to search for: cs search WORDS...")
+    if fts and regex:
+        raise UsageError("--fts and --regex cannot be used together (choose one query syntax)")
+    if rank and regex:
+        raise UsageError("--rank cannot be used with --regex (ranking is by FTS5 relevance)")
+    mode = "fts" if fts else "regex" if regex else None
+    if kind:
+        source = source or "transcript"
+        if source != "transcript":
+            raise UsageError(f"--kind {kind} is about transcript lines; it cannot go with --source {source}")
+    if source:
+        wanted = search.DIRECTIONS_BY_SOURCE[source]
+        if direction and direction != wanted:
+            raise UsageError(f"--{direction} and --source {source} contradict each other")
+        direction = wanted
+    filters = make_filters(session_prefix, cwd, project, since, until, direction)
+    filters.kind = kind
+    db = open_index()
+    if filters.session:
+        filters.session = resolve(db, filters.session)
+    hits = search.search(db, query, filters, limit=limit, mode=mode or "literal", rank=rank)
+    if as_json or as_jsonl:
+        emit_json([hit.as_dict() for hit in hits], lines=as_jsonl)
+    if not hits:
+        raise NoMatches("no matches")
+    if as_json or as_jsonl:
+        return
+    color = color_enabled()
+    width = max(40, terminal_columns(120) - 4)
+    for hit in hits:
+        direction_label = {"input": "in ", "output": "out", "transcript": hit.kind or "claude"}[hit.direction]
+        head = f"{local_time(hit.ts)}  {hit.session_id[:8]}  {hit.project or '-'}  {direction_label}"
+        if hit.provisional:
+            head += "  (live: still on screen)"
+        replay = " ".join(hit.replay_args())
+        if color:
+            head = style(head, fg="cyan")
+            replay = style(replay, dim=True)
+        echo(head)
+        echo("  " + snippet(hit.text, hit.spans, width, color))
+        echo("  " + replay)
+
+
+def list_cmd(
+    session_prefix=None, cwd=None, project=None, since=None, until=None, limit=None, as_json=False, as_jsonl=False
+):
+
+    from cs import units
+    from cs.ask import sessions
+    from cs.log import paths
+
+    filters = make_filters(session_prefix, cwd, project, since, until)
+    db = open_index()
+    rows = sessions.list_sessions(db, filters, limit=limit)
+    logs = paths.logs_dir()
+    for row in rows:
+        row["status"] = sessions.live_status(logs, row)
+    if as_json or as_jsonl:
+        emit_json(rows, lines=as_jsonl)
+        return
+    if not rows:
+        echo("no sessions", err=True)
+        return
+    table = [("STARTED", "DURATION", "ID", "PROJECT", "COMMAND", "EXIT", "SIZE", "STATUS")]
+    for r in rows:
+        table.append(
+            (
+                local_time(r["started_at"], with_seconds=False),
+                duration(r["started_at"], r["ended_at"] or r["last_event_at"]),
+                r["id"][:8],
+                r["project"] or "-",
+                (r["command"] or "-")[:40],
+                "-" if r["exit_code"] is None else str(r["exit_code"]),
+                units.format_size(r["log_bytes"] or 0),
+                r["status"],
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def show_cmd(session_id, raw=False, pattern=None, ignore_case=False, context=0, conversation=False, tools=False):
+
+    import re
+
+    from cs.ask import sessions
+    from cs.log import paths
+
+    if tools and not conversation:
+        raise UsageError("--tools goes with --conversation")
+    if conversation and raw:
+        raise UsageError("--conversation and --raw show different things; pick one")
+    if raw and (pattern or ignore_case or context):
+        raise UsageError("--raw writes the original bytes: it cannot be combined with --grep, -i or -C")
+    db = open_index()
+    sid = resolve(db, session_id)
+    logs = paths.logs_dir()
+    if conversation:
+        from cs.claude import conversation as talk
+
+        items = talk.entries(db, sid)
+        if not items:
+            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`cs show {sid[:8]}` shows its screen)")
+        for line in talk.as_text(items, tools, width=terminal_columns(120) - 12, local_time=local_time):
+            echo(line)
+        return
+    if raw:
+        raw_bytes_notice()
+        out = sys.stdout.buffer
+        for chunk in sessions.raw_output(logs, sid):
+            out.write(chunk)
+        out.flush()
+        return
+    # An output line may hold rows a program word-wrapped (cs.index.paragraphs):
+    # shown, and grepped, as the rows the screen showed.
+    lines = [
+        row
+        for kind, text, _m in sessions.session_text(logs, sid)
+        for row in (["> " + text] if kind == "input" else text.split("\n"))
+    ]
+    if not pattern:
+        for line in lines:
+            echo(line)
+        return
+    try:
+        regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as e:
+        raise CsError(f"invalid --grep pattern {pattern!r}: {e}") from None
+    groups = sessions.grep_lines(lines, regex, context)
+    if not groups:
+        raise NoMatches(f"no line matches {pattern!r}")
+    color = color_enabled()
+    for gi, group in enumerate(groups):
+        if gi and context:
+            echo("--")
+        for i, is_match in group:
+            text = lines[i]
+            if color and is_match:
+                text = regex.sub(lambda m: style(m.group(0), fg="red", bold=True), text)
+            echo(text)
