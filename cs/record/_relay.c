@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -35,8 +36,6 @@
 #include <unistd.h>
 
 #define READ_SIZE 65536
-#define BURST_MAX (256 * 1024)
-#define SHORT_READ 512
 #define TAIL 4096
 
 enum { R_YIELD = 0, R_PENDING = 1, R_ENTER = 2, R_DISPLAY_FAILED = 3 };
@@ -261,7 +260,7 @@ static PyObject *relay(PyObject *self, PyObject *args) {
     keep_tail(&w, (const unsigned char *)PyBytes_AS_STRING(tail), (size_t)PyBytes_GET_SIZE(tail));
     Py_DECREF(tail);
 
-    unsigned char *buf = malloc(BURST_MAX);
+    unsigned char *buf = malloc(READ_SIZE);
     if (!buf) {
         Py_DECREF(sid);
         return PyErr_NoMemory();
@@ -285,19 +284,21 @@ static PyObject *relay(PyObject *self, PyObject *args) {
         if (p[0].revents) break;
         if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) break;
         if (p[1].revents & (POLLIN | POLLPRI)) {
-            /* Output: read what is there now (up to BURST_MAX), log it, show it. */
+            /* Output: one read, logged, then shown, as script(1) does. (The
+               Python path joins the reads available at once, to save its own
+               per-chunk work; here a read costs little, and passing each one on
+               at once keeps the child, us and the terminal working in parallel:
+               joining 64 KiB made the terminal wait for us and the child for it.) */
             size_t total = 0;
             int ended = 0;
-            while (total < BURST_MAX) {
-                size_t room = BURST_MAX - total < READ_SIZE ? BURST_MAX - total : READ_SIZE;
-                ssize_t k = read(master, buf + total, room);
+            for (;;) {
+                ssize_t k = read(master, buf, READ_SIZE);
                 if (k < 0 && errno == EINTR) continue;
-                if (k <= 0) {
+                if (k <= 0)
                     ended = !(k < 0 && errno == EAGAIN);
-                    break;
-                }
-                total += (size_t)k;
-                if ((size_t)k < SHORT_READ) break;
+                else
+                    total = (size_t)k;
+                break;
             }
             if (total) {
                 w.bytes_out += (long long)total;
@@ -328,6 +329,11 @@ static PyObject *relay(PyObject *self, PyObject *args) {
                 }
                 sent += (size_t)s;
             }
+            /* The kernel echoes the key in a worker that runs on this CPU
+               once we let it: let it now, so the echo is ready by the time
+               the key is logged (rather than after we sleep in poll and are
+               woken again). Worth ~10 us of keystroke latency. */
+            sched_yield();
             w.bytes_in += k;
             log_line(&w, "input", buf, (size_t)k, masked ? (long)k : -1);
             if (sent < (size_t)k) {
