@@ -8,6 +8,9 @@ Every recorder runs under the same outer pseudo-terminal driven from here (the
   of the file's size from spawn to the recorder's exit;
 * keystroke echo latency: one byte written into the outer PTY, time until its
   echo comes back (child `cat`, echo done by the inner PTY), p50 and p99;
+  then again with the benchmark on CPU 0 and the recorder (and its child) pinned
+  with taskset, on CPU 0 ("same CPU") and on CPU 1 ("other CPU"): unpinned, the
+  p50 mostly says where the scheduler happened to put the processes;
 * start-up: spawn to exit of `<recorder> true` vs `true` alone, median, ms;
 * peak RSS of the recorder process (VmHWM from /proc, sampled while it runs);
 * idle CPU: CPU time the recorder uses while its child sleeps 2 s.
@@ -184,6 +187,16 @@ def bench_echo(make, env, samples):
     return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
 
 
+def pinned_echo(make, env, samples, cpu):
+    """Echo p50 with this process on CPU 0 and the recorder on `cpu`."""
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        return bench_echo(lambda argv: ["taskset", "-c", cpu, *make(argv)], env, samples)[0]
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
 def bench_startup(make, env, runs):
     times = []
     for _ in range(runs):
@@ -267,6 +280,14 @@ def main():
     for name, make in tools.items():
         row = rows[name]
         attempt(name, lambda row=row, make=make: row.update(zip(("p50", "p99"), bench_echo(make, env, args.echo))))
+        if shutil.which("taskset") and len(os.sched_getaffinity(0)) >= 2:
+            for key, cpu in (("p50_same", "0"), ("p50_other", "1")):
+                attempt(
+                    name,
+                    lambda row=row, make=make, key=key, cpu=cpu: row.update(
+                        {key: pinned_echo(make, env, args.echo, cpu)}
+                    ),
+                )
         attempt(name, lambda row=row, make=make: row.update(idle=bench_idle_cpu(make, env)))
         if runs[name]:
             row["mbps"] = statistics.median(r[0] for r in runs[name])
@@ -288,12 +309,13 @@ def print_table(rows, args):
     )
     print(
         "| tool | throughput MB/s | vs script | echo p50 µs | echo p99 µs | p50 vs script "
+        "| p50 same CPU µs (vs script) | p50 other CPU µs (vs script) "
         "| start-up ms | over `true` ms | peak RSS MB | idle CPU ms / 2 s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         if "error" in r and "mbps" not in r:
-            print(f"| {name} | failed: {r['error']} |||||||||")
+            print(f"| {name} | failed: {r['error']} |||||||||||")
             continue
 
         def ratio(key, invert=False, r=r):
@@ -301,10 +323,14 @@ def print_table(rows, args):
                 return "–"
             return f"{(ref[key] / r[key]) if invert else (r[key] / ref[key]):.2f}×"
 
+        def pinned(key, r=r):
+            return f"{r[key]:.0f} ({ratio(key)})" if key in r else "–"
+
         over = r["start"] - base["start"] if "start" in r and "start" in base else float("nan")
         print(
             f"| {name} | {r.get('mbps', 0):.0f} | {ratio('mbps')} | {r.get('p50', 0):.0f} | "
-            f"{r.get('p99', 0):.0f} | {ratio('p50')} | {r.get('start', 0):.1f} | {over:+.1f} | "
+            f"{r.get('p99', 0):.0f} | {ratio('p50')} | {pinned('p50_same')} | {pinned('p50_other')} | "
+            f"{r.get('start', 0):.1f} | {over:+.1f} | "
             f"{r.get('rss', 0):.1f} | {r.get('idle', 0):.0f} |"
         )
 
