@@ -342,7 +342,7 @@ def reading_order(rows, typed, cols: int, claude: bool) -> list:
         # The chrome is shown once per text, after the conversation.
         seen = set()
         for k, i, text, m in keyed:
-            key = _masked(text)
+            key = _row_key(text)
             if is_chrome(text, cols):
                 last = chrome.get(key)
                 if last is None or i > last[0]:
@@ -377,7 +377,7 @@ _STATUS_START = ("⏵⏵", "⏸", "? for shortcuts")
 _STATUS_PARTS = ("(shift+tab to cycle)", "? for shortcuts")
 
 
-def _masked(text: str) -> str:
+def _row_key(text: str) -> str:
     """What two rows are compared by (numbers are not masked: the rows of a
     reply differ only in them often enough)."""
     return text.strip()
@@ -388,8 +388,7 @@ def is_chrome(text: str, cols: int) -> bool:
     box (its rules, and the prompt with what is being typed, `❯`/`>` and a
     no-break space: the transcript's copy of a prompt has a plain space), a
     spinner, the mode and status line under the box, a status line drawn
-    right-aligned. (Rows drawn more than once are chrome too: reading_order
-    counts them.)"""
+    right-aligned."""
     stripped = text.strip()
     if not stripped or "\n" in text:
         return False
