@@ -31,57 +31,25 @@ MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would 
     "-n", "--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT), help="At most this many hits."
 )
 @json_options
-def search_cmd(
-    query,
-    session_prefix,
-    cwd,
-    project,
-    since,
-    until,
-    source,
-    kind,
-    direction,
-    fts,
-    regex,
-    rank,
-    limit,
-    as_json,
-    as_jsonl,
-):
+def search_cmd(**options):
     """Find lines that the screen showed or that you typed.
 
     Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
     characters) and match anywhere in a line: 1234 finds E1234."""
     from cs.cli import answers
 
-    return answers.search_cmd(
-        query,
-        session_prefix,
-        cwd,
-        project,
-        since,
-        until,
-        source,
-        kind,
-        direction,
-        fts,
-        regex,
-        rank,
-        limit,
-        as_json,
-        as_jsonl,
-    )
+    return answers.search_cmd(**options)
 
 
 @cli.command("list")
 @session_filter_options
 @click.option("-n", "--limit", type=click.IntRange(1, MAX_LIMIT), help="At most this many sessions.")
 @json_options
-def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_jsonl):
+def list_cmd(**options):
     """Recorded sessions, newest first."""
     from cs.cli import answers
 
-    return answers.list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_jsonl)
+    return answers.list_cmd(**options)
 
 
 @cli.command("show")
@@ -92,8 +60,8 @@ def list_cmd(session_prefix, cwd, project, since, until, limit, as_json, as_json
 @click.option("-C", "--context", default=0, type=click.IntRange(0, MAX_LIMIT), help="With --grep: lines around.")
 @click.option("--conversation", is_flag=True, help="Claude Code's transcript: prompts, replies, tool calls.")
 @click.option("--tools", is_flag=True, help="With --conversation: tool inputs and results in full.")
-def show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools):
+def show_cmd(**options):
     """A session as text as the screen showed it; input lines start with '> '."""
     from cs.cli import answers
 
-    return answers.show_cmd(session_id, raw, pattern, ignore_case, context, conversation, tools)
+    return answers.show_cmd(**options)
