@@ -86,6 +86,17 @@ def _add(tar, name: str, data: bytes) -> None:
 # ------------------------------------------------------------------ import
 
 
+def _listed_member(members: dict, path: str, entry: dict, name: str, shown: str) -> bytes:
+    """The bytes of archive member `path`, which the manifest lists as `entry`
+    (size and SHA-256); BadArchive if it is missing or differs."""
+    data = members.get(path)
+    if data is None:
+        raise BadArchive(f"{name}: {shown} is in the manifest but not in the archive")
+    if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise BadArchive(f"{name}: {shown} does not match its SHA-256 in the manifest")
+    return data
+
+
 def read(path: Path) -> tuple:
     """(manifest, {segment name: bytes}) of a verified archive, or BadArchive."""
     name = Path(path).name
@@ -111,11 +122,7 @@ def read(path: Path) -> tuple:
     for session in manifest["sessions"]:
         for entry in session["files"]:
             seg = entry["name"]
-            data = members.get(f"logs/{seg}")
-            if data is None:
-                raise BadArchive(f"{name}: {seg} is in the manifest but not in the archive")
-            if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                raise BadArchive(f"{name}: {seg} does not match its SHA-256 in the manifest")
+            data = _listed_member(members, f"logs/{seg}", entry, name, shown=seg)
             parsed = store.parse_segment_name(seg)
             if parsed is None or parsed[0] != session["id"]:
                 raise BadArchive(f"{name}: {seg} is not a segment of session {session['id']}")
@@ -124,11 +131,7 @@ def read(path: Path) -> tuple:
     for session in manifest["sessions"]:
         for entry in session.get("transcripts", []):
             rel = entry["name"]
-            data = members.get(f"claude/{rel}")
-            if data is None:
-                raise BadArchive(f"{name}: claude/{rel} is in the manifest but not in the archive")
-            if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                raise BadArchive(f"{name}: claude/{rel} does not match its SHA-256 in the manifest")
+            data = _listed_member(members, f"claude/{rel}", entry, name, shown=f"claude/{rel}")
             files[f"claude/{rel}"] = data
             listed.add(f"claude/{rel}")
     extra = set(members) - listed
