@@ -122,9 +122,10 @@ class Redactor:
     def might_hold(self, text: str) -> bool:
         """False if no rule can match anywhere in `text` (no keyword in it,
         and no pattern of the user's, which have none)."""
-        if self._always:
-            return True
-        low = text.lower()
+        return bool(self._always) or self._keyword_in(text.lower())
+
+    def _keyword_in(self, low: str) -> bool:
+        """Does lower-cased `low` hold a keyword of some rule?"""
         for keyword in self._keywords:
             if keyword in low:
                 return True
@@ -135,12 +136,8 @@ class Redactor:
         if not self.enabled or not text:
             return text
         low = text.lower()
-        if not self._always:
-            for keyword in self._keywords:
-                if keyword in low:
-                    break
-            else:
-                return text
+        if not self._always and not self._keyword_in(low):
+            return text
         for kind, words, regex in self._rules:
             if words and not any(w in low for w in words):
                 continue
@@ -184,12 +181,8 @@ class Redactor:
         if "-----" in joined:
             return  # key blocks: the line state handles them row by row
         low = joined.lower()
-        if not self._always:
-            for keyword in self._keywords:
-                if keyword in low:
-                    break
-            else:
-                return
+        if not self._always and not self._keyword_in(low):
+            return
         spans = []
         for kind, words, regex in self._rules:
             if words and not any(w in low for w in words):
