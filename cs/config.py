@@ -243,10 +243,12 @@ def validate_value(key: str, value):
 # ---------------------------------------------------------------- reading
 
 
-def _as_path(path):
+def _config_file(path=None):
+    """`path` as a pathlib.Path, or the user's config.toml when None (for the
+    functions that edit the file; pathlib is imported here, not at start-up)."""
     from pathlib import Path
 
-    return Path(path)
+    return paths.config_path() if path is None else Path(path)
 
 
 def _read_file(path) -> dict:
@@ -405,7 +407,7 @@ def stream_redactor(settings_=None):
 def show(path=None) -> list:
     """[{key, value, default, is_default, description}] for every setting, in
     order. Raises ConfigError if the file is broken (the CLI reports it)."""
-    path = paths.config_path() if path is None else _as_path(path)
+    path = _config_file(path)
     table = _read_file(path)
     values = load_checked(path)
     return [
@@ -484,7 +486,7 @@ def _current_text(path) -> str:
 def set_value(key: str, value: str, path=None):
     """Validate and store one setting; returns the stored value.
     ValueError (bad key/value) or ConfigError (broken file) otherwise."""
-    path = paths.config_path() if path is None else _as_path(path)
+    path = _config_file(path)
     stored = validate_value(key, value)
     if key in SET_CHECKS:
         try:
@@ -506,7 +508,7 @@ def set_value(key: str, value: str, path=None):
 def unset_value(key: str, path=None) -> bool:
     """Remove a setting (back to its default). Unknown keys present in the file
     can be removed too, which is how a user fixes a typo. True if it was set."""
-    path = paths.config_path() if path is None else _as_path(path)
+    path = _config_file(path)
     text, found = _edited_text(_current_text(path), key, None)
     if not found:
         if key not in DEFAULTS:

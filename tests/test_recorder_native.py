@@ -10,6 +10,7 @@ tests/test_recorder.py; CS_PURE_PYTHON=1 (and tests/test_recorder_loop.py's
 fake sink) keep the Python path tested.
 """
 
+import json
 import os
 import re
 import termios
@@ -128,16 +129,10 @@ def python_line(direction, data, masked=False):
 
 
 def same_but_timestamp(native: dict, python_bytes: bytes):
-    python = raw_lines_of(python_bytes)
+    python = json.loads(python_bytes)
     assert TIMESTAMP.match(native["timestamp"]), native["timestamp"]
     assert list(native) == list(python)  # the design note's field order
     assert {**native, "timestamp": None} == {**python, "timestamp": None}
-
-
-def raw_lines_of(line: bytes) -> dict:
-    import json
-
-    return json.loads(line)
 
 
 def test_output_is_logged_then_shown_as_the_python_writer_logs_it(rig):
