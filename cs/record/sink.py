@@ -145,14 +145,13 @@ class LogWriter:
         if self.write_errno:
             error, self.write_errno = self.write_errno, 0
             self._stop(OSError(error, os.strerror(error)))
-        elif self.fd >= 0 and self.segment_size >= self.rotate_size and self.segment_has_data:
+        elif self.fd >= 0 and self._segment_full():
             self._rotate()
 
     # ------------------------------------------------------------ the end
 
     def close(self, exit_code: int, signal_number=None, duration=None) -> None:
         """Write the end line in the last segment, then release the lock."""
-        self.settle()
         if self.fd >= 0:
             fields = {"exit_code": exit_code}
             if signal_number is not None:
@@ -178,11 +177,15 @@ class LogWriter:
     def _write_data(self, line: bytes) -> None:
         # Rotate before a data line, never right after a segment's header, so
         # even a tiny rotate_size makes progress (one data line per segment).
-        if self.segment_size >= self.rotate_size and self.segment_has_data:
+        if self._segment_full():
             if not self._rotate():
                 return
         self.segment_has_data = True
         self._write(line)
+
+    def _segment_full(self) -> bool:
+        """Is it time for a new segment (never right after a header)?"""
+        return self.segment_size >= self.rotate_size and self.segment_has_data
 
     def _write(self, line: bytes) -> bool:
         """One os.write per line on an O_APPEND fd (no user-space buffer, so the
