@@ -328,9 +328,17 @@ _CLAUDE_CANDIDATES = (Path(__file__).resolve().parents[2] / ".cache/claude-code/
 OLD_CLAUDE = Path(__file__).resolve().parents[2] / ".cache/claude-code-old/node_modules/.bin/claude"
 
 
+NEW_CLAUDE = Path(__file__).resolve().parents[2] / ".cache/claude-code-new/node_modules/.bin/claude"
+
+
 def find_old_claude():
     """The older 2.x release .ci/setup installs beside the pinned one, or None."""
     return str(OLD_CLAUDE) if os.access(OLD_CLAUDE, os.X_OK) else None
+
+
+def find_new_claude():
+    """The newest release .ci/setup installs beside the pinned one, or None."""
+    return str(NEW_CLAUDE) if os.access(NEW_CLAUDE, os.X_OK) else None
 
 
 def find_claude():
