@@ -6,31 +6,42 @@ import time
 
 import pytest
 
-from cs.record import claude_link
+from cs.record import claude_cli, claude_link
 
 RECORDING = "0a0b0c0d-0e0f-4000-8000-000000000001"
 
 
+LISTED = claude_cli.CliFacts(["mcp", "rm", "logs", "stop", "kill", "attach"])
+
+
 @pytest.mark.parametrize(
-    "argv, injected",
+    "argv, cli, injected",
     [
-        (["claude"], True),
-        (["/usr/local/bin/claude", "-p", "hi"], True),
-        (["claude", "fix the --resume flag"], True),  # a prompt that mentions an option
-        (["claude", "--resume", "x"], False),
-        (["claude", "-r"], False),
-        (["claude", "--continue"], False),
-        (["claude", "-c", "more"], False),
-        (["claude", "--session-id=abc"], False),
-        (["claude", "--fork-session", "-r", "x"], False),
-        (["claude", "mcp", "list"], False),
-        (["claude", "--version"], False),
-        (["claude", "--", "--resume"], True),
-        (["bash"], False),
+        (["claude"], None, True),
+        (["/usr/local/bin/claude", "-p", "hi"], LISTED, True),
+        (["/usr/local/bin/claude", "-p", "hi"], None, False),  # unknown CLI: "hi" could be a subcommand
+        (["claude", "-p", "what does this do?"], None, True),  # no subcommand has spaces or '?'
+        (["claude", "fix the --resume flag"], None, True),  # a prompt that mentions an option
+        (["claude", "--model", "opus", "fix it"], LISTED, True),
+        (["claude", "--resume", "x"], LISTED, False),
+        (["claude", "-r"], LISTED, False),
+        (["claude", "--continue"], LISTED, False),
+        (["claude", "-c", "more"], LISTED, False),
+        (["claude", "--session-id=abc"], LISTED, False),
+        (["claude", "--fork-session", "-r", "x"], LISTED, False),
+        (["claude", "mcp", "list"], LISTED, False),
+        (["claude", "mcp", "list"], None, False),
+        (["claude", "rm", "x"], LISTED, False),  # 2.1.332's subcommands, from its --help
+        (["claude", "logs", "x"], LISTED, False),
+        (["claude", "--debug", "api", "stop", "x"], LISTED, False),  # a subcommand after an option's value
+        (["claude", "config", "list"], claude_cli.CliFacts([]), False),  # an earlier release's, hidden
+        (["claude", "--version"], LISTED, False),
+        (["claude", "--", "--resume"], LISTED, False),  # after --, unsure: untouched
+        (["bash"], LISTED, False),
     ],
 )
-def test_the_id_is_fixed_only_when_the_user_did_not_choose_a_session(argv, injected):
-    child, fixed = claude_link.plan(argv, RECORDING)
+def test_the_id_is_fixed_only_when_the_user_did_not_choose_a_session(argv, cli, injected):
+    child, fixed = claude_link.plan(argv, RECORDING, cli=cli)
     if injected:
         assert child == [argv[0], "--session-id", RECORDING, *argv[1:]] and fixed == RECORDING
     else:

@@ -98,21 +98,41 @@ def test_arguments_reach_claude_intact_and_session_is_recorded(shell, args, cs_e
 def test_claude_gets_the_recordings_id_as_its_session_id(shell, cs_exe, env, cs_home, tmp_path):
     """cs.record.claude_link: a new Claude session is given the recording's id,
     so the two are linked from the first second; the user's arguments follow
-    untouched, and a session the user chose (--resume) is left alone."""
+    untouched, and a session the user chose (--resume) is left alone. A single
+    word could be a subcommand: until the recorder has read this claude's
+    --help (in the background, after the first session), it is left alone too."""
     noted = tmp_path / "session-id"
     env["FAKE_CLAUDE_SESSION_FILE"] = str(noted)
     proc = run_shell(shell, wrapped(shell, cs_exe, "claude hello"), (), env, tmp_path)
     assert printed_argv(proc) == ["hello"], proc.stderr
-    (log,) = logs(cs_home)
+    assert not noted.exists(), "an unknown claude got --session-id before a word that could be a subcommand"
+    wait_for_cli_facts(cs_home)
+    proc = run_shell(shell, wrapped(shell, cs_exe, "claude hello"), (), env, tmp_path)
+    assert printed_argv(proc) == ["hello"], proc.stderr
+    log = newest_log(cs_home)
     assert noted.read_text() == start_record(log)["session_id"]
     linked = [r for r in records(log) if r.get("type") == "claude_session"]
     assert [r["claude_session_id"] for r in linked] == [noted.read_text()]
     noted.unlink()
-    proc = run_shell(
-        shell, wrapped(shell, cs_exe, "claude --resume 0f0e0d0c-0b0a-4900-8800-000000000001"), (), env, tmp_path
-    )
-    assert printed_argv(proc) == ["--resume", "0f0e0d0c-0b0a-4900-8800-000000000001"]
-    assert not noted.exists()
+    for line in ("claude --resume 0f0e0d0c-0b0a-4900-8800-000000000001", "claude stop x", "claude kill x"):
+        proc = run_shell(shell, wrapped(shell, cs_exe, line), (), env, tmp_path)
+        assert printed_argv(proc) == line.split()[1:]
+        assert not noted.exists(), line
+
+
+def wait_for_cli_facts(cs_home, timeout=20.0):
+    """The facts file the recorder's background `claude --help` reader writes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = list((cs_home / "claude-cli").glob("*.txt")) if (cs_home / "claude-cli").exists() else []
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no facts in {cs_home / 'claude-cli'} after {timeout} s")
+
+
+def newest_log(cs_home):
+    return max(logs(cs_home), key=lambda p: p.stat().st_mtime_ns)
 
 
 @pytest.mark.parametrize("shell", SHELLS)

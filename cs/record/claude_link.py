@@ -2,12 +2,15 @@
 
 Two mechanisms, both cheap enough for the recorder's start-up and hot path:
 
-* `plan(argv)`: when the user did not choose a session themselves (no
-  `--resume`, `--continue`, `--session-id`, `--fork-session`, and not a
-  subcommand such as `claude mcp`), the recorder passes `--session-id <id>` with
-  the recording's own id, so the first Claude session and the recording share
-  one id. What the user asked for is never changed: only an id is fixed that
-  Claude Code would otherwise have drawn at random.
+* `plan(argv, session_id, cli=...)`: when the user did not choose a session
+  themselves (no `--resume`, `--continue`, `--session-id`, `--fork-session`)
+  and the command line cannot be a subcommand (`claude mcp list`, `claude rm
+  x`), the recorder passes `--session-id <id>` with the recording's own id, so
+  the first Claude session and the recording share one id. What the user asked
+  for is never changed: only an id is fixed that Claude Code would otherwise
+  have drawn at random. Which words are subcommands is what the installed CLI's
+  own `--help` says (cs.record.claude_cli); when that is not known yet, any word
+  that could be one leaves the command line untouched.
 * `SessionTracker`: Claude Code keeps `<config dir>/sessions/<pid>.json` with the
   id of the session a running process is in; `/clear` starts a new id in the
   same process. After each submitted line (Enter in the input), and for a few
@@ -25,8 +28,8 @@ import time
 
 # Options after which Claude Code resumes or names a session itself.
 _CHOOSES_SESSION = ("--resume", "-r", "--continue", "-c", "--session-id", "--fork-session")
-# The first positional argument is a prompt, unless it is one of these.
-_SUBCOMMANDS = (
+# Subcommands of earlier releases, some hidden from their --help: never a prompt either.
+_KNOWN_SUBCOMMANDS = (
     "mcp",
     "config",
     "doctor",
@@ -51,22 +54,36 @@ def is_claude(argv) -> bool:
     return bool(argv) and os.path.basename(argv[0]) == "claude"
 
 
-def plan(argv, session_id: str, env=None):
+def plan(argv, session_id: str, env=None, cli=None):
     """(argv for the child, the Claude session id we fixed or None).
-    CS_NO_SESSION_ID=1 in the environment turns the fixing off (a Claude Code
-    too old to know `--session-id`: the indexer still links by time)."""
+
+    `cli`: the installed CLI's CliFacts (cs.record.claude_cli.known), or None
+    when unknown. The id is fixed only when no word of the command line is a
+    subcommand (known: one the CLI lists or an earlier release had; unknown:
+    any single word that could name one). CS_NO_SESSION_ID=1 in the environment
+    turns the fixing off (a Claude Code too old to know `--session-id`: the
+    indexer still links by time). Tests: tests/test_claude_link.py."""
     if not is_claude(argv) or (env if env is not None else os.environ).get("CS_NO_SESSION_ID"):
         return list(argv), None
+    words = []
     for arg in argv[1:]:
         name = arg.split("=", 1)[0]
-        if name in _CHOOSES_SESSION or arg in _NO_SESSION:
+        if name in _CHOOSES_SESSION or arg in _NO_SESSION or arg == "--":
             return list(argv), None
-        if arg == "--":
-            break
-    first_positional = next((a for a in argv[1:] if not a.startswith("-")), None)
-    if first_positional in _SUBCOMMANDS:
+        if not arg.startswith("-"):
+            words.append(arg)
+    if any(_may_be_subcommand(word, cli) for word in words):
         return list(argv), None
     return [argv[0], "--session-id", session_id, *argv[1:]], session_id
+
+
+def _may_be_subcommand(word: str, cli) -> bool:
+    if word in _KNOWN_SUBCOMMANDS:
+        return True
+    if cli is not None:
+        return word in cli.commands
+    # Unknown CLI: a subcommand is one word of letters, digits and dashes.
+    return bool(word) and word.isascii() and word.replace("-", "").replace("_", "").isalnum()
 
 
 def claude_config_dir(env) -> str:

@@ -137,7 +137,12 @@ def _record(executable, argv) -> int:
             rotate_size,
             start_fields(argv, cols, rows, stdin_tty, stdout_tty),
         )
-        child_argv, claude_id = claude_link.plan(argv, session_id) if writer.failure is None else (argv, None)
+        child_argv, claude_id, cli = argv, None, None
+        if claude_link.is_claude(argv) and writer.failure is None:
+            from cs.record import claude_cli
+
+            cli = claude_cli.known(executable, paths.home())
+            child_argv, claude_id = claude_link.plan(argv, session_id, cli=cli)
         sink = writer
         if claude_link.is_claude(argv):
             sink = claude_link.SessionTracker(writer, claude_link.claude_config_dir(os.environ), claude_id)
@@ -159,7 +164,20 @@ def _record(executable, argv) -> int:
         return 1
     writer.close(result.exit_code, result.signal_number, time.monotonic() - started)
     _report(writer)
+    if cli is None and claude_link.is_claude(argv):
+        _learn_cli(executable)
     return result.exit_code
+
+
+def _learn_cli(executable) -> None:
+    """After a `claude` whose --help we have not read yet: read it in the
+    background, so the next session knows its subcommands (cs.record.claude_cli)."""
+    from cs.log import paths
+    from cs.record import claude_cli
+
+    home = paths.home()
+    if not claude_cli.is_learned(executable, home):
+        claude_cli.learn_in_background(executable, home, dict(os.environ))
 
 
 def _run_unrecorded(executable, argv, reason: str) -> int:

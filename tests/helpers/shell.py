@@ -17,6 +17,14 @@ SHELLS = ("bash", "zsh", "fish")
 FAKE_CLAUDE = """#!{python}
 import json, os, sys
 args = sys.argv[1:]
+# --help in commander's layout, as Claude Code prints it: the recorder reads the
+# subcommands from it (cs.record.claude_cli).
+if args == ["--help"]:
+    sys.stdout.write("Usage: claude [options] [command] [prompt]\\n\\nOptions:\\n"
+                     "  -h, --help       Display help for command\\n\\nCommands:\\n"
+                     "  mcp              Configure and manage MCP servers\\n"
+                     "  stop|kill <id>   Stop a background session\\n")
+    sys.exit(0)
 # Like claude, take the --session-id option the recorder may add (the id of the
 # recording: cs.record.claude_link); FAKE_CLAUDE_SESSION_FILE notes it.
 if args[:1] == ["--session-id"] and len(args) > 1:
