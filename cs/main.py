@@ -22,10 +22,10 @@ def main(argv=None):
         # `eval "$(cs init bash)"` runs on every shell start: print the script
         # without importing click (about a third of the start-up time). Help,
         # errors and service files go through the click command as usual.
-        from cs.shell_init import SCRIPTS, init_script
+        from cs.shell_init import SCRIPTS, init_script, own_command
 
         if argv[1] in SCRIPTS:
-            sys.stdout.write(init_script(argv[1]))
+            sys.stdout.write(init_script(argv[1], own_command()))
             return 0
     return run_cli(argv)
 

@@ -4,6 +4,15 @@
 # Opt out for one command or a whole shell: CS_DISABLE=1
 # Do not start the background indexer from this shell: CS_NO_DAEMON=1
 
+# The cs that printed this script: `cs init` writes its absolute path on the next
+# line, so the function runs this cs and never another program called cs that
+# comes first on PATH (Coursier's, a CloudStack client). Set before the guard:
+# sourcing again after cs moved (a reinstall) takes the new path.
+set -g __cs_bin cs
+if not string match -q -- '*/*' $__cs_bin
+    set -g __cs_bin (command -s $__cs_bin; or true)  # this file sourced as it ships
+end
+
 # Include guard: sourcing twice neither redefines nor double-wraps anything.
 # A global, unexported variable: child shells set up their own function.
 if not set -q __cs_init_loaded
@@ -17,16 +26,19 @@ if not set -q __cs_init_loaded
             command claude $argv
             return $status
         end
-        # `command -q` finds only an executable on PATH, never a function.
-        if not command -q cs
+        # Ours is gone (uninstalled, moved): claude runs directly. A test of
+        # one file, no PATH search: cheap, and never someone else's cs.
+        if not test -x "$__cs_bin"
             command claude $argv
             set -l rc $status
-            __cs_warn_once "cs is not on PATH; this claude session was not recorded"
+            set -l where $__cs_bin
+            test -n "$where"; or set where PATH
+            __cs_warn_once "cs is gone from $where; this claude session was not recorded"
             return $rc
         end
         # `cs record` runs the word `claude` through execvp, which finds the
         # binary on PATH, never this function.
-        command cs record -- claude $argv
+        $__cs_bin record -- claude $argv
         set -l rc $status
         # 125: the recorder could not start and spawned nothing.
         # 126/127: fish could not execute cs at all (not executable, or its
@@ -56,7 +68,7 @@ if not set -q __cs_init_loaded
     # watcher already running) just exits quietly.
     if status is-interactive
         and test -z "$CS_DISABLE$CS_NO_DAEMON"
-        and command -q cs
-        command sh -c 'cs index --daemon </dev/null >/dev/null 2>&1 &' </dev/null >/dev/null 2>&1
+        and test -x "$__cs_bin"
+        command sh -c '"$0" index --daemon </dev/null >/dev/null 2>&1 &' $__cs_bin </dev/null >/dev/null 2>&1
     end
 end

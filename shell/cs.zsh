@@ -4,6 +4,16 @@
 # Opt out for one command or a whole shell: CS_DISABLE=1
 # Do not start the background indexer from this shell: CS_NO_DAEMON=1
 
+# The cs that printed this script: `cs init` writes its absolute path on the next
+# line, so the function runs this cs and never another program called cs that
+# comes first on PATH (Coursier's, a CloudStack client). Set before the guard:
+# sourcing again after cs moved (a reinstall) takes the new path.
+__cs_bin=cs
+case $__cs_bin in
+    */*) ;;
+    *) __cs_bin=$(whence -p "$__cs_bin" 2>/dev/null || true) ;;  # this file sourced as it ships
+esac
+
 # Include guard: sourcing twice neither redefines nor double-wraps anything.
 # A plain (unexported) variable, so child shells that read ~/.zshrc set up
 # their own function (functions are not inherited either).
@@ -18,18 +28,18 @@ function claude {
         command claude "$@"
         return
     fi
-    # `whence -p` finds only an executable file on PATH, never an alias or a
-    # function that happens to be called cs.
+    # Ours is gone (uninstalled, moved): claude runs directly. A test of one
+    # file, no PATH search: cheap, and never someone else's cs.
     local rc=0
-    if ! whence -p cs >/dev/null 2>&1; then
+    if [ ! -x "$__cs_bin" ]; then
         command claude "$@" || rc=$?
-        __cs_warn_once "cs is not on PATH; this claude session was not recorded"
+        __cs_warn_once "cs is gone from ${__cs_bin:-PATH}; this claude session was not recorded"
         return $rc
     fi
     # `cs record` runs the word `claude` through execvp, which finds the binary
     # on PATH, never this function. `|| rc=$?` keeps `set -e` shells alive
     # long enough to decide about the fallback.
-    command cs record -- claude "$@" || rc=$?
+    "$__cs_bin" record -- claude "$@" || rc=$?
     # 125: the recorder could not start and spawned nothing.
     # 126/127: the shell could not execute cs at all (not executable, or its
     # interpreter is gone). In all three cases claude has not run yet, so
@@ -60,8 +70,8 @@ __cs_warn_once() {
 # watcher already running) just exits quietly.
 case $- in
     *i*)
-        if [ -z "${CS_DISABLE-}${CS_NO_DAEMON-}" ] && whence -p cs >/dev/null 2>&1; then
-            (command cs index --daemon </dev/null >/dev/null 2>&1 &)
+        if [ -z "${CS_DISABLE-}${CS_NO_DAEMON-}" ] && [ -x "$__cs_bin" ]; then
+            ("$__cs_bin" index --daemon </dev/null >/dev/null 2>&1 &)
         fi
         ;;
 esac

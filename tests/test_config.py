@@ -179,6 +179,6 @@ def test_secret_settings_are_typed_and_a_recipient_without_pyrage_says_what_to_i
     assert s.encrypt_recipients is None and s.identity_file is None
     assert config.split_patterns(r"a{2,3},b[,],c\,d") == ["a{2,3}", "b[,]", "c,d"]
     monkeypatch.setitem(__import__("sys").modules, "pyrage", None)
-    with pytest.raises(config.ConfigError, match=r"pip install 'claude-sessions\[crypto\]'"):
+    with pytest.raises(config.ConfigError, match=r"pip install 'cs-sessions\[crypto\]'"):
         config.set_value("encrypt_recipients", "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq")
     assert "encrypt_recipients" not in cfg.read_text()

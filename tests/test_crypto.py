@@ -8,7 +8,7 @@ import pytest
 from cs.errors import ConfigError
 from cs.log import crypto
 
-pyrage = pytest.importorskip("pyrage", reason="the crypto extra (pip install 'claude-sessions[crypto]')")
+pyrage = pytest.importorskip("pyrage", reason="the crypto extra (pip install 'cs-sessions[crypto]')")
 
 
 def test_what_cs_encrypts_age_decrypts(tmp_path, keypair):

@@ -18,7 +18,7 @@ from tests.helpers.cli import run_cs
 from tests.helpers.logs import LogWriter, ago
 from tests.helpers.tools import missing_tool
 
-pytest.importorskip("pyrage", reason="the crypto extra (pip install 'claude-sessions[crypto]')")
+pytest.importorskip("pyrage", reason="the crypto extra (pip install 'cs-sessions[crypto]')")
 
 
 def _session(logs, word, days=3, rotate=False):

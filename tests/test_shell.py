@@ -212,15 +212,28 @@ def test_cs_disable_runs_claude_directly_and_records_nothing(shell, cs_exe, env,
     assert not cs_home.exists()
 
 
-@pytest.mark.parametrize("shell", SHELLS)
-def test_cs_missing_from_path_still_runs_claude(shell, cs_exe, env, cs_home, tmp_path, fake_bin):
-    # The rc was written when cs was there; later cs is gone (uninstalled, or a
-    # PATH without it). Only the fake claude is on PATH now.
-    script = Path(cs_exe).parent.joinpath("cs")
-    init_text = subprocess.run([str(script), "init", shell], capture_output=True, check=True).stdout
+def own_cs_at(directory: Path, cs_exe: str) -> Path:
+    """A copy of the console script in `directory`: `cs init` run through it
+    writes that path into the script, as a user's install location."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ours = directory / "cs"
+    shutil.copy2(cs_exe, ours)
+    return ours
+
+
+def init_through(ours: Path, shell: str, tmp_path: Path) -> Path:
+    """The rc file holding what `ours init SHELL` printed."""
     rc_file = tmp_path / f"rc.{shell}"
-    rc_file.write_bytes(init_text)
-    env["PATH"] = str(fake_bin)
+    rc_file.write_bytes(subprocess.run([str(ours), "init", shell], capture_output=True, check=True).stdout)
+    return rc_file
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_cs_gone_from_where_it_was_still_runs_claude(shell, cs_exe, env, cs_home, tmp_path, fake_bin):
+    # The rc was written when cs was there; later it is gone (uninstalled).
+    ours = own_cs_at(tmp_path / "ours", cs_exe)
+    rc_file = init_through(ours, shell, tmp_path)
+    ours.unlink()
     env["FAKE_CLAUDE_EXIT"] = "4"
     count = tmp_path / "runs"
     env["FAKE_CLAUDE_COUNT"] = str(count)
@@ -231,9 +244,42 @@ def test_cs_missing_from_path_still_runs_claude(shell, cs_exe, env, cs_home, tmp
     assert json.loads(out[0]) == AWKWARD
     assert out[1:] == ["rc=4", '["again"]']
     assert count.read_text() == "ran\nran\n"
-    # Said once per shell, not once per claude.
+    # Said once per shell, not once per claude, naming where cs was.
     assert proc.stderr.decode().count("not recorded") == 1
+    assert str(ours) in proc.stderr.decode()
     assert not cs_home.exists()
+
+
+FOREIGN_CS = '#!/bin/sh\necho "[error] Unrecognized argument: $1" >&2\necho ran >> "$FOREIGN_CS_RUNS"\nexit 1\n'
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_foreign_cs_first_on_path_is_never_run(shell, cs_exe, env, cs_home, tmp_path, fake_bin):
+    """Another program called cs (Coursier's) ahead of ours on PATH: the
+    function runs the cs that printed it, records, and never runs the other
+    (cs.shell_init.own_command)."""
+    ours = own_cs_at(tmp_path / "ours", cs_exe)
+    foreign = tmp_path / "coursier" / "cs"
+    foreign.parent.mkdir()
+    foreign.write_text(FOREIGN_CS)
+    foreign.chmod(0o755)
+    env["FOREIGN_CS_RUNS"] = str(tmp_path / "foreign-runs")
+    env["PATH"] = f"{foreign.parent}:{env['PATH']}"
+    status = "$status" if shell == "fish" else "$?"
+    if shell == "fish":
+        load = f"{ours} init fish | source"
+    else:
+        load = f'eval "$({ours} init {shell})"'
+    proc = run_shell(shell, f"{load}\nclaude {all_args(shell)}\necho rc={status}\n", AWKWARD, env, tmp_path)
+    out = proc.stdout.decode().splitlines()
+    assert json.loads(out[0]) == AWKWARD, proc.stderr
+    assert out[1:] == ["rc=0"]
+    assert not (tmp_path / "foreign-runs").exists(), "the foreign cs ran"
+    (log,) = logs(cs_home)
+    assert start_record(log)["argv"][1:] == AWKWARD
+    # The package's own name runs the same program.
+    named = subprocess.run([str(Path(cs_exe).with_name("cs-sessions")), "--help"], capture_output=True, text=True)
+    assert named.returncode == 0 and "search" in named.stdout
 
 
 BROKEN_CS = {
@@ -247,25 +293,14 @@ BROKEN_CS = {
 @pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("broken", sorted(BROKEN_CS))
 def test_broken_cs_falls_back_to_running_claude_once(shell, broken, cs_exe, env, tmp_path, fake_bin):
-    line = init_line(shell, cs_exe)  # loaded with the real cs...
-    broken_dir = tmp_path / "broken"
-    broken_dir.mkdir()
-    (broken_dir / "cs").write_text(BROKEN_CS[broken])
-    (broken_dir / "cs").chmod(0o755)
+    ours = own_cs_at(tmp_path / "ours", cs_exe)
+    rc_file = init_through(ours, shell, tmp_path)  # loaded with a working cs...
+    ours.write_text(BROKEN_CS[broken])  # ...which then breaks where it is
     count = tmp_path / "runs"
     env["FAKE_CLAUDE_COUNT"] = str(count)
     env["FAKE_CLAUDE_EXIT"] = "6"
-    # ...then cs breaks: the broken one is the only cs on PATH (zsh would
-    # go on to the next cs on PATH after a bad interpreter).
-    path = [str(broken_dir), str(fake_bin), *system_path_dirs()]
-    if shell == "fish":
-        switch = "set -gx PATH " + " ".join(path)
-    else:
-        switch = "PATH=" + ":".join(path)
-        if shell == "zsh":
-            switch += "; rehash"
     status = "$status" if shell == "fish" else "$?"
-    body = f"{line}\n{switch}\nclaude {all_args(shell)}\necho rc={status}\n"
+    body = f"source {rc_file}\nclaude {all_args(shell)}\necho rc={status}\n"
     proc = run_shell(shell, body, AWKWARD, env, tmp_path)
     out = proc.stdout.decode().splitlines()
     assert json.loads(out[0]) == AWKWARD, proc.stderr
@@ -278,21 +313,31 @@ def test_broken_cs_falls_back_to_running_claude_once(shell, broken, cs_exe, env,
 def test_cs_that_ran_claude_and_failed_is_not_retried(shell, cs_exe, env, tmp_path):
     """A failure status that claude itself returned (through cs) must not make
     the wrapper run claude a second time."""
-    shim_dir = tmp_path / "shim"
-    shim_dir.mkdir()
     # `cs record -- claude ARGS` runs claude unrecorded; anything else is the real cs.
-    (shim_dir / "cs").write_text(
-        f'#!/bin/sh\nif [ "$1" = record ]; then shift 2; exec "$@"; fi\nexec "{cs_exe}" "$@"\n'
-    )
-    (shim_dir / "cs").chmod(0o755)
+    shim = tmp_path / "shim" / "cs"
+    shim.parent.mkdir()
+    shim.write_text(SHIM.format(real=cs_exe, record='shift 2; exec "$@"'))
+    shim.chmod(0o755)
     count = tmp_path / "runs"
     env["FAKE_CLAUDE_COUNT"] = str(count)
     env["FAKE_CLAUDE_EXIT"] = "1"
-    env["PATH"] = f"{shim_dir}:{env['PATH']}"
     status = "$status" if shell == "fish" else "$?"
-    proc = run_shell(shell, wrapped(shell, cs_exe, f"claude z\necho rc={status}"), (), env, tmp_path)
+    proc = run_shell(
+        shell, f"source {init_through(shim, shell, tmp_path)}\nclaude z\necho rc={status}", (), env, tmp_path
+    )
     assert proc.stdout.decode().splitlines() == ['["z"]', "rc=1"], proc.stderr
     assert count.read_text() == "ran\n"
+
+
+# A stand-in for cs that takes its place: `init` prints the real script with the
+# stand-in's own path in it; {record} handles `record`; the rest goes to the real cs.
+SHIM = """#!/bin/sh
+case "$1" in
+    init) "{real}" "$@" | sed "s#{real}#$0#"; exit ;;
+    record) {record} ;;
+esac
+exec "{real}" "$@"
+"""
 
 
 def test_init_unknown_shell_fails_clearly(cs_exe):
@@ -306,9 +351,13 @@ def test_init_unknown_shell_fails_clearly(cs_exe):
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_init_prints_the_shipped_script(shell, cs_exe):
+    """The shipped file, but for the one line that names the cs that printed it."""
     proc = subprocess.run([cs_exe, "init", shell], capture_output=True, check=True)
-    shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
-    assert proc.stdout == shipped.read_bytes()
+    shipped = (Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}").read_text()
+    line = "set -g __cs_bin cs\n" if shell == "fish" else "__cs_bin=cs\n"
+    assert line in shipped
+    named = line.replace(" cs\n", f" '{cs_exe}'\n") if shell == "fish" else line.replace("=cs\n", f"={cs_exe}\n")
+    assert proc.stdout.decode() == shipped.replace(line, named, 1)
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
@@ -431,8 +480,12 @@ def test_interactive_shell_records_typed_claude(shell, cs_exe, env, cs_home, tmp
 
 
 DAEMON_SHIM = """#!/bin/sh
-# Stands in for `cs` to see how the shell starts the indexer; everything else
-# goes to the real cs.
+# Stands in for `cs` to see how the shell starts the indexer; `init` prints the
+# real script naming this stand-in; everything else goes to the real cs.
+if [ "$1" = init ]; then
+    "{real}" "$@" | sed "s#{real}#$0#"
+    exit
+fi
 if [ "$1" = index ] && [ "$2" = --daemon ]; then
     fds="fd0=$(readlink /proc/$$/fd/0) fd1=$(readlink /proc/$$/fd/1) fd2=$(readlink /proc/$$/fd/2)"
     echo "pid=$$ $fds" >> "{marks}"
@@ -603,8 +656,8 @@ def test_init_for_a_shell_does_not_import_click(shell, cs_exe):
         text=True,
         check=True,
     )
-    shipped = Path(__file__).resolve().parent.parent / "shell" / f"cs.{shell}"
-    assert proc.stdout == shipped.read_text()
+    # Run as `python -m cs`: the console script beside that Python is what it names.
+    assert proc.stdout == subprocess.run([cs_exe, "init", shell], capture_output=True, text=True).stdout
     imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
     assert "cs.shell_init" in imported
     assert not [name for name in imported if name.split(".")[0] == "click"]

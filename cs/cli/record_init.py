@@ -29,13 +29,9 @@ def init(shell):
     `cs init systemd` and `cs init launchd` print a unit that keeps the
     indexer running without any shell open (see docs/shell.md).
     """
-    import os
-    import shutil
+    from cs.shell_init import init_script, own_command
 
-    from cs.shell_init import init_script
-
-    # The cs that is running, for service files: argv[0] when it is the
-    # console script, else whatever `cs` PATH finds.
-    me = sys.argv[0] if os.path.basename(sys.argv[0]) == "cs" else shutil.which("cs")
-    text = init_script(shell, os.path.abspath(me) if me else None)
+    # The cs that is running: the shell function and the service files run it,
+    # never another `cs` first on PATH.
+    text = init_script(shell, own_command())
     click.echo(text, nl=False)

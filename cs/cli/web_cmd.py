@@ -32,7 +32,7 @@ def web_cmd(port, host, no_open):
 
         from cs.web.app import create_app
     except ImportError as e:
-        raise CsError(f"cs web needs the web extra ({e.name} is missing): pip install 'claude-sessions[web]'") from None
+        raise CsError(f"cs web needs the web extra ({e.name} is missing): pip install 'cs-sessions[web]'") from None
     from cs.web.serve import bind
 
     token = os.environ.get("CS_WEB_TOKEN") or secrets.token_urlsafe(24)

@@ -3,7 +3,7 @@ sessions when the user sets `encrypt_recipients` (docs/security.md).
 
 The format is age's own: Debian's `age -d -i KEY FILE | zcat | jq` reads what
 we write, and we read what `age -r RECIPIENT` writes. The work is done by
-pyrage (the `crypto` extra: `pip install 'claude-sessions[crypto]'`), imported
+pyrage (the `crypto` extra: `pip install 'cs-sessions[crypto]'`), imported
 only when an encrypted file is written or read. Recipients: `age1...` X25519
 keys and `ssh-ed25519 ...` / `ssh-rsa ...` public keys. Identities (to read):
 an age identity file (`AGE-SECRET-KEY-1...` lines, comments allowed) or an
@@ -13,7 +13,7 @@ unencrypted SSH private key. Tests: tests/test_crypto.py.
 from cs.errors import ConfigError, CsError
 
 SUFFIX = ".age"
-INSTALL = "pip install 'claude-sessions[crypto]'"
+INSTALL = "pip install 'cs-sessions[crypto]'"
 
 
 class EncryptedSession(CsError):

@@ -8,7 +8,7 @@ charts drawn server-side as SVG (`charts`), templates and static assets
 transcripts and is untrusted: templates autoescape, scripts set textContent,
 never innerHTML, and no inline script is allowed by the CSP.
 
-Needs the `web` extra (Starlette, uvicorn, Jinja2): `pip install 'claude-sessions[web]'`.
+Needs the `web` extra (Starlette, uvicorn, Jinja2): `pip install 'cs-sessions[web]'`.
 May import: cs.log, cs.db, cs.index, cs.ask, cs.claude, cs.playback, cs.config,
 cs.units. Never cs.cli. Tests: tests/test_web.py (a real server, real Chromium).
 """
