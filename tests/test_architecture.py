@@ -28,9 +28,10 @@ ALLOWED = {
     "claude": {"log", "db", "config", "units"},
     "index": {"log", "db", "config", "units", "maintenance", "claude"},
     "maintenance": {"log", "db", "config", "units", "claude"},
+    "story": {"log", "db", "index", "claude", "config", "units"},
     "ask": {"log", "db", "index", "claude", "units", "config"},
-    "playback": {"log", "db", "index", "ask", "claude", "units", "config"},
-    "web": {"log", "db", "index", "ask", "claude", "playback", "config", "units"},
+    "playback": {"log", "db", "index", "ask", "claude", "story", "units", "config"},
+    "web": {"log", "db", "index", "ask", "claude", "playback", "story", "config", "units"},
     "cli": None,  # the click layer may import any room
     "main": {"cli", "record", "shell_init"},
     "__main__": {"main"},

@@ -52,8 +52,19 @@ def test_one_response_written_as_several_lines_counts_once_and_tool_blocks_are_e
 
 
 def test_meta_text_in_user_turns_is_not_a_prompt_and_results_are_capped():
+    """A slash command is a command, what it printed and an interruption are
+    notices, Claude Code's caveats and reminders are nothing; none is a prompt."""
     counts = transcript.Counts()
-    assert transcript.parse_line(user("<command-name>/clear</command-name>"), counts) == []
+    command = user(
+        "<command-name>/model</command-name>\n<command-message>model</command-message>\n<command-args>opus</command-args>"
+    )
+    assert [(e.kind, e.text) for e in transcript.parse_line(command, counts)] == [("command", "/model opus")]
+    said = user("<local-command-stdout>Total cost: $0.01</local-command-stdout>")
+    assert [(e.kind, e.text) for e in transcript.parse_line(said, counts)] == [("notice", "Total cost: $0.01")]
+    stopped = user("[Request interrupted by user]")
+    assert [(e.kind, e.text) for e in transcript.parse_line(stopped, counts)] == [("notice", "Interrupted")]
+    assert transcript.parse_line(user("<local-command-caveat>Caveat: ...</local-command-caveat>"), counts) == []
+    assert transcript.parse_line(user("<system-reminder>x</system-reminder>"), counts) == []
     result = line(
         type="user",
         sessionId=CLAUDE_ID,

@@ -111,7 +111,7 @@ class Hit:
 # What `--source` says, and what the lines table stores.
 DIRECTIONS_BY_SOURCE = {"screen": "output", "typed": "input", "transcript": "transcript"}
 SOURCES_BY_DIRECTION = {v: k for k, v in DIRECTIONS_BY_SOURCE.items()}
-KINDS = ("prompt", "reply", "tool", "result")
+KINDS = ("prompt", "reply", "tool", "result", "command", "notice")
 # A screen line and a transcript line this close in time may be the same words.
 SAME_MOMENT_S = 600
 

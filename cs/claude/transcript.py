@@ -13,7 +13,10 @@ each response once. Tests: tests/test_claude_transcript.py.
 import json
 
 PROMPT, REPLY, TOOL, RESULT = "prompt", "reply", "tool", "result"
-KINDS = (PROMPT, REPLY, TOOL, RESULT)
+# A slash command the user ran (`/clear`, `/cost`), and what Claude Code itself
+# said in the conversation: a local command's output, an interruption.
+COMMAND, NOTICE = "command", "notice"
+KINDS = (PROMPT, REPLY, TOOL, RESULT, COMMAND, NOTICE)
 DEFAULT_RESULT_CAP = 64 * 1024
 
 
@@ -107,14 +110,16 @@ _METADATA = frozenset(
 
 def _user_entries(content, ts, sid, common, cap) -> list:
     if isinstance(content, str):
-        return [Entry(PROMPT, content, ts, sid, **common)] if content.strip() and not _is_meta(content) else []
+        entry = _user_text(content, ts, sid, common)
+        return [entry] if entry else []
     out = []
     for block in content if isinstance(content, list) else ():
         if not isinstance(block, dict):
             continue
         if block.get("type") == "text" and isinstance(block.get("text"), str):
-            if block["text"].strip() and not _is_meta(block["text"]):
-                out.append(Entry(PROMPT, block["text"], ts, sid, **common))
+            entry = _user_text(block["text"], ts, sid, common)
+            if entry:
+                out.append(entry)
         elif block.get("type") == "tool_result":
             text = _result_text(block.get("content"))
             if text.strip():
@@ -143,6 +148,35 @@ def _assistant_entries(record, message, ts, sid, common) -> list:
     if not out and usage is not None:
         out.append(Entry(REPLY, "", ts, sid, **extra))  # usage without text (thinking only)
     return out
+
+
+def _user_text(text: str, ts, sid, common):
+    """A user turn's text as an Entry: a prompt, a slash command (`/clear
+    args`), what a local command printed, an interruption; None for what
+    Claude Code adds that nobody typed or saw (caveats, reminders)."""
+    if not text.strip():
+        return None
+    head = text.lstrip()[:40]
+    if head.startswith("<command-name>"):
+        name = _between(text, "<command-name>", "</command-name>")
+        args = _between(text, "<command-args>", "</command-args>")
+        return Entry(COMMAND, f"{name} {args}".strip(), ts, sid, **common) if name else None
+    if head.startswith("<local-command-stdout>"):
+        said = _between(text, "<local-command-stdout>", "</local-command-stdout>").strip()
+        return Entry(NOTICE, said, ts, sid, **common) if said else None
+    if head.startswith("[Request interrupted by user"):
+        return Entry(NOTICE, "Interrupted", ts, sid, **common)
+    if _is_meta(text):
+        return None
+    return Entry(PROMPT, text, ts, sid, **common)
+
+
+def _between(text: str, start: str, end: str) -> str:
+    i = text.find(start)
+    if i < 0:
+        return ""
+    j = text.find(end, i + len(start))
+    return text[i + len(start) : j if j >= 0 else len(text)].strip()
 
 
 def _is_meta(text: str) -> bool:

@@ -120,19 +120,21 @@ def list_cmd(
         echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
-def show_cmd(session_id, raw=False, pattern=None, ignore_case=False, context=0, conversation=False, tools=False):
-
+def show_cmd(
+    session_id, raw=False, pattern=None, ignore_case=False, context=0, conversation=False, tools=False, screen=False
+):
+    """The story of the session (cs.story), or its screen alone (--screen),
+    Claude Code's transcript alone (--conversation), the bytes (--raw)."""
     import re
 
     from cs.ask import sessions
     from cs.log import paths
 
-    if tools and not conversation:
-        raise UsageError("--tools goes with --conversation")
-    if conversation and raw:
-        raise UsageError("--conversation and --raw show different things; pick one")
-    if raw and (pattern or ignore_case or context):
-        raise UsageError("--raw writes the original bytes: it cannot be combined with --grep, -i or -C")
+    views = [name for name, on in (("--conversation", conversation), ("--screen", screen), ("--raw", raw)) if on]
+    if len(views) > 1:
+        raise UsageError(f"{' and '.join(views)} show different things; pick one")
+    if raw and (pattern or ignore_case or context or tools):
+        raise UsageError("--raw writes the original bytes: it cannot be combined with --grep, -i, -C or --tools")
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
@@ -141,24 +143,21 @@ def show_cmd(session_id, raw=False, pattern=None, ignore_case=False, context=0, 
 
         items = talk.entries(db, sid)
         if not items:
-            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`cs show {sid[:8]}` shows its screen)")
-        for line in talk.as_text(items, tools, width=terminal_columns(120) - 12, local_time=local_time):
-            echo(line)
-        return
-    if raw:
+            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`cs show {sid[:8]}` shows its story)")
+        lines = talk.as_text(items, tools, width=terminal_columns(120) - 12, local_time=local_time)
+    elif raw:
         raw_bytes_notice()
         out = sys.stdout.buffer
         for chunk in sessions.raw_output(logs, sid):
             out.write(chunk)
         out.flush()
         return
-    # An output line may hold rows a program word-wrapped (cs.index.paragraphs):
-    # shown, and grepped, as the rows the screen showed.
-    lines = [
-        row
-        for kind, text, _m in sessions.session_text(logs, sid)
-        for row in (["> " + text] if kind == "input" else text.split("\n"))
-    ]
+    else:
+        from cs.story.build import build_story
+        from cs.story.text import as_lines
+
+        story = build_story(logs, sid, db=None if screen else db)
+        lines = as_lines(story.entries, tools=tools)
     if not pattern:
         for line in lines:
             echo(line)

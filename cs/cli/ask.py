@@ -58,10 +58,13 @@ def list_cmd(**options):
 @click.option("--grep", "pattern", metavar="PATTERN", help="Only lines matching PATTERN (a regex).")
 @click.option("-i", "--ignore-case", is_flag=True, help="With --grep: ignore case.")
 @click.option("-C", "--context", default=0, type=click.IntRange(0, MAX_LIMIT), help="With --grep: lines around.")
-@click.option("--conversation", is_flag=True, help="Claude Code's transcript: prompts, replies, tool calls.")
-@click.option("--tools", is_flag=True, help="With --conversation: tool inputs and results in full.")
+@click.option("--screen", is_flag=True, help="The screen alone (cleaned the same way), without the transcript.")
+@click.option("--conversation", is_flag=True, help="Claude Code's transcript alone: prompts, replies, tool calls.")
+@click.option("--tools", is_flag=True, help="Tool calls' inputs and results in full.")
 def show_cmd(**options):
-    """A session as text as the screen showed it; input lines start with '> '."""
+    """The story of a session: each prompt, reply, tool call and what only the
+    screen showed, once, in order, without the chrome a terminal UI redraws.
+    Prompts start with '> ', replies with '● ', tool calls with '⚙ '."""
     from cs.cli import answers
 
     return answers.show_cmd(**options)

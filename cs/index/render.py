@@ -369,7 +369,12 @@ _UNIQUE_ROW = 12
 # Claude Code's spinner ("✻ Frolicking… (esc to interrupt)", "· Noodling…"): a
 # glyph, one word, an ellipsis.
 _SPINNER = re.compile(r"\S [\w-]+…")
-_RULE = frozenset("─━═")
+# A short line that ends in an ellipsis is work in progress ("Waiting for
+# permission…"): the next frame replaces it.
+_IN_PROGRESS = re.compile(r"^\S.{0,58}…$")
+_RULE = frozenset("─━═╌╍┄┅┈┉")
+# A hint under a tool call ("⎿  Tip: Use /memory to ..."): shown while it works.
+_HINT = re.compile(r"(?:⎿\s*)?Tip:")
 # Its mode and status line under the input box ("⏵⏵ auto mode on (shift+tab to
 # cycle) · esc to interrupt", "⏸ plan mode on", "? for shortcuts"): a row that
 # may be drawn just once in a variant, so counting redraws does not catch it.
@@ -396,7 +401,7 @@ def is_chrome(text: str, cols: int) -> bool:
         return True
     if stripped in ("❯", ">") or stripped.startswith(("❯\u00a0", ">\u00a0")):
         return True
-    if _SPINNER.match(stripped):
+    if _SPINNER.match(stripped) or _IN_PROGRESS.match(stripped) or _HINT.match(stripped):
         return True
     if stripped.startswith(_STATUS_START) or any(part in stripped for part in _STATUS_PARTS):
         return True

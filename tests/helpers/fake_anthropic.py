@@ -32,8 +32,9 @@ DEFAULT_REPLY = "The fake model says hello from the loopback server."
 class FakeAnthropic:
     """`script`, if given, is a list of replies for the conversation's own
     requests (those that offer tools; side requests get `reply_text`), each a
-    list of content blocks: {"type": "text", "text": ...} or {"type":
-    "tool_use", "name": ..., "input": {...}}; once it runs out, `reply_text`.
+    list of content blocks: {"type": "text", "text": ...} (with "delay": the
+    seconds between its words, streamed one by one) or {"type": "tool_use",
+    "name": ..., "input": {...}}; once it runs out, `reply_text`.
     `responses` records what each answered request was given: (message id,
     usage), the figures `cs stats` must add up to."""
 
@@ -273,8 +274,13 @@ class _Handler(BaseHTTPRequestHandler):
                     "content_block_start",
                     {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}},
                 )
-                for piece in self.api.text_chunks(block["text"]):
-                    time.sleep(self.api.delta_delay)
+                # A block may stream slower than the rest ("delay": seconds
+                # between its pieces), e.g. to be interrupted while it streams.
+                pieces = self.api.text_chunks(block["text"])
+                if block.get("delay"):
+                    pieces = [" " + w if i else w for i, w in enumerate(block["text"].split(" "))]
+                for piece in pieces:
+                    time.sleep(block.get("delay", self.api.delta_delay))
                     self._event(
                         "content_block_delta",
                         {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},

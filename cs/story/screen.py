@@ -1,0 +1,167 @@
+"""The screen of a recording, watched as it is drawn: which rows were committed
+and which were the live region a program redraws.
+
+The index's renderer (cs.index.screen, through cs.index.render.SessionRender:
+the same lines, the same marks) finishes a line in one of two ways, and the two
+are told apart here by when they are collected: a row that *left the screen*
+(scrolled off the top or out of a scroll region, cut by a resize) is handed over
+while output is fed (`take_retired`), a row *replaced or erased in place* is
+judged when the screen settles (`pop_finished`). How terminal UIs draw gives the
+meaning (docs/rendering.md, "The story of a session"): in Ink's inline mode
+(Claude Code's older releases, most CLIs) what scrolls into the terminal's
+history is the record, and a row drawn then replaced within the live region at
+the bottom was chrome; a full-screen program (the alternate screen: Claude Code
+2.1) repaints everything, so there the last frame and the transcript tell the
+story. What is still on the screen at the end is `FINAL`.
+
+Beside the lines, what the story needs from the keys: the lines submitted with
+Enter, the screen at the moment the first one was (its header: the banner), and
+the screen at each key that may answer a question (Enter, a digit, Esc, y/n).
+Tests: tests/test_story.py.
+"""
+
+import binascii
+
+from cs.index.render import SETTLE_GAP_MS, SessionRender, _ts_ms, valid_ts
+
+SCROLLED, REPLACED, LEFT, FINAL = "scrolled", "replaced", "left", "final"
+FEED_PIECE = 64 * 1024
+# The alternate screen on and off (xterm's three spellings).
+_ALT_ON = (b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h")
+_ALT_OFF = (b"\x1b[?1049l", b"\x1b[?1047l", b"\x1b[?47l")
+# Keys that may answer a question a program asks: Enter, Esc alone, a digit, y/n.
+_ANSWER_KEYS = frozenset([b"\r", b"\n", b"\x1b", b"y", b"n", b"Y", b"N"] + [str(d).encode() for d in range(10)])
+
+
+class ScreenLine:
+    __slots__ = ("text", "mark", "end_ts", "how", "alt")
+
+    def __init__(self, text, mark, end_ts, how, alt):
+        self.text, self.mark, self.end_ts, self.how, self.alt = text, mark, end_ts, how, alt
+
+    def __repr__(self):
+        return f"ScreenLine({self.how}, {self.text[:50]!r}, {self.mark})"
+
+
+class Key:
+    """A key press that may answer a question, with the screen it was pressed on."""
+
+    __slots__ = ("data", "mark", "rows", "typing")
+
+    def __init__(self, data, mark, rows, typing):
+        self.data, self.mark, self.rows, self.typing = data, mark, rows, typing
+
+
+class ScreenView:
+    """Everything the story reads off a recording's screen and keys."""
+
+    def __init__(self, session_id):
+        self.render = SessionRender(session_id, display=True)
+        self.lines = []  # ScreenLine, in the order they were finished
+        self.typed = []  # (text, mark) of each line submitted with Enter
+        self.answer_keys = []  # Key
+        self.header = None  # (rows of the screen, the submitted text) at the first submitted line
+        self.key_times = []  # (time, typed text) of every key press
+        self.alt = False
+        self.first_mark = None
+        self.last_mark = None
+
+    @property
+    def meta(self):
+        return self.render.meta
+
+    @property
+    def cols(self):
+        return self.render.screen.cols
+
+    def _collect(self, lines, how, ts) -> None:
+        alt = self.alt
+        self.lines.extend(ScreenLine(text, mark, ts, how, alt) for text, mark in lines if text.strip())
+
+    def output(self, data: bytes, mark) -> None:
+        screen, render = self.render.screen, self.render
+        ts = mark[2]
+        if self.first_mark is None:
+            self.first_mark = mark
+        self.last_mark = mark
+        self._collect(screen.take_retired(), SCROLLED, ts)
+        now = _ts_ms(ts)
+        last, render.last_output_ms = render.last_output_ms, now
+        if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
+            self._collect(screen.pop_finished(), REPLACED, ts)
+        leaves_alt = self.alt and any(seq in data for seq in _ALT_OFF)
+        for i in range(0, len(data), FEED_PIECE):
+            screen.feed(data[i : i + FEED_PIECE], mark)
+            self._collect(screen.take_retired(), LEFT if leaves_alt else SCROLLED, ts)
+        if b"\x1b[?" in data:
+            self.alt = _last_alt_switch(data, self.alt)
+
+    def keys(self, data: bytes, mark) -> None:
+        self.key_times.append((mark[2], data[:1] >= b" " and data != b"\x7f"))  # printable: composing
+        keys = self.render.keys
+        typing = bool(keys._buf)  # something typed and not yet submitted
+        if data in _ANSWER_KEYS:
+            self.answer_keys.append(Key(data, mark, self.render.screen.display(), typing))
+        submitted = keys.feed(data, mark)
+        if submitted and self.header is None:
+            self.header = (self.render.screen.display(), submitted[0][0])
+        self.typed.extend(submitted)
+
+    def event(self, record, mark) -> None:
+        if record.get("type") == "resize":
+            self._collect(self.render.screen.take_retired(), SCROLLED, mark[2])
+            self._collect(self.render.screen.pop_finished(), REPLACED, mark[2])
+            self.render.feed_record(record, mark, _ignore, _ignore)
+            self._collect(self.render.screen.take_retired(), SCROLLED, mark[2])
+            return
+        self.render.feed_record(record, mark, _ignore, _ignore)
+
+    def close(self) -> None:
+        screen = self.render.screen
+        ts = self.last_mark[2] if self.last_mark else None
+        self._collect(screen.take_retired(), SCROLLED, ts)
+        self._collect(screen.pop_finished(), REPLACED, ts)
+        self._collect(screen.close(), FINAL, ts)
+        self.typed.extend(self.render.keys.close())
+
+
+def _last_alt_switch(data: bytes, current: bool) -> bool:
+    on = max(data.rfind(seq) for seq in _ALT_ON)
+    off = max(data.rfind(seq) for seq in _ALT_OFF)
+    if on < 0 and off < 0:
+        return current
+    return on > off
+
+
+def _ignore(_lines) -> None:
+    pass
+
+
+def watch(records, session_id: str) -> ScreenView:
+    """Feed a session's records [(segment, offset, record)] to a ScreenView."""
+    view = ScreenView(session_id)
+    for segment, offset, record in records:
+        ts = record.get("timestamp")
+        if str(record.get("session_id", "")).lower() != session_id or not valid_ts(ts):
+            continue
+        mark = (segment, offset, ts)
+        direction = record.get("direction")
+        if direction == "output":
+            try:
+                data = binascii.a2b_base64(record["data"])
+            except (ValueError, TypeError, KeyError):
+                continue
+            if data:
+                view.output(data, mark)
+        elif direction == "input":
+            if record.get("masked") is not None:
+                continue  # a password: never text
+            try:
+                data = binascii.a2b_base64(record["data"])
+            except (ValueError, TypeError, KeyError):
+                continue
+            view.keys(data, mark)
+        else:
+            view.event(record, mark)
+    view.close()
+    return view
