@@ -168,29 +168,36 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
 
 
 def _export_one(out, logs, sid, fmt, with_input, idle, db):
-    if fmt == "markdown":
-        from cs.claude import conversation
-
-        items = conversation.entries(db, sid)
-        if not items:
-            raise NotFound(f"session {sid[:8]} has no Claude Code transcript (`--format text` exports its screen)")
-        title = (db.execute("SELECT project FROM sessions WHERE id = ?", [sid]).fetchone() or ["-"])[0] or "-"
-        out.write(conversation.as_markdown(items, f"{title} · {sid[:8]} · {items[0].ts[:16]}") + "\n")
-    elif fmt in ("asciicast", "asciicast-v2"):
+    if fmt in ("asciicast", "asciicast-v2"):
         from cs.playback import asciicast
 
         asciicast.write(
             out, logs, sid, version=2 if fmt == "asciicast-v2" else 3, with_input=with_input, idle_time_limit=idle
         )
-    elif fmt == "html":
+        return
+    if fmt == "html":
         from cs.playback import html
 
-        html.write(out, logs, sid, idle_time_limit=idle)
-    else:
-        from cs.ask import sessions
+        html.write(out, logs, sid, idle_time_limit=idle, db=db)
+        return
+    # text and markdown: the story of the session (cs.story), as `cs show` tells it
+    from cs.story.build import build_story
+    from cs.story.text import as_lines, as_markdown
 
-        for kind, text, _mark in sessions.session_text(logs, sid):
-            out.write(("> " + text if kind == "input" else text) + "\n")
+    story = build_story(logs, sid, db=db)
+    if fmt == "markdown":
+        row = db.execute("SELECT project, started_at FROM sessions WHERE id = ?", [sid]).fetchone() or ("-", "")
+        title = f"{row[0] or '-'} · {sid[:8]} · {(row[1] or '')[:16]}"
+        out.write(as_markdown(story.entries, _redacted_title(title)) + "\n")
+    else:
+        for line in as_lines(story.entries):
+            out.write(line + "\n")
+
+
+def _redacted_title(title: str) -> str:
+    from cs import config
+
+    return config.redactor().text(title)
 
 
 class _TextOut:

@@ -40,7 +40,7 @@ class FakeAnthropic:
 
     def __init__(self, reply_text: str = DEFAULT_REPLY, delta_delay: float = 0.02, chunks: int = 4, script=None):
         self.reply_text = reply_text
-        self.script = list(script or [])
+        self.script = script if callable(script) else list(script or [])
         self.responses = []
         self.delta_delay = delta_delay
         self.chunks = max(1, chunks)
@@ -98,9 +98,14 @@ class FakeAnthropic:
             ]
 
     def next_blocks(self, body: dict) -> list:
-        """The content blocks to answer a request with."""
+        """The content blocks to answer a request with. A `script` that is a
+        function is asked with the request's body (None: `reply_text`)."""
         with self._lock:
-            if self.script and body.get("tools"):
+            if callable(self.script) and body.get("tools"):
+                blocks = self.script(body)
+                if blocks:
+                    return blocks
+            elif self.script and body.get("tools"):
                 return self.script.pop(0)
         return [{"type": "text", "text": self.reply_text}]
 

@@ -44,19 +44,22 @@ API_KEY = "sk-ant-api03-story-test-" + "s" * 30
 ROWS = 30
 
 
-def script():
-    return [
-        [
-            {
-                "type": "tool_use",
-                "name": "Bash",
-                "input": {"command": "touch otters-seen.txt", "description": "Mark the otters as seen"},
-            }
-        ],
-        [{"type": "text", "text": TOOL_REPLY}],
-        [{"type": "text", "text": LONG_REPLY, "delay": 0.25}],
-        [{"type": "text", "text": FINAL_REPLY}],
-    ]
+def script(body):
+    """The stand-in's answer to a conversation request, by what it answers: the
+    last user turn (a tool's result, or which prompt)."""
+    messages = body.get("messages") or []
+    last = messages[-1].get("content") if messages else ""
+    blocks = last if isinstance(last, list) else [{"type": "text", "text": str(last)}]
+    if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks):
+        return [{"type": "text", "text": TOOL_REPLY}]
+    said = " ".join(b.get("text", "") for b in blocks if isinstance(b, dict))
+    if PROMPTS[0] in said:
+        return [{"type": "tool_use", "name": "Bash", "input": {"command": "touch otters-seen.txt", "description": "Mark the otters as seen"}}]
+    if PROMPTS[1] in said:
+        return [{"type": "text", "text": LONG_REPLY, "delay": 0.25}]
+    if PROMPTS[2] in said:
+        return [{"type": "text", "text": FINAL_REPLY}]
+    return None
 
 
 def _typed_slowly(tmux, text, pause=0.15):
@@ -127,7 +130,7 @@ def record(claude: str, cols: int, work: Path, cs_exe: str, cs_home: Path, tmux_
     project.mkdir(parents=True, exist_ok=True)
     (project / "notes.txt").write_text("otters\n")
     (project / "otters.md").write_text("# Otters\n")
-    with FakeAnthropic("a side reply", script=script()) as api:
+    with FakeAnthropic("a side reply", script=script) as api:
         env = claude_home(work, project, API_KEY, api.url)
         env.update(
             CS_HOME=str(cs_home),
