@@ -345,7 +345,6 @@ def tail_cmd(session_id, latest, follow, text, next_):
 
 def _latest(db):
     from cs.ask import sessions
-    from cs.errors import NotFound
 
     rows = sessions.list_sessions(db, limit=1)
     if not rows:

@@ -54,7 +54,13 @@ def script(body):
         return [{"type": "text", "text": TOOL_REPLY}]
     said = " ".join(b.get("text", "") for b in blocks if isinstance(b, dict))
     if PROMPTS[0] in said:
-        return [{"type": "tool_use", "name": "Bash", "input": {"command": "touch otters-seen.txt", "description": "Mark the otters as seen"}}]
+        return [
+            {
+                "type": "tool_use",
+                "name": "Bash",
+                "input": {"command": "touch otters-seen.txt", "description": "Mark the otters as seen"},
+            }
+        ]
     if PROMPTS[1] in said:
         return [{"type": "text", "text": LONG_REPLY, "delay": 0.25}]
     if PROMPTS[2] in said:
