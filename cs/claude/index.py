@@ -148,22 +148,30 @@ def _links_of(db, sid: str) -> list:
 
 
 def _match_by_time(cwd: str, started_at: str, ended_at: str) -> list:
-    """Claude sessions whose transcript, in `cwd`'s project folder, has lines
-    from `cwd` within the recording's time (for recordings whose log names none:
-    an older Claude Code, a kill before the first prompt was tracked)."""
+    """Claude sessions whose transcript has lines from `cwd` within the
+    recording's time (for recordings whose log names none: an older Claude
+    Code, a kill before the first prompt was tracked). Looked for in `cwd`'s
+    project folder, then in the archive: Claude Code deletes its transcripts,
+    and an index rebuilt after that must link what it linked before
+    (tests/test_story.py, whose fixtures hold only the archive)."""
     start, end = parse_timestamp(started_at), parse_timestamp(ended_at or started_at)
     if start is None or end is None:
         return []
+    lo, hi = start.timestamp() - _MATCH_GRACE_S, end.timestamp() + _MATCH_GRACE_S
     folder = Path(archive.default_config_dir()) / "projects" / archive.project_folder_name(cwd)
+    found = _matching_files(folder, cwd, lo, hi, skip_older=True)
+    return found or _matching_files(archive.archive_root(), cwd, lo, hi, skip_older=False)
+
+
+def _matching_files(folder: Path, cwd: str, lo: float, hi: float, skip_older: bool) -> list:
     try:
         candidates = [e for e in os.scandir(folder) if e.name.endswith(".jsonl") and e.is_file(follow_symlinks=False)]
     except OSError:
         return []
-    lo, hi = start.timestamp() - _MATCH_GRACE_S, end.timestamp() + _MATCH_GRACE_S
     found = []
     for entry in candidates:
         try:
-            if entry.stat(follow_symlinks=False).st_mtime < lo:
+            if skip_older and entry.stat(follow_symlinks=False).st_mtime < lo:
                 continue  # last written before the recording began
             with open(entry.path, "rb") as f:
                 data = f.read(_MATCH_READ_LIMIT)

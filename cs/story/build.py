@@ -107,10 +107,12 @@ def claude_story(view, transcript_entries) -> list:
     header = header_entry(view)
     told = _told(header.text.split("\n") if header else ())
     questions = question_entries(view)
-    ending = exit_entry(view, told)
     if transcript_entries:
         middle = transcript_story(view, transcript_entries)
+        # What the transcript already said (a command's output) is not said again at the end.
+        ending = exit_entry(view, told | _told(e.text for e in middle if e.kind == SCREEN))
     else:
+        ending = exit_entry(view, told)
         told |= _told(row for entry in questions + [ending] if entry for row in entry.text.split("\n"))
         middle = screen_claude_story(view, told)
     middle = sorted(middle + questions, key=_when)
@@ -143,8 +145,8 @@ def header_entry(view):
     kept = []
     for row in rows[:input_row]:
         row = row.rstrip()
-        if _RULE_CHARS.issuperset(row) or is_chrome(row, len(rows[0]) if rows else 80):
-            row = ""
+        if row and (_RULE_CHARS.issuperset(row) or is_chrome(row, view.cols)):
+            continue
         if row or (kept and kept[-1]):
             kept.append(row)
     while kept and not kept[-1]:
@@ -185,14 +187,14 @@ def question_entries(view) -> list:
         block = max(groups.values(), key=len)
         if len(block) < _QUESTION_ROWS:
             continue
-        rows = _in_screen_order(block, key.rows)
+        rows = _in_screen_order(block, key.rows, view.cols)
         answer = _answer(rows, key.data)
         text = "\n".join(rows) + (f"\n→ {answer}" if answer else "")
         out.append(Entry(block[0].mark[2], SCREEN, FROM_SCREEN, text, at=block[0].mark))
     return out
 
 
-def _in_screen_order(block, rows) -> list:
+def _in_screen_order(block, rows, cols: int) -> list:
     """The block's texts in the order the screen showed them at the key: the
     longest run of screen rows that are the block's (rules and blank rows
     inside it included)."""
@@ -210,8 +212,11 @@ def _in_screen_order(block, rows) -> list:
         start = None
     if best is None:
         return [line.text for line in block]
-    shown = [row.rstrip() for row in rows[best[0] : best[1]] if not _RULE_CHARS.issuperset(row)]
-    return _dedent(shown)
+    shown = [(row.rstrip(), None) for row in rows[best[0] : best[1]] if not _RULE_CHARS.issuperset(row)]
+    # A hint drawn inside the block (a tip, wrapped over two rows) is chrome there too.
+    joiner = Paragraphs()
+    kept = [text for text, _m in joiner.feed(shown, cols) + joiner.close() if not is_chrome(text.split("\n")[0], cols)]
+    return _dedent([row for text in kept for row in text.split("\n")])
 
 
 def _dedent(rows) -> list:
@@ -251,15 +256,22 @@ def exit_entry(view, told):
             continue
         rows.append(line.text.rstrip())
         at = at or line.mark
-    status = view.meta.get("exit_code")
-    if isinstance(status, int) and not isinstance(status, bool):
-        rows.append(f"exit status {status}")
-    elif view.meta.get("signal"):
-        rows.append(f"ended by signal {view.meta['signal']}")
+    status = _status_line(view)
+    if status:
+        rows.append(status)
     if not rows:
         return None
     ts = view.meta.get("ended_at") or (at[2] if at else None)
     return Entry(ts, EXIT, FROM_SCREEN, "\n".join(rows), at=at or view.last_mark)
+
+
+def _status_line(view):
+    status = view.meta.get("exit_code")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return f"exit status {status}"
+    if view.meta.get("signal"):
+        return f"ended by signal {view.meta['signal']}"
+    return None
 
 
 def transcript_story(view, transcript_entries) -> list:
@@ -366,12 +378,14 @@ def screen_claude_story(view, told) -> list:
     typing = _TypingTimes(view)
     seen, rows = set(), []
     for line in sorted(view.lines, key=lambda line: line.mark[:2] if line.mark else (float("inf"), 0)):
-        if line.how == screens.REPLACED and not line.alt:
-            continue  # the live region of an inline program
+        if line.how == screens.REPLACED and not line.alt and line.batch < max(6, view.rows // 4):
+            continue  # the live region of an inline program (a clear erases more at once)
         if line.how in (screens.REPLACED, screens.LEFT) and typing.drawn_while_typing(line):
             continue  # a menu or picker that popped up while typing, and went
         key = _key(line.text)
-        if not key or _words(key) in told or is_chrome(line.text, view.cols) or _is_echo(line.text, view, typed_keys):
+        if not _words(key) or _words(key) in told:
+            continue  # nothing but drawing, or told already (the header, a question, the exit)
+        if is_chrome(line.text, view.cols) or _is_echo(line.text, view, typed_keys):
             continue
         if key in seen and len(key) >= 12:
             continue  # a full-screen repaint of a row already told
@@ -389,7 +403,7 @@ class _TypingTimes:
     (no Enter since) and gone a few seconds later answered the typing (a
     completion menu): it is not a record."""
 
-    DRAWN_AFTER_MS, GONE_WITHIN_MS = 400, 4000
+    DRAWN_AFTER_MS, GONE_WITHIN_MS = 2000, 6000
 
     def __init__(self, view):
         keys = sorted(
@@ -436,8 +450,10 @@ def screen_story(view) -> list:
     for direction, text, mark in lines:
         kind = PROMPT if direction == "input" else OUTPUT
         out.append(Entry(mark[2] if mark else None, kind, FROM_SCREEN, text, at=mark))
-    ending = exit_entry(view, set())
-    return out + ([ending] if ending and ending.text.startswith(("exit status", "ended by")) else [])
+    status = _status_line(view)
+    if status:
+        out.append(Entry(view.meta.get("ended_at"), EXIT, FROM_SCREEN, status, at=view.last_mark))
+    return out
 
 
 # ------------------------------------------------------------------- helpers

@@ -34,10 +34,14 @@ _ANSWER_KEYS = frozenset([b"\r", b"\n", b"\x1b", b"y", b"n", b"Y", b"N"] + [str(
 
 
 class ScreenLine:
-    __slots__ = ("text", "mark", "end_ts", "how", "alt")
+    """A finished line: its text, the mark where it began, when and how it was
+    finished, whether on the alternate screen, and how many lines were finished
+    with it (a whole screen erased at once is a clear, not a live redraw)."""
 
-    def __init__(self, text, mark, end_ts, how, alt):
-        self.text, self.mark, self.end_ts, self.how, self.alt = text, mark, end_ts, how, alt
+    __slots__ = ("text", "mark", "end_ts", "how", "alt", "batch")
+
+    def __init__(self, text, mark, end_ts, how, alt, batch=1):
+        self.text, self.mark, self.end_ts, self.how, self.alt, self.batch = text, mark, end_ts, how, alt, batch
 
     def __repr__(self):
         return f"ScreenLine({self.how}, {self.text[:50]!r}, {self.mark})"
@@ -74,9 +78,13 @@ class ScreenView:
     def cols(self):
         return self.render.screen.cols
 
+    @property
+    def rows(self):
+        return self.render.screen.rows
+
     def _collect(self, lines, how, ts) -> None:
-        alt = self.alt
-        self.lines.extend(ScreenLine(text, mark, ts, how, alt) for text, mark in lines if text.strip())
+        alt, batch = self.alt, len(lines)
+        self.lines.extend(ScreenLine(text, mark, ts, how, alt, batch) for text, mark in lines if text.strip())
 
     def output(self, data: bytes, mark) -> None:
         screen, render = self.render.screen, self.render
