@@ -195,7 +195,15 @@ def test_unknown_and_ambiguous_ids(cs_exe, corpus):
 
 def test_show_text_raw_and_grep(cs_exe, corpus):
     text = run(cs_exe, "show", "aaaaaaaa").stdout.decode().splitlines()
-    assert text == ["build failed with error E1234 in module", "failed badly, with no error at all", "> make test"]
+    # The story of the session (cs.story): the screen's rows, the typed line, how it ended.
+    assert text == [
+        "build failed with error E1234 in module",
+        "failed badly, with no error at all",
+        "",
+        "> make test",
+        "",
+        "exit status 2",
+    ]
     raw = run(cs_exe, "show", "--raw", "aaaaaaab").stdout
     assert raw == b"".join(t.encode() + b"\r\n" for t in SPECIAL_LINES) + b"build failed with error E1234 again\r\n"
     grep = run(cs_exe, "show", "aaaaaaab", "--grep", "AND", "-C", "1").stdout.decode().splitlines()

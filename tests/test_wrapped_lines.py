@@ -7,7 +7,6 @@ showed them. Real logs, the real `cs` console script; the real Claude Code
 CLI at 80, 120 and 200 columns (slow)."""
 
 import json
-import re
 import textwrap
 
 import pytest
@@ -31,8 +30,8 @@ def search(cs_exe, query):
     return [json.loads(line)["text"] for line in proc.stdout.splitlines()]
 
 
-def show(cs_exe, sid):
-    return run_cs(cs_exe, "show", sid).stdout.splitlines()
+def show(cs_exe, sid, *options):
+    return run_cs(cs_exe, "show", sid, *options).stdout.splitlines()
 
 
 def test_autowrapped_line_is_one_line(cs_exe, logs):
@@ -79,11 +78,11 @@ def test_word_wrapped_paragraph_is_searchable_as_one_text(cs_exe, logs, cols):
         crossing.append(phrase)
         assert search(cs_exe, f'"{phrase}"') == ["● " + REPLY], phrase
     assert crossing
-    # cs show: the rows as the screen showed them, the next paragraph a line of its own.
+    # cs show tells the story (cs.story): the reply once, unwrapped (a pager wraps
+    # it again), the next paragraph a line of its own.
     shown = show(cs_exe, w.sid)
-    for row in rows:
-        assert row in shown
-    assert "  Everything else compiled cleanly." in shown
+    assert shown.count("● " + REPLY) == 1
+    assert "Everything else compiled cleanly." in shown
     assert not any("cleanly" in line for line in search(cs_exe, '"string, so"'))
 
 
@@ -126,7 +125,7 @@ def test_joiner_rules():
 def test_real_claude_reply_phrase_across_the_wrap(cs_exe, cs_home, claude_bin, tmp_path, cols):
     """The real Claude Code CLI recorded by `cs record` at `cols` columns, a
     long reply: every phrase that crosses one of its wraps is found by `cs
-    search`, while `cs show` shows the wrapped rows."""
+    search`, and `cs show` tells the reply once, whole."""
     from tests.helpers.fake_anthropic import FakeAnthropic
 
     # Long enough to wrap several times at 200 columns; no phrase repeats.
@@ -150,19 +149,15 @@ def test_real_claude_reply_phrase_across_the_wrap(cs_exe, cs_home, claude_bin, t
         term.finish(timeout=30)
     sid = only_session_id(cs_home)
     run_cs(cs_exe, "index")
+    # cs show tells the reply once, unwrapped (cs.story); the screen wrapped it.
     shown = show(cs_exe, sid)
-    start = next(i for i, line in enumerate(shown) if line.startswith(("● The build", "⏺ The build")))
-    rows = [shown[start]]
-    for line in shown[start + 1 :]:
-        if not line.startswith("  ") or line.startswith("  - ") or line.split()[0] not in reply:
-            break  # the reply's rows end (what follows may be indented too)
-        rows.append(line)
-    assert len(rows) >= 2, shown  # the reply wrapped on the screen, and shows wrapped
-    assert all(len(row) <= cols for row in rows)
-    joined = re.sub(r"\s+", " ", " ".join(r[2:] for r in rows)).strip()
-    assert joined.startswith(reply[:200]), joined
+    replies = [line for line in shown if line.startswith(("● The build", "⏺ The build"))]
+    assert len(replies) == 1 and replies[0][2:].startswith(reply[:200]), shown
+    screen = show(cs_exe, sid, "--screen")
+    assert [line for line in screen if line.startswith(("● The build", "⏺ The build"))] == replies
+    rows = claude_rows(reply, cols)  # where Claude Code wraps it (Ink wraps the same way)
+    assert len(rows) >= 2
     for a, b in zip(rows, rows[1:]):
         phrase = " ".join(a.split()[-2:] + b.split()[:2])
-        assert not any(phrase in line for line in shown)  # on no single row of the screen
         found = search(cs_exe, f'"{phrase}"')
         assert found and all(reply[:100] in text for text in found), (phrase, found)

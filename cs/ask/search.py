@@ -85,7 +85,7 @@ class Hit:
 
     def replay_args(self) -> list:
         short = self.short_id or self.session_id
-        if self.direction == "transcript":  # a moment in time, not a place in the log
+        if self.direction == "transcript" and not self.segment:  # a moment in time, not a place in the log
             return ["cs", "replay", short, "--at", self.ts]
         return ["cs", "replay", short, "--at", replay_position(self.segment, self.offset)]
 
@@ -111,7 +111,7 @@ class Hit:
 # What `--source` says, and what the lines table stores.
 DIRECTIONS_BY_SOURCE = {"screen": "output", "typed": "input", "transcript": "transcript"}
 SOURCES_BY_DIRECTION = {v: k for k, v in DIRECTIONS_BY_SOURCE.items()}
-KINDS = ("prompt", "reply", "tool", "result", "command", "notice")
+KINDS = ("prompt", "reply", "tool", "result", "command", "notice", "chrome")
 # A screen line and a transcript line this close in time may be the same words.
 SAME_MOMENT_S = 600
 
@@ -166,6 +166,8 @@ def _filter_sql(filters: Filters):
     if filters.kind:
         where.append("l.kind = ?")
         params.append(filters.kind)
+    else:  # the screen's chrome only when asked for (--kind chrome)
+        where.append("(l.kind IS NULL OR l.kind != 'chrome')")
     return where, params
 
 
@@ -372,8 +374,7 @@ def _without_repeats(db, hits: list) -> list:
     """Screen lines whose words a transcript line of the same session, written
     at about the same moment, holds too: shown once, as the transcript's
     unwrapped text (tests/test_claude_e2e_transcripts.py)."""
-    out = []
-    cache = {}
+    out, cache, shown_at = [], {}, {}
     for hit in hits:
         if hit.direction == "output" and len(_normal(hit.text)) >= 8:
             key = (hit.session_id, hit.ts[:15])
@@ -387,9 +388,17 @@ def _without_repeats(db, hits: list) -> list:
                     ).fetchall()
                 ]
             words = _normal(hit.text)
-            if any(words in said for said in cache[key]):
+            said = next((said for said in cache[key] if words in said), None)
+            if said is not None:
+                at = shown_at.setdefault((hit.session_id, said), (hit.segment, hit.offset))
+                shown_at[(hit.session_id, said)] = min(at, (hit.segment, hit.offset))
                 continue
         out.append(hit)
+    for hit in out:  # one result: the transcript's whole text, at the screen's position
+        if hit.direction == "transcript":
+            at = shown_at.get((hit.session_id, _normal(hit.text)))
+            if at is not None:
+                hit.segment, hit.offset = at
     return out
 
 

@@ -45,9 +45,10 @@ def search_cmd(
         raise UsageError("--rank cannot be used with --regex (ranking is by FTS5 relevance)")
     mode = "fts" if fts else "regex" if regex else None
     if kind:
-        source = source or "transcript"
-        if source != "transcript":
-            raise UsageError(f"--kind {kind} is about transcript lines; it cannot go with --source {source}")
+        home = "screen" if kind == "chrome" else "transcript"  # chrome: the screen's; the others: the transcript's
+        source = source or home
+        if source != home:
+            raise UsageError(f"--kind {kind} is about {home} lines; it cannot go with --source {source}")
     if source:
         wanted = search.DIRECTIONS_BY_SOURCE[source]
         if direction and direction != wanted:

@@ -19,8 +19,9 @@ MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would 
 )
 @click.option(
     "--kind",
-    type=click.Choice(["prompt", "reply", "tool", "result"]),
-    help="Only transcript lines of this kind (implies --source transcript).",
+    type=click.Choice(["prompt", "reply", "tool", "result", "command", "notice", "chrome"]),
+    help="Only transcript lines of this kind (implies --source transcript); `chrome`: the screen's"
+    " chrome (the input box, spinners, status lines), which is otherwise left out.",
 )
 @click.option("--input", "direction", flag_value="input", help="Only what was typed (--source typed).")
 @click.option("--output", "direction", flag_value="output", help="Only what the screen showed (--source screen).")
@@ -32,7 +33,9 @@ MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would 
 )
 @json_options
 def search_cmd(**options):
-    """Find lines that the screen showed or that you typed.
+    """Find lines that the screen showed, that you typed, or that the Claude Code
+    transcript holds. Claude Code's chrome (spinners, status lines, the input
+    box) is left out unless asked for with --kind chrome.
 
     Words are literal (quotes make a phrase; * - ( ) : NEAR AND OR are plain
     characters) and match anywhere in a line: 1234 finds E1234."""

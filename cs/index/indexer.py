@@ -42,15 +42,15 @@ from cs.log import jsonl, locks, paths, store
 from cs.log.liveness import is_live as session_is_live
 
 _UPSERT_FINISHED = """
-INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
-VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+INSERT INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional, kind)
+VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
 ON CONFLICT (session_id, direction, text_hash) DO UPDATE SET
     provisional = 0, ts = excluded.ts, segment = excluded.segment, offset = excluded.offset
 WHERE lines.provisional = 1
 """
 _INSERT_PROVISIONAL = """
-INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional)
-VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+INSERT OR IGNORE INTO lines (session_id, ts, direction, text, text_hash, segment, offset, provisional, kind)
+VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
 """
 
 
@@ -485,11 +485,13 @@ def _index_session(db, logs_dir, sid, files, rows, cache, stats, deadline=math.i
         # segments are plain or gzipped (docs/usage.md).
         _store_session(db, sid, render, status, sum(render.positions.values()))
         claude_index.store_links(db, sid, render.claude_links)
-        _store_lines(db, sid, "output", finished, render.redact_output)
+        _store_lines(db, sid, "output", finished, render.redact_output, _chrome_of(render))
         _store_lines(db, sid, "input", inputs, render.redact_input)
         secret_shown = False
         if status == "running":
-            secret_shown = _replace_provisional(db, sid, render.provisional_lines(), _provisional_redactor(render))
+            secret_shown = _replace_provisional(
+                db, sid, render.provisional_lines(), _provisional_redactor(render), _chrome_of(render)
+            )
         else:
             db.execute("DELETE FROM lines WHERE session_id = ? AND provisional = 1", [sid])
         db.conn.executemany(
@@ -600,7 +602,7 @@ def _read_file(db, render, sid, segment, path, start, finished, inputs, stats, d
         if lines:
             finished.extend(lines)
             if len(finished) >= FLUSH_LINES:
-                _store_lines(db, sid, "output", finished, render.redact_output)
+                _store_lines(db, sid, "output", finished, render.redact_output, _chrome_of(render))
                 finished.clear()
 
     parse = jsonl.parse_line
@@ -658,9 +660,22 @@ def _provisional_redactor(render):
     return red
 
 
-def _store_lines(db, sid, direction, items, redactor=None) -> None:
+def _chrome_of(render):
+    """The kind of a screen line of this session: 'chrome' for what Claude Code
+    redraws all the time (cs.index.render.is_chrome), else None. Other programs'
+    lines have no kind."""
+    from cs.index.render import _is_claude, is_chrome
+
+    if not _is_claude(render):
+        return None
+    cols = render.screen.cols
+    return lambda text: "chrome" if is_chrome(text, cols) else None
+
+
+def _store_lines(db, sid, direction, items, redactor=None, kind_of=None) -> None:
     """Store finished lines, redacted (cs.redact) in the order they were
-    finished, so secrets are neither searchable nor in the database file."""
+    finished, so secrets are neither searchable nor in the database file;
+    `kind_of(text)`: the kind of each (screen lines: 'chrome' or None)."""
     if redactor is not None and redactor.enabled and items:
         texts = redactor.lines([text for text, _ in items], getattr(redactor, "widths", None))
         items = list(zip(texts, (mark for _, mark in items)))
@@ -670,12 +685,13 @@ def _store_lines(db, sid, direction, items, redactor=None) -> None:
             continue
         seen.add(text)
         segment, offset, ts = mark if mark else (1, 0, "")
-        rows.append((sid, ts, direction, text, text_hash(text), segment, offset))
+        kind = kind_of(text) if kind_of else None
+        rows.append((sid, ts, direction, text, text_hash(text), segment, offset, kind))
     if rows:
         db.conn.executemany(_UPSERT_FINISHED, rows)
 
 
-def _replace_provisional(db, sid, visible, redactor=None) -> bool:
+def _replace_provisional(db, sid, visible, redactor=None, kind_of=None) -> bool:
     """Store what a live screen shows as provisional lines, redacted; True if
     redaction changed any (a secret is on the screen)."""
     shown = False
@@ -692,7 +708,11 @@ def _replace_provisional(db, sid, visible, redactor=None) -> bool:
     if gone:
         db.conn.executemany("DELETE FROM lines WHERE id = ?", gone)
     keep = {text for _, text in old}
-    new = [(sid, m[2], "output", text, text_hash(text), m[0], m[1]) for text, m in wanted.items() if text not in keep]
+    new = [
+        (sid, m[2], "output", text, text_hash(text), m[0], m[1], kind_of(text) if kind_of else None)
+        for text, m in wanted.items()
+        if text not in keep
+    ]
     if new:
         db.conn.executemany(_INSERT_PROVISIONAL, new)
     return shown

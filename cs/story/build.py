@@ -140,6 +140,8 @@ def header_entry(view):
     rows, submitted = view.header
     probe = " ".join(submitted.split())[:20]
     input_row = max((i for i, row in enumerate(rows) if probe and probe in row.replace("\u00a0", " ")), default=None)
+    if input_row is None:  # typed faster than it was echoed: the input is the last prompt row
+        input_row = max((i for i, row in enumerate(rows) if row.strip()[:1] in _PROMPT_GLYPHS), default=None)
     if input_row is None:
         return None
     kept = []
@@ -247,10 +249,10 @@ def exit_entry(view, told):
     last_typed = max((m for _t, m in view.typed if m), default=None, key=lambda m: m[:2])
     rows = []
     at = None
-    for line in view.lines:
+    for line in view.lines if last_typed is not None else ():  # (nothing typed: no exit to tell apart)
         if line.how != screens.FINAL or line.alt:
             continue
-        if last_typed is not None and line.mark and line.mark[:2] <= last_typed[:2]:
+        if line.mark and line.mark[:2] <= last_typed[:2]:
             continue
         if _is_echo(line.text, view) or _words(line.text) in told or is_chrome(line.text, view.cols):
             continue
@@ -394,6 +396,9 @@ def screen_claude_story(view, told) -> list:
     joiner = Paragraphs()
     for text, mark in joiner.feed(rows, view.cols) + joiner.close():
         kind, body = _screen_kind(text)
+        if kind == SCREEN and out and out[-1].kind == SCREEN and out[-1].source == FROM_SCREEN:
+            out[-1].text += "\n" + body  # rows of one screen moment stay together
+            continue
         out.append(Entry(mark[2] if mark else None, kind, FROM_SCREEN, body, at=mark))
     return out
 
@@ -406,9 +411,8 @@ class _TypingTimes:
     DRAWN_AFTER_MS, GONE_WITHIN_MS = 2000, 6000
 
     def __init__(self, view):
-        keys = sorted(
-            (t, typing) for t, typing in ((_ms(ts), typing) for ts, typing in view.key_times) if t is not None
-        )
+        keys = [(t, typing) for t, typing in ((_ms(ts), typing) for ts, typing in view.key_times) if t is not None]
+        keys.sort(key=lambda key: key[0])  # (stable: keys of one moment stay in the order they came)
         self.times = [t for t, _typing in keys]
         self.typing = [typing for _t, typing in keys]
 

@@ -105,7 +105,8 @@ class ScreenView:
             self.alt = _last_alt_switch(data, self.alt)
 
     def keys(self, data: bytes, mark) -> None:
-        self.key_times.append((mark[2], data[:1] >= b" " and data != b"\x7f"))  # printable: composing
+        # Typing: printable keys, no Enter among them (a line pasted and submitted at once is not).
+        self.key_times.append((mark[2], data[:1] >= b" " and data != b"\x7f" and not (b"\r" in data or b"\n" in data)))
         keys = self.render.keys
         typing = bool(keys._buf)  # something typed and not yet submitted
         if data in _ANSWER_KEYS:

@@ -75,7 +75,8 @@ def _typed_slowly(tmux, text, pause=0.15):
 
 
 def _holds(text):
-    return lambda screen: text in screen.replace("\u00a0", " ")
+    """The screen shows `text` (perhaps wrapped by the terminal at its width)."""
+    return lambda screen: text in screen.replace("\u00a0", " ") or text in screen.replace("\n", "")
 
 
 def drive(tmux, cols):
