@@ -46,25 +46,23 @@ ROWS = 30
 
 def script(body):
     """The stand-in's answer to a conversation request, by what it answers: the
-    last user turn (a tool's result, or which prompt)."""
-    messages = body.get("messages") or []
-    last = messages[-1].get("content") if messages else ""
-    blocks = last if isinstance(last, list) else [{"type": "text", "text": str(last)}]
-    if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks):
-        return [{"type": "text", "text": TOOL_REPLY}]
-    said = " ".join(b.get("text", "") for b in blocks if isinstance(b, dict))
-    if PROMPTS[0] in said:
-        return [
-            {
-                "type": "tool_use",
-                "name": "Bash",
-                "input": {"command": "touch otters-seen.txt", "description": "Mark the otters as seen"},
-            }
-        ]
-    if PROMPTS[1] in said:
-        return [{"type": "text", "text": LONG_REPLY, "delay": 0.25}]
-    if PROMPTS[2] in said:
-        return [{"type": "text", "text": FINAL_REPLY}]
+    newest user turn that is a tool's result or one of the prompts (Claude
+    Code adds turns of its own after the prompt: its environment, reminders)."""
+    for message in reversed(body.get("messages") or []):
+        content = message.get("content")
+        blocks = content if isinstance(content, list) else [{"type": "text", "text": str(content)}]
+        if message.get("role") != "user":
+            continue
+        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in blocks):
+            return [{"type": "text", "text": TOOL_REPLY}]
+        said = " ".join(b.get("text", "") for b in blocks if isinstance(b, dict))
+        if PROMPTS[0] in said:
+            ask = {"command": "touch otters-seen.txt", "description": "Mark the otters as seen"}
+            return [{"type": "tool_use", "name": "Bash", "input": ask}]
+        if PROMPTS[1] in said:
+            return [{"type": "text", "text": LONG_REPLY, "delay": 0.25}]
+        if PROMPTS[2] in said:
+            return [{"type": "text", "text": FINAL_REPLY}]
     return None
 
 
