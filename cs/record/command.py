@@ -122,10 +122,11 @@ def _record(executable, argv) -> int:
     try:
         from cs.log import paths
         from cs.record import claude_link
-        from cs.record.loop import CommandFailed, record, terminal_size
+        from cs.record.loop import CommandFailed, check_descriptors, record, terminal_size
         from cs.record.sink import LogWriter
         from cs.record.start import new_session_id, start_fields
 
+        check_descriptors()
         rotate_size = _rotate_size()
         session_id = new_session_id()
         stdin_tty, stdout_tty = os.isatty(0), os.isatty(1)
