@@ -33,8 +33,10 @@ Spawning is `os.forkpty` (new session, the PTY as controlling terminal and as
 fds 0-2), then, in the child, `_ChildSetup`: the window size, the user's
 terminal settings, the pipes put in place, signal dispositions reset, every
 other inherited fd closed, and the command exec'd with its argv as typed. An
-exec that fails reports its errno back through a close-on-exec pipe. (This
-replaced ptyprocess, whose imports alone cost every `claude` start 3 ms.)
+exec that fails reports its errno back through a close-on-exec pipe. (Not
+ptyprocess: its spawn replaces argv[0] with the resolved path and closes the
+child's pipes before its preexec_fn runs, and its master's close sleeps 0.1 s
+and kills a live child; README, "Dependencies".)
 
 Order on the hot path: a key is forwarded to the child, then logged (the log
 write is never between the user and the child); output is logged, then shown to
