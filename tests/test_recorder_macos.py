@@ -149,3 +149,12 @@ def test_too_many_open_descriptors_runs_the_command_unrecorded(cs_exe, cs_home):
     assert r.stderr.startswith("cs: this session was not recorded: the recorder failed to start")
     assert "the next free ones are 1040 and 1041" in r.stderr and "fewer open files" in r.stderr
     assert not (cs_home / "logs").exists() or not any((cs_home / "logs").iterdir())
+
+
+def test_doctor_finds_recording_works_where_poll_refuses_terminals(cs_exe, cs_home, macos_poll):
+    # `cs doctor` runs the same recorder through a pseudo-terminal of its own:
+    # on a Mac it is what tells a user recording works there.
+    env = dict(os.environ, LD_PRELOAD=str(macos_poll))
+    r = subprocess.run([cs_exe, "doctor"], capture_output=True, text=True, env=env, timeout=60)
+    recording = [line for line in r.stdout.splitlines() if line.split()[1:2] == ["recording"]]
+    assert len(recording) == 1 and recording[0].startswith("ok "), r.stdout + r.stderr
