@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,16 @@ from tests.helpers.claude import API_KEY, REPLY
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
 from tests.helpers.shell import system_path_dirs
 from tests.helpers.tools import find_cs_exe, missing_tool
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked linux_only (they read /proc) skip elsewhere, saying why."""
+    if sys.platform.startswith("linux"):
+        return
+    skip = pytest.mark.skip(reason=f"reads Linux's /proc, which {sys.platform} has not (docs/platforms.md)")
+    for item in items:
+        if "linux_only" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_report_header(config):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.logs import LogWriter
+from tests.helpers.tools import process_state
 
 
 def cs(cs_exe, *args, timeout=30, **kw):
@@ -166,11 +167,9 @@ def alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    try:  # a zombie (not yet reaped by init in a container) counts as gone
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
+    # A zombie (not yet reaped by init in a container) counts as gone.
+    state = process_state(pid)
+    return bool(state) and not state.startswith("Z")
 
 
 def wait_gone(pid, timeout):

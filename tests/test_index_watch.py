@@ -11,6 +11,7 @@ import pytest
 
 from cs.log import paths
 from tests.helpers.logs import LogWriter
+from tests.helpers.tools import process_state
 
 BOUND = 5.0  # generous: this checks that it happens, not how fast
 
@@ -133,11 +134,8 @@ def _alive(pid):
     except ProcessLookupError:
         return False
     # A zombie is gone for our purposes (it is not our child to reap).
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    state = process_state(pid)
+    return bool(state) and not state.startswith("Z")
 
 
 def test_maintenance_hook_applies_the_retention_policy(cs_home):

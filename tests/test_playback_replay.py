@@ -109,6 +109,7 @@ def test_ctrl_c_exits_130_and_restores(play, logs):
     assert stty_unchanged(term)
 
 
+@pytest.mark.linux_only
 def test_sigterm_restores_the_terminal(play, logs, cs_home):
     sid = noisy_session(logs)
     term = play(sid[:8])

@@ -6,6 +6,7 @@ import hashlib
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -537,11 +538,9 @@ def test_record_path_imports_only_what_a_start_needs(cs_home):
 
 def test_command_sees_argv_as_typed(cs_exe, cs_home):
     # argv[0] stays "sh" (not the resolved /usr/bin/sh), as without the wrapper.
-    r = subprocess.run(
-        [cs_exe, "record", "--", "sh", "-c", 'tr "\\0" "\\n" < /proc/$$/cmdline'], capture_output=True, text=True
-    )
+    r = subprocess.run([cs_exe, "record", "--", "sh", "-c", "ps -o args= -p $$"], capture_output=True, text=True)
     assert r.returncode == 0
-    assert r.stdout.splitlines()[:2] == ["sh", "-c"]
+    assert r.stdout.split()[:2] == ["sh", "-c"]
     assert read_session(cs_home)[0]["argv"][0] == "sh"
 
 
@@ -556,19 +555,74 @@ def test_ctrl_z_in_the_child_does_not_hang_the_session(cs_exe, cs_home):
     assert term.finish() == 4
 
 
-@pytest.mark.parametrize("nested", [False, True])
-def test_command_gets_the_signal_dispositions_it_would_get_without_cs(cs_exe, cs_home, monkeypatch, nested):
-    # Python ignores SIGPIPE and SIGXFSZ; the command must not inherit that.
-    show = ["sh", "-c", "grep -E '^SigIgn' /proc/$$/status"]
-    direct = subprocess.run(show, capture_output=True, text=True).stdout  # subprocess restores defaults
-    if nested:
-        monkeypatch.setenv("CS_SESSION_ID", "00000000-0000-4000-8000-000000000000")
-    r = subprocess.run([cs_exe, "record", "--", *show], capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout == direct
+# Starts argv[3:] the way a parent program would, after ignoring the signals
+# named in argv[2] (as nohup, or a script's `&`, does): by fork and exec, or by
+# posix_spawn (Python 3.13's subprocess uses it for a path; glibc's then hands
+# the child its internal signals 32 and 33 ignored). Either way Python's own
+# SIG_IGN for SIGPIPE and SIGXFSZ is put back, as subprocess does.
+PARENT = """
+import os, signal, sys
+how, ignored, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+for name in filter(None, ignored.split(",")):
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+python_ignores = [signal.SIGPIPE, signal.SIGXFSZ]
+if how == "posix_spawn":
+    pid = os.posix_spawn(argv[0], argv, os.environ, setsigdef=python_ignores)
+else:
+    pid = os.fork()
+    if pid == 0:
+        for sig in python_ignores:
+            signal.signal(sig, signal.SIG_DFL)
+        os.execv(argv[0], argv)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+@pytest.mark.linux_only
+@pytest.mark.parametrize("ignored", ["", "SIGHUP,SIGINT,SIGQUIT"], ids=["nothing-ignored", "nohup-and-background"])
+@pytest.mark.parametrize("how", ["fork-exec", "posix_spawn"])
+@pytest.mark.parametrize("path", ["recorded", "nested", "unrecorded-fallback"])
+def test_command_gets_the_signal_dispositions_it_would_get_without_cs(cs_exe, cs_home, tmp_path, how, ignored, path):
+    # The same parent starts the command directly, then through cs: the
+    # command's ignored signals are the same, whoever the parent is and
+    # whichever way cs runs it (recording, inside a recorded session, or
+    # unrecorded after the recorder failed to start).
+    show = [shutil.which("sh"), "-c", "grep -E '^SigIgn' /proc/$$/status"]
+    env = dict(os.environ)
+    if path == "nested":
+        env["CS_SESSION_ID"] = "00000000-0000-4000-8000-000000000000"
+    elif path == "unrecorded-fallback":
+        broken = tmp_path / "broken"
+        broken.mkdir()
+        (broken / "termios.py").write_text("raise ImportError('termios is broken')\n")
+        env["PYTHONPATH"] = str(broken)
+
+    def started_by_the_parent(argv):
+        r = subprocess.run(
+            [PY, "-c", PARENT, how, ignored, *argv], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
+        )
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    direct = started_by_the_parent(show)
+    assert direct.startswith("SigIgn:")
+    assert started_by_the_parent([cs_exe, "record", "--", *show]) == direct
+
+
+@pytest.mark.parametrize("path", ["recorded", "unrecorded-fallback"])
+def test_a_command_killed_by_sigpipe_ends_as_without_cs(cs_exe, cs_home, tmp_path, path):
+    # Python ignores SIGPIPE; the command must not inherit that: `yes | head` ends.
+    env = dict(os.environ)
+    if path == "unrecorded-fallback":
+        broken = tmp_path / "broken"
+        broken.mkdir()
+        (broken / "termios.py").write_text("raise ImportError('termios is broken')\n")
+        env["PYTHONPATH"] = str(broken)
     r = subprocess.run(
         ["bash", "-c", f'{cs_exe} record -- yes | head -c 4; echo " ${{PIPESTATUS[0]}}"'],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert r.stdout == "y\ny\n 141\n"  # yes killed by SIGPIPE (128+13), as without cs
 

@@ -33,7 +33,7 @@ from tests.helpers.shell import (
     system_path_dirs,
     wait_for,
 )
-from tests.helpers.tools import missing_tool
+from tests.helpers.tools import missing_tool, process_args
 
 # Arguments that a careless wrapper would mangle: spaces, the empty string, a
 # lone `--` (must reach claude, not be eaten), a glob and a variable that must
@@ -495,6 +495,7 @@ exec "{real}" "$@"
 """
 
 
+@pytest.mark.linux_only
 @pytest.mark.parametrize("shell", SHELLS)
 def test_interactive_shell_starts_the_indexer_once_quietly_in_background(shell, cs_exe, env, tmp_path):
     shim_dir = tmp_path / "shim"
@@ -594,11 +595,7 @@ def _settled_watcher_pid(cs_home: Path):
     time.sleep(0.3)
     if _watcher_pid(cs_home) != first:
         return None
-    try:
-        cmdline = Path(f"/proc/{first}/cmdline").read_bytes().split(b"\0")
-    except FileNotFoundError:
-        return None
-    return first if b"index" in cmdline else None
+    return first if "index" in process_args(first).split() else None
 
 
 def _indexed(db_path: Path, needle: str) -> int:

@@ -60,6 +60,7 @@ def test_only_the_user_gets_in(sessions):
         assert get(base + "/api/sessions", jar, method="POST", data=b"")[0] == 403
 
 
+@pytest.mark.linux_only
 def test_it_listens_on_loopback_only(sessions):
     with web_server() as (base, _token):
         port = int(base.rsplit(":", 1)[1])

@@ -34,8 +34,19 @@ COMMANDS = {
     "record": "record_init",
     "init": "record_init",
     "web": "web_cmd",
+    "doctor": "doctor_cmd",
 }
-MODULES = ("ask", "claude_cmd", "config_cmd", "index_cmd", "maintenance", "playback", "record_init", "web_cmd")
+MODULES = (
+    "ask",
+    "claude_cmd",
+    "config_cmd",
+    "doctor_cmd",
+    "index_cmd",
+    "maintenance",
+    "playback",
+    "record_init",
+    "web_cmd",
+)
 
 
 def __getattr__(name):

@@ -19,6 +19,11 @@
  * write_errno (the errno of a failed log write; LogWriter.settle() then stops
  * logging and keeps the reason for the one warning).
  *
+ * It waits with select(), as the Python loop does: macOS's poll() answers
+ * POLLNVAL on terminals and pseudo-terminals, which is all it waits on but the
+ * wake-up pipe (cs/record/loop.py says more;
+ * tests/test_recorder_macos.py::test_records_end_to_end_where_poll_refuses_terminals).
+ *
  * Optional: an install without a C compiler uses the Python path, which is
  * also what CS_PURE_PYTHON=1 selects. Tests: tests/test_recorder_native.py
  * (the same log lines as the Python writer, byte for byte but the timestamp).
@@ -27,10 +32,10 @@
 #include <Python.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +197,15 @@ static void keep_tail(Writer *w, const unsigned char *data, size_t n) {
 
 /* ------------------------------------------------------------ terminal */
 
+/* Wait until fd can be written (fd < FD_SETSIZE: relay() checked). */
+static void wait_writable(int fd) {
+    fd_set out;
+    FD_ZERO(&out);
+    FD_SET(fd, &out);
+    Py_BEGIN_ALLOW_THREADS select(fd + 1, NULL, &out, NULL, NULL);
+    Py_END_ALLOW_THREADS
+}
+
 /* A write to the user's terminal, through short writes and a non-blocking fd. */
 static int show(int fd, const unsigned char *p, size_t n) {
     while (n) {
@@ -199,9 +213,8 @@ static int show(int fd, const unsigned char *p, size_t n) {
         if (k < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) {
-                struct pollfd q = {fd, POLLOUT, 0};
-                Py_BEGIN_ALLOW_THREADS poll(&q, 1, -1);
-                Py_END_ALLOW_THREADS continue;
+                wait_writable(fd);
+                continue;
             }
             return -1;
         }
@@ -233,7 +246,16 @@ static PyObject *relay(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "iiiiOp|d", &master, &stdin_fd, &display_fd, &wake_fd, &writer, &stop_on_enter,
                           &timeout))
         return NULL;
+    if (master < 0 || stdin_fd < 0 || display_fd < 0 || wake_fd < 0 || master >= FD_SETSIZE ||
+        stdin_fd >= FD_SETSIZE || display_fd >= FD_SETSIZE || wake_fd >= FD_SETSIZE) {
+        PyErr_Format(PyExc_ValueError, "relay: descriptors must be in 0..%d for select()", FD_SETSIZE - 1);
+        return NULL;
+    }
     double deadline = timeout >= 0 ? monotonic() + timeout : -1;
+    int nfds = wake_fd;
+    if (master > nfds) nfds = master;
+    if (stdin_fd > nfds) nfds = stdin_fd;
+    nfds += 1;
 
     Writer w;
     memset(&w, 0, sizeof w);
@@ -271,20 +293,30 @@ static PyObject *relay(PyObject *self, PyObject *args) {
     for (;;) {
         if (w.write_errno) break; /* the writer stops logging (and says so) first */
         if (w.fd >= 0 && w.segment_size >= w.rotate_size && w.segment_has_data) break; /* rotate */
-        int wait_ms = -1;
+        struct timeval wait, *wait_for = NULL;
         if (deadline >= 0) {
             double left = deadline - monotonic();
             if (left <= 0) break; /* the Python loop's time */
-            wait_ms = (int)(left * 1000) + 1;
+            wait.tv_sec = (time_t)left;
+            wait.tv_usec = (suseconds_t)((left - (double)wait.tv_sec) * 1e6) + 1;
+            if (wait.tv_usec >= 1000000) {
+                wait.tv_sec += 1;
+                wait.tv_usec -= 1000000;
+            }
+            wait_for = &wait;
         }
-        struct pollfd p[3] = {{wake_fd, POLLIN, 0}, {master, POLLIN | POLLPRI, 0}, {stdin_fd, POLLIN, 0}};
+        fd_set in;
+        FD_ZERO(&in);
+        FD_SET(wake_fd, &in);
+        FD_SET(master, &in);
+        FD_SET(stdin_fd, &in);
         int n;
-        Py_BEGIN_ALLOW_THREADS n = poll(p, 3, wait_ms);
+        Py_BEGIN_ALLOW_THREADS n = select(nfds, &in, NULL, NULL, wait_for);
         Py_END_ALLOW_THREADS if (n <= 0) break; /* the time is up, or EINTR: a signal, which the wake-up pipe carries */
-        if (p[0].revents) break;
-        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) break;
-        if (p[1].revents & (POLLIN | POLLPRI)) {
-            /* Output: one read, logged, then shown, as script(1) does. (The
+        if (FD_ISSET(wake_fd, &in)) break;
+        if (FD_ISSET(master, &in)) {
+            /* Output (or a hang-up, which the read reports: back to the Python
+               loop then): one read, logged, then shown, as script(1) does. (The
                Python path joins the reads available at once, to save its own
                per-chunk work; here a read costs little, and passing each one on
                at once keeps the child, us and the terminal working in parallel:
@@ -312,7 +344,7 @@ static PyObject *relay(PyObject *self, PyObject *args) {
             if (ended) break; /* end of file or an error: the Python loop sees it again */
             continue;
         }
-        if (p[2].revents & POLLIN) {
+        if (FD_ISSET(stdin_fd, &in)) {
             /* A key: forwarded first, logged right after. */
             ssize_t k = read(stdin_fd, buf, READ_SIZE);
             if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
@@ -331,7 +363,7 @@ static PyObject *relay(PyObject *self, PyObject *args) {
             }
             /* The kernel echoes the key in a worker that runs on this CPU
                once we let it: let it now, so the echo is ready by the time
-               the key is logged (rather than after we sleep in poll and are
+               the key is logged (rather than after we sleep in select and are
                woken again). Worth ~10 us of keystroke latency. */
             sched_yield();
             w.bytes_in += k;

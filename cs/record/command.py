@@ -122,10 +122,11 @@ def _record(executable, argv) -> int:
     try:
         from cs.log import paths
         from cs.record import claude_link
-        from cs.record.loop import CommandFailed, record, terminal_size
+        from cs.record.loop import CommandFailed, check_descriptors, record, terminal_size
         from cs.record.sink import LogWriter
         from cs.record.start import new_session_id, start_fields
 
+        check_descriptors()
         rotate_size = _rotate_size()
         session_id = new_session_id()
         stdin_tty, stdout_tty = os.isatty(0), os.isatty(1)
@@ -185,7 +186,7 @@ def _run_unrecorded(executable, argv, reason: str) -> int:
     would have, and say so once it is over (never before: the line would be
     lost under the program's screen)."""
     try:
-        pid = os.posix_spawn(executable, argv, os.environ)
+        pid = _spawn_plainly(executable, argv)
     except OSError as e:
         _warn(f"cs: cannot execute {argv[0]}: {e.strerror}")
         return 126
@@ -199,6 +200,41 @@ def _run_unrecorded(executable, argv, reason: str) -> int:
     _warn(f"cs: this session was not recorded: the recorder failed to start ({reason})")
     code = os.waitstatus_to_exitcode(status)
     return code if code >= 0 else 128 - code  # killed by signal N: 128+N, as shells say
+
+
+def _spawn_plainly(executable, argv) -> int:
+    """fork and exec, as a shell starts a command, using nothing but `os` (the
+    recorder's own modules may be what is broken). The command gets the signal
+    dispositions we were given, Python's SIG_IGN for SIGPIPE and SIGXFSZ put
+    back to the default (tests/test_recorder.py::
+    test_command_gets_the_signal_dispositions_it_would_get_without_cs).
+    Not posix_spawn: glibc's sets its internal signals 32 and 33 to SIG_IGN in
+    the child, and no exec undoes that. An exec that fails sends its errno back
+    through a close-on-exec pipe, raised here as OSError."""
+    report_r, report_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        try:
+            os.close(report_r)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            os.execv(executable, argv)
+        except OSError as e:
+            os.write(report_w, b"%d" % (e.errno or 0))
+        finally:
+            os._exit(127)
+    os.close(report_w)
+    try:
+        report = b""
+        while chunk := os.read(report_r, 64):
+            report += chunk
+    finally:
+        os.close(report_r)
+    if report:
+        os.waitpid(pid, 0)
+        code = int(report) if report.isdigit() else 0
+        raise OSError(code, os.strerror(code) if code else "the command could not be started")
+    return pid
 
 
 def _rotate_size() -> int:

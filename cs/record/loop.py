@@ -4,9 +4,18 @@ Modelled on asciinema 2.x's `pty_.record`: this module only moves bytes and hand
 every chunk to an injected sink (`output(data)`, `input(data, masked)`,
 `resize(cols, rows)`, and, if the sink has it, `spawned(pid)` once the child
 runs); it knows nothing about the log format. One thread, one
-`poll()` with no timeout: an idle session costs no CPU. Signals wake the loop
+`select()` with no timeout: an idle session costs no CPU. Signals wake the loop
 through `signal.set_wakeup_fd` (a self-pipe), so they are handled in the loop,
 never inside a handler.
+
+Why select() and not poll(): macOS's poll() does not support devices (it
+answers POLLNVAL on a terminal or a pseudo-terminal, its man page says so under
+BUGS), and every descriptor this loop waits on but the pipes is one. select()
+works on terminals everywhere, so the loop and its native twin use it on every
+platform: one way of waiting, tested on Linux
+(tests/test_recorder_macos.py::test_records_end_to_end_where_poll_refuses_terminals).
+Its one limit, descriptors below FD_SETSIZE (1024), is checked before anything
+starts (`check_descriptors`).
 
 Which side gets a pseudo-terminal. A PTY is a terminal: its line discipline turns
 the child's "\\n" into "\\r\\n" (onlcr) and its input side interprets ^C, ^D...
@@ -24,8 +33,10 @@ Spawning is `os.forkpty` (new session, the PTY as controlling terminal and as
 fds 0-2), then, in the child, `_ChildSetup`: the window size, the user's
 terminal settings, the pipes put in place, signal dispositions reset, every
 other inherited fd closed, and the command exec'd with its argv as typed. An
-exec that fails reports its errno back through a close-on-exec pipe. (This
-replaced ptyprocess, whose imports alone cost every `claude` start 3 ms.)
+exec that fails reports its errno back through a close-on-exec pipe. (Not
+ptyprocess: its spawn replaces argv[0] with the resolved path and closes the
+child's pipes before its preexec_fn runs, and its master's close sleeps 0.1 s
+and kills a live child; README, "Dependencies".)
 
 Order on the hot path: a key is forwarded to the child, then logged (the log
 write is never between the user and the child); output is logged, then shown to
@@ -64,8 +75,10 @@ DRAIN_MAX_S = 2.0
 FORWARDED = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP)
 HANDLED = FORWARDED + (signal.SIGCHLD, signal.SIGWINCH, signal.SIGCONT)
 
-_POLLIN = select.POLLIN | select.POLLPRI
-_POLLEND = select.POLLHUP | select.POLLERR | select.POLLNVAL
+# select() takes descriptors below FD_SETSIZE, 1024 on Linux and macOS alike.
+# The loop holds at most this many more than the lowest free one at its start.
+FD_SETSIZE = 1024
+FDS_THE_LOOP_OPENS = 16
 
 
 # What cs.record._relay.relay returns with (besides "the loop's turn", 0).
@@ -82,6 +95,22 @@ def native_relay():
     except ImportError:
         return None
     return relay
+
+
+def check_descriptors() -> None:
+    """Raise OSError, saying what to do, when the descriptors the recorder is
+    about to open would not fit select(): it was started with about a thousand
+    descriptors open. Called before the log is opened; the command then runs
+    unrecorded and the user is told why
+    (tests/test_recorder_macos.py::test_too_many_open_descriptors_runs_the_command_unrecorded)."""
+    r, w = os.pipe()  # the lowest free numbers: what the recorder's next descriptors get
+    os.close(r)
+    os.close(w)
+    if w + FDS_THE_LOOP_OPENS >= FD_SETSIZE:
+        raise OSError(
+            f"too many descriptors are open: the next free ones are {r} and {w}, and the recorder waits with "
+            f"select(), which takes descriptors below {FD_SETSIZE}; start claude from a shell that holds fewer open files"
+        )
 
 
 class CommandFailed(Exception):
@@ -137,7 +166,7 @@ class _Session:
         self.size = terminal_size(self.tty_fd) if self.tty_fd is not None else None
         self.pid = None
         self.master = -1
-        self.master_live = False  # polled for output until the slave side hangs up
+        self.master_live = False  # waited on for output until the slave side hangs up
         self.child_stdin = -1  # our write end of the child's stdin pipe
         self.child_stdout = -1  # our read end of the child's stdout pipe
         self.pending_input = b""
@@ -275,14 +304,12 @@ class _Session:
     # ------------------------------------------------------------ the loop
 
     def _loop(self, wake_r: int) -> None:
-        poller = select.poll()
-        registered = {}
         drain_until = None  # after the child exits: (idle deadline, hard deadline)
         state = None
         while True:
             if drain_until is None and self._relay_ready():
                 self._relay(wake_r)
-            # Re-register only when what we wait for changed (keeps the per-
+            # Recompute what to wait for only when it changed (keeps the per-
             # keystroke path short).
             now_state = (
                 self.master_live,
@@ -294,35 +321,24 @@ class _Session:
             )
             if now_state != state:
                 state = now_state
-                want = self._wanted_events(wake_r, drain=drain_until is not None)
-                if drain_until is not None and want.keys() == {wake_r}:
+                readable, writable = self._wanted(wake_r, drain=drain_until is not None)
+                if drain_until is not None and readable == [wake_r]:
                     return  # drained to EOF
-                for fd in list(registered):
-                    if fd not in want:
-                        poller.unregister(fd)
-                        del registered[fd]
-                for fd, mask in want.items():
-                    if registered.get(fd) != mask:
-                        poller.register(fd, mask)
-                        registered[fd] = mask
             timeout = None
             if drain_until is not None:
-                now = time.monotonic()
-                timeout = max(0, min(drain_until[0], drain_until[1]) - now) * 1000
-            events = poller.poll(timeout)
-            if not events and drain_until is not None:
+                timeout = max(0, min(drain_until[0], drain_until[1]) - time.monotonic())
+            ready, ready_to_write, _ = select.select(readable, writable, (), timeout)
+            if not ready and not ready_to_write and drain_until is not None:
                 return  # drained: nothing more came for a while
-            for fd, ev in events:
+            if ready_to_write:
+                self._flush_input()
+            for fd in ready:
                 if fd == wake_r:
                     if self._handle_signals(wake_r) == "abort":
                         return
                 elif fd == self.master or fd == self.child_stdout:
-                    if ev & select.POLLOUT and fd == self.master:
-                        self._flush_input()
-                    if ev & (_POLLIN | _POLLEND):
-                        self._pump_output(fd)
-                elif fd == self.child_stdin:
-                    self._flush_input()
+                    # Readable also means hung up: the read then says EOF.
+                    self._pump_output(fd)
                 elif fd == self.stdin_fd:
                     self._pump_input()
             if self.status is not None:
@@ -330,7 +346,7 @@ class _Session:
                 if drain_until is None:
                     self._child_gone()
                     drain_until = [now + DRAIN_IDLE_S, now + DRAIN_MAX_S]
-                elif events:
+                elif ready:
                     drain_until[0] = now + DRAIN_IDLE_S
 
     # ------------------------------------------------------------ the native path
@@ -376,19 +392,22 @@ class _Session:
         elif code == RELAY_DISPLAY_FAILED:
             self._display_failed(self.master, self.display_fd)
 
-    def _wanted_events(self, wake_r: int, drain: bool) -> dict:
-        want = {wake_r: select.POLLIN}
+    def _wanted(self, wake_r: int, drain: bool):
+        """(descriptors to read, descriptors to write) for select(): the wake-up
+        pipe first, so that a signal is handled before the bytes that came with it."""
+        readable = [wake_r]
         if self.master_live:
-            want[self.master] = _POLLIN
+            readable.append(self.master)
         if self.child_stdout >= 0:
-            want[self.child_stdout] = _POLLIN
+            readable.append(self.child_stdout)
+        writable = []
         if not drain:
             target = self.master if self.stdin_tty else self.child_stdin
             if self.pending_input and target >= 0:
-                want[target] = want.get(target, 0) | select.POLLOUT
+                writable.append(target)
             elif self.stdin_open:
-                want[self.stdin_fd] = select.POLLIN
-        return want
+                readable.append(self.stdin_fd)
+        return readable, writable
 
     # ------------------------------------------------------------ output: child -> user
 
@@ -421,7 +440,7 @@ class _Session:
             self.child_stdout = -1
         elif fd == self.master:
             # The slave side hung up; keep the fd (it is the window-size handle),
-            # just stop polling it.
+            # just stop waiting on it.
             self.master_live = False
 
     # ------------------------------------------------------------ input: user -> child
@@ -677,7 +696,7 @@ def _max_fd() -> int:
 class SignalWakeup:
     """`with SignalWakeup(signals) as w`: handle `signals` in the loop, never
     inside a handler: each one writes its number to a self-pipe
-    (signal.set_wakeup_fd) whose read end, `w.read_fd`, the loop polls.
+    (signal.set_wakeup_fd) whose read end, `w.read_fd`, the loop waits on.
     `w.old_handlers`: the handlers there were before; all is put back on every
     way out."""
 

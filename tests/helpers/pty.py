@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import select
+import signal
 import time
 from pathlib import Path
 
@@ -12,15 +13,36 @@ import ptyprocess
 
 from cs.log import store
 
+# What a terminal's user relies on: ^C, ^\ and a hang-up end a program that
+# does not choose otherwise. A test run started under nohup, or in the
+# background of a script, has them ignored, and an ignored signal survives fork
+# and exec; so every terminal a test opens gives them back their defaults, as a
+# terminal emulator does (tests/test_recorder.py passes under nohup and with
+# SIGINT/SIGQUIT ignored).
+TERMINAL_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT)
+
+
+def terminal_signal_defaults(then=None):
+    """A preexec_fn: TERMINAL_SIGNALS at their defaults, then `then()` if given."""
+
+    def preexec():
+        for sig in TERMINAL_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        if then is not None:
+            then()
+
+    return preexec
+
 
 class Term:
-    """A real PTY (the 'user's terminal') with a command running in it."""
+    """A real PTY (the 'user's terminal') with a command running in it, started
+    with the terminal's signals at their defaults (terminal_signal_defaults)."""
 
     def __init__(self, argv, rows=24, cols=80, env=None, cwd=None, preexec_fn=None):
         env = dict(os.environ if env is None else env)
         env.setdefault("TERM", "xterm")
         self.proc = ptyprocess.PtyProcess.spawn(
-            list(argv), env=env, dimensions=(rows, cols), cwd=cwd, preexec_fn=preexec_fn
+            list(argv), env=env, dimensions=(rows, cols), cwd=cwd, preexec_fn=terminal_signal_defaults(preexec_fn)
         )
         self.fd = self.proc.fd
         self.screen = b""  # everything received so far

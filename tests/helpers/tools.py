@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,3 +27,16 @@ def missing_tool(what: str):
     if os.environ.get("CI"):
         pytest.fail(f"{what} is not installed, but CI must have it (see .ci/setup)")
     pytest.skip(f"{what} is not installed")
+
+
+def process_state(pid: int) -> str:
+    """ps's STAT of a process ("" when there is none): "Z..." for a zombie.
+    ps answers the same on Linux and macOS, where there is no /proc."""
+    r = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def process_args(pid: int) -> str:
+    """A process's command line as ps shows it ("" when there is none)."""
+    r = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
+    return r.stdout.strip()
