@@ -5,6 +5,7 @@ tests/helpers/story_checks.py): each prompt and reply once, in order, the tool
 call, the permission question and its answer, the banner once and first, the
 exit, no chrome. No timing in the assertions (the waits only drive the session)."""
 
+import os
 import shutil
 
 import pytest
@@ -27,6 +28,8 @@ def test_a_real_session_tells_its_story(which, cols, cs_exe, cs_home, tmp_path):
         missing_tool(f"the {which} Claude Code CLI (.ci/setup installs it)")
     tmux = shutil.which("tmux") or missing_tool("tmux")
     session_id, _history = record(claude, cols, tmp_path, cs_exe, cs_home, tmux)
-    run_cs(cs_exe, "index")
-    check_story(run_cs(cs_exe, "show", session_id).stdout.splitlines())
-    check_story(run_cs(cs_exe, "show", session_id, "--screen").stdout.splitlines(), transcript=False)
+    # The user's HOME, where Claude Code kept its transcript (tests.helpers.story_sessions.record).
+    env = dict(os.environ, HOME=str(tmp_path / "home"))
+    run_cs(cs_exe, "index", env=env)
+    check_story(run_cs(cs_exe, "show", session_id, env=env).stdout.splitlines())
+    check_story(run_cs(cs_exe, "show", session_id, "--screen", env=env).stdout.splitlines(), transcript=False)

@@ -125,6 +125,12 @@ def _told(rows) -> set:
     return {key for key in map(_words, rows) if key}
 
 
+def _is_told(words: str, told: set) -> bool:
+    """Told already: the same words, or a piece of a told row (the row drawn
+    again narrower after a resize, wrapped in two)."""
+    return words in told or (len(words) >= 8 and any(words in row for row in told))
+
+
 def _words(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in text).split())
 
@@ -385,7 +391,7 @@ def screen_claude_story(view, told) -> list:
         if line.how in (screens.REPLACED, screens.LEFT) and typing.drawn_while_typing(line):
             continue  # a menu or picker that popped up while typing, and went
         key = _key(line.text)
-        if not _words(key) or _words(key) in told:
+        if not _words(key) or _is_told(_words(key), told):
             continue  # nothing but drawing, or told already (the header, a question, the exit)
         if is_chrome(line.text, view.cols) or _is_echo(line.text, view, typed_keys):
             continue
