@@ -100,3 +100,71 @@ def test_a_key_block_cut_short_hides_at_most_key_lines_lines():
     assert out == ["[REDACTED:private-key]"] * 3
     out = [r.line(f"line {i}") for i in range(KEY_LINES + 5)]
     assert out[KEY_LINES - 3] == "[REDACTED:private-key]" and out[-1] == f"line {KEY_LINES + 4}"
+
+
+def _wrapped(secret: str, width: int, margin: int = 0) -> tuple:
+    """A TUI's hard wrap of `secret` (issue 21): the first half at the end of a
+    row `margin` columns short of `width`, the rest on the next row after two
+    blanks of indentation."""
+    half = len(secret) // 2
+    lead = "● Your key is " + "x " * width
+    first = lead[: width - margin - half - 1].rstrip() + " " + secret[:half]
+    first = first.rjust(width - margin) if len(first) < width - margin else first
+    return first, "  " + secret[half:]
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+@pytest.mark.parametrize("width, margin", [(80, 0), (80, 3), (120, 0)])
+def test_the_indented_continuation_of_a_wrapped_secret_is_hidden_too(kind, width, margin):
+    secret = SECRETS[kind]
+    first, rest = _wrapped(secret, width, margin)
+    for rows in ([first, rest, "after"], [first + "\n" + rest, "after"]):  # two rows; a word-wrapped paragraph
+        out = "".join(Redactor().lines(rows, {width}))
+        assert secret[len(secret) // 2 :] not in out and f"[REDACTED:{kind}]" in out, out
+        assert "after" in out
+    # A secret found at the end of the row before is continued whatever the width (a narrow TUI).
+    head, tail = secret[: len(secret) - 12], secret[len(secret) - 12 :]
+    if Redactor().line(head) != head:
+        assert tail not in "".join(Redactor().lines(["● key " + head, "  " + tail], {200}))
+
+
+def test_a_short_row_followed_by_an_indented_word_is_left_alone():
+    rows = ["● the function returns None", "  when the config file is missing"]
+    assert Redactor().lines(rows, {80}) == rows
+    assert Redactor().lines(["x" * 78 + " ok", "  fine"], {80}) == ["x" * 78 + " ok", "  fine"]
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_a_stream_hides_a_secret_wrapped_coloured_or_moved_to_the_next_row(kind, chunk):
+    from cs.redact import StreamRedactor
+
+    secret = SECRETS[kind]
+    first, rest = _wrapped(secret, 80)
+    half = len(secret) // 2
+    for data in (
+        f"{first}\r\n{rest}\r\n$ ",  # a row, CRLF, the indented continuation
+        f"\x1b[3;1H{first}\x1b[4;3H{rest.strip()}\x1b[5;1H$ ",  # rows placed by cursor moves
+        f"key {secret[:half]}\x1b[1;33m{secret[half:]}\x1b[0m done\r\n",  # coloured in its middle
+    ):
+        s = StreamRedactor(Redactor(), 80)
+        out = "".join(s.feed(data[i : i + chunk]) for i in range(0, len(data), chunk)) + s.flush()
+        assert secret[half:] not in out and secret[:half] not in out, (data, out)
+        assert f"[REDACTED:{kind}]" in out
+        assert out.replace(f"[REDACTED:{kind}]", "") == _without(data, secret), out
+
+
+def _without(data: str, secret: str) -> str:
+    """`data` with the secret's characters taken out (what the marks replace)."""
+    half = len(secret) // 2
+    return data.replace(secret[:half], "").replace(secret[half:], "")
+
+
+def test_a_stream_holds_an_escape_cut_after_its_introducer_and_passes_other_text_unchanged():
+    from cs.redact import StreamRedactor
+
+    s = StreamRedactor(Redactor(), 80)
+    assert s.feed("plain \x1b[") == "plain "
+    assert s.feed("1;33mcolour\x1b]0;title\x07 done\r\n") == "\x1b[1;33mcolour\x1b]0;title\x07 done\r\n"
+    text = "".join(f"line {i} with words\r\n  indented row {i}\r\n" for i in range(50))
+    assert "".join(s.feed(text[i : i + 5]) for i in range(0, len(text), 5)) + s.flush() == text
