@@ -67,6 +67,10 @@ _PREFIX_OF = {
 _BEGIN_KEY = re.compile(r"-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
 _END_KEY = re.compile(r"-----END[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----")
 MARK = "[REDACTED:{}]"
+# Metadata fields that hold no text of the session (Redactor.session).
+_NOT_SECRET = frozenset(
+    ("id", "session_id", "claude_session_id", "status", "timestamp", "started_at", "ended_at", "last_event_at", "type")
+)
 KEY_LINES = 120  # the longest private key block (an 8192-bit RSA key in PEM is about 100 lines)
 
 
@@ -118,6 +122,28 @@ class Redactor:
             self._in_key = KEY_LINES
             return text[: begin.start()] + MARK.format("private-key")
         return self.text(text)
+
+    def session(self, meta: dict) -> dict:
+        """A session's metadata (a log's start line, a `sessions` row, a search
+        hit, a web page's row): a copy with every string value, and every
+        string in a list, redacted as text -- command, argv, cwd, project,
+        title, git branch, host... (ids, timestamps and numbers stay). The one
+        place metadata is redacted: the indexer stores its rows through it and
+        every reader hands out its rows through it.
+        Test: tests/test_secrets_everywhere.py."""
+        if not self.enabled:
+            return dict(meta)
+        out = {}
+        for key, value in meta.items():
+            if key in _NOT_SECRET or value is None:
+                out[key] = value
+            elif isinstance(value, str):
+                out[key] = self.text(value)
+            elif isinstance(value, list):
+                out[key] = [self.text(v) if isinstance(v, str) else v for v in value]
+            else:
+                out[key] = value
+        return out
 
     def might_hold(self, text: str) -> bool:
         """False if no rule can match anywhere in `text` (no keyword in it,
@@ -171,13 +197,13 @@ class Redactor:
                     seams.append(EDGE if k else _edge_or_break(rows[-1], widths))
                 rows.append(row)
                 owners.append(i)
-        out_rows = self.pieces(rows, seams)
+        out_rows = self.pieces(rows, seams, _edge_or_break(rows[-1], widths) if rows else None)
         out = [[] for _ in texts]
         for owner, row in zip(owners, out_rows):
             out[owner].append(row)
         return ["\n".join(parts) for parts in out]
 
-    def pieces(self, texts: list, seams: list) -> list:
+    def pieces(self, texts: list, seams: list, last_seam=None) -> list:
         """The one redaction of consecutive pieces of text (the rows of a
         screen, the text runs of a terminal stream): each by `line`; then
         where `seams[k]` says piece k+1 may continue piece k (TIGHT: nothing
@@ -185,10 +211,14 @@ class Redactor:
         edge; BREAK: a row break before it, which joins only when a secret
         ends at the end of piece k), a chain of such pieces is looked at
         joined (a row break's indentation and a box's bars left out), and a
-        secret across a seam is marked on every piece it covers."""
+        secret across a seam is marked on every piece it covers. A piece at
+        the right edge (EDGE after it; `last_seam` for the last one) that ends
+        in the first part of a secret (a token that begins as one does, at
+        least EDGE_TOKEN characters) loses that part even when no
+        continuation follows (it was overwritten, or comes in a later call)."""
         out = [self.line(t) for t in texts]
         n = len(texts)
-        if not self.enabled or n < 2:
+        if not self.enabled:
             return out
         i = 0
         while i < n - 1:
@@ -198,6 +228,9 @@ class Redactor:
             if j > i:
                 self._rejoin(texts, seams, out, i, j)
             i = j + 1
+        for k in range(n):
+            if (seams[k] if k < n - 1 else last_seam) == EDGE:
+                out[k] = _cut_at_edge(out[k])
         return out
 
     def _continues(self, a: str, b: str, seam) -> bool:
@@ -289,6 +322,54 @@ _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 # indentation, a box's or a quote's bar).
 _ROW_END = re.compile(r" *(?:[│┃║|] *)?\Z")
 _ROW_START = re.compile(r" {0,12}(?:[│┃║▎>|] {0,12})?")
+
+
+# How a secret begins (the rules' own prefixes): a token at the right edge of
+# a row that begins so, at least EDGE_TOKEN characters long, is the first part
+# of a wrapped secret (Redactor.pieces).
+EDGE_TOKEN = 12
+_SECRET_START = re.compile(
+    r"(?:sk-ant-|sk-proj-|sk-svcacct-|sk-admin-|(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)|gh[pousr]_|github_pat_"
+    r"|gl(?:pat|dt|ptt)-|xox[abposr]-|[sr]k_(?:live|test)_|npm_|pypi-|AIza|eyJ)[A-Za-z0-9_\-+/=.]*\Z"
+)
+_TRAILING_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]+\Z")
+
+
+def _cut_at_edge(row: str) -> str:
+    """`row` without the first part of a secret at its end (see EDGE_TOKEN)."""
+    end = _ROW_END.search(row).start()
+    tail = _TRAILING_TOKEN.search(row, 0, end)
+    if tail is None or tail.end() - tail.start() < EDGE_TOKEN:
+        return row
+    m = _SECRET_START.search(row, tail.start(), end)
+    while m is not None and m.start() > tail.start() and row[m.start() - 1].isalnum():
+        m = _SECRET_START.search(row, m.start() + 1, end)  # a prefix begins the token, or follows = - _ ...
+    if m is None or end - m.start() < EDGE_TOKEN:
+        return row
+    kind = _kind_of(row[m.start() : end])
+    return row[: m.start()] + MARK.format(kind) + row[end:]
+
+
+def _kind_of(start: str) -> str:
+    for kind, prefix in _KIND_PREFIXES:
+        if re.match(prefix, start):
+            return kind
+    return "custom"
+
+
+_KIND_PREFIXES = (
+    ("anthropic", "sk-ant-"),
+    ("openai", "sk-(?:proj|svcacct|admin)-"),
+    ("aws", "A3T|AKIA|ASIA|ABIA|ACCA"),
+    ("github", "gh[pousr]_|github_pat_"),
+    ("gitlab", "gl(?:pat|dt|ptt)-"),
+    ("slack", "xox"),
+    ("stripe", "[sr]k_"),
+    ("npm", "npm_"),
+    ("pypi", "pypi-"),
+    ("google", "AIza"),
+    ("jwt", "eyJ"),
+)
 
 
 def _edge_or_break(row: str, widths) -> int:
@@ -533,7 +614,7 @@ class StreamRedactor:
             if runs:  # the seam after the last run: the weakest of its separators
                 kind = (EDGE if edge else BREAK) if sep == BREAK else sep
                 pending = kind if pending is None else _weakest(pending, kind)
-        out_runs = red.pieces(runs, seams) if runs else []
+        out_runs = red.pieces(runs, seams, pending) if runs else []
         out, pos = [], 0
         for (s, e), new in zip(where, out_runs):
             out.append(text[pos:s])
