@@ -60,17 +60,27 @@ def list_sessions(db, filters: Filters = None, limit: int = None, offset: int = 
         params.extend([int(limit), int(offset)])
     cur = db.execute(sql, params)
     cols = [d[0] for d in cur.description]
-    return [_session_dict(dict(zip(cols, row))) for row in cur.fetchall()]
+    redactor = config.redactor()
+    return [session_dict(dict(zip(cols, row)), redactor) for row in cur.fetchall()]
 
 
-def _session_dict(row: dict) -> dict:
-    """A sessions row as data: argv (stored as JSON text) back to a list."""
+def session_row(db, session_id: str):
+    """The sessions row of one session as data (session_dict), or None."""
+    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [session_id])
+    row = cur.fetchone()
+    return None if row is None else session_dict(dict(zip([d[0] for d in cur.description], row)))
+
+
+def session_dict(row: dict, redactor=None) -> dict:
+    """A sessions row as data: argv (stored as JSON text) back to a list, and
+    every field redacted (cs.redact.Redactor.session: an index built before
+    a field was redacted, or a redact_patterns set since, hides it too)."""
     if isinstance(row.get("argv"), str):
         try:
             row["argv"] = json.loads(row["argv"])
         except ValueError:
             pass
-    return row
+    return (redactor or config.redactor()).session(row)
 
 
 def iter_io(logs_dir: Path, session_id: str):

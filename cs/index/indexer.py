@@ -710,10 +710,8 @@ def _store_session(db, sid, render, status, log_bytes) -> None:
     }
     row.update(render.meta)
     redactor = getattr(render, "redact_input", None)
-    if redactor is not None and redactor.enabled:  # a command line may hold a token (`--api-key ...`)
-        for key in ("command", "argv"):
-            if isinstance(row.get(key), str):
-                row[key] = redactor.text(row[key])
+    if redactor is not None:  # a command line, a directory name may hold a token (`--api-key ...`)
+        row = redactor.session(row)
     row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
         row["ended_at"] = None

@@ -1,12 +1,13 @@
 """`cs tail`: a session's output as it is written, from another terminal.
 
-Raw (the default): the repaint of the current screen (cs.playback.terminal),
-then every output byte as it lands in the log; a terminal of the recorded size
-shows the live screen; on a terminal, queries are left out (QueryFilter).
+Bytes (the default): the repaint of the current screen (cs.playback.terminal),
+then every output byte as it lands in the log, secrets redacted by the stream
+redaction of the exports (cs.playback.redacted; `raw`: the bytes as
+recorded); a terminal of the recorded size shows the live screen; on a
+terminal, queries are left out (QueryFilter).
 Text (`--text`): the finished lines as `cs show` has them (the indexer's
 renderer and settling rule, SessionRender), beginning with those on the
-current screen, secrets redacted as `cs show` redacts them (cs.redact; the raw
-bytes are not: the CLI says so).
+current screen, secrets redacted as `cs show` redacts them (cs.redact).
 With `follow`, it goes on through rotations until the session's `end` line
 (or until it stops being live) and returns the session's exit status
 (tests/test_playback_tail.py).
@@ -20,39 +21,58 @@ from cs.index.render import SessionRender
 from cs.index.screen import Screen
 from cs.log import store
 from cs.playback import seek as seeking
+from cs.playback.redacted import RedactedStream
 from cs.playback.terminal import QueryFilter
 
 NEXT_POLL_S = 0.1
 
 
-def tail(logs_dir: Path, session_id: str, write, follow: bool, text: bool, filter_queries: bool = False):
+def tail(
+    logs_dir: Path, session_id: str, write, follow: bool, text: bool, filter_queries: bool = False, raw: bool = False
+):
     """Write the session's output with `write(bytes)`; returns its exit status
     (None when it has not ended, or ended without one)."""
     state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)
-    render = queries = None
+    render = queries = shown = None
     redactor = config.redactor()
     if text:
         render = SessionRender(session_id, screen=Screen(*state.model.size))
         render.screen.feed(state.model.repaint())
     else:
-        write(state.model.repaint())
+        shown = RedactedStream(state.start, raw=raw)
         queries = QueryFilter() if filter_queries else None
+        _bytes(write, queries, shown.repaint(state.model.repaint(), state.model.size[0]))
     status = _exit_status(state.end)
     for event in state.rest:
         if event is None:
+            if shown is not None:  # quiet for a moment: what was held waiting for more
+                _bytes(write, queries, shown.flush())
             continue
         if event.kind == "o":
             if render is not None:
                 _lines(write, render.feed_output(event.data, (*event.pos, event.ts)), redactor, render)
             else:
-                write(queries.feed(event.data) if queries else event.data)
-        elif event.kind == "r" and render is not None:
-            render.screen.resize(event.data["cols"], event.data["rows"])
+                _bytes(write, queries, shown.feed(event.data))
+        elif event.kind == "r":
+            if render is not None:
+                render.screen.resize(event.data["cols"], event.data["rows"])
+            else:
+                shown.resize(event.data["cols"])
         elif event.kind == "end":
             status = _exit_status(event.data)
     if render is not None:
         _lines(write, render.screen.close(), redactor, render)
+    else:
+        _bytes(write, queries, shown.flush())
+        if queries is not None:
+            _bytes(write, None, queries.flush())
     return status
+
+
+def _bytes(write, queries, data: bytes) -> None:
+    data = queries.feed(data) if queries is not None else data
+    if data:
+        write(data)
 
 
 def _exit_status(end):
