@@ -247,8 +247,12 @@ class Redactor:
         return seam == EDGE or self.ends_in_secret(a[:end])
 
     def ends_in_secret(self, text: str) -> bool:
-        """Does a secret end right at the end of `text` (its first part, whose
-        continuation is on the next row)?"""
+        """Does `text` end in what may be the first part of a secret whose
+        continuation is on the next row: a secret a rule finds, ending right
+        at its end, or a token that begins as a secret does (EDGE_TOKEN
+        characters or more)?"""
+        if _secret_start_at_end(text, len(text)) is not None:
+            return True
         low = text.lower()
         if not self._always and not self._keyword_in(low):
             return False
@@ -338,16 +342,26 @@ _TRAILING_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]+\Z")
 def _cut_at_edge(row: str) -> str:
     """`row` without the first part of a secret at its end (see EDGE_TOKEN)."""
     end = _ROW_END.search(row).start()
+    begin = _secret_start_at_end(row, end)
+    if begin is None:
+        return row
+    return row[:begin] + MARK.format(_kind_of(row[begin:end])) + row[end:]
+
+
+def _secret_start_at_end(row: str, end: int):
+    """Where the token ending at `end` of `row` begins as a secret does (its
+    rule's prefix, EDGE_TOKEN characters or more), else None."""
+    if not end or row[end - 1] not in _TOKEN_CHARS:
+        return None
     tail = _TRAILING_TOKEN.search(row, 0, end)
     if tail is None or tail.end() - tail.start() < EDGE_TOKEN:
-        return row
+        return None
     m = _SECRET_START.search(row, tail.start(), end)
-    while m is not None and m.start() > tail.start() and row[m.start() - 1].isalnum():
-        m = _SECRET_START.search(row, m.start() + 1, end)  # a prefix begins the token, or follows = - _ ...
+    while m is not None and m.start() > tail.start() and row[m.start() - 1] not in "=:":
+        m = _SECRET_START.search(row, m.start() + 1, end)  # a prefix begins the token, or follows = or :
     if m is None or end - m.start() < EDGE_TOKEN:
-        return row
-    kind = _kind_of(row[m.start() : end])
-    return row[: m.start()] + MARK.format(kind) + row[end:]
+        return None
+    return m.start()
 
 
 def _kind_of(start: str) -> str:

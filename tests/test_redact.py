@@ -183,3 +183,14 @@ def test_the_first_part_of_a_secret_at_the_right_edge_is_hidden_when_its_continu
     # Not at the edge: a line of its own, left alone unless a rule matches it.
     short = "short " + SECRETS["github"][:14]
     assert Redactor().lines([short], {80}) == [short]
+
+
+@pytest.mark.parametrize("kind", sorted(set(SECRETS) - {"aws"}))
+def test_a_secret_wrapped_short_of_the_edge_is_joined_when_its_first_part_begins_as_one(kind):
+    # A narrow TUI (a side panel): the first row ends 30 columns short of the
+    # terminal, its part too short for the rule alone, but it begins as the
+    # kind's secrets do.
+    secret = SECRETS[kind]
+    head, tail = secret[:12], secret[12:]
+    out = Redactor().lines(["● key " + head, "  " + tail, "after"], {120})
+    assert head not in "".join(out) and tail not in "".join(out) and out[2] == "after", out
