@@ -95,6 +95,9 @@ class Redactor:
         self._keywords = tuple(sorted(k for k in words if not any(o != k and o in k for o in words)))
         self._always = [r for r in rules if not r[1]]  # user patterns: no keywords, always tried
         self._in_key = 0
+        # {secret: kind} of what was redacted, when a caller asks (`found = {}`):
+        # what a rendering showed, for a stream redactor's `known` secrets.
+        self.found = None
 
     @property
     def in_key(self) -> int:
@@ -167,10 +170,19 @@ class Redactor:
         for kind, words, regex in self._rules:
             if words and not any(w in low for w in words):
                 continue
+            if self.found is not None:
+                self._record(kind, regex.finditer(text))
             text = regex.sub(_replacer(kind), text)
             if words:
                 low = text.lower()
         return text
+
+    def _record(self, kind: str, matches) -> None:
+        """Keep the secrets of `matches` in `found` (an assignment's value only)."""
+        for m in matches:
+            value = m.group(3) if kind == "assignment" else m.group(0)
+            if not value.startswith(("[REDACTED:", "$")):
+                self.found[value] = kind
 
     def lines(self, texts: list, widths=None) -> list:
         """Consecutive rendered lines (in order; a line may hold rows a program
@@ -230,8 +242,19 @@ class Redactor:
             i = j + 1
         for k in range(n):
             if (seams[k] if k < n - 1 else last_seam) == EDGE:
-                out[k] = _cut_at_edge(out[k])
+                out[k] = self._cut_at_edge(out[k])
         return out
+
+    def _cut_at_edge(self, row: str) -> str:
+        """`row` without the first part of a secret at its end (see EDGE_TOKEN)."""
+        end = _ROW_END.search(row).start()
+        begin = _secret_start_at_end(row, end)
+        if begin is None:
+            return row
+        kind = _kind_of(row[begin:end])
+        if self.found is not None:
+            self.found[row[begin:end]] = kind
+        return row[:begin] + MARK.format(kind) + row[end:]
 
     def _continues(self, a: str, b: str, seam) -> bool:
         """May `b` continue `a` across `seam` (see `pieces`)?"""
@@ -244,7 +267,11 @@ class Redactor:
         begin = _ROW_START.match(b).end()
         if not end or begin >= len(b) or a[end - 1] not in token or b[begin] not in token:
             return False
-        return seam == EDGE or self.ends_in_secret(a[:end])
+        if seam == EDGE:
+            return True
+        # Short of the edge: a TUI's wrap indents its continuation (a line of
+        # its own starts at the margin), and the row before ends in a secret.
+        return begin > 0 and self.ends_in_secret(a[:end])
 
     def ends_in_secret(self, text: str) -> bool:
         """Does `text` end in what may be the first part of a secret whose
@@ -265,6 +292,23 @@ class Redactor:
                     return True
         return False
 
+    def _spans(self, text: str) -> list:
+        """(start, end, kind) of every secret the rules find in `text` (an
+        assignment: its value)."""
+        low = text.lower()
+        spans = []
+        for kind, words, regex in self._rules:
+            if words and not any(w in low for w in words):
+                continue
+            for m in regex.finditer(text):
+                if kind == "assignment":
+                    if m.group(3).startswith(("[REDACTED:", "$")):
+                        continue
+                    spans.append((m.start(3), m.end(3), kind))
+                else:
+                    spans.append((m.start(), m.end(), kind))
+        return spans
+
     def _rejoin(self, texts: list, seams: list, out: list, first: int, last: int) -> None:
         """Pieces first..last may be one wrapped text: redact it whole; if a
         secret crosses a seam, rebuild those pieces' output from the matches."""
@@ -278,23 +322,16 @@ class Redactor:
         joined = "".join(texts[k][lo:hi] for k, lo, hi, _ in parts)
         if "-----" in joined:
             return  # key blocks: the line state handles them piece by piece
-        low = joined.lower()
-        if not self._always and not self._keyword_in(low):
+        if not self._always and not self._keyword_in(joined.lower()):
             return
-        spans = []
-        for kind, words, regex in self._rules:
-            if words and not any(w in low for w in words):
-                continue
-            for m in regex.finditer(joined):
-                if kind == "assignment":
-                    if m.group(3).startswith(("[REDACTED:", "$")):
-                        continue
-                    spans.append((m.start(3), m.end(3), kind))
-                else:
-                    spans.append((m.start(), m.end(), kind))
+        spans = self._spans(joined)
         seams_at = [at for _, _, _, at in parts[1:]]
         if not any(s < seam < e for s, e, _ in spans for seam in seams_at):
             return  # nothing across a seam: the pieces as line() redacted them
+        if self.found is not None:
+            self.found.update((joined[s:e], kind) for s, e, kind in spans)
+        for _k, lo, hi, at in parts:  # and what each piece holds on its own (`\b` may fail once joined)
+            spans.extend((s + at, e + at, kind) for s, e, kind in self._spans(joined[at : at + hi - lo]))
         spans.sort()
         merged = []
         for s, e, kind in spans:
@@ -337,15 +374,6 @@ _SECRET_START = re.compile(
     r"|gl(?:pat|dt|ptt)-|xox[abposr]-|[sr]k_(?:live|test)_|npm_|pypi-|AIza|eyJ)[A-Za-z0-9_\-+/=.]*\Z"
 )
 _TRAILING_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]+\Z")
-
-
-def _cut_at_edge(row: str) -> str:
-    """`row` without the first part of a secret at its end (see EDGE_TOKEN)."""
-    end = _ROW_END.search(row).start()
-    begin = _secret_start_at_end(row, end)
-    if begin is None:
-        return row
-    return row[:begin] + MARK.format(_kind_of(row[begin:end])) + row[end:]
 
 
 def _secret_start_at_end(row: str, end: int):
@@ -408,6 +436,63 @@ def _replacer(kind: str):
     return lambda m: mark
 
 
+class KnownSecrets:
+    """Secrets known to be in a session ({secret: kind}: what its rendering
+    showed, `Redactor.found`). `hide` marks every piece of one, KNOWN_MIN
+    characters or more (as far as it goes on matching the secret), wherever it
+    stands: a secret drawn in pieces out of reading order, or between other
+    output, whose pieces no rule recognises on their own.
+    Test: tests/test_secrets_everywhere.py (the drawn shapes)."""
+
+    def __init__(self, secrets: dict = None):
+        self.secrets = {}
+        self._windows = None
+        self.add(secrets or {})
+
+    def __bool__(self) -> bool:
+        return self._windows is not None
+
+    def add(self, secrets: dict) -> None:
+        self.secrets.update((k, v) for k, v in secrets.items() if len(k) >= KNOWN_MIN)
+        windows = {k[i : i + KNOWN_MIN] for k in self.secrets for i in range(len(k) - KNOWN_MIN + 1)}
+        self._windows = re.compile("|".join(map(re.escape, sorted(windows)))) if windows else None
+
+    def hide(self, text: str) -> str:
+        if self._windows is None or not text:
+            return text
+        spans = []
+        for m in self._windows.finditer(text):
+            if spans and m.start() < spans[-1][1]:
+                continue
+            span = self._grown(text, m.start(), m.group(0))
+            if span is not None:
+                spans.append(span)
+        if not spans:
+            return text
+        out, pos = [], 0
+        for s, e, kind in spans:
+            out.append(text[pos : max(s, pos)])
+            out.append(MARK.format(kind))
+            pos = max(pos, e)
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _grown(self, text: str, start: int, piece: str):
+        """(start, end, kind): the piece at `start`, grown both ways as long as
+        `text` goes on matching the secret it is a piece of."""
+        for secret, kind in self.secrets.items():
+            at = secret.find(piece)
+            if at < 0:
+                continue
+            s, e, a, b = start, start + len(piece), at, at + len(piece)
+            while s > 0 and a > 0 and text[s - 1] == secret[a - 1]:
+                s, a = s - 1, a - 1
+            while e < len(text) and b < len(secret) and text[e] == secret[b]:
+                e, b = e + 1, b + 1
+            return s, e, kind
+        return None
+
+
 def contains_secret(text: str) -> bool:
     return Redactor().text(text) != text
 
@@ -422,6 +507,7 @@ _SPLIT = re.compile(
     r"|[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]"
 )
 HOLD_MAX = 1024  # the longest run of text held back waiting for its end
+KNOWN_MIN = 12  # the shortest piece of a known secret hidden wherever it stands (StreamRedactor.know)
 # What a secret may be made of (a token, a NAME=value): a run of these at the
 # end of a chunk is held back; anything else (a space, a letter of another
 # script) ends it.
@@ -511,11 +597,17 @@ class StreamRedactor:
     out of reading order, or edited in place) is in docs/security.md.
     Tests: tests/test_redact.py, tests/test_secrets_everywhere.py."""
 
-    def __init__(self, redactor: Redactor, width: int = 80):
+    def __init__(self, redactor: Redactor, width: int = 80, known: dict = None):
         self.redactor = redactor
         self.carry = ""
         self.width = width if isinstance(width, int) and width > 0 else 80
         self.col = 0  # the cursor's column after what was redacted so far
+        self.known = KnownSecrets(known)
+
+    def know(self, secrets: dict) -> None:
+        """Secrets known to be in this stream (what the rendered session
+        showed): their pieces are hidden wherever they stand (KnownSecrets)."""
+        self.known.add(secrets)
 
     def resize(self, width) -> None:
         if isinstance(width, int) and width > 0:
@@ -611,8 +703,8 @@ class StreamRedactor:
         if not text:
             return text
         red = self.redactor
-        if not red.in_key and not red.might_hold(text):  # the common case: one keyword test for the whole chunk
-            self.col = self._column_after(text)
+        if not red.in_key and not red.might_hold(text) and not self.known:
+            self.col = self._column_after(text)  # the common case: one keyword test for the whole chunk
             return text
         tokens, _ = self._tokens(text)
         self.col = tokens[-1][3] if tokens else self.col
@@ -629,6 +721,8 @@ class StreamRedactor:
                 kind = (EDGE if edge else BREAK) if sep == BREAK else sep
                 pending = kind if pending is None else _weakest(pending, kind)
         out_runs = red.pieces(runs, seams, pending) if runs else []
+        if self.known:
+            out_runs = [self.known.hide(run) for run in out_runs]
         out, pos = [], 0
         for (s, e), new in zip(where, out_runs):
             out.append(text[pos:s])

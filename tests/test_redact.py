@@ -194,3 +194,13 @@ def test_a_secret_wrapped_short_of_the_edge_is_joined_when_its_first_part_begins
     head, tail = secret[:12], secret[12:]
     out = Redactor().lines(["● key " + head, "  " + tail, "after"], {120})
     assert head not in "".join(out) and tail not in "".join(out) and out[2] == "after", out
+
+
+def test_rows_joined_for_one_secret_keep_what_each_holds_on_its_own():
+    # Consecutive rows each ending in a secret: joined (a secret may go on), the
+    # npm token no longer ends at a word boundary once joined; still hidden.
+    rows = [f"key {SECRETS['github']}", f"key {SECRETS['npm']}", f"key {SECRETS['openai']}", "done"]
+    out = "\n".join(Redactor().lines(rows, {120}))
+    for kind in ("github", "npm", "openai"):
+        assert SECRETS[kind] not in out and f"[REDACTED:{kind}]" in out, out
+    assert out.endswith("done")

@@ -126,6 +126,24 @@ def write_screen_session(logs, width: int) -> str:
     return w.sid
 
 
+def write_drawn_session(logs, width: int) -> str:
+    """Every kind drawn out of reading order, as a TUI repainting cells may:
+    the right half first (an absolute cursor move), then the left half before
+    it, each kind on a row of its own."""
+    w = LogWriter(logs, cols=width, rows=40)
+    w.output("\x1b[2J\x1b[Hdrawnneighbour\r\n", dt=0.05)
+    for i, kind in enumerate(sorted(KINDS)):
+        secret, row = KINDS[kind], 3 + 2 * i
+        if len("key ") + len(secret) > width:
+            continue  # (one row each: the 108 characters of an Anthropic key at 120 columns only)
+        half = len(secret) // 2
+        w.output(f"\x1b[{row};{5 + half}H{secret[half:]}", dt=0.02)
+        w.output(f"\x1b[{row};1Hkey {secret[:half]}", dt=0.02)
+    w.output(f"\x1b[{4 + 2 * len(KINDS)};1Hdone\r\n", dt=0.05)
+    w.end()
+    return w.sid
+
+
 def write_command_sessions(logs, config_dir) -> list:
     """`bash -c "echo 'using key sk-ant-...'"` (run in a directory named by a
     key), and `claude "deploy with GITHUB_TOKEN=ghp_..."` with its transcript."""
@@ -242,3 +260,20 @@ def test_the_web_viewer_hides_every_piece_of_every_secret(recorded):
                 assert_unreadable(f"web page {sid[:8]}", page.inner_text("body"))
             page.goto(base + "/")
             assert_unreadable("web list page", page.inner_text("body"))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_exports_hide_a_secret_drawn_out_of_reading_order(logs, width):
+    # The byte stream alone cannot see it (the right half comes first); the
+    # exports are told what the rendered session shows. (Replay, tail and the
+    # web player still play such pieces: docs/security.md, "Limits".)
+    sid = write_drawn_session(logs, width)
+    assert "drawnneighbour" in run_cs(None, "show", sid).stdout
+    assert_unreadable("show (drawn)", run_cs(None, "show", sid).stdout)
+    for fmt in ("text", "asciicast", "asciicast-v2", "html"):
+        out = run_cs(None, "export", "--format", fmt, sid).stdout
+        assert_unreadable(f"export {fmt} (drawn)", out)
+        if fmt.startswith("asciicast"):
+            assert_unreadable(f"export {fmt} (drawn, events)", cast_text(out))
+        if fmt == "html":
+            assert_unreadable("export html (drawn, cast)", cast_text(html_cast(out)))

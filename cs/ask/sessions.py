@@ -101,11 +101,12 @@ def iter_io(logs_dir: Path, session_id: str):
             yield n, offset, record.get("timestamp"), None, None, record
 
 
-def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
+def session_text(logs_dir: Path, session_id: str, redact: bool = True, found: dict = None) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
     with kind "output" or "input", in reading order (the index's own render
     path: cs.index.render.rendered_lines), secrets redacted as in the index
-    (cs.redact, per the config) unless `redact` is False."""
+    (cs.redact, per the config) unless `redact` is False; the secrets it hid
+    go into `found` ({secret: kind}) when given."""
     widths = set()
 
     def records():
@@ -117,15 +118,32 @@ def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
     from cs.index.render import rendered_lines  # (not at the top: `cs list` renders nothing)
 
     items = list(rendered_lines(records(), session_id))
-    if redact:
-        redactor = config.redactor()
-        if redactor.enabled:
-            for kind in ("output", "input"):
-                where = [i for i, item in enumerate(items) if item[0] == kind]
-                texts = config.redactor().lines([items[i][1] for i in where], widths or {80})
-                for i, text in zip(where, texts):
-                    items[i] = (kind, text, items[i][2])
+    if redact and config.settings_cached().redact:
+        found = {} if found is None else found
+        for kind in ("output", "input"):
+            redactor = config.redactor()
+            redactor.found = found
+            where = [i for i, item in enumerate(items) if item[0] == kind]
+            texts = redactor.lines([items[i][1] for i in where], widths or {80})
+            for i, text in zip(where, texts):
+                items[i] = (kind, text, items[i][2])
+        if found:  # pieces of them elsewhere (drawn out of order, finished apart)
+            from cs.redact import KnownSecrets
+
+            known = KnownSecrets(found)
+            items = [(kind, known.hide(text), mark) for kind, text, mark in items]
     return items
+
+
+def shown_secrets(logs_dir: Path, session_id: str) -> dict:
+    """{secret: kind} of every secret the rendered session shows (what `cs
+    show` hides): a byte stream redactor told them hides their pieces however
+    they were drawn (cs.redact.StreamRedactor.know). Empty when redaction is
+    off. Costs a render of the whole session."""
+    found = {}
+    if config.settings_cached().redact:
+        session_text(logs_dir, session_id, found=found)
+    return found
 
 
 def raw_output(logs_dir: Path, session_id: str):

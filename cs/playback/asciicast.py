@@ -15,10 +15,13 @@ become U+FFFD.
 
 Secrets are redacted (cs.redact, per the config): the output (and input) text
 goes through a StreamRedactor -- escape sequences intact, text runs redacted,
-a run cut by a chunk boundary held back until it ends (emitted with the next
-event) -- and markers and the title through a Redactor. A secret drawn in
-pieces by cursor moves is not contiguous in the stream and is not caught here
-(docs/security.md, "Limits"); `--format text` (the rendered screen) catches it.
+a secret wrapped onto the next row joined (the terminal's width from the
+start line and resizes), a run that may go on held back until the next
+chunk shows how (emitted with the next event) -- which is also told the
+secrets the rendered session shows (cs.ask.sessions.shown_secrets: one render
+pass first), so that a secret drawn in pieces out of reading order by cursor
+moves is hidden too; the header's fields, markers and the title through a
+Redactor (docs/security.md). Test: tests/test_secrets_everywhere.py.
 
 (The recorder keeps no SHELL: env holds TERM only.)
 """
@@ -27,6 +30,7 @@ import json
 import math
 
 from cs import config
+from cs.ask import sessions
 from cs.index.keys import InputLines
 from cs.log import jsonl
 from cs.log.utf8 import decode_chunk
@@ -103,6 +107,9 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
     keys, carry, exit_status = InputLines(), b"", None
     shown, typed = config.stream_redactor(settings), config.stream_redactor(settings)
     shown.resize(terminal_size(start)[0])  # a secret wrapped at the right edge (cs.redact)
+    known = sessions.shown_secrets(logs_dir, session_id)  # however they were drawn
+    shown.know(known)
+    typed.know(known)
     previous = 0.0
 
     def emit(t, code, data):
