@@ -126,6 +126,15 @@ class Redactor:
             return text[: begin.start()] + MARK.format("private-key")
         return self.text(text)
 
+    def hide_found(self, texts: list) -> list:
+        """`texts` with every piece of a secret this redactor found (`found`,
+        when collecting) hidden wherever it stands (KnownSecrets): a secret
+        drawn out of reading order leaves its pieces on lines of their own."""
+        if not self.found:
+            return texts
+        known = KnownSecrets(self.found)
+        return [known.hide(t) for t in texts]
+
     def session(self, meta: dict) -> dict:
         """A session's metadata (a log's start line, a `sessions` row, a search
         hit, a web page's row): a copy with every string value, and every

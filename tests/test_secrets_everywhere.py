@@ -178,6 +178,15 @@ def assert_unreadable(where: str, text: str) -> None:
     assert not found, f"{where}: {len(found)} secret pieces readable, e.g. {found[:3]}"
 
 
+def index_file_text() -> str:
+    """The index database file and its WAL, as text (what `strings` would read)."""
+    from cs.log import paths
+
+    db = paths.db_path()
+    data = b"".join(p.read_bytes() for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+    return data.decode("utf-8", "replace")
+
+
 def replay_in_a_pty(sid: str, width: int, *args) -> str:
     """`cs replay` in a real terminal of the recording's size: what the screen received."""
     argv = [find_cs_exe(), "replay", sid, "--idle-limit", "0", "--speed", "64", *args]
@@ -190,6 +199,7 @@ def test_every_cli_output_hides_every_piece_of_every_secret(recorded):
     screens, commands = recorded
     everyone = list(screens.values()) + commands
     assert "wrapneighbour ready" in run_cs(None, "show", screens[80]).stdout  # the text around is kept
+    assert_unreadable("index.db", index_file_text())
     assert_unreadable("list --json", run_cs(None, "list", "--json").stdout)
     for word in ("wrapneighbour", "using", "deploying", "deploy"):
         assert_unreadable(f"search --json {word}", run_cs(None, "search", "--json", word, check=False).stdout)
@@ -263,12 +273,15 @@ def test_the_web_viewer_hides_every_piece_of_every_secret(recorded):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_exports_hide_a_secret_drawn_out_of_reading_order(logs, width):
+def test_the_index_show_and_the_exports_hide_a_secret_drawn_out_of_reading_order(logs, width):
     # The byte stream alone cannot see it (the right half comes first); the
     # exports are told what the rendered session shows. (Replay, tail and the
     # web player still play such pieces: docs/security.md, "Limits".)
     sid = write_drawn_session(logs, width)
     assert "drawnneighbour" in run_cs(None, "show", sid).stdout
+    run_cs(None, "index", "-q")
+    assert_unreadable("index.db (drawn)", index_file_text())
+    assert "drawnneighbour" in run_cs(None, "search", "drawnneighbour").stdout
     assert_unreadable("show (drawn)", run_cs(None, "show", sid).stdout)
     for fmt in ("text", "asciicast", "asciicast-v2", "html"):
         out = run_cs(None, "export", "--format", fmt, sid).stdout

@@ -119,19 +119,17 @@ def session_text(logs_dir: Path, session_id: str, redact: bool = True, found: di
 
     items = list(rendered_lines(records(), session_id))
     if redact and config.settings_cached().redact:
-        found = {} if found is None else found
+        redactor = config.redactor()
+        redactor.found = {} if found is None else found
         for kind in ("output", "input"):
-            redactor = config.redactor()
-            redactor.found = found
+            redactor.in_key = 0
             where = [i for i, item in enumerate(items) if item[0] == kind]
             texts = redactor.lines([items[i][1] for i in where], widths or {80})
             for i, text in zip(where, texts):
                 items[i] = (kind, text, items[i][2])
-        if found:  # pieces of them elsewhere (drawn out of order, finished apart)
-            from cs.redact import KnownSecrets
-
-            known = KnownSecrets(found)
-            items = [(kind, known.hide(text), mark) for kind, text, mark in items]
+        # Pieces of what was found elsewhere (drawn out of order, finished apart).
+        texts = redactor.hide_found([text for _kind, text, _mark in items])
+        items = [(kind, text, mark) for (kind, _old, mark), text in zip(items, texts)]
     return items
 
 
