@@ -282,6 +282,16 @@ class Redactor:
         # its own starts at the margin), and the row before ends in a secret.
         return begin > 0 and self.ends_in_secret(a[:end])
 
+    def may_go_on(self, text: str, widths=None) -> bool:
+        """May the last row of `text` be continued by a row still to come (see
+        `lines`)? A caller that redacts lines as they are finished holds such
+        a line until the next one is known."""
+        row = text.rsplit("\n", 1)[-1]
+        end = _ROW_END.search(row).start()
+        if not end or row[end - 1] not in _TOKEN_CHARS:
+            return False
+        return _edge_or_break(row, widths) == EDGE or self.ends_in_secret(row[:end])
+
     def ends_in_secret(self, text: str) -> bool:
         """Does `text` end in what may be the first part of a secret whose
         continuation is on the next row: a secret a rule finds, ending right

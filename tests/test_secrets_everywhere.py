@@ -290,3 +290,30 @@ def test_the_index_show_and_the_exports_hide_a_secret_drawn_out_of_reading_order
             assert_unreadable(f"export {fmt} (drawn, events)", cast_text(out))
         if fmt == "html":
             assert_unreadable("export html (drawn, cast)", cast_text(html_cast(out)))
+
+
+@pytest.mark.parametrize("mode", [(), ("--text",)])
+def test_tail_following_a_live_session_hides_a_secret_wrapped_while_it_is_watched(logs, mode):
+    import select
+    import subprocess
+
+    w = LogWriter(logs, cols=80, rows=40)  # live: the recorder's lock is held
+    w.output("tailneighbour ready\r\n")
+    proc = subprocess.Popen([find_cs_exe(), "tail", "-f", *mode, w.sid], stdout=subprocess.PIPE)
+    seen, tick = b"", 0
+    while not seen:  # it prints the screen (--text: lines that scrolled off): it is following
+        if not select.select([proc.stdout], [], [], 0.2)[0]:
+            assert tick < 1000, "cs tail -f printed nothing"
+            w.output(f"tick {tick}\r\n")
+            tick += 1
+            continue
+        seen += proc.stdout.read1(65536)
+    for shape in ("full", "margin", "coloured"):
+        for kind in sorted(KINDS):
+            w.output(tui_rows(kind, 80, shape, 3))
+    w.output("tailneighbour after\r\n")
+    w.end()
+    out, _ = proc.communicate(timeout=60)
+    text = (seen + out).decode("utf-8", "replace")
+    assert "tailneighbour after" in text
+    assert_unreadable(f"tail -f {' '.join(mode)}", text)

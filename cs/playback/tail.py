@@ -33,11 +33,11 @@ def tail(
     """Write the session's output with `write(bytes)`; returns its exit status
     (None when it has not ended, or ended without one)."""
     state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)
-    render = queries = shown = None
-    redactor = config.redactor()
+    render = queries = shown = finished = None
     if text:
-        render = SessionRender(session_id, screen=Screen(*state.model.size))
+        render = SessionRender(session_id, screen=Screen(*state.model.size), display=True)  # rows, as `cs show`
         render.screen.feed(state.model.repaint())
+        finished = _FinishedLines(write, config.redactor(), render)
     else:
         shown = RedactedStream(state.start, raw=raw)
         queries = QueryFilter() if filter_queries else None
@@ -50,7 +50,7 @@ def tail(
             continue
         if event.kind == "o":
             if render is not None:
-                _lines(write, render.feed_output(event.data, (*event.pos, event.ts)), redactor, render)
+                finished.feed(render.feed_output(event.data, (*event.pos, event.ts)))
             else:
                 _bytes(write, queries, shown.feed(event.data))
         elif event.kind == "r":
@@ -61,7 +61,7 @@ def tail(
         elif event.kind == "end":
             status = _exit_status(event.data)
     if render is not None:
-        _lines(write, render.screen.close(), redactor, render)
+        finished.feed(render.screen.close(), final=True)
     else:
         _bytes(write, queries, shown.flush())
         if queries is not None:
@@ -80,11 +80,36 @@ def _exit_status(end):
     return code if isinstance(code, int) else None
 
 
-def _lines(write, lines, redactor, render) -> None:
-    # (a row the terminal autowrapped from keeps its trailing blanks: not shown)
-    texts = redactor.lines([line for line, _mark in lines], {render.screen.cols})
-    for line in texts:
-        write(line.rstrip().encode("utf-8", "replace") + b"\n")
+class _FinishedLines:
+    """`--text`: finished lines, redacted (cs.redact, as `cs show`), written as
+    the rows the screen showed. A line whose last row may go on in a line not
+    finished yet (a secret wrapped onto the next row: `Redactor.may_go_on`)
+    is held until the next one is, so that the redaction sees both rows."""
+
+    def __init__(self, write, redactor, render):
+        self.write, self.redactor, self.render = write, redactor, render
+        self.held = None  # (text, the redactor's key-block state before it)
+
+    def feed(self, lines, final: bool = False) -> None:
+        red, texts = self.redactor, [line for line, _mark in lines]
+        if self.held is not None:
+            texts.insert(0, self.held[0])
+            red.in_key = self.held[1]
+            self.held = None
+        if not texts:
+            return
+        widths = {self.render.screen.cols}
+        before = red.in_key
+        out = red.lines(texts, widths)
+        if not final and red.may_go_on(texts[-1], widths):
+            red.in_key = before
+            for t in texts[:-1]:  # the state before the held line
+                red.line(t)
+            self.held, out = (texts[-1], red.in_key), out[:-1]
+        for line in out:
+            for row in line.split("\n"):  # a word-wrapped paragraph: the rows the screen showed
+                # (a row the terminal autowrapped from keeps its trailing blanks: not shown)
+                self.write(row.rstrip().encode("utf-8", "replace") + b"\n")
 
 
 def wait_for_next(logs_dir: Path, since: float) -> str:
