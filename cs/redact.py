@@ -621,6 +621,10 @@ class StreamRedactor:
         self.carry = ""
         self.width = width if isinstance(width, int) and width > 0 else 80
         self.col = 0  # the cursor's column after what was redacted so far
+        # The last run already written, when a secret may begin in it: (run, the
+        # seam after it so far, at the edge): the next call looks at it with
+        # what follows (a continuation written after a flush, or after HOLD_MAX).
+        self._before = None
         self.known = KnownSecrets(known)
 
     def know(self, secrets: dict) -> None:
@@ -634,7 +638,7 @@ class StreamRedactor:
 
     def reset(self, col: int = 0) -> str:
         """Drop what is held (a seek repaints the screen); returns it."""
-        held, self.carry, self.col = self.carry, "", col
+        held, self.carry, self.col, self._before = self.carry, "", col, None
         return held
 
     def feed(self, text: str) -> str:
@@ -722,12 +726,17 @@ class StreamRedactor:
         if not text:
             return text
         red = self.redactor
-        if not red.in_key and not red.might_hold(text) and not self.known:
+        if not red.in_key and not red.might_hold(text) and not self.known and self._before is None:
             self.col = self._column_after(text)  # the common case: one keyword test for the whole chunk
             return text
         tokens, _ = self._tokens(text)
         self.col = tokens[-1][3] if tokens else self.col
         runs, seams, where, pending, edge = [], [], [], None, False
+        lead = self._before if not red.in_key else None
+        if lead is not None:  # the last run already written: a secret it began goes on here
+            runs.append(lead[0])
+            where.append(None)
+            pending, edge = lead[1] or TIGHT, lead[2]
         for s, e, sep, col in tokens:
             if sep is None:
                 if runs:
@@ -740,6 +749,9 @@ class StreamRedactor:
                 kind = (EDGE if edge else BREAK) if sep == BREAK else sep
                 pending = kind if pending is None else _weakest(pending, kind)
         out_runs = red.pieces(runs, seams, pending) if runs else []
+        self._before = (runs[-1], pending, edge) if runs and _may_begin(red, runs[-1]) else None
+        if lead is not None:
+            where, out_runs = where[1:], out_runs[1:]
         if self.known:
             out_runs = [self.known.hide(run) for run in out_runs]
         out, pos = [], 0
@@ -764,6 +776,12 @@ class StreamRedactor:
 
 
 _HELD_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.:'\"")
+
+
+def _may_begin(redactor: Redactor, run: str) -> bool:
+    """May a secret that goes on in a later run begin in `run`?"""
+    end = _ROW_END.search(run).start()
+    return "-----" not in run and run[end - 1 : end] in _TOKEN_CHARS and redactor.might_hold(run)
 
 
 def _weakest(a: int, b: int) -> int:

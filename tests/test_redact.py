@@ -204,3 +204,17 @@ def test_rows_joined_for_one_secret_keep_what_each_holds_on_its_own():
     for kind in ("github", "npm", "openai"):
         assert SECRETS[kind] not in out and f"[REDACTED:{kind}]" in out, out
     assert out.endswith("done")
+
+
+@pytest.mark.parametrize("kind", sorted(set(SECRETS) - {"aws"}))
+def test_a_stream_hides_a_continuation_written_after_the_first_part_was_given_up(kind):
+    # Following a live session, what is held is written when the log goes
+    # quiet (flush); the continuation that comes later is still recognised.
+    from cs.redact import StreamRedactor
+
+    secret = SECRETS[kind]
+    first, rest = _wrapped(secret, 80)
+    s = StreamRedactor(Redactor(), 80)
+    out = s.feed(first + "\r\n") + s.flush() + s.feed(rest + "\r\n$ ") + s.flush()
+    assert secret[len(secret) // 2 :] not in out and secret[: len(secret) // 2] not in out, out
+    assert out.endswith("\r\n$ ")
