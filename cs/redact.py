@@ -280,7 +280,7 @@ class Redactor:
             return True
         # Short of the edge: a TUI's wrap indents its continuation (a line of
         # its own starts at the margin), and the row before ends in a secret.
-        return begin > 0 and self.ends_in_secret(a[:end])
+        return (begin > 0 or seam == INDENTED) and self.ends_in_secret(a[:end])
 
     def may_go_on(self, text: str, widths=None) -> bool:
         """May the last row of `text` be continued by a row still to come (see
@@ -376,6 +376,7 @@ WRAP_MIN = 40  # a row that may have wrapped is at least this wide (widths unkno
 WRAP_SLACK = 8  # a program may wrap a few columns short of the terminal's width (a margin)
 # Seams between two pieces of text (Redactor.pieces).
 TIGHT, EDGE, BREAK = 1, 2, 3
+INDENTED = 4  # a BREAK after which the cursor was moved past the margin (an indentation drawn by a move)
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.")
 # What a row break leaves out of a wrapped secret: the end of the row before
 # (blanks, a box's right bar) and the start of the continuation (its
@@ -535,8 +536,9 @@ _CSI = re.compile(r"\x1b\[([0-?]*)[ -/]*([@-~])")
 # Sequences that neither move the cursor nor end a text: colours (SGR), modes,
 # erasing to the end of the row, OSC (titles, hyperlinks), DCS and the like.
 _TIGHT_FINALS = frozenset("mhlK")
-# Sequences that may take the cursor to the next row: CUP, VPA, CUD, CNL, CHA.
-_ROW_FINALS = frozenset("HfdBEG")
+# Sequences that may take the cursor to the next row, or to a column of it:
+# CUP, VPA, CUD, CNL, CHA, CUF (Claude Code indents a continuation with CUF).
+_ROW_FINALS = frozenset("HfdBEGC")
 
 
 def _separator(seq: str) -> int:
@@ -737,14 +739,18 @@ class StreamRedactor:
             runs.append(lead[0])
             where.append(None)
             pending, edge = lead[1] or TIGHT, lead[2]
+        at = self.col if lead is None else 0  # the column before the next token
         for s, e, sep, col in tokens:
             if sep is None:
                 if runs:
-                    seams.append(pending or 0)
+                    # A row break that leaves the cursor past the margin (CR, then
+                    # a move right: Claude Code's hanging indent) indents the run.
+                    seams.append(INDENTED if pending == BREAK and at > 0 else pending or 0)
                 runs.append(text[s:e])
                 where.append((s, e))
-                pending, edge = None, col >= self.width - WRAP_SLACK
+                pending, edge, at = None, col >= self.width - WRAP_SLACK, col
                 continue
+            at = col
             if runs:  # the seam after the last run: the weakest of its separators
                 kind = (EDGE if edge else BREAK) if sep == BREAK else sep
                 pending = kind if pending is None else _weakest(pending, kind)

@@ -218,3 +218,26 @@ def test_a_stream_hides_a_continuation_written_after_the_first_part_was_given_up
     out = s.feed(first + "\r\n") + s.flush() + s.feed(rest + "\r\n$ ") + s.flush()
     assert secret[len(secret) // 2 :] not in out and secret[: len(secret) // 2] not in out, out
     assert out.endswith("\r\n$ ")
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("chunk", [5, 4096])
+def test_a_stream_hides_claude_codes_wrap_of_a_key_indented_by_a_cursor_move(width, chunk):
+    # As Claude Code 2.1 draws it at 80 columns (tests/test_secrets_claude.py
+    # records it): words placed by CHA, the row ended by CR, the continuation
+    # indented by CUF and moved down by CUD. At 120 columns the same bytes end
+    # the first row short of the edge: the key found there, and the indent, join.
+    from cs.redact import StreamRedactor
+
+    key = SECRETS["anthropic"]
+    data = (
+        "\x1b[13B\x1b[38;5;231m●\x1b[3G\x1b[39mYour\x1b[8Gkey\x1b[12Gis\x1b[15G"
+        + key[:64]
+        + "\r\x1b[2C\x1b[1B"
+        + key[64:]
+        + "\x1b[51Gand\x1b[55Git\x1b[58Gis\x1b[61Glive.\r\x1b[2B"
+    )
+    s = StreamRedactor(Redactor(), width)
+    out = "".join(s.feed(data[i : i + chunk]) for i in range(0, len(data), chunk)) + s.flush()
+    assert key[64:] not in out and key[:20] not in out and out.count("[REDACTED:anthropic]") == 2, out
+    assert out.endswith("\x1b[51Gand\x1b[55Git\x1b[58Gis\x1b[61Glive.\r\x1b[2B")
