@@ -13,11 +13,17 @@ Speed: every rule has keywords; one case-insensitive search for any keyword
 rejects most lines before any rule's regex runs (the indexer redacts every
 line: docs/benchmarks.md measures the cost).
 
-It works on rendered text (what the screen showed, what was typed, what the
-transcript says), never on raw chunks: a secret drawn in pieces by cursor moves
-is whole again once rendered. A private key block spans lines: `Redactor`
-keeps the state from one line to the next. Imports nothing of cs.
-Tests: tests/test_redact.py.
+One redaction, `Redactor.pieces`, for rendered text (what the screen showed,
+what was typed, what the transcript says: `Redactor.lines`; a secret drawn in
+pieces by cursor moves is whole again once rendered) and for raw terminal
+streams (`StreamRedactor`: the text runs between escape sequences): each piece
+by the rules, and pieces that may be one wrapped secret (a row, a row break,
+the indented continuation) also joined. A private key block spans lines:
+`Redactor` keeps the state from one line to the next. `Redactor.session`
+redacts a session's metadata; `KnownSecrets` hides the pieces of secrets found
+elsewhere in a session. What still gets through: docs/security.md, "Limits".
+Imports nothing of cs. Tests: tests/test_redact.py,
+tests/test_secrets_everywhere.py, tests/test_secrets_claude.py.
 """
 
 import re
@@ -204,10 +210,11 @@ class Redactor:
         a token character, and either the row before reaches the right edge
         (within WRAP_SLACK columns of a width in `widths`, the terminal's
         widths; unknown: at least WRAP_MIN characters), or the rows were
-        joined as a word-wrapped paragraph, or a secret ends right at the end
-        of the row before (its continuation is then hidden whatever the
-        width). (Across two calls the seam is not seen: the indexer gives each
-        pass's lines in one call.) Tests: tests/test_redact.py,
+        joined as a word-wrapped paragraph, or the row is indented and the row
+        before ends in what may begin a secret (`ends_in_secret`: its
+        continuation is then hidden whatever the width). (Across two calls the
+        seam is not seen: the indexer gives each pass's lines in one call, and
+        `cs tail --text` holds a line that `may_go_on`.) Tests: tests/test_redact.py,
         tests/test_secrets_everywhere.py."""
         if not self.enabled:
             return list(texts)
