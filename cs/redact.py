@@ -263,7 +263,7 @@ class Redactor:
 
     def _cut_at_edge(self, row: str) -> str:
         """`row` without the first part of a secret at its end (see EDGE_TOKEN)."""
-        end = _ROW_END.search(row).start()
+        end = _row_end(row)
         begin = _secret_start_at_end(row, end)
         if begin is None:
             return row
@@ -279,7 +279,7 @@ class Redactor:
         token = _TOKEN_CHARS
         if seam == TIGHT:
             return a[-1] in token and b[0] in token
-        end = _ROW_END.search(a).start()
+        end = _row_end(a)
         begin = _ROW_START.match(b).end()
         if not end or begin >= len(b) or a[end - 1] not in token or b[begin] not in token:
             return False
@@ -294,7 +294,7 @@ class Redactor:
         `lines`)? A caller that redacts lines as they are finished holds such
         a line until the next one is known."""
         row = text.rsplit("\n", 1)[-1]
-        end = _ROW_END.search(row).start()
+        end = _row_end(row)
         if not end or row[end - 1] not in _TOKEN_CHARS:
             return False
         return _edge_or_break(row, widths) == EDGE or self.ends_in_secret(row[:end])
@@ -342,7 +342,7 @@ class Redactor:
         for k in range(first, last + 1):
             t = texts[k]
             lo = _ROW_START.match(t).end() if k > first and seams[k - 1] != TIGHT else 0
-            hi = _ROW_END.search(t).start() if k < last and seams[k] != TIGHT else len(t)
+            hi = _row_end(t) if k < last and seams[k] != TIGHT else len(t)
             parts.append((k, lo, hi, pos))
             pos += hi - lo
         joined = "".join(texts[k][lo:hi] for k, lo, hi, _ in parts)
@@ -388,35 +388,46 @@ _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 # What a row break leaves out of a wrapped secret: the end of the row before
 # (blanks, a box's right bar) and the start of the continuation (its
 # indentation, a box's or a quote's bar).
-_ROW_END = re.compile(r" *(?:[│┃║|] *)?\Z")
 _ROW_START = re.compile(r" {0,12}(?:[│┃║▎>|] {0,12})?")
+_BARS = frozenset("│┃║|")
+
+
+def _row_end(row: str) -> int:
+    """Where the text of a row ends: before its trailing blanks and a box's
+    right bar (what a row break leaves out of a wrapped secret)."""
+    end = len(row)
+    while end and row[end - 1] == " ":
+        end -= 1
+    if end and row[end - 1] in _BARS:
+        end -= 1
+        while end and row[end - 1] == " ":
+            end -= 1
+    return end
 
 
 # How a secret begins (the rules' own prefixes): a token at the right edge of
 # a row that begins so, at least EDGE_TOKEN characters long, is the first part
 # of a wrapped secret (Redactor.pieces).
 EDGE_TOKEN = 12
-_SECRET_START = re.compile(
-    r"(?:sk-ant-|sk-proj-|sk-svcacct-|sk-admin-|(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)|gh[pousr]_|github_pat_"
-    r"|gl(?:pat|dt|ptt)-|xox[abposr]-|[sr]k_(?:live|test)_|npm_|pypi-|AIza|eyJ)[A-Za-z0-9_\-+/=.]*\Z"
+_SECRET_PREFIX = re.compile(
+    r"sk-ant-|sk-proj-|sk-svcacct-|sk-admin-|A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_"
+    r"|gl(?:pat|dt|ptt)-|xox[abposr]-|[sr]k_(?:live|test)_|npm_|pypi-|AIza|eyJ"
 )
-_TRAILING_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]+\Z")
 
 
 def _secret_start_at_end(row: str, end: int):
     """Where the token ending at `end` of `row` begins as a secret does (its
-    rule's prefix, EDGE_TOKEN characters or more), else None."""
-    if not end or row[end - 1] not in _TOKEN_CHARS:
+    rule's prefix at the token's start, or after a `=` in it; EDGE_TOKEN
+    characters or more), else None."""
+    begin = end
+    while begin and row[begin - 1] in _TOKEN_CHARS:
+        begin -= 1
+    if end - begin < EDGE_TOKEN:
         return None
-    tail = _TRAILING_TOKEN.search(row, 0, end)
-    if tail is None or tail.end() - tail.start() < EDGE_TOKEN:
-        return None
-    m = _SECRET_START.search(row, tail.start(), end)
-    while m is not None and m.start() > tail.start() and row[m.start() - 1] not in "=:":
-        m = _SECRET_START.search(row, m.start() + 1, end)  # a prefix begins the token, or follows = or :
-    if m is None or end - m.start() < EDGE_TOKEN:
-        return None
-    return m.start()
+    for at in [begin] + [i + 1 for i in range(begin, end - EDGE_TOKEN) if row[i] == "="]:
+        if end - at >= EDGE_TOKEN and _SECRET_PREFIX.match(row, at, end):
+            return at
+    return None
 
 
 def _kind_of(start: str) -> str:
@@ -726,7 +737,7 @@ class StreamRedactor:
 
     def _may_wrap(self, row: str, col: int) -> bool:
         """May the text after a row break continue `row`, which ended at `col`?"""
-        end = _ROW_END.search(row).start()
+        end = _row_end(row)
         if not end or row[end - 1] not in _TOKEN_CHARS:
             return False
         return col >= self.width - WRAP_SLACK or self.redactor.ends_in_secret(row[:end])
@@ -793,7 +804,7 @@ _HELD_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 def _may_begin(redactor: Redactor, run: str) -> bool:
     """May a secret that goes on in a later run begin in `run`?"""
-    end = _ROW_END.search(run).start()
+    end = _row_end(run)
     return "-----" not in run and run[end - 1 : end] in _TOKEN_CHARS and redactor.might_hold(run)
 
 
