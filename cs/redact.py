@@ -787,13 +787,21 @@ class StreamRedactor:
         return "".join(out)
 
     def _column_after(self, text: str) -> int:
-        """The column after `text`: counted from its last CR (or from the
-        current column), through what follows."""
-        cr = text.rfind("\r")
+        """The column after `text`: followed from its last CR or absolute
+        cursor move (CUP, CHA) -- found from the end, so a chunk costs what
+        follows it -- or else from the current column."""
+        start, pos = 0, len(text)
+        while pos > 0:
+            at = max(text.rfind("\r", 0, pos), text.rfind("\x1b", 0, pos))
+            if at < 0:
+                break
+            m = _CSI.match(text, at) if text[at] == "\x1b" else None
+            if text[at] == "\r" or (m is not None and m.group(2) in "HfG`"):
+                start = at
+                break
+            pos = at
         saved = self.col
-        if cr >= 0:
-            self.col, text = 0, text[cr + 1 :]
-        tokens, _ = self._tokens(text)
+        tokens, _ = self._tokens(text[start:])
         col = tokens[-1][3] if tokens else self.col
         self.col = saved
         return col

@@ -241,3 +241,21 @@ def test_a_stream_hides_claude_codes_wrap_of_a_key_indented_by_a_cursor_move(wid
     out = "".join(s.feed(data[i : i + chunk]) for i in range(0, len(data), chunk)) + s.flush()
     assert key[64:] not in out and key[:20] not in out and out.count("[REDACTED:anthropic]") == 2, out
     assert out.endswith("\x1b[51Gand\x1b[55Git\x1b[58Gis\x1b[61Glive.\r\x1b[2B")
+
+
+def test_a_streams_column_followed_from_the_last_absolute_move_agrees_with_every_token():
+    # The fast path (a chunk with no keyword) follows the cursor's column only
+    # from the chunk's last CR or absolute move; it must agree with the
+    # column followed through every token of the chunk.
+    import random
+
+    from cs.redact import StreamRedactor
+    from tests.helpers.logs import tui_chunk
+
+    rng = random.Random(3)
+    for i in range(300):
+        text = tui_chunk(rng, i).decode() + ("\r\n" if i % 3 == 0 else "") + "x" * rng.randint(0, 50)
+        s = StreamRedactor(Redactor(), 80)
+        s.col = rng.randint(0, 79)
+        tokens, _ = s._tokens(text)
+        assert s._column_after(text) == (tokens[-1][3] if tokens else s.col), (i, text[-80:])
