@@ -121,18 +121,18 @@ def test_a_private_key_block_leaves_no_line_behind(logs):
     assert run_cs(None, "search", "keyneighbour").stdout
 
 
-def test_raw_output_says_it_is_not_redacted(logs):
+def test_raw_output_says_it_is_not_redacted_and_replay_and_tail_are_redacted_unless_raw(logs):
     w = LogWriter(logs)
     w.output(f"leak {SECRETS['github']}\r\n")
     w.end()
-    proc = run_cs(None, "show", "--raw", w.sid)
-    assert SECRETS["github"] in proc.stdout  # the raw bytes, as asked
-    assert proc.stderr.count("raw bytes are not redacted") == 1
-    proc = run_cs(None, "replay", "--no-wait", w.sid)
-    assert proc.stderr.count("raw bytes are not redacted") == 1
-    proc = run_cs(None, "tail", w.sid)
-    assert proc.stderr.count("raw bytes are not redacted") == 1
-    assert "not redacted" not in run_cs(None, "tail", "--text", w.sid).stderr
+    for command in (("show",), ("replay", "--no-wait"), ("tail",)):
+        proc = run_cs(None, *command, "--raw", w.sid)
+        assert SECRETS["github"] in proc.stdout, command  # the raw bytes, as asked
+        assert proc.stderr.count("raw bytes are not redacted") == 1, command
+    for command in (("show",), ("replay", "--no-wait"), ("tail",), ("tail", "--text")):
+        proc = run_cs(None, *command, w.sid)
+        assert "leak [REDACTED:github]" in proc.stdout and SECRETS["github"] not in proc.stdout, command
+        assert "not redacted" not in proc.stderr, command
 
 
 def test_redact_off_and_the_users_own_patterns(logs):

@@ -274,9 +274,22 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
         hits = _without_repeats(db, hits)
     hits = hits[: int(limit)]
     prefixes = unique_prefixes(db, {h.session_id for h in hits})
+    _redact_session_fields(hits)
     for hit in hits:
         hit.short_id = prefixes.get(hit.session_id)
     return hits
+
+
+def _redact_session_fields(hits: list) -> None:
+    """The session's fields a hit carries (project, cwd, command), redacted
+    as every reader's (cs.redact.Redactor.session; the text was redacted
+    when it was indexed)."""
+    from cs import config
+
+    redactor = config.redactor()
+    for hit in hits:
+        meta = redactor.session({"project": hit.project, "cwd": hit.cwd, "command": hit.command})
+        hit.project, hit.cwd, hit.command = meta["project"], meta["cwd"], meta["command"]
 
 
 # Newest first without sorting every match. FTS5 hands out the lines matching a

@@ -60,17 +60,27 @@ def list_sessions(db, filters: Filters = None, limit: int = None, offset: int = 
         params.extend([int(limit), int(offset)])
     cur = db.execute(sql, params)
     cols = [d[0] for d in cur.description]
-    return [_session_dict(dict(zip(cols, row))) for row in cur.fetchall()]
+    redactor = config.redactor()
+    return [session_dict(dict(zip(cols, row)), redactor) for row in cur.fetchall()]
 
 
-def _session_dict(row: dict) -> dict:
-    """A sessions row as data: argv (stored as JSON text) back to a list."""
+def session_row(db, session_id: str):
+    """The sessions row of one session as data (session_dict), or None."""
+    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [session_id])
+    row = cur.fetchone()
+    return None if row is None else session_dict(dict(zip([d[0] for d in cur.description], row)))
+
+
+def session_dict(row: dict, redactor=None) -> dict:
+    """A sessions row as data: argv (stored as JSON text) back to a list, and
+    every field redacted (cs.redact.Redactor.session: an index built before
+    a field was redacted, or a redact_patterns set since, hides it too)."""
     if isinstance(row.get("argv"), str):
         try:
             row["argv"] = json.loads(row["argv"])
         except ValueError:
             pass
-    return row
+    return (redactor or config.redactor()).session(row)
 
 
 def iter_io(logs_dir: Path, session_id: str):
@@ -91,11 +101,12 @@ def iter_io(logs_dir: Path, session_id: str):
             yield n, offset, record.get("timestamp"), None, None, record
 
 
-def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
+def session_text(logs_dir: Path, session_id: str, redact: bool = True, found: dict = None) -> list:
     """The session as the screen showed it: [(kind, text, (segment, offset, ts))]
     with kind "output" or "input", in reading order (the index's own render
     path: cs.index.render.rendered_lines), secrets redacted as in the index
-    (cs.redact, per the config) unless `redact` is False."""
+    (cs.redact, per the config) unless `redact` is False; the secrets it hid
+    go into `found` ({secret: kind}) when given."""
     widths = set()
 
     def records():
@@ -107,15 +118,30 @@ def session_text(logs_dir: Path, session_id: str, redact: bool = True) -> list:
     from cs.index.render import rendered_lines  # (not at the top: `cs list` renders nothing)
 
     items = list(rendered_lines(records(), session_id))
-    if redact:
+    if redact and config.settings_cached().redact:
         redactor = config.redactor()
-        if redactor.enabled:
-            for kind in ("output", "input"):
-                where = [i for i, item in enumerate(items) if item[0] == kind]
-                texts = config.redactor().lines([items[i][1] for i in where], widths or {80})
-                for i, text in zip(where, texts):
-                    items[i] = (kind, text, items[i][2])
+        redactor.found = {} if found is None else found
+        for kind in ("output", "input"):
+            redactor.in_key = 0
+            where = [i for i, item in enumerate(items) if item[0] == kind]
+            texts = redactor.lines([items[i][1] for i in where], widths or {80})
+            for i, text in zip(where, texts):
+                items[i] = (kind, text, items[i][2])
+        # Pieces of what was found elsewhere (drawn out of order, finished apart).
+        texts = redactor.hide_found([text for _kind, text, _mark in items])
+        items = [(kind, text, mark) for (kind, _old, mark), text in zip(items, texts)]
     return items
+
+
+def shown_secrets(logs_dir: Path, session_id: str) -> dict:
+    """{secret: kind} of every secret the rendered session shows (what `cs
+    show` hides): a byte stream redactor told them hides their pieces however
+    they were drawn (cs.redact.StreamRedactor.know). Empty when redaction is
+    off. Costs a render of the whole session."""
+    found = {}
+    if config.settings_cached().redact:
+        session_text(logs_dir, session_id, found=found)
+    return found
 
 
 def raw_output(logs_dir: Path, session_id: str):

@@ -52,12 +52,14 @@ def _idle_limit(value):
 @click.option("--max-idle", type=FiniteFloat(min=0, max=86400), hidden=True)
 @click.option("-f", "--follow", is_flag=True, help="On a live session, keep playing what is written.")
 @click.option("--no-wait", is_flag=True, help="Write everything at once, without timing.")
-def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wait):
+@click.option("--raw", is_flag=True, help="The recorded bytes as they are: secrets not redacted.")
+def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wait, raw):
     """Play a session back in this terminal with its original timing.
 
     Keys: space pause, . one step while paused, + / - speed, ] / [ next and
     previous prompt, q quit. When stdout is not a terminal the bytes are
-    written without timing."""
+    written without timing. Secrets are redacted (docs/security.md) unless
+    --raw."""
     from cs.log import paths
     from cs.playback import player, seek
 
@@ -67,13 +69,14 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     db = open_index(catch_up=False)
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
-    raw_bytes_notice()
+    if raw:
+        raw_bytes_notice()
     out_fd = sys.stdout.fileno()
     if no_wait or not os.isatty(out_fd):
-        player.write_plain(logs, sid, target, follow, sys.stdout.buffer)
+        player.write_plain(logs, sid, target, follow, sys.stdout.buffer, raw=raw)
         return
     options = player.Options(
-        speed=speed, idle_limit=_idle_limit(idle_limit if max_idle is None else max_idle), follow=follow
+        speed=speed, idle_limit=_idle_limit(idle_limit if max_idle is None else max_idle), follow=follow, raw=raw
     )
     key_fd = _keyboard()
     try:
@@ -186,18 +189,14 @@ def _export_one(out, logs, sid, fmt, with_input, idle, db):
 
     story = build_story(logs, sid, db=db)
     if fmt == "markdown":
-        row = db.execute("SELECT project, started_at FROM sessions WHERE id = ?", [sid]).fetchone() or ("-", "")
-        title = f"{row[0] or '-'} · {sid[:8]} · {(row[1] or '')[:16]}"
-        out.write(as_markdown(story.entries, _redacted_title(title)) + "\n")
+        from cs.ask import sessions
+
+        row = sessions.session_row(db, sid) or {}  # redacted, as every output of a session's fields
+        title = f"{row.get('project') or '-'} · {sid[:8]} · {(row.get('started_at') or '')[:16]}"
+        out.write(as_markdown(story.entries, title) + "\n")
     else:
         for line in as_lines(story.entries):
             out.write(line + "\n")
-
-
-def _redacted_title(title: str) -> str:
-    from cs import config
-
-    return config.redactor().text(title)
 
 
 class _TextOut:
@@ -309,13 +308,15 @@ def import_cmd(files):
 @click.argument("session_id", required=False)
 @click.option("--latest", is_flag=True, help="The most recently started session.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing until the session ends; exit with its status.")
-@click.option("--text", is_flag=True, help="Finished lines of text instead of raw bytes.")
+@click.option("--text", is_flag=True, help="Finished lines of text instead of the terminal's bytes.")
+@click.option("--raw", is_flag=True, help="The recorded bytes as they are: secrets not redacted.")
 @click.option("--next", "next_", is_flag=True, help="Wait for the next session to start, and follow it.")
-def tail_cmd(session_id, latest, follow, text, next_):
+def tail_cmd(session_id, latest, follow, text, raw, next_):
     """Print a session's output as it is written, from the current screen on.
 
-    Raw bytes by default (a terminal of the recorded size shows the live
-    screen); --text prints the finished lines."""
+    The terminal's bytes by default (a terminal of the recorded size shows
+    the live screen), secrets redacted unless --raw; --text prints the
+    finished lines."""
     import time
 
     from cs.log import paths
@@ -323,6 +324,8 @@ def tail_cmd(session_id, latest, follow, text, next_):
 
     if sum(map(bool, (session_id, latest, next_))) != 1:
         raise UsageError("give a session id, --latest or --next")
+    if text and raw:
+        raise UsageError("--text and --raw show different things; pick one")
     logs = paths.logs_dir()
     if next_:
         paths.ensure_private_dir(logs)
@@ -331,14 +334,14 @@ def tail_cmd(session_id, latest, follow, text, next_):
         db = open_index(catch_up=latest)
         sid = resolve(db, session_id) if session_id else _latest(db)
     out = sys.stdout.buffer
-    if not text:
+    if raw:
         raw_bytes_notice()
 
     def write(data):
         out.write(data)
         out.flush()
 
-    status = tail.tail(logs, sid, write, follow, text, filter_queries=out.isatty())
+    status = tail.tail(logs, sid, write, follow, text, filter_queries=out.isatty(), raw=raw)
     if follow and status:
         sys.exit(status)
 

@@ -536,7 +536,7 @@ def _resume(db, sid, consumed: dict, cache) -> "SessionRender":  # noqa: F821
     from cs.index.render import SessionRender
 
     if not consumed or not any(consumed.values()):
-        return SessionRender(sid)
+        return SessionRender(sid, display=True)
     if cache is not None and sid in cache and cache[sid].positions == consumed:
         return cache[sid]
     row = db.execute("SELECT positions, cs_version, state FROM render_state WHERE session_id = ?", [sid]).fetchone()
@@ -549,7 +549,9 @@ def _resume(db, sid, consumed: dict, cache) -> "SessionRender":  # noqa: F821
                     return render
         except Exception:
             pass  # stale or unreadable state: render again from the start
-    return SessionRender(sid)
+    # Rows a program word-wrapped stay rows until they are redacted (a secret
+    # wrapped onto the next row: cs.redact), then are joined for search (_store_lines).
+    return SessionRender(sid, display=True)
 
 
 def _save_state(db, sid, render, cache, secret_shown: bool = False) -> None:
@@ -675,10 +677,19 @@ def _chrome_of(render):
 def _store_lines(db, sid, direction, items, redactor=None, kind_of=None) -> None:
     """Store finished lines, redacted (cs.redact) in the order they were
     finished, so secrets are neither searchable nor in the database file;
-    `kind_of(text)`: the kind of each (screen lines: 'chrome' or None)."""
+    output lines then in their search form (cs.index.paragraphs.searchable:
+    the rows of a wrapped paragraph joined, after the redaction saw them as
+    rows); `kind_of(text)`: the kind of each (screen lines: 'chrome' or None)."""
     if redactor is not None and redactor.enabled and items:
+        redactor.found = {}
         texts = redactor.lines([text for text, _ in items], getattr(redactor, "widths", None))
+        texts = redactor.hide_found(texts)  # pieces of a secret drawn out of order, finished on lines of their own
+        redactor.found = None
         items = list(zip(texts, (mark for _, mark in items)))
+    if direction == "output":
+        from cs.index.paragraphs import searchable  # (here: a reading command's import stays small)
+
+        items = [(searchable(text), mark) for text, mark in items]
     rows, seen = [], set()
     for text, mark in items:
         if not text or not text.strip() or text in seen:
@@ -699,6 +710,9 @@ def _replace_provisional(db, sid, visible, redactor=None, kind_of=None) -> bool:
         texts = redactor.lines([text for text, _ in visible], getattr(redactor, "widths", None))
         shown = any(new != old for new, (old, _) in zip(texts, visible))
         visible = list(zip(texts, (mark for _, mark in visible)))
+    from cs.index.paragraphs import searchable
+
+    visible = [(searchable(text), mark) for text, mark in visible]
     wanted = {}
     for text, mark in visible:
         if text and text.strip() and text not in wanted:
@@ -730,10 +744,8 @@ def _store_session(db, sid, render, status, log_bytes) -> None:
     }
     row.update(render.meta)
     redactor = getattr(render, "redact_input", None)
-    if redactor is not None and redactor.enabled:  # a command line may hold a token (`--api-key ...`)
-        for key in ("command", "argv"):
-            if isinstance(row.get(key), str):
-                row[key] = redactor.text(row[key])
+    if redactor is not None:  # a command line, a directory name may hold a token (`--api-key ...`)
+        row = redactor.session(row)
     row = {key: sql_value(value) for key, value in row.items()}
     if status != "finished":
         row["ended_at"] = None

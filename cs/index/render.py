@@ -154,7 +154,7 @@ class SessionRender:
         screen = copy.deepcopy(self.screen)
         paragraphs = copy.deepcopy(self._paragraphs())
         lines = paragraphs.feed(screen.pop_finished(), screen.cols) + paragraphs.close() + screen.visible()
-        return [(searchable(t).rstrip(), m) for t, m in lines]
+        return [((t if self.display else searchable(t)).rstrip(), m) for t, m in lines]
 
     def __post_init__(self):
         if self.screen is None:

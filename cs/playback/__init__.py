@@ -1,8 +1,10 @@
 """Watching sessions again: replay in the terminal, export, import, tail.
 
-events (reading a log fast, following it live), terminal (the screen model and
-its repaint, the query filter, the mode tracker), seek (`--at` and the state
-at a moment), player (`cs replay`: timing, keys, restoring the terminal),
+events (reading a log fast, following it live; a piped session's output as a
+terminal shows it), terminal (the screen model and its repaint, the query
+filter, the mode tracker), seek (`--at` and the state at a moment), redacted
+(output bytes with secrets redacted, for every player), player (`cs replay`:
+timing, keys, restoring the terminal),
 asciicast / html / archive (`cs export`, `cs import`), tail (`cs tail`);
 assets/ holds the vendored asciinema-player.
 

@@ -15,10 +15,13 @@ become U+FFFD.
 
 Secrets are redacted (cs.redact, per the config): the output (and input) text
 goes through a StreamRedactor -- escape sequences intact, text runs redacted,
-a run cut by a chunk boundary held back until it ends (emitted with the next
-event) -- and markers and the title through a Redactor. A secret drawn in
-pieces by cursor moves is not contiguous in the stream and is not caught here
-(docs/security.md, "Limits"); `--format text` (the rendered screen) catches it.
+a secret wrapped onto the next row joined (the terminal's width from the
+start line and resizes), a run that may go on held back until the next
+chunk shows how (emitted with the next event) -- which is also told the
+secrets the rendered session shows (cs.ask.sessions.shown_secrets: one render
+pass first), so that a secret drawn in pieces out of reading order by cursor
+moves is hidden too; the header's fields, markers and the title through a
+Redactor (docs/security.md). Test: tests/test_secrets_everywhere.py.
 
 (The recorder keeps no SHELL: env holds TERM only.)
 """
@@ -27,10 +30,12 @@ import json
 import math
 
 from cs import config
+from cs.ask import sessions
 from cs.index.keys import InputLines
 from cs.log import jsonl
 from cs.log.utf8 import decode_chunk
 from cs.playback import events as ev
+from cs.playback.redacted import RedactedStream
 from cs.playback.seek import terminal_size
 
 
@@ -52,7 +57,11 @@ def _first_prompt(logs_dir, session_id, within=8 << 20):
     return None
 
 
-def header(start: dict, first_prompt, idle_time_limit, version: int, started: float) -> dict:
+def header(start: dict, first_prompt, idle_time_limit, version: int, started: float, redactor) -> dict:
+    """The asciicast header; every field from the session (command, title,
+    TERM) redacted by `redactor` (cs.redact.Redactor.session)."""
+    start = redactor.session(start)
+    first_prompt = redactor.text(first_prompt) if first_prompt else first_prompt
     cols, rows = terminal_size(start)
     argv = start.get("argv") if isinstance(start.get("argv"), list) else []
     project = jsonl.project_of(start)
@@ -94,10 +103,13 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
     settings = config.settings_cached()
     labels = config.redactor(settings)
     prompt = _first_prompt(logs_dir, session_id)
-    prompt = labels.text(prompt) if prompt else prompt
-    out.write(_dumps(header(start, prompt, idle_time_limit, version, started)) + "\n")
+    out.write(_dumps(header(start, prompt, idle_time_limit, version, started, labels)) + "\n")
     keys, carry, exit_status = InputLines(), b"", None
     shown, typed = config.stream_redactor(settings), config.stream_redactor(settings)
+    shown.resize(terminal_size(start)[0])  # a secret wrapped at the right edge (cs.redact)
+    known = sessions.shown_secrets(logs_dir, session_id)  # however they were drawn
+    shown.know(known)
+    typed.know(known)
     previous = 0.0
 
     def emit(t, code, data):
@@ -157,6 +169,7 @@ def write(out, logs_dir, session_id, version: int = 3, with_input: bool = False,
                 emit(at(event), "m", labels.line(label))
         elif kind == "r":
             release(True)
+            shown.resize(event.data["cols"])
             emit(at(event), "r", f"{event.data['cols']}x{event.data['rows']}")
         elif kind == "end" and isinstance(event.data.get("exit_code"), int):
             exit_status = (at(event), event.data["exit_code"])
@@ -204,10 +217,12 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
     cols, rows = found.model.size
     started = found.first_t if found.first_t is not None else found.t
     offset = max(0.0, (found.t or started) - started) if started is not None else 0.0
-    head = header(found.start or {}, None, None, 3, found.t)
+    labels = config.redactor()
+    head = header(found.start or {}, None, None, 3, found.t, labels)
     head["term"]["cols"], head["term"]["rows"] = cols, rows
     out.write(_dumps(head) + "\n")
-    out.write(_dumps([0.0, "o", found.model.repaint().decode("utf-8", "replace")]) + "\n")
+    shown = RedactedStream(found.start)
+    out.write(_dumps([0.0, "o", shown.repaint(found.model.repaint(), cols).decode("utf-8", "replace")]) + "\n")
     keys, carry, previous, written, cut = found.keys or InputLines(), b"", found.t, 0, False
     for event in _chain(pending, rest):
         if event is None:
@@ -219,18 +234,29 @@ def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_
         interval = round(max(0.0, t - previous), 6)
         previous = max(previous, t)
         if event.kind == "o":
-            text, carry = decode_chunk(carry, event.data)
+            text, carry = decode_chunk(carry, shown.feed(event.data))
             if text:
                 written += len(event.data)
                 out.write(_dumps([interval, "o", text]) + "\n")
         elif event.kind == "r":
+            shown.resize(event.data["cols"])
             out.write(_dumps([interval, "r", f"{event.data['cols']}x{event.data['rows']}"]) + "\n")
         elif event.kind == "i":
             for label, _mark in keys.feed(event.data):
-                out.write(_dumps([interval, "m", label]) + "\n")
+                out.write(_dumps([interval, "m", labels.line(label)]) + "\n")
         elif event.kind == "end" and isinstance(event.data.get("exit_code"), int):
+            carry = _write_held(out, shown, carry)
             out.write(_dumps([interval, "x", str(event.data["exit_code"])]) + "\n")
+    _write_held(out, shown, carry)
     return {"starts_at": offset, "cut": cut}
+
+
+def _write_held(out, shown, carry: bytes) -> bytes:
+    """The output held back (a text that might have gone on), as an `o` event."""
+    text, _ = decode_chunk(carry, shown.flush())
+    if text:
+        out.write(_dumps([0.0, "o", text]) + "\n")
+    return b""
 
 
 def _up_to(event, target) -> bool:

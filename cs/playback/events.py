@@ -16,6 +16,14 @@ output keeps coming, 50 ms after a second of silence), moves on to
 new segments, and ends at the `end` line, or when the session stops being live. A segment that vanishes
 while it is read (pruned) ends the stream with `LogVanished`.
 
+Output that went to a pipe (the start line's `stdout_tty` is false: `claude
+-p ... > file`) holds bare LFs, which a terminal would have shown after its
+line discipline turned them into CRLF (onlcr); played as they are, they draw
+a staircase. `shown_output` applies that translation to such a session's
+output events (the log keeps its bytes): `read_events` does it, and the seek
+(cs.playback.seek) does it through the same function, so replay, tail, the
+exports and the web player all show the session as its terminal would have.
+
 Proved by tests/test_playback_events.py (and the seek and tail tests).
 """
 
@@ -40,6 +48,32 @@ _FAST_LINE = re.compile(
     rb'\{"timestamp":"([^"]*)","session_id":"[^"]*","direction":"(output|input)",'
     rb'"data":"([A-Za-z0-9+/=]*)","size":\d+\}\n|([^\n]*)\n'
 )
+
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def piped(start) -> bool:
+    """Did the session's output go to a pipe, not a terminal (its start line)?"""
+    return isinstance(start, dict) and start.get("stdout_tty") is False
+
+
+def onlcr(data: bytes) -> bytes:
+    """A pipe's output as a terminal shows it: each LF without a CR before it
+    as CRLF."""
+    return _BARE_LF.sub(b"\r\n", data) if b"\n" in data else data
+
+
+def shown_output(events, pipe: bool):
+    """`events` with the output of a piped session as a terminal shows it
+    (see the module doc); events of a terminal session pass as they are."""
+    if not pipe:
+        yield from events
+        return
+    for event in events:
+        if event is not None and event.kind == "o":
+            event.data = onlcr(event.data)
+        yield event
 
 
 class LogVanished(CsError):
@@ -173,9 +207,23 @@ def _read_segment(path: Path, segment: int, start: int = 0):
             yield from events_in(block, base, segment)
 
 
-def read_events(logs_dir: Path, session_id: str, follow: bool = False, start=(1, 0)):
+def read_events(logs_dir: Path, session_id: str, follow: bool = False, start=(1, 0), pipe: bool = None):
     """Events of the session in order, from position `start` (a line's
-    segment and offset). See the module doc for `follow`."""
+    segment and offset). See the module doc for `follow`; `pipe`: whether the
+    output went to a pipe (None: as the start line says, when it is read)."""
+    if pipe is not None:
+        yield from shown_output(_read_events(logs_dir, session_id, follow, start), pipe)
+        return
+    events = _read_events(logs_dir, session_id, follow, start)
+    for event in events:
+        if event is not None and event.kind == "start":
+            yield event
+            yield from shown_output(events, piped(event.data))
+            return
+        yield event
+
+
+def _read_events(logs_dir: Path, session_id: str, follow: bool, start):
     logs_dir = Path(logs_dir)
     segment, offset = start
     ended = False

@@ -11,6 +11,8 @@ Contract (tests/test_playback_replay.py drives it through a real PTY):
   seek), `q` quit, Ctrl-C quit with status 130. Keys and anything else read
   from the terminal (answers, mouse reports) are consumed: the terminal is in
   raw mode without echo for the whole replay.
+* Secrets are redacted (cs.playback.redacted: the stream redaction of the
+  exports, the repaint of a seek included) unless `Options.raw` (`--raw`).
 * Queries in the recording are not written (QueryFilter), so the terminal
   sends no answers; whatever arrives anyway is drained before returning.
 * However it ends (end of log, `q`, Ctrl-C, SIGTERM, SIGHUP, the log
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 
 from cs.errors import CsError
 from cs.playback import seek as seeking
+from cs.playback.redacted import RedactedStream
 from cs.playback.terminal import ModeTracker, QueryFilter
 
 MAX_SPEED, MIN_SPEED = 64.0, 1 / 64
@@ -56,6 +59,7 @@ class Options:
     speed: float = 1.0
     idle_limit: float = 2.0  # seconds; None or 0: no cap
     follow: bool = False
+    raw: bool = False  # the recorded bytes, secrets and all
 
 
 def parse_keys(data: bytes) -> list:
@@ -79,6 +83,7 @@ class Player:
         self.opt = options
         self.modes = ModeTracker()
         self.filter = QueryFilter()
+        self.redacted = None  # set by run(), from the session's start line
         self.paused = False
         self.step = False
 
@@ -95,11 +100,15 @@ class Player:
         self.write(self.modes.restore())
         self.modes = ModeTracker()
         self.filter = QueryFilter()
-        paint = state.model.repaint()
+        paint = self.redacted.repaint(state.model.repaint(), state.model.size[0])
         self.modes.feed(paint)
         self.write(paint)
 
     def play_output(self, data: bytes) -> None:
+        """Recorded output, redacted, without queries, to the terminal."""
+        self._write_shown(self.redacted.feed(data))
+
+    def _write_shown(self, data: bytes) -> None:
         data = self.filter.feed(data)
         if data:
             self.modes.feed(data)
@@ -126,13 +135,17 @@ class Player:
 
     def run(self, state: seeking.Seeked, repaint: bool) -> None:
         """Play state.rest; a marker jump starts over from the new state."""
+        self.redacted = RedactedStream(state.start, raw=self.opt.raw)
+        self.redacted.resize(state.model.size[0])
         while state is not None:
             if repaint:
                 self.show(state)
             state, repaint = self._play(state), True
+        self._write_shown(self.redacted.flush())
         tail = self.filter.flush()
         if tail:
-            self.play_output(tail)
+            self.modes.feed(tail)
+            self.write(tail)
 
     def _play(self, state: seeking.Seeked):
         """Play until the end (None) or a marker jump (the state to jump to)."""
@@ -141,6 +154,7 @@ class Player:
         events = state.rest
         for event in events:
             if event is None:  # following a live session: nothing new yet
+                self._write_shown(self.redacted.flush())  # what was held waiting for more
                 action = self.handle(self.wait(0))
                 due = time.monotonic()
             else:
@@ -164,6 +178,7 @@ class Player:
                 self.play_output(event.data)
             elif event.kind == "r":
                 state.model.resize(event.data["cols"], event.data["rows"])
+                self.redacted.resize(event.data["cols"])
             elif event.kind == "i":
                 for label, _ in state.keys.feed(event.data):
                     state.markers.append(seeking.Marker(clock, event.pos, label))
@@ -301,16 +316,22 @@ def _drain(fd: int) -> None:
     termios.tcflush(fd, termios.TCIFLUSH)
 
 
-def write_plain(logs_dir, session_id, target, follow: bool, out) -> None:
+def write_plain(logs_dir, session_id, target, follow: bool, out, raw: bool = False) -> None:
     """Not a terminal: the bytes, without timing (a seek writes the repaint
-    first)."""
+    first), redacted unless `raw`."""
     state = seeking.seek(logs_dir, session_id, target, follow)
+    shown = RedactedStream(state.start, raw=raw)
+    shown.resize(state.model.size[0])
     if not target.is_start:
-        out.write(state.model.repaint())
+        out.write(shown.repaint(state.model.repaint(), state.model.size[0]))
     for event in state.rest:
         if event is None:
+            out.write(shown.flush())
             out.flush()
             continue
         if event.kind == "o":
-            out.write(event.data)
+            out.write(shown.feed(event.data))
+        elif event.kind == "r":
+            shown.resize(event.data["cols"])
+    out.write(shown.flush())
     out.flush()

@@ -121,8 +121,9 @@ class _Reader:
     A block of plain I/O lines wholly before the target is taken at once (one
     regex pass for its output, no JSON); other blocks go event by event."""
 
-    def __init__(self, segments: dict, target: Target, deadline):
+    def __init__(self, segments: dict, target: Target, deadline, pipe: bool = False):
         self.segments, self.target, self.deadline = segments, target, deadline
+        self.pipe = pipe  # output that went to a pipe: shown as a terminal would (ev.onlcr)
         self.keys = InputLines()
         self.markers, self.pending, self.size = [], [], 0
         self.t = self.end = self.reached = None
@@ -165,7 +166,7 @@ class _Reader:
             self.t = et
         kind = event.kind
         if kind == "o":
-            self.pending.append(event.data)
+            self.pending.append(ev.onlcr(event.data) if self.pipe else event.data)
             self.size += len(event.data)
             if self.size > FLUSH_BYTES:
                 yield from self._flush()
@@ -205,7 +206,7 @@ class _Reader:
         last = _LAST_TS.search(block, block.rfind(b"\n", 0, len(block) - 1) + 1)
         if last:
             self.t = ev.epoch(last.group(1).decode("ascii", "replace"))
-        return data
+        return ev.onlcr(data) if self.pipe else data
 
 
 def _apply(model: ScreenModel, op) -> None:
@@ -284,19 +285,20 @@ def seek(logs_dir: Path, session_id: str, target: Target = None, follow: bool = 
     elif target.fraction is not None:
         deadline = _fraction_moment(logs_dir, session_id, first_t, target.fraction)
     model = ScreenModel(*terminal_size(start))
-    done = _run_reader(_Reader(segments, target, deadline), model)
+    pipe = ev.piped(start)
+    done = _run_reader(_Reader(segments, target, deadline, pipe), model)
     t = done["t"] if done["t"] is not None else first_t
     found = Seeked(model, first_t, t, iter(()), done["markers"], done["keys"], start, done["end"])
     if done["reached"] is not None:
         n, base, offset, block = done["reached"]
-        rest = ev.events_in(block, base, n, offset)
-        more = ev.read_events(logs_dir, session_id, follow, (n, base + len(block)))
+        rest = ev.shown_output(ev.events_in(block, base, n, offset), pipe)
+        more = ev.read_events(logs_dir, session_id, follow, (n, base + len(block)), pipe)
         found.rest = itertools.chain(rest, more)
         return found
     if not follow and not target.is_start and not target.end:
         raise NotFound(f"--at is past the end of session {session_id[:8]}")
     if follow:
-        found.rest = ev.read_events(logs_dir, session_id, follow, done["where"])
+        found.rest = ev.read_events(logs_dir, session_id, follow, done["where"], pipe)
     return found
 
 

@@ -71,13 +71,52 @@ def build_story(logs_dir, session_id: str, db=None, redact: bool = True, transcr
     claude = _is_claude(view.render)
     if transcript_entries is None:
         transcript_entries = _transcript_of(db, session_id) if claude and db is not None else []
+    redactor = _redactor(widths) if redact else None
+    if redactor is not None:
+        _redact_sources(redactor, view, transcript_entries, widths or {80})
     if claude:
         entries = claude_story(view, transcript_entries)
     else:
         entries = screen_story(view)
-    if redact:
-        _redact(entries, widths or {80})
+    if redactor is not None:
+        _hide_found(redactor, entries)
     return Story(session_id, entries, claude=claude, has_transcript=bool(transcript_entries))
+
+
+def _redactor(widths):
+    redactor = config.redactor()
+    if not redactor.enabled:
+        return None
+    redactor.found = {}  # the secrets it hides, to hide their pieces wherever else they were drawn
+    return redactor
+
+
+def _redact_sources(redactor, view, transcript_entries, widths) -> None:
+    """Secrets out of everything the story is made of, before it is made: the
+    screen's rows as they were finished (a secret wrapped over two rows is
+    seen whole: cs.redact.Redactor.lines), the screens the header and the
+    questions are read from, and the transcript's texts."""
+    texts = redactor.lines([line.text for line in view.lines], widths)
+    for line, text in zip(view.lines, texts):
+        line.text = text
+    typed = redactor.lines([text for text, _m in view.typed], widths)
+    view.typed = [(text, mark) for text, (_old, mark) in zip(typed, view.typed)]
+    if view.header is not None:
+        view.header = (redactor.lines(list(view.header[0]), widths), redactor.text(view.header[1]))
+    for key in view.answer_keys:
+        key.rows = redactor.lines(list(key.rows), widths)
+    for entry in transcript_entries:
+        entry.text = redactor.text(entry.text)
+
+
+def _hide_found(redactor, entries) -> None:
+    """Pieces of the secrets found anywhere in the session, wherever else they
+    were drawn (out of order, finished on lines of their own)."""
+    texts = redactor.hide_found([e.text for e in entries])
+    for entry, text in zip(entries, texts):
+        entry.text = text
+        if entry.detail:
+            entry.detail = redactor.hide_found([redactor.text(entry.detail)])[0]
 
 
 def _transcript_of(db, session_id):
@@ -87,17 +126,6 @@ def _transcript_of(db, session_id):
         return conversation.entries(db, session_id, redact=False)
     except Exception:  # noqa: BLE001 - an unreadable archive: the screen still tells the story
         return []
-
-
-def _redact(entries, widths) -> None:
-    redactor = config.redactor()
-    if not redactor.enabled:
-        return
-    texts = redactor.lines([e.text for e in entries], widths)
-    for entry, text in zip(entries, texts):
-        entry.text = text
-        if entry.detail:
-            entry.detail = redactor.text(entry.detail)
 
 
 # ---------------------------------------------------------------- Claude Code

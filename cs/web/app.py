@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from cs import config
 from cs.ask import search as searching
 from cs.ask import sessions
 from cs.ask.filters import Filters
@@ -86,9 +87,10 @@ def _session_rows(request: Request):
         rows = rows[:PAGE_SIZE]
         logs = paths.logs_dir()
         status = request.query_params.get("status")
+        redactor = config.redactor()
         for row in rows:
             row["status"] = sessions.live_status(logs, row)
-            row["title"] = _title(db, row)
+            row["title"] = redactor.text(_title(db, row))
             row["size"] = format_size(row.get("log_bytes") or 0)
         if status:
             rows = [r for r in rows if r["status"] == status]
@@ -139,14 +141,12 @@ def api_search(request: Request):
 
 def _session(db, session_id: str) -> dict:
     sid = sessions.resolve_id(db, session_id)
-    cur = db.execute("SELECT * FROM sessions WHERE id = ?", [sid])
-    row = cur.fetchone()
-    if row is None:
+    data = sessions.session_row(db, sid)
+    if data is None:
         raise sessions.SessionNotFound(session_id)
-    data = dict(zip([d[0] for d in cur.description], row))
     data["status"] = sessions.live_status(paths.logs_dir(), data)
     data["size"] = format_size(data.get("log_bytes") or 0)
-    data["title"] = _title(db, data)
+    data["title"] = config.redactor().text(_title(db, data))
     return data
 
 
@@ -220,7 +220,9 @@ async def api_live(request: Request):
     import anyio
     from starlette.responses import StreamingResponse
 
+    from cs.log.utf8 import decode_chunk
     from cs.playback import seek as seeking
+    from cs.playback.redacted import RedactedStream
 
     sid = await anyio.to_thread.run_sync(_sid, request)
     found = await anyio.to_thread.run_sync(
@@ -228,22 +230,34 @@ async def api_live(request: Request):
     )
     cols, rows = found.model.size
     began = found.t
+    shown = RedactedStream(found.start)  # secrets out, as in every export
 
     async def stream():
-        yield _sse({"cols": cols, "rows": rows, "time": 0, "init": found.model.repaint().decode("utf-8", "replace")})
+        init = shown.repaint(found.model.repaint(), cols).decode("utf-8", "replace")
+        yield _sse({"cols": cols, "rows": rows, "time": 0, "init": init})
         rest = iter(found.rest)
-        done = object()
+        done, carry, t = object(), b"", 0.0
         while not await request.is_disconnected():
             event = await anyio.to_thread.run_sync(next, rest, done)
             if event is done or (event is not None and event.kind == "end"):
                 break
-            if event is None:  # the live edge: nothing new yet
+            if event is None:  # the live edge: nothing new yet; what was held waiting for more
+                text, carry = decode_chunk(carry, shown.flush())
+                if text:
+                    yield _sse([t, "o", text])
                 await anyio.sleep(0.05)
                 continue
+            t = round(max(0.0, event.t - began), 3)
             if event.kind == "o":
-                yield _sse([round(max(0.0, event.t - began), 3), "o", event.data.decode("utf-8", "replace")])
+                text, carry = decode_chunk(carry, shown.feed(event.data))
+                if text:
+                    yield _sse([t, "o", text])
             elif event.kind == "r":
-                yield _sse([round(max(0.0, event.t - began), 3), "r", f"{event.data['cols']}x{event.data['rows']}"])
+                shown.resize(event.data["cols"])
+                yield _sse([t, "r", f"{event.data['cols']}x{event.data['rows']}"])
+        text, _ = decode_chunk(carry, shown.flush())
+        if text:
+            yield _sse([t, "o", text])
         yield "event: done\ndata: {}\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"})
