@@ -415,7 +415,7 @@ def screen_claude_story(view, told) -> list:
     seen, rows = set(), []
     for line in sorted(view.lines, key=lambda line: line.mark[:2] if line.mark else (float("inf"), 0)):
         if line.how == screens.REPLACED and not line.alt and line.batch < max(6, view.rows // 4):
-            continue  # the live region of an inline program (a clear erases more at once)
+            continue  # the live region of an inline program (a clear takes a whole screen at once)
         if line.how in (screens.REPLACED, screens.LEFT) and typing.drawn_while_typing(line):
             continue  # a menu or picker that popped up while typing, and went
         key = _key(line.text)

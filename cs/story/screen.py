@@ -12,7 +12,8 @@ meaning (docs/rendering.md, "The story of a session"): in Ink's inline mode
 history is the record, and a row drawn then replaced within the live region at
 the bottom was chrome; a full-screen program (the alternate screen: Claude Code
 2.1) repaints everything, so there the last frame and the transcript tell the
-story. What is still on the screen at the end is `FINAL`.
+story. Rows a whole-screen erase took away are `CLEARED` (a clear is no
+live redraw); what is still on the screen at the end is `FINAL`.
 
 Beside the lines, what the story needs from the keys: the lines submitted with
 Enter, the screen at the moment the first one was (its header: the banner), and
@@ -24,7 +25,12 @@ import binascii
 
 from cs.index.render import SETTLE_GAP_MS, SessionRender, _ts_ms, valid_ts
 
-SCROLLED, REPLACED, LEFT, FINAL = "scrolled", "replaced", "left", "final"
+SCROLLED, REPLACED, CLEARED, LEFT, FINAL = "scrolled", "replaced", "cleared", "left", "final"
+# Erasing the whole screen (ESC[2J, ESC[3J): what it takes away was not a live
+# region's frame. Its rows are judged at the next settles (an erased row waits
+# one settle for a redraw).
+_CLEAR_SCREEN = (b"\x1b[2J", b"\x1b[3J")
+_CLEARED_SETTLES = 2
 FEED_PIECE = 64 * 1024
 # The alternate screen on and off (xterm's three spellings).
 _ALT_ON = (b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h")
@@ -67,6 +73,7 @@ class ScreenView:
         self.header = None  # (rows of the screen, the submitted text) at the first submitted line
         self.key_times = []  # (time, typed text) of every key press
         self.alt = False
+        self._cleared = 0  # settles left whose erased rows a clear took away
         self.first_mark = None
         self.last_mark = None
 
@@ -96,7 +103,10 @@ class ScreenView:
         now = _ts_ms(ts)
         last, render.last_output_ms = render.last_output_ms, now
         if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
-            self._collect(screen.pop_finished(), REPLACED, ts)
+            self._collect(screen.pop_finished(), CLEARED if self._cleared else REPLACED, ts)
+            self._cleared = max(0, self._cleared - 1)
+        if any(seq in data for seq in _CLEAR_SCREEN):
+            self._cleared = _CLEARED_SETTLES
         leaves_alt = self.alt and any(seq in data for seq in _ALT_OFF)
         for i in range(0, len(data), FEED_PIECE):
             screen.feed(data[i : i + FEED_PIECE], mark)
