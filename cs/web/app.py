@@ -170,15 +170,32 @@ def api_conversation(request: Request):
     return JSONResponse({"session_id": sid, "entries": [{"ts": e.ts, "kind": e.kind, "text": e.text} for e in items]})
 
 
-def api_text(request: Request):
+def api_story(request: Request):
+    """The story of the session (cs.story), as `cs show` tells it."""
+    from cs.story.build import build_story
+
     db = _db()
     try:
         sid = _session(db, request.path_params["sid"])["id"]
+        story = build_story(paths.logs_dir(), sid, db=db)
     finally:
         db.conn.close()
-    lines = [("> " + t if kind == "input" else t) for kind, t, _m in sessions.session_text(paths.logs_dir(), sid)]
+    return JSONResponse({"session_id": sid, "entries": [e.as_dict() for e in story.entries]})
+
+
+def api_text(request: Request):
+    """The story as text, as `cs show` prints it."""
+    from cs.story.build import build_story
+    from cs.story.text import as_lines
+
+    db = _db()
+    try:
+        sid = _session(db, request.path_params["sid"])["id"]
+        story = build_story(paths.logs_dir(), sid, db=db)
+    finally:
+        db.conn.close()
     return PlainTextResponse(
-        "\n".join(lines) + "\n", headers={"content-disposition": f'attachment; filename="{sid}.txt"'}
+        "\n".join(as_lines(story.entries)) + "\n", headers={"content-disposition": f'attachment; filename="{sid}.txt"'}
     )
 
 
@@ -281,14 +298,16 @@ def download(request: Request):
         asciicast.write(out, logs, sid)
         body, media, name = out.getvalue().encode(), "application/x-asciicast", f"{sid}.cast"
     elif fmt == "markdown":
-        from cs.claude import conversation
+        from cs.story.build import build_story
+        from cs.story.text import as_markdown
 
         db = _db()
         try:
-            items = conversation.entries(db, sid)
+            title = _session(db, sid)["title"] or sid[:8]
+            story = build_story(logs, sid, db=db)
         finally:
             db.conn.close()
-        body, media, name = conversation.as_markdown(items, sid).encode(), "text/markdown; charset=utf-8", f"{sid}.md"
+        body, media, name = as_markdown(story.entries, title).encode(), "text/markdown; charset=utf-8", f"{sid}.md"
     elif fmt == "archive":
         from cs.playback import archive
 
@@ -325,15 +344,24 @@ def page_search(request: Request):
 
 
 def page_session(request: Request):
-    from cs.claude import conversation
+    from cs.story.build import build_story
 
     db = _db()
     try:
         data = _session(db, request.path_params["sid"])
-        items = conversation.entries(db, data["id"])
+        story = build_story(paths.logs_dir(), data["id"], db=db)
     finally:
         db.conn.close()
-    return _render(request, "session.html", {"s": data, "entries": items, "at": request.query_params.get("at", "")})
+    entries = [_story_item(e) for e in story.entries]
+    return _render(request, "session.html", {"s": data, "entries": entries, "at": request.query_params.get("at", "")})
+
+
+def _story_item(entry) -> dict:
+    """A story entry for the page: its text, and where the player opens for it
+    (its position in the recording, else its time)."""
+    at = f"{entry.at[0]}:{entry.at[1]}" if entry.at else (entry.ts or "")
+    when = entry.at[2] if entry.at and len(entry.at) > 2 else entry.ts
+    return {"kind": entry.kind, "text": entry.text, "at": at, "ts": when or ""}
 
 
 def page_stats(request: Request):
@@ -388,6 +416,7 @@ def create_app(token: str, allow_any_host: bool = False) -> Starlette:
         Route("/api/search", api_search),
         Route("/api/session/{sid}", api_session),
         Route("/api/session/{sid}/conversation", api_conversation),
+        Route("/api/session/{sid}/story", api_story),
         Route("/api/session/{sid}/text", api_text),
         Route("/api/session/{sid}/cast", api_cast),
         Route("/api/session/{sid}/live", api_live),

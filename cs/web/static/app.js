@@ -90,9 +90,20 @@ document.addEventListener("DOMContentLoaded", () => {
   if (window.csPlayer) window.csPlayer();
 });
 
+// The end of an asciicast v3 in the player's time (intervals relative, idle
+// stretches cut to `limit` seconds as the player cuts them).
+function castEnd(lines, limit) {
+  let t = 0;
+  for (const line of lines.slice(1)) {
+    if (!line.startsWith("[")) continue;
+    try { t += Math.min(JSON.parse(line)[0], limit); } catch (e) { /* a comment or a torn line */ }
+  }
+  return t;
+}
+
 // The session page: a terminal player (asciinema-player, vendored), opened at
 // the moment a search hit points to (?at=), live for a running session; a
-// click on a conversation message opens the player at that message's time.
+// click on an entry of the story beside it opens the player at its moment.
 window.csPlayer = function () {
   const box = document.getElementById("player");
   if (!box || !window.AsciinemaPlayer) return;
@@ -121,9 +132,10 @@ window.csPlayer = function () {
       const lines = cast.split("\n");
       let first = "";
       try { first = JSON.parse(lines[1])[2]; } catch (e) { first = ""; }
-      player = AsciinemaPlayer.create({data: cast}, box, {
-        preload: true, fit: "width", idleTimeLimit: 2, poster: "data:text/plain," + first,
-      });
+      // Opened at a moment: the poster is that moment's screen; else the
+      // session's last screen (the end of the window), never a black box.
+      const poster = at ? "data:text/plain," + first : "npt:" + castEnd(lines, 2).toFixed(3);
+      player = AsciinemaPlayer.create({data: cast}, box, {preload: true, fit: "width", idleTimeLimit: 2, poster});
       try { windowStart = JSON.parse(lines[0]).timestamp || null; } catch (e) { windowStart = null; }
     }
     window.csPlayerInstance = player;
@@ -146,7 +158,7 @@ window.csPlayer = function () {
     entry.addEventListener("click", () => {
       document.querySelectorAll("#conversation .entry.current").forEach(e => e.classList.remove("current"));
       entry.classList.add("current");
-      open(entry.dataset.ts);
+      open(entry.dataset.at || entry.dataset.ts);
     });
   });
 };
