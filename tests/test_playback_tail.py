@@ -102,4 +102,10 @@ def test_tail_without_follow_prints_the_screen_and_returns(cs_exe, logs):
     w.output("\x1b[31mred\x1b[0m\r\nline two\r\n").end(4)
     r = run(cs_exe, "tail", w.sid[:8])
     assert r.returncode == 0 and b"red" in r.stdout and b"line two" in r.stdout
-    assert run(cs_exe, "tail", w.sid[:8], "--text").stdout.decode().splitlines() == ["red", "line two"]
+    # --text: the story of the session (cs.story), as `cs show` tells it
+    assert run(cs_exe, "tail", w.sid[:8], "--text").stdout.decode().splitlines() == [
+        "red",
+        "line two",
+        "",
+        "exit status 4",
+    ]

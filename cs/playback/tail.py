@@ -5,20 +5,19 @@ then every output byte as it lands in the log, secrets redacted by the stream
 redaction of the exports (cs.playback.redacted; `raw`: the bytes as
 recorded); a terminal of the recorded size shows the live screen; on a
 terminal, queries are left out (QueryFilter).
-Text (`--text`): the finished lines as `cs show` has them (the indexer's
-renderer and settling rule, SessionRender), beginning with those on the
-current screen, secrets redacted as `cs show` redacts them (cs.redact).
+Text (`--text`): the story of the session as `cs show` tells it (cs.story),
+its last few entries and then each new one once it is told whole (the newest
+entry waits until the next one begins, or the session ends); the story is
+built again as the log grows, at most as often as building it takes time.
 With `follow`, it goes on through rotations until the session's `end` line
 (or until it stops being live) and returns the session's exit status
 (tests/test_playback_tail.py).
 """
 
 import time
+from collections import Counter
 from pathlib import Path
 
-from cs import config
-from cs.index.render import SessionRender
-from cs.index.screen import Screen
 from cs.log import store
 from cs.playback import seek as seeking
 from cs.playback.redacted import RedactedStream
@@ -33,40 +32,92 @@ def tail(
     """Write the session's output with `write(bytes)`; returns its exit status
     (None when it has not ended, or ended without one)."""
     state = seeking.seek(logs_dir, session_id, seeking.Target(end=True), follow=follow)
-    render = queries = shown = finished = None
     if text:
-        render = SessionRender(session_id, screen=Screen(*state.model.size), display=True)  # rows, as `cs show`
-        render.screen.feed(state.model.repaint())
-        finished = _FinishedLines(write, config.redactor(), render)
-    else:
-        shown = RedactedStream(state.start, raw=raw)
-        queries = QueryFilter() if filter_queries else None
-        _bytes(write, queries, shown.repaint(state.model.repaint(), state.model.size[0]))
+        return _tail_story(logs_dir, session_id, write, state)
+    shown = RedactedStream(state.start, raw=raw)
+    queries = QueryFilter() if filter_queries else None
+    _bytes(write, queries, shown.repaint(state.model.repaint(), state.model.size[0]))
     status = _exit_status(state.end)
     for event in state.rest:
-        if event is None:
-            if shown is not None:  # quiet for a moment: what was held waiting for more
-                _bytes(write, queries, shown.flush())
-            continue
-        if event.kind == "o":
-            if render is not None:
-                finished.feed(render.feed_output(event.data, (*event.pos, event.ts)))
-            else:
-                _bytes(write, queries, shown.feed(event.data))
+        if event is None:  # quiet for a moment: what was held waiting for more
+            _bytes(write, queries, shown.flush())
+        elif event.kind == "o":
+            _bytes(write, queries, shown.feed(event.data))
         elif event.kind == "r":
-            if render is not None:
-                render.screen.resize(event.data["cols"], event.data["rows"])
-            else:
-                shown.resize(event.data["cols"])
+            shown.resize(event.data["cols"])
         elif event.kind == "end":
             status = _exit_status(event.data)
-    if render is not None:
-        finished.feed(render.screen.close(), final=True)
-    else:
-        _bytes(write, queries, shown.flush())
-        if queries is not None:
-            _bytes(write, None, queries.flush())
+    _bytes(write, queries, shown.flush())
+    if queries is not None:
+        _bytes(write, None, queries.flush())
     return status
+
+
+STORY_LAST = 10  # entries of the story so far that --text begins with
+
+
+def _tail_story(logs_dir: Path, session_id: str, write, state):
+    """`--text`: the story (see the module doc); the session's exit status."""
+    teller = _StoryTeller(logs_dir, session_id, write)
+    teller.tell(final=False, first=True)
+    status, changed = _exit_status(state.end), False
+    for event in state.rest:
+        if event is None:  # quiet for a moment
+            if changed and teller.due():
+                teller.tell(final=False)
+                changed = False
+            continue
+        changed = True
+        if event.kind == "end":
+            status = _exit_status(event.data)
+    teller.tell(final=True)
+    return status
+
+
+class _StoryTeller:
+    """Tells a growing session's story (cs.story) line by line: each line of
+    it once, the last one held back until the story goes on (it may grow)."""
+
+    def __init__(self, logs_dir, session_id, write):
+        self.logs_dir, self.session_id, self.write = logs_dir, session_id, write
+        self.db = _index_or_none()
+        self.told = Counter()
+        self.cost = 0.0
+        self.last = 0.0
+
+    def due(self) -> bool:
+        """Built again no more often than building takes (a long session is built less often)."""
+        return time.monotonic() - self.last >= max(1.0, 4 * self.cost)
+
+    def tell(self, final: bool, first: bool = False) -> None:
+        from cs.story.build import build_story
+        from cs.story.text import as_lines
+
+        started = time.monotonic()
+        entries = build_story(self.logs_dir, self.session_id, db=self.db).entries
+        self.last, self.cost = time.monotonic(), time.monotonic() - started
+        lines = as_lines(entries)
+        ready = lines if final else lines[:-1]
+        if first:  # the last few entries of the story so far
+            recent = len(as_lines(entries[-STORY_LAST:]))
+            self.told.update(ready[: max(0, len(lines) - recent)])
+        seen = Counter()
+        for line in ready:
+            seen[line] += 1
+            if seen[line] > self.told[line]:
+                self.told[line] += 1
+                self.write(line.encode("utf-8", "replace") + b"\n")
+
+
+def _index_or_none():
+    """The index, for the transcript's part of the story; None if it cannot be
+    opened now (the screen then tells the story alone)."""
+    try:
+        from cs.index.indexer import open_index
+
+        return open_index()
+    except Exception:  # noqa: BLE001 - a story from the screen alone is still the story
+        return None
 
 
 def _bytes(write, queries, data: bytes) -> None:
@@ -78,38 +129,6 @@ def _bytes(write, queries, data: bytes) -> None:
 def _exit_status(end):
     code = (end or {}).get("exit_code")
     return code if isinstance(code, int) else None
-
-
-class _FinishedLines:
-    """`--text`: finished lines, redacted (cs.redact, as `cs show`), written as
-    the rows the screen showed. A line whose last row may go on in a line not
-    finished yet (a secret wrapped onto the next row: `Redactor.may_go_on`)
-    is held until the next one is, so that the redaction sees both rows."""
-
-    def __init__(self, write, redactor, render):
-        self.write, self.redactor, self.render = write, redactor, render
-        self.held = None  # (text, the redactor's key-block state before it)
-
-    def feed(self, lines, final: bool = False) -> None:
-        red, texts = self.redactor, [line for line, _mark in lines]
-        if self.held is not None:
-            texts.insert(0, self.held[0])
-            red.in_key = self.held[1]
-            self.held = None
-        if not texts:
-            return
-        widths = {self.render.screen.cols}
-        before = red.in_key
-        out = red.lines(texts, widths)
-        if not final and red.may_go_on(texts[-1], widths):
-            red.in_key = before
-            for t in texts[:-1]:  # the state before the held line
-                red.line(t)
-            self.held, out = (texts[-1], red.in_key), out[:-1]
-        for line in out:
-            for row in line.split("\n"):  # a word-wrapped paragraph: the rows the screen showed
-                # (a row the terminal autowrapped from keeps its trailing blanks: not shown)
-                self.write(row.rstrip().encode("utf-8", "replace") + b"\n")
 
 
 def wait_for_next(logs_dir: Path, since: float) -> str:
