@@ -10,9 +10,9 @@ import tests.helpers.claude as claude_helpers
 from tests.helpers.claude import exit_claude, input_box_holds, run_conversation
 from tests.helpers.cli import run_cs
 from tests.helpers.fake_anthropic import FakeAnthropic
+from tests.helpers.leaks import assert_exports_unreadable, assert_unreadable
 from tests.helpers.shell import logs
 from tests.helpers.transcripts import SECRETS
-from tests.test_secrets_everywhere import assert_unreadable, cast_text, html_cast
 
 pytestmark = pytest.mark.slow  # the real Claude Code CLI in a terminal
 
@@ -50,13 +50,7 @@ def test_a_key_claude_code_wraps_is_unreadable_in_every_output(tmux_bin, world, 
     shown = run_cs(None, "show", sid).stdout
     assert "Your key is" in shown and "[REDACTED:anthropic]" in shown
     assert_unreadable("show", shown)
-    for fmt in ("text", "asciicast", "asciicast-v2", "html"):
-        out = run_cs(None, "export", "--format", fmt, sid).stdout
-        assert_unreadable(f"export {fmt}", out)
-        if fmt.startswith("asciicast"):
-            assert_unreadable(f"export {fmt} (events)", cast_text(out))
-        if fmt == "html":
-            assert_unreadable("export html (cast)", cast_text(html_cast(out)))
+    assert_exports_unreadable(sid)
     assert_unreadable("replay --no-wait", run_cs(None, "replay", "--no-wait", sid).stdout)
     assert_unreadable("tail", run_cs(None, "tail", sid).stdout)
     assert_unreadable("search --json", run_cs(None, "search", "--json", "key", check=False).stdout)

@@ -12,81 +12,25 @@ removed), nor in the text an asciicast's events carry (decoded, joined).
 Real logs (LogWriter), a real index, the real `cs`, a real PTY, a real
 `cs web`; the web pages in headless Chromium (slow)."""
 
-import json
-import re
-
 import pytest
 
 from tests.helpers.cli import run_cs
+from tests.helpers.leaks import (
+    FILLER,
+    IN_ARGV,
+    IN_CLAUDE_ARGV,
+    IN_CWD,
+    KINDS,
+    PEM,
+    WIDTHS,
+    assert_exports_unreadable,
+    assert_unreadable,
+    cast_text,
+)
 from tests.helpers.logs import LogWriter
 from tests.helpers.pty import Term
 from tests.helpers.tools import find_cs_exe
-from tests.helpers.transcripts import CLAUDE_ID, SECRETS, assistant, user, write
-
-WINDOW = 16
-WIDTHS = (80, 120)
-KINDS = dict(SECRETS, assignment="ANTHROPIC_TOKEN_X=hunter2hunter2hunter2")
-PEM_BODY = (
-    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
-    "QyNTUxOQAAACDzQ2b7y0Zc3qLzl8PLjY5hbYSecretMaterialHere0123456789abcdef",
-)
-PEM = ("-----BEGIN OPENSSH PRIVATE KEY-----", *PEM_BODY, "-----END OPENSSH PRIVATE KEY-----")
-# On the command line, and in the working directory.
-IN_ARGV = SECRETS["anthropic"]
-IN_CLAUDE_ARGV = SECRETS["github"]
-IN_CWD = SECRETS["aws"]
-FILLER = "the quick brown fox jumps over the lazy dog while it rains in spain and "
-_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[ -/]*[0-~])")
-
-
-def secret_value(kind: str) -> str:
-    """The part that must never be readable (an assignment keeps its name)."""
-    return KINDS[kind].split("=", 1)[1] if kind == "assignment" else KINDS[kind]
-
-
-def pieces(value: str) -> set:
-    """Every WINDOW-character piece of `value` (the whole of a shorter one)."""
-    if len(value) <= WINDOW:
-        return {value}
-    return {value[i : i + WINDOW] for i in range(len(value) - WINDOW + 1)}
-
-
-def every_secret() -> dict:
-    """{what: value} of every secret the sessions hold."""
-    found = {kind: secret_value(kind) for kind in KINDS}
-    found.update({f"pem{i}": body for i, body in enumerate(PEM_BODY)})
-    found.update(argv=IN_ARGV, claude_argv=IN_CLAUDE_ARGV, cwd=IN_CWD)
-    return found
-
-
-def readable(text: str) -> list:
-    """The text as a reader could piece it together: as it is, without escape
-    sequences, and with the rows joined (every blank gone)."""
-    plain = _ESCAPE.sub("", text)
-    return [text, plain, re.sub(r"\s+", "", plain)]
-
-
-def leaks(text: str) -> list:
-    """(what, piece) of every secret piece readable in `text`."""
-    views = readable(text)
-    return [
-        (what, piece)
-        for what, value in every_secret().items()
-        for piece in pieces(value)
-        if any(piece in v for v in views)
-    ]
-
-
-def cast_text(cast: str) -> str:
-    """An asciicast: its header and the data of its events, decoded and joined."""
-    lines = [json.loads(line) for line in cast.splitlines() if line.strip()]
-    head, events = lines[0], lines[1:]
-    return json.dumps(head, ensure_ascii=False) + "\n" + "".join(e[2] for e in events if e[1] in "oim")
-
-
-def html_cast(page: str) -> str:
-    m = re.search(r'<script type="application/json" id="cs-cast">(.*?)</script>', page, re.S)
-    return json.loads(m.group(1))
+from tests.helpers.transcripts import CLAUDE_ID, assistant, user, write
 
 
 def tui_rows(kind: str, width: int, shape: str, row: int) -> str:
@@ -173,11 +117,6 @@ def recorded(logs, tmp_path, monkeypatch):
     return screens, commands
 
 
-def assert_unreadable(where: str, text: str) -> None:
-    found = leaks(text)
-    assert not found, f"{where}: {len(found)} secret pieces readable, e.g. {found[:3]}"
-
-
 def index_file_text() -> str:
     """The index database file and its WAL, as text (what `strings` would read)."""
     from cs.log import paths
@@ -205,13 +144,7 @@ def test_every_cli_output_hides_every_piece_of_every_secret(recorded):
         assert_unreadable(f"search --json {word}", run_cs(None, "search", "--json", word, check=False).stdout)
     for sid in everyone:
         assert_unreadable(f"show {sid[:8]}", run_cs(None, "show", sid).stdout)
-        for fmt in ("text", "asciicast", "asciicast-v2", "html"):
-            out = run_cs(None, "export", "--format", fmt, sid).stdout
-            assert_unreadable(f"export {fmt} {sid[:8]}", out)
-            if fmt.startswith("asciicast"):
-                assert_unreadable(f"export {fmt} {sid[:8]} (events)", cast_text(out))
-            if fmt == "html":
-                assert_unreadable(f"export html {sid[:8]} (cast)", cast_text(html_cast(out)))
+        assert_exports_unreadable(sid, sid[:8])
         cast = run_cs(None, "export", "--input", sid).stdout
         assert_unreadable(f"export --input {sid[:8]}", cast_text(cast))
         assert_unreadable(f"tail {sid[:8]}", run_cs(None, "tail", sid).stdout)
@@ -283,13 +216,7 @@ def test_the_index_show_and_the_exports_hide_a_secret_drawn_out_of_reading_order
     assert_unreadable("index.db (drawn)", index_file_text())
     assert "drawnneighbour" in run_cs(None, "search", "drawnneighbour").stdout
     assert_unreadable("show (drawn)", run_cs(None, "show", sid).stdout)
-    for fmt in ("text", "asciicast", "asciicast-v2", "html"):
-        out = run_cs(None, "export", "--format", fmt, sid).stdout
-        assert_unreadable(f"export {fmt} (drawn)", out)
-        if fmt.startswith("asciicast"):
-            assert_unreadable(f"export {fmt} (drawn, events)", cast_text(out))
-        if fmt == "html":
-            assert_unreadable("export html (drawn, cast)", cast_text(html_cast(out)))
+    assert_exports_unreadable(sid, "(drawn)")
 
 
 @pytest.mark.parametrize("mode", [(), ("--text",)])

@@ -1,6 +1,6 @@
 """A recording's conversation, read from its archived transcripts: each prompt,
 each reply, each tool call and its result, with times (`cs show
---conversation`, Markdown for `cs export --format markdown`).
+--conversation`; the story of a session, cs.story, is told from these entries).
 
 Read from the archive itself (not the index, which stores each distinct text
 once and caps tool results), attributed to the recording as the index does
@@ -74,30 +74,3 @@ def _block(head: str, text: str) -> list:
     pad = " " * len(head)
     rows = text.rstrip("\n").split("\n")
     return [head + rows[0]] + [pad + r for r in rows[1:]]
-
-
-def as_markdown(items: list, title: str, tools: bool = True) -> str:
-    """The conversation as a Markdown document. Untrusted text is fenced or
-    quoted, never interpreted as markup of ours."""
-    out = [f"# {_inline(title)}", ""]
-    for e in items:
-        if e.kind == transcript.PROMPT:
-            out += [f"## Prompt · {e.ts}", "", *("> " + r for r in e.text.split("\n")), ""]
-        elif e.kind == transcript.REPLY:
-            out += [f"### Reply · {e.ts}", "", e.text, ""]
-        elif e.kind == transcript.TOOL:
-            out += [f"**Tool** `{_inline(e.text.split(' ', 1)[0])}`", "", _fence(e.text), ""]
-        elif e.kind == transcript.RESULT and tools:
-            out += ["**Result**", "", _fence(e.text), ""]
-    return "\n".join(out)
-
-
-def _fence(text: str) -> str:
-    ticks = "```"
-    while ticks in text:
-        ticks += "`"
-    return f"{ticks}\n{text}\n{ticks}"
-
-
-def _inline(text: str) -> str:
-    return " ".join(text.split()).replace("`", "'")

@@ -170,30 +170,29 @@ def api_conversation(request: Request):
     return JSONResponse({"session_id": sid, "entries": [{"ts": e.ts, "kind": e.kind, "text": e.text} for e in items]})
 
 
-def api_story(request: Request):
-    """The story of the session (cs.story), as `cs show` tells it."""
+def _story_of(request: Request):
+    """(session id, its story: cs.story) of the session in the path."""
     from cs.story.build import build_story
 
     db = _db()
     try:
         sid = _session(db, request.path_params["sid"])["id"]
-        story = build_story(paths.logs_dir(), sid, db=db)
+        return sid, build_story(paths.logs_dir(), sid, db=db)
     finally:
         db.conn.close()
+
+
+def api_story(request: Request):
+    """The story of the session (cs.story), as `cs show` tells it."""
+    sid, story = _story_of(request)
     return JSONResponse({"session_id": sid, "entries": [e.as_dict() for e in story.entries]})
 
 
 def api_text(request: Request):
     """The story as text, as `cs show` prints it."""
-    from cs.story.build import build_story
     from cs.story.text import as_lines
 
-    db = _db()
-    try:
-        sid = _session(db, request.path_params["sid"])["id"]
-        story = build_story(paths.logs_dir(), sid, db=db)
-    finally:
-        db.conn.close()
+    sid, story = _story_of(request)
     return PlainTextResponse(
         "\n".join(as_lines(story.entries)) + "\n", headers={"content-disposition": f'attachment; filename="{sid}.txt"'}
     )
