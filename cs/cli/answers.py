@@ -104,6 +104,7 @@ def list_cmd(
         return
     table = [("STARTED", "DURATION", "ID", "PROJECT", "COMMAND", "EXIT", "SIZE", "STATUS")]
     for r in rows:
+        unrecorded = r.get("source") == "transcript"  # no recording: Claude Code's transcript only
         table.append(
             (
                 local_time(r["started_at"], with_seconds=False),
@@ -112,8 +113,8 @@ def list_cmd(
                 r["project"] or "-",
                 (r["command"] or "-")[:40],
                 "-" if r["exit_code"] is None else str(r["exit_code"]),
-                units.format_size(r["log_bytes"] or 0),
-                r["status"],
+                "-" if unrecorded else units.format_size(r["log_bytes"] or 0),
+                "transcript-only" if unrecorded else r["status"],
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -139,6 +140,8 @@ def show_cmd(
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
+    if raw or screen:
+        sessions.require_recording(db, sid, "show raw" if raw else "show the screen of")
     if conversation:
         from cs.claude import conversation as talk
 
@@ -154,10 +157,9 @@ def show_cmd(
         out.flush()
         return
     else:
-        from cs.story.build import build_story
         from cs.story.text import as_lines
 
-        story = build_story(logs, sid, db=None if screen else db)
+        story = story_of(db, logs, sid, screen=screen)
         lines = as_lines(story.entries, tools=tools)
     if not pattern:
         for line in lines:
@@ -179,3 +181,15 @@ def show_cmd(
             if color and is_match:
                 text = regex.sub(lambda m: style(m.group(0), fg="red", bold=True), text)
             echo(text)
+
+
+def story_of(db, logs, sid: str, screen: bool = False):
+    """The story `cs show` and `cs export --format text|markdown` tell: of the
+    recording (cs.story.build.build_story; `screen`: without the transcript),
+    or, for a session cs did not record, of its transcript alone."""
+    from cs.ask import sessions
+    from cs.story import build
+
+    if sessions.is_transcript_only(db, sid):
+        return build.transcript_only_story(db, sid)
+    return build.build_story(logs, sid, db=None if screen else db)

@@ -58,6 +58,7 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     Keys: space pause, . one step while paused, + / - speed, ] / [ next and
     previous prompt, q quit. When stdout is not a terminal the bytes are
     written without timing."""
+    from cs.ask import sessions
     from cs.log import paths
     from cs.playback import player, seek
 
@@ -66,6 +67,7 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     target = seek.parse_at(at or from_)
     db = open_index(catch_up=False)
     sid = resolve(db, session_id)
+    sessions.require_recording(db, sid, "replay")
     logs = paths.logs_dir()
     raw_bytes_notice()
     out_fd = sys.stdout.fileno()
@@ -148,6 +150,8 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
 
     db = open_index()
     sids = _selected(db, session_ids, session_prefix, cwd, project, since, until)
+    if fmt not in ("text", "markdown"):
+        sids = _recordings_only(db, sids, fmt)
     if len(sids) > 1 and fmt == "html":
         raise UsageError("--format html takes one session; give one id")
     logs = paths.logs_dir()
@@ -181,10 +185,10 @@ def _export_one(out, logs, sid, fmt, with_input, idle, db):
         html.write(out, logs, sid, idle_time_limit=idle, db=db)
         return
     # text and markdown: the story of the session (cs.story), as `cs show` tells it
-    from cs.story.build import build_story
+    from cs.cli.answers import story_of
     from cs.story.text import as_lines, as_markdown
 
-    story = build_story(logs, sid, db=db)
+    story = story_of(db, logs, sid)
     if fmt == "markdown":
         row = db.execute("SELECT project, started_at FROM sessions WHERE id = ?", [sid]).fetchone() or ("-", "")
         title = f"{row[0] or '-'} · {sid[:8]} · {(row[1] or '')[:16]}"
@@ -192,6 +196,25 @@ def _export_one(out, logs, sid, fmt, with_input, idle, db):
     else:
         for line in as_lines(story.entries):
             out.write(line + "\n")
+
+
+def _recordings_only(db, sids: list, fmt: str) -> list:
+    """The sessions of `sids` that have a recording to export as `fmt`; one
+    that has none is refused when it is all that was asked for, else left
+    out with a note (cs.ask.sessions.NoRecording says why)."""
+    from cs.ask import sessions
+
+    kept = [sid for sid in sids if not sessions.is_transcript_only(db, sid)]
+    if len(kept) < len(sids):
+        skipped = [sid for sid in sids if sid not in kept]
+        if not kept:
+            raise sessions.NoRecording(skipped[0], f"export as {fmt}")
+        click.echo(
+            f"cs: left out {len(skipped)} session(s) with no recording (Claude Code's transcript only; "
+            f"`--format markdown` exports them): {', '.join(s[:8] for s in skipped[:5])}",
+            err=True,
+        )
+    return kept
 
 
 def _redacted_title(title: str) -> str:

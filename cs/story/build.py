@@ -476,3 +476,30 @@ def _canonical(ts):
 def _ms(ts):
     moment = parse_timestamp(ts)
     return int(moment.timestamp() * 1000) if moment else None
+
+
+def transcript_only_story(db, session_id: str, redact: bool = True) -> Story:
+    """The story of a session cs did not record (cs.claude.unrecorded): the
+    conversation from Claude Code's archived transcript alone, each entry told
+    as transcript_story tells it, with no position (there is no screen). Tests:
+    tests/test_claude_unrecorded.py::test_an_unrecorded_transcript_is_a_session_of_its_own."""
+    from cs.claude import conversation
+
+    items = conversation.entries(db, session_id, redact=False)
+    entries = []
+    for e in items:
+        ts = _canonical(e.ts)
+        if e.kind in (claude_transcript.PROMPT, claude_transcript.COMMAND):
+            entries.append(Entry(ts, PROMPT, FROM_TRANSCRIPT, e.text.strip()))
+        elif e.kind == claude_transcript.REPLY and e.text.strip():
+            entries.append(Entry(ts, REPLY, FROM_TRANSCRIPT, e.text.strip()))
+        elif e.kind == claude_transcript.TOOL:
+            entries.append(Entry(ts, TOOL, FROM_TRANSCRIPT, tool_summary(e)[1], detail=tool_summary(e)[2]))
+        elif e.kind == claude_transcript.RESULT:
+            text = e.text.rstrip()
+            entries.append(Entry(ts, RESULT, FROM_TRANSCRIPT, first_lines(text), detail=text))
+        elif e.kind == claude_transcript.NOTICE:
+            entries.append(Entry(ts, SCREEN, FROM_TRANSCRIPT, e.text.strip()))
+    if redact:
+        _redact(entries, {80})
+    return Story(session_id, entries, claude=True, has_transcript=bool(entries), has_screen=False)
