@@ -279,3 +279,16 @@ def test_a_log_named_like_the_transcript_is_its_recording(logs):
     put(conversation(), claude_id=w.sid)
     db = indexer.open_index()
     assert unrecorded.take_in(db).new_sessions == 0
+
+
+def test_the_web_page_of_a_transcript_only_session_tells_its_conversation_and_no_player():
+    from tests.helpers.web import get, web_server
+
+    put(conversation())
+    run_cs(None, "index")
+    with web_server() as (base, token):
+        status, _headers, body = get(f"{base}/session/{CLAUDE_ID}", {"Cookie": f"cs_web={token}"})
+    page = body.decode() if isinstance(body, bytes) else body
+    assert status == 200
+    assert "No recording" in page and "where is the flux capacitor" in page
+    assert 'id="player"' not in page and "download/asciicast" not in page
