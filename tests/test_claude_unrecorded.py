@@ -292,3 +292,24 @@ def test_the_web_page_of_a_transcript_only_session_tells_its_conversation_and_no
     assert status == 200
     assert "No recording" in page and "where is the flux capacitor" in page
     assert 'id="player"' not in page and "download/asciicast" not in page
+
+
+def test_a_forgotten_recording_does_not_come_back_as_a_transcript_only_session(logs, monkeypatch):
+    """Forget a recording of claude while Claude Code still has its transcript:
+    neither the next pass nor a rebuilt index takes it in as a session."""
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", claude_dir())
+    w = claude_recording(logs, Path(claude_dir()), "the screen\r\n", conversation())
+    run_cs(None, "index")
+    run_cs(None, "forget", "--yes", w.sid[:8])
+    run_cs(None, "index")
+    run_cs(None, "index", "--rebuild")
+    assert listed() == [] and hits("flux capacitor") == []
+    assert os.path.exists(source_path())
+
+
+def test_tail_says_there_is_no_recording_and_latest_is_the_newest_recording(logs):
+    put(conversation())
+    run_cs(None, "index")
+    proc = run_cs(None, "tail", CLAUDE_ID[:8], check=False)
+    assert proc.returncode != 0 and "has no recording to tail" in proc.stderr
+    assert "no recorded sessions yet" in run_cs(None, "tail", "--latest", check=False).stderr

@@ -24,8 +24,9 @@ recorder, or `claude --resume` of an old conversation under cs) keeps only
 what was said before the first such recording started; when that is nothing,
 it is removed (`absorb_recorded`): a recorded conversation is never listed twice.
 
-Removed sessions (prune, forget) are named in `<cs home>/claude/forgotten`, so
-that a transcript Claude Code still has is not taken in again.
+The Claude sessions of removed sessions (prune, forget: a transcript-only one,
+or the last recording that linked one) are named in `<cs home>/claude/forgotten`,
+so that a transcript Claude Code still has is not taken in again.
 
 `archive_unrecorded = off` (cs.config) turns steps 1-3 off: only the
 transcripts of recorded sessions are archived, as before.
@@ -331,6 +332,37 @@ def remember_forgotten(claude_ids) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def forget_claude_sessions_of(db, session_ids) -> None:
+    """Name in the forgotten list the Claude sessions that only these
+    sessions (about to be removed by prune or forget) link, so that their
+    transcripts, which Claude Code may still have, are not taken in again as
+    sessions of their own. Proved by tests/test_claude_unrecorded.py::
+    test_a_forgotten_recording_does_not_come_back_as_a_transcript_only_session."""
+    ids = list(session_ids)
+    if db is None or not ids:
+        return
+    gone = set()
+    for i in range(0, len(ids), 500):
+        batch = ids[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        gone.update(
+            cid
+            for (cid,) in db.execute(
+                f"SELECT DISTINCT claude_session_id FROM claude_links WHERE session_id IN ({marks})", batch
+            ).fetchall()
+        )
+    removed = set(ids)
+    kept = {
+        cid
+        for cid in gone
+        if any(
+            sid not in removed
+            for (sid,) in db.execute("SELECT session_id FROM claude_links WHERE claude_session_id = ?", [cid])
+        )
+    }
+    remember_forgotten(sorted(gone - kept))
 
 
 def transcript_only(db, session_ids) -> list:

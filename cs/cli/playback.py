@@ -351,8 +351,11 @@ def tail_cmd(session_id, latest, follow, text, next_):
         paths.ensure_private_dir(logs)
         sid, follow = tail.wait_for_next(logs, time.time()), True
     else:
+        from cs.ask import sessions
+
         db = open_index(catch_up=latest)
         sid = resolve(db, session_id) if session_id else _latest(db)
+        sessions.require_recording(db, sid, "tail")
     out = sys.stdout.buffer
     if not text:
         raw_bytes_notice()
@@ -367,12 +370,14 @@ def tail_cmd(session_id, latest, follow, text, next_):
 
 
 def _latest(db):
-    from cs.ask import sessions
-
-    rows = sessions.list_sessions(db, limit=1)
-    if not rows:
-        raise NotFound("no sessions yet")
-    return rows[0]["id"]
+    """The most recently started recording (a session cs did not record has
+    nothing to tail)."""
+    row = db.execute(
+        "SELECT id FROM sessions WHERE source != 'transcript' ORDER BY started_at DESC, id LIMIT 1"
+    ).fetchone()
+    if row is None:
+        raise NotFound("no recorded sessions yet")
+    return row[0]
 
 
 def _configured_idle_limit():

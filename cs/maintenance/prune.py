@@ -95,6 +95,10 @@ def _remove_sessions(home: Path, logs_dir: Path, db, infos: list) -> list:
         return []  # (a cs home with only transcript-only sessions may have no logs/ at all)
     ids = [i.id for i in infos]
     _write_pending(home, ids)
+    if db is not None:
+        from cs.claude import unrecorded
+
+        unrecorded.forget_claude_sessions_of(db, ids)
     done = []
     with locks.indexing_paused() as no_pass_running:
         _delete_rows(db, ids)
@@ -167,7 +171,7 @@ def _remove_transcript_sessions(db, infos: list) -> list:
 
     ids = [i.id for i in infos]
     if ids and db is not None:
-        unrecorded.remember_forgotten(ids)
+        unrecorded.forget_claude_sessions_of(db, ids)
         _delete_rows(db, ids)
     return [(info, 0, 0) for info in infos]
 
