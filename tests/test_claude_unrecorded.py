@@ -172,6 +172,9 @@ def test_readers_say_plainly_there_is_no_recording(tmp_path):
         proc = run_cs(None, *args, CLAUDE_ID[:8], check=False)
         assert proc.returncode != 0, args
         assert "has no recording to" in proc.stderr and f"cs show {CLAUDE_ID[:8]}" in proc.stderr, args
+    # A search hit points at what there is: the story, not a replay.
+    assert {h["replay"] for h in hits("flux capacitor")} == {f"cs show {CLAUDE_ID[:8]}"}
+    assert f"cs show {CLAUDE_ID[:8]}" in run_cs(None, "search", "flux capacitor").stdout
     markdown = run_cs(None, "export", "--format", "markdown", CLAUDE_ID[:8]).stdout
     assert "where is the flux capacitor" in markdown and "plutonium" in markdown
     text = run_cs(None, "export", "--format", "text", CLAUDE_ID[:8]).stdout
