@@ -316,3 +316,20 @@ def test_tail_says_there_is_no_recording_and_latest_is_the_newest_recording(logs
     proc = run_cs(None, "tail", CLAUDE_ID[:8], check=False)
     assert proc.returncode != 0 and "has no recording to tail" in proc.stderr
     assert "no recorded sessions yet" in run_cs(None, "tail", "--latest", check=False).stderr
+
+
+def test_a_long_transcript_is_indexed_a_step_at_a_time_and_goes_on_next_time(cs_home, monkeypatch):
+    """Each step is committed (readers see it); past the deadline the rest
+    waits for the next pass, and the watermark is not noted meanwhile."""
+    monkeypatch.setattr(unrecorded, "_STEP_BYTES", 200)
+    put(conversation())
+    db = indexer.open_index()
+    result = unrecorded.TakeIn()
+    with db.atomic():
+        assert unrecorded._prepare(db, source_path(), CLAUDE_ID, claude_dir(), result)
+    assert unrecorded._index_until(db, CLAUDE_ID, 0, result) is False
+    (offset,) = db.execute("SELECT indexed_offset FROM claude_transcripts").fetchone()
+    assert 0 < offset < len(conversation())
+    assert unrecorded._index_until(db, CLAUDE_ID, float("inf"), result) is True
+    texts = {t for (t,) in db.execute("SELECT text FROM lines")}
+    assert "where is the flux capacitor" in texts and 'Bash {"command":"ls /seat"}' in texts

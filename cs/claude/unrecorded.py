@@ -52,6 +52,7 @@ LINK = "transcript"  # claude_links.how of such a session's link to itself
 _HEAD_READ = 1 << 20  # where the first dated line of a transcript is looked for
 _ID_CHARS = frozenset("0123456789abcdef-")
 _LOG_NAMES = (".jsonl", ".jsonl.gz", ".jsonl.gz.age")
+_STEP_BYTES = 8 << 20  # indexed per transaction (about half a second): a deadline is kept within about that
 
 
 class TakeIn:
@@ -100,8 +101,13 @@ def take_in(db, deadline: float = math.inf, progress=None) -> TakeIn:
             break
         try:
             with db.atomic():
-                if not _recorded(db, claude_id):
-                    result.new_sessions += _take_in_one(db, path, claude_id, config_dir, result)
+                ours = not _recorded(db, claude_id) and _prepare(db, path, claude_id, config_dir, result)
+            if ours and not _index_until(db, claude_id, deadline, result):
+                result.incomplete = True  # the rest next time: the watermark is not noted
+                break
+            with db.atomic():
+                if ours:
+                    _note_times(db, claude_id)
                 db.execute(
                     "INSERT OR REPLACE INTO claude_sources (path, claude_session_id, size, mtime_ns) VALUES (?, ?, ?, ?)",
                     [path, claude_id, size, mtime_ns],
@@ -173,23 +179,50 @@ def _recorded(db, claude_id: str) -> bool:
     return any(os.path.lexists(logs / (claude_id + suffix)) for suffix in _LOG_NAMES)
 
 
-def _take_in_one(db, path: str, claude_id: str, config_dir, result: TakeIn) -> int:
-    """Archive one transcript (when it is Claude Code's), make its session
-    if it has none yet, index what is new. Returns 1 for a new session."""
+def _prepare(db, path: str, claude_id: str, config_dir, result: TakeIn) -> bool:
+    """Archive one transcript (when it is Claude Code's) and make its session
+    if it has none yet; True when there is a transcript-only session to index
+    (False: no dated line yet, or the id is a recording's)."""
     if config_dir is not None:
         result.problems.extend(archive.archive_session(Path(path)))
         result.archived += 1
-    new = 0
-    if db.execute("SELECT 1 FROM sessions WHERE id = ?", [claude_id]).fetchone() is None:
-        head = describe(archive.archived_transcript(claude_id))
-        if head is None:
-            return 0  # no dated line yet: taken in when it has one
-        _create_session(db, claude_id, head, config_dir)
-        new = 1
+    row = db.execute("SELECT source FROM sessions WHERE id = ?", [claude_id]).fetchone()
+    if row is not None:
+        return row[0] == SOURCE
+    head = describe(archive.archived_transcript(claude_id))
+    if head is None:
+        return False  # taken in when it has one
+    _create_session(db, claude_id, head, config_dir)
+    result.new_sessions += 1
+    return True
+
+
+def _index_until(db, claude_id: str, deadline: float, result: TakeIn) -> bool:
+    """Index what is new in a transcript-only session's archived files, a
+    few MB per transaction (readers see it meanwhile), until `deadline`:
+    True when all of it is indexed."""
     for key, file in claude_index.transcript_files(claude_id):
-        result.problems.extend(claude_index.index_transcript(db, claude_id, file, key))
-    _note_times(db, claude_id)
-    return new
+        while True:
+            with db.atomic():
+                result.problems.extend(claude_index.index_transcript(db, claude_id, file, key, max_bytes=_STEP_BYTES))
+            if _indexed_all(db, key, file):
+                break
+            if time.monotonic() >= deadline:
+                return False
+    return True
+
+
+def _indexed_all(db, key: str, file: Path) -> bool:
+    try:
+        size = os.stat(file).st_size
+    except OSError:
+        return True  # encrypted or gone: index_transcript reads what it can at once
+    row = db.execute("SELECT indexed_offset FROM claude_transcripts WHERE claude_session_id = ?", [key]).fetchone()
+    if row is None or row[0] >= size:
+        return True
+    with open(file, "rb") as f:  # a torn last line is not indexed until it is whole
+        f.seek(row[0])
+        return b"\n" not in f.read(size - row[0])
 
 
 def describe(path: Path):
