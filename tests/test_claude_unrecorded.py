@@ -333,3 +333,16 @@ def test_a_long_transcript_is_indexed_a_step_at_a_time_and_goes_on_next_time(cs_
     assert unrecorded._index_until(db, CLAUDE_ID, float("inf"), result) is True
     texts = {t for (t,) in db.execute("SELECT text FROM lines")}
     assert "where is the flux capacitor" in texts and 'Bash {"command":"ls /seat"}' in texts
+
+
+def test_the_first_run_says_what_it_takes_in_and_how_many_sessions_it_found():
+    for i in range(60):
+        put(
+            user(f"question number {i}", ts="2026-12-01T10:00:00.000Z"),
+            claude_id=f"{i:08d}-3333-4444-8555-666666666666",
+        )
+    proc = run_cs(None, "index")
+    assert "taking in 60 Claude Code transcripts" in proc.stderr
+    assert "found 60 Claude Code session(s) cs did not record, among 60 transcripts" in proc.stdout
+    again = run_cs(None, "index")
+    assert "taking in" not in again.stderr and "found" not in again.stdout
