@@ -103,6 +103,8 @@ def take_in(db, deadline: float = math.inf, progress=None) -> TakeIn:
             with db.atomic():
                 ours = not _recorded(db, claude_id) and _prepare(db, path, claude_id, config_dir, result)
             if ours and not _index_until(db, claude_id, deadline, result):
+                with db.atomic():
+                    _note_times(db, claude_id)
                 result.incomplete = True  # the rest next time: the watermark is not noted
                 break
             with db.atomic():
