@@ -44,7 +44,6 @@ from pathlib import Path
 
 from cs import config
 from cs.claude import archive
-from cs.claude import index as claude_index
 from cs.log import paths
 
 SOURCE = "transcript"  # sessions.source of a session with no recording
@@ -203,6 +202,8 @@ def _index_until(db, claude_id: str, deadline: float, result: TakeIn) -> bool:
     """Index what is new in a transcript-only session's archived files, a
     few MB per transaction (readers see it meanwhile), until `deadline`:
     True when all of it is indexed."""
+    from cs.claude import index as claude_index  # here: an idle catch-up (`cs search`) never needs it
+
     for key, file in claude_index.transcript_files(claude_id):
         while True:
             with db.atomic():
@@ -254,6 +255,8 @@ def describe(path: Path):
 
 
 def _create_session(db, claude_id: str, head: dict, config_dir) -> None:
+    from cs.claude import index as claude_index  # here: an idle catch-up (`cs search`) never needs it
+
     cwd = head["cwd"]
     db.execute(
         "INSERT INTO sessions (id, started_at, last_event_at, ended_at, status, command, argv, cwd, project,"
@@ -313,6 +316,10 @@ def absorb_recorded(db) -> int:
         " WHERE s.source = ? AND r.started_at IS NOT NULL GROUP BY s.id HAVING MIN(r.started_at) <= s.last_event_at",
         [SOURCE],
     ).fetchall()
+    if not rows:
+        return 0
+    from cs.claude import index as claude_index  # here: an idle catch-up (`cs search`) never needs it
+
     for claude_id, started_at, recorded_from in rows:
         with db.atomic():
             db.execute("DELETE FROM lines WHERE session_id = ? AND ts >= ?", [claude_id, recorded_from])
