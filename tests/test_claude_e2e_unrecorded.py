@@ -11,10 +11,11 @@ import subprocess
 
 import pytest
 
-from tests.helpers.claude import PROMPT, REPLY, run_conversation
+from tests.helpers.claude import PROMPT, REPLY, Tmux, exit_claude, input_box_holds, run_conversation
 from tests.helpers.cli import run_cs
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home
 from tests.helpers.shell import system_path_dirs
+from tests.helpers.tools import find_cs_exe
 
 pytestmark = pytest.mark.slow
 
@@ -101,3 +102,37 @@ def test_archive_unrecorded_off_takes_none_in(tmp_path, cs_home, claude_bin):
     assert jsonl(cs(env, "list", "--jsonl")) == []
     assert jsonl(cs(env, "search", "--jsonl", "marmots", check=False)) == []
     assert not (cs_home / "claude").exists() or not any((cs_home / "claude").glob("*.jsonl"))
+
+
+def test_cs_resume_continues_an_unrecorded_session_recorded_and_it_keeps_what_came_before(
+    tmp_path, cs_home, claude_bin, tmux_bin
+):
+    """`cs resume` of a session cs did not record, after Claude Code deleted its
+    file: the archived transcript is put back, claude --resume runs recorded;
+    what was said before stays the transcript-only session's, the rest is the
+    recording's."""
+    second = "Beavers build dams out of spreadsheets."
+    with FakeAnthropic(ANSWER) as api:
+        env, project = bare_world(tmp_path, cs_home, claude_bin, api)
+        claude_print(env, project, claude_bin, "what do the marmots do")
+        cs(env, "index", "-q")
+        (old,) = jsonl(cs(env, "list", "--jsonl"))
+        shutil.rmtree(tmp_path / "home" / ".claude" / "projects")
+        api.reply_text = second
+        tmux = Tmux(tmux_bin, env, project, f"{find_cs_exe()} resume {old['id'][:8]}; echo rc=$?; sleep 600")
+        try:
+            tmux.wait(lambda s: "Claude Code" in s and input_box_holds("")(s), timeout=60, what="claude to start")
+            tmux.type("and the beavers?")
+            tmux.wait(input_box_holds("and the beavers?"), what="the prompt typed")
+            tmux.keys("Enter")
+            tmux.wait(lambda s: second in s, timeout=60, what="the reply")
+            exit_claude(tmux)
+        finally:
+            tmux.kill()
+    cs(env, "index", "-q")
+    by_source = {r["source"]: r["id"] for r in jsonl(cs(env, "list", "--jsonl"))}
+    assert set(by_source) == {"transcript", "recording"} and by_source["transcript"] == old["id"]
+    said_before = jsonl(cs(env, "search", "--jsonl", "--source", "transcript", "marmots"))
+    assert said_before and {h["session_id"] for h in said_before} == {old["id"]}
+    said_after = jsonl(cs(env, "search", "--jsonl", "--source", "transcript", "beavers"))
+    assert said_after and {h["session_id"] for h in said_after} == {by_source["recording"]}
