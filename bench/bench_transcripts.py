@@ -13,6 +13,15 @@ Anchor: the same files read and JSON-parsed line by line by Python alone
 
 Usage: python bench/bench_transcripts.py [--mb 50] [--sessions 50] [--keep DIR]
 (the figure in docs/benchmarks.md used --mb 500 where stated)
+
+`--unrecorded` (issue 24): the same transcripts with no recording at all, under
+`<root>/home/.claude/projects` (a HOME as a heavy Claude Code user has it), so
+every one becomes a transcript-only session. Timed: a first reading command on
+a fresh cs home (`cs list`: its catch-up has a time budget, it must answer
+within it), the first `cs index` (the rest of the take-in), then idle passes:
+`cs index` again, `cs list` (a reading command's catch-up), and the take-in
+alone in-process (cs.claude.unrecorded.take_in: stat every transcript, read
+none). docs/benchmarks.md used `--unrecorded --mb 1000 --sessions 2000`.
 """
 
 import argparse
@@ -122,9 +131,10 @@ def transcript_lines(rng, sid, cwd, t0, target_bytes):
     return out, ts
 
 
-def build(root: Path, mb: float, sessions: int, seed: int = 7):
+def build(root: Path, mb: float, sessions: int, seed: int = 7, recorded: bool = True):
     rng = random.Random(seed)
-    home, config = root / "cs-home", root / "claude-config"
+    home = root / "cs-home"
+    config = root / "claude-config" if recorded else root / "home" / ".claude"
     os.environ["CS_HOME"] = str(home)
     logs = paths.ensure_private_dir(paths.logs_dir())
     per = int(mb * 1e6 / sessions)
@@ -139,6 +149,8 @@ def build(root: Path, mb: float, sessions: int, seed: int = 7):
         data = "".join(lines).encode()
         (folder / f"{sid}.jsonl").write_bytes(data)
         total += len(data)
+        if not recorded:
+            continue
         log = b"".join(
             [
                 jsonl.event_line(
@@ -169,14 +181,81 @@ def python_floor(config: Path) -> float:
     return time.perf_counter() - started
 
 
+def timed(cmd, env):
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr}")
+    return seconds, proc
+
+
+def median_of(n, cmd, env):
+    return sorted(timed(cmd, env)[0] for _ in range(n))[n // 2]
+
+
+def unrecorded(root: Path, args, cs: str):
+    """Issue 24: transcripts no recording links, taken in from ~/.claude."""
+    home, config, total = build(root, args.mb, args.sessions, recorded=False)
+    env = dict(os.environ, CS_HOME=str(home), HOME=str(root / "home"), CS_NO_DAEMON="1")
+    env.pop("CLAUDE_CONFIG_DIR", None)
+    print(f"transcripts: {total / 1e6:.1f} MB in {args.sessions} files under {config}/projects, none recorded")
+    fresh = dict(env, CS_HOME=str(root / "cs-home-first-reader"))
+    seconds, proc = timed([cs, "list", "--json"], fresh)
+    taken = len(json.loads(proc.stdout or "[]"))
+    said = proc.stderr.strip().splitlines()
+    print(f"first reading command on a fresh cs home (cs list): {seconds:.2f} s, answered with {taken} sessions")
+    print(f"  it said: {' | '.join(said) if said else '(nothing)'}")
+    shutil.rmtree(root / "cs-home-first-reader", ignore_errors=True)
+    seconds, proc = timed([cs, "index"], env)
+    print(f"first pass, cs index (archive + index, whole command): {seconds:.2f} s = {total / 1e6 / seconds:.1f} MB/s")
+    print(f"  it said: {proc.stdout.strip()}")
+    idle_index = median_of(5, [cs, "index", "-q"], env)
+    idle_list = median_of(5, [cs, "list", "--limit", "1"], env)
+    baseline = dict(env, HOME=str(root / "empty-home"))
+    os.makedirs(root / "empty-home", exist_ok=True)
+    idle_list_none = median_of(5, [cs, "list", "--limit", "1"], baseline)
+    print(f"idle pass, cs index (whole command, median of 5): {idle_index * 1000:.0f} ms")
+    print(
+        f"idle reading command, cs list --limit 1 (median of 5): {idle_list * 1000:.0f} ms; the same with no "
+        f"~/.claude to look at: {idle_list_none * 1000:.0f} ms"
+    )
+    code = (
+        "import time\n"
+        "from cs.index import indexer\n"
+        "from cs.claude import unrecorded\n"
+        "db = indexer.open_index()\n"
+        "ts = []\n"
+        "for _ in range(7):\n"
+        "    t = time.perf_counter()\n"
+        "    r = unrecorded.take_in(db)\n"
+        "    ts.append(time.perf_counter() - t)\n"
+        "print(f'{sorted(ts)[3] * 1000:.1f} {r.seen} {r.archived}')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    ms, seen, archived = out.split()
+    print(f"idle take-in alone (in-process, median of 7): {ms} ms for {seen} transcripts, {archived} archived")
+    db_size = sum(p.stat().st_size for p in home.glob("index.db*"))
+    archived_bytes = sum(p.stat().st_size for p in (home / "claude").rglob("*") if p.is_file())
+    print(f"index: {db_size / 1e6:.1f} MB; archive copy {archived_bytes / 1e6:.1f} MB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=50)
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--keep")
+    ap.add_argument("--unrecorded", action="store_true", help="transcripts no recording links (issue 24)")
     args = ap.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="cs-bench-transcripts-"))
     cs = str(Path(sys.executable).parent / "cs")
+    if args.unrecorded:
+        try:
+            unrecorded(root, args, cs)
+        finally:
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+        return
     try:
         home, config, total = build(root, args.mb, args.sessions)
         env = dict(os.environ, CS_HOME=str(home), CLAUDE_CONFIG_DIR=str(config))

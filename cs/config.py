@@ -10,6 +10,7 @@
     encrypt_recipients = "age1..."   # age-encrypt compressed sessions to these (docs/security.md)
     identity_file = "~/.config/cs/age.key"  # the age identity (or SSH key) that reads them
     index_encrypted = "on"   # "off": encrypted sessions' lines leave the index
+    archive_unrecorded = "on"  # "off": only the transcripts of recorded sessions are archived
 
 Two ways to read it:
 
@@ -45,6 +46,7 @@ DEFAULTS = {
     "encrypt_recipients": None,
     "identity_file": None,
     "index_encrypted": "on",
+    "archive_unrecorded": "on",
 }
 
 DESCRIPTIONS = {
@@ -58,6 +60,7 @@ DESCRIPTIONS = {
     "encrypt_recipients": "age recipients (age1..., ssh-ed25519 ...) that compressed sessions are encrypted to",
     "identity_file": "the age identity file (or SSH private key) that reads encrypted sessions",
     "index_encrypted": "keep encrypted sessions' lines in the index (off: remove them)",
+    "archive_unrecorded": "archive and index Claude Code transcripts of sessions cs did not record (on/off)",
 }
 
 # Below this, rotation would mostly produce files; a typo such as "256" (bytes)
@@ -194,6 +197,7 @@ VALIDATORS = {
     "encrypt_recipients": _recipients,
     "identity_file": _identity_file,
     "index_encrypted": _on_off,
+    "archive_unrecorded": _on_off,
 }
 
 
@@ -304,7 +308,7 @@ def load_checked(path=None) -> dict:
 class Settings:
     """The settings, typed: durations as timedelta, sizes as int; None means
     "no limit" (retention, max_total_size) or "off" (compress_after); on/off
-    as bool (redact, index_encrypted); redact_patterns as a tuple of regex
+    as bool (redact, index_encrypted, archive_unrecorded); redact_patterns as a tuple of regex
     strings, encrypt_recipients as a tuple of recipient strings (None: do not
     encrypt), identity_file as an expanded path (None: unset). A plain class,
     not a dataclass: the recorder reads it at start-up."""
@@ -322,7 +326,7 @@ class Settings:
 DURATIONS = ("retention", "compress_after", "idle_time_limit")  # timedelta; the others are sizes (bytes)
 
 
-BOOLEANS = ("redact", "index_encrypted")
+BOOLEANS = ("redact", "index_encrypted", "archive_unrecorded")
 
 
 def _typed(key: str, value):

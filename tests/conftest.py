@@ -48,8 +48,15 @@ def cs_exe() -> str:
 @pytest.fixture(autouse=True)
 def cs_home(tmp_path, monkeypatch) -> Path:
     """A private cs home for every test, exported as CS_HOME; no CS_SESSION_ID
-    leaks in from a recorded terminal running the tests."""
+    leaks in from a recorded terminal running the tests. HOME is an empty
+    folder of the test's own, and CLAUDE_CONFIG_DIR unset: the indexer takes in
+    every Claude Code transcript under ~/.claude (cs.claude.unrecorded), never
+    the real user's."""
     home = tmp_path / "cs-home"
+    user_home = tmp_path / "user-home"
+    user_home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(user_home))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     monkeypatch.setenv("CS_HOME", str(home))
     monkeypatch.delenv("CS_SESSION_ID", raising=False)
     monkeypatch.delenv("CS_DISABLE", raising=False)

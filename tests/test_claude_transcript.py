@@ -185,9 +185,11 @@ def test_a_recording_whose_log_names_no_session_is_matched_by_directory_and_time
     )
     run_cs(None, "index", "-q")
     prompts = [
-        json.loads(x)["text"] for x in run_cs(None, "search", "--jsonl", "--kind", "prompt", "a").stdout.splitlines()
+        (json.loads(x)["text"], json.loads(x)["session_id"])
+        for x in run_cs(None, "search", "--jsonl", "--kind", "prompt", "a").stdout.splitlines()
     ]
-    assert prompts == ["matched by time and place"]
+    # The other transcript is not the recording's: a session of its own (tests/test_claude_unrecorded.py).
+    assert sorted(prompts) == [("a day later", other), ("matched by time and place", w.sid)]
 
 
 def test_pruning_the_last_recording_of_a_claude_session_removes_its_archived_transcript(recorded, cs_home):

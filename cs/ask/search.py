@@ -39,6 +39,7 @@ HIT_FIELDS = (
     "kind",
     "spans",
     "short_id",
+    "recorded",
 )
 
 
@@ -64,10 +65,12 @@ class Hit:
         kind: str = None,  # transcript lines: prompt, reply, tool, result
         spans: list = None,  # [(start, end)] of matches in text
         short_id: str = None,  # the shortest unique prefix of session_id (8 characters or more)
+        recorded: bool = True,  # False: a session cs did not record (Claude Code's transcript only)
     ):
         self.line_id, self.session_id, self.ts, self.direction, self.text = line_id, session_id, ts, direction, text
         self.segment, self.offset, self.project, self.cwd, self.command = segment, offset, project, cwd, command
         self.provisional, self.kind, self.short_id = provisional, kind, short_id
+        self.recorded = recorded
         self.spans = [] if spans is None else spans
 
     def __eq__(self, other):
@@ -85,6 +88,8 @@ class Hit:
 
     def replay_args(self) -> list:
         short = self.short_id or self.session_id
+        if not self.recorded:  # nothing to replay: its story is what there is
+            return ["cs", "show", short]
         if self.direction == "transcript" and not self.segment:  # a moment in time, not a place in the log
             return ["cs", "replay", short, "--at", self.ts]
         return ["cs", "replay", short, "--at", replay_position(self.segment, self.offset)]
@@ -275,8 +280,10 @@ def search(db, words, filters: Filters = None, limit: int = 20, mode: str = "lit
     hits = hits[: int(limit)]
     prefixes = unique_prefixes(db, {h.session_id for h in hits})
     _redact_session_fields(hits)
+    unrecorded = _transcript_only(db, {h.session_id for h in hits if h.direction == "transcript" and not h.segment})
     for hit in hits:
         hit.short_id = prefixes.get(hit.session_id)
+        hit.recorded = hit.session_id not in unrecorded
     return hits
 
 
@@ -290,6 +297,16 @@ def _redact_session_fields(hits: list) -> None:
     for hit in hits:
         meta = redactor.session({"project": hit.project, "cwd": hit.cwd, "command": hit.command})
         hit.project, hit.cwd, hit.command = meta["project"], meta["cwd"], meta["command"]
+
+
+def _transcript_only(db, session_ids) -> set:
+    """Those of these sessions cs did not record (sessions.source 'transcript')."""
+    if not session_ids:
+        return set()
+    ids = sorted(session_ids)
+    marks = ", ".join("?" * len(ids))
+    rows = db.execute(f"SELECT id FROM sessions WHERE source = 'transcript' AND id IN ({marks})", ids).fetchall()
+    return {sid for (sid,) in rows}
 
 
 # Newest first without sorting every match. FTS5 hands out the lines matching a

@@ -177,3 +177,30 @@ def live_status(logs_dir: Path, session: dict) -> str:
     if status == "running" and not session_is_live(logs_dir, session["id"]):
         return "cut_off"
     return status
+
+
+class NoRecording(NotFound):
+    """A session cs took in from Claude Code's transcript alone: there is no
+    screen to replay, show raw or export as a recording."""
+
+    def __init__(self, session_id: str, what: str):
+        short = session_id[:8]
+        super().__init__(
+            f"session {short} has no recording to {what}: cs did not record it (Claude Code ran without "
+            f"the cs shell function) and keeps its transcript only; `cs show {short}` tells its conversation, "
+            f"`cs export --format markdown {short}` writes it"
+        )
+
+
+def is_transcript_only(db, session_id: str) -> bool:
+    """Was this session taken in from a Claude Code transcript alone
+    (sessions.source 'transcript', cs.claude.unrecorded)?"""
+    row = db.execute("SELECT source FROM sessions WHERE id = ?", [session_id]).fetchone()
+    return row is not None and row[0] == "transcript"
+
+
+def require_recording(db, session_id: str, what: str) -> None:
+    """Raise NoRecording when the session has no log to `what` (replay, ...).
+    Proved by tests/test_claude_unrecorded.py::test_readers_say_plainly_there_is_no_recording."""
+    if is_transcript_only(db, session_id):
+        raise NoRecording(session_id, what)

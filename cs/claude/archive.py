@@ -15,7 +15,6 @@ lack are appended), so we never lose what we already had. The caller holds the
 indexer's pass lock (one archiver at a time). Tests: tests/test_claude_archive.py.
 """
 
-import hashlib
 import os
 import re
 import stat
@@ -189,6 +188,8 @@ def _read_range(path: Path, start: int, end: int) -> bytes:
 def _missing_lines(src: Path, dest: Path) -> bytes:
     """Lines of `src` that `dest` does not have (a transcript edited or cut by
     Claude Code after we copied it): appended, never replacing ours."""
+    import hashlib  # here: OpenSSL's 3 ms would be paid by every reading command's catch-up
+
     have = set()
     if dest.exists():
         with open(dest, "rb") as f:

@@ -21,6 +21,7 @@ Tests: tests/test_claude_e2e_transcripts.py, tests/test_claude_transcript.py.
 
 import io
 import json
+import math
 import os
 from pathlib import Path
 
@@ -194,9 +195,12 @@ def _matching_files(folder: Path, cwd: str, lo: float, hi: float, skip_older: bo
 # ---------------------------------------------------------------- indexing an archive
 
 
-def index_transcript(db, claude_id: str, path: Path, key: str, result_cap: int = transcript.DEFAULT_RESULT_CAP) -> list:
+def index_transcript(
+    db, claude_id: str, path: Path, key: str, result_cap: int = transcript.DEFAULT_RESULT_CAP, max_bytes: int = None
+) -> list:
     """Index what is new in one archived transcript file of `claude_id`
-    (`key` names the file in claude_transcripts)."""
+    (`key` names the file in claude_transcripts); with `max_bytes`, about that
+    much of it at most (whole lines; the next call goes on from there)."""
     encrypted = None
     try:
         size = os.stat(path).st_size
@@ -227,9 +231,12 @@ def index_transcript(db, claude_id: str, path: Path, key: str, result_cap: int =
     lines, usage = [], []
     with open(path, "rb") if encrypted is None else io.BytesIO(data) as f:
         f.seek(offset)
+        stop_at = offset + max_bytes if max_bytes is not None else math.inf
         for raw in f:
             if not raw.endswith(b"\n"):
                 break  # a line still being copied: next time
+            if offset >= stop_at:
+                break
             line_offset, offset = offset, offset + len(raw)
             for entry in transcript.parse_line(raw, counts, result_cap):
                 recording = owner(recordings, entry.ts)

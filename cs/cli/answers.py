@@ -104,6 +104,7 @@ def list_cmd(
         return
     table = [("STARTED", "DURATION", "ID", "PROJECT", "COMMAND", "EXIT", "SIZE", "STATUS")]
     for r in rows:
+        unrecorded = r.get("source") == "transcript"  # no recording: Claude Code's transcript only
         table.append(
             (
                 local_time(r["started_at"], with_seconds=False),
@@ -112,8 +113,8 @@ def list_cmd(
                 r["project"] or "-",
                 (r["command"] or "-")[:40],
                 "-" if r["exit_code"] is None else str(r["exit_code"]),
-                units.format_size(r["log_bytes"] or 0),
-                r["status"],
+                "-" if unrecorded else units.format_size(r["log_bytes"] or 0),
+                "transcript-only" if unrecorded else r["status"],
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -139,6 +140,8 @@ def show_cmd(
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
+    if raw or screen:
+        sessions.require_recording(db, sid, "show raw" if raw else "show the screen of")
     if conversation:
         from cs.claude import conversation as talk
 

@@ -28,7 +28,7 @@ def slow_catch_up_notice():
         if not said and time.monotonic() - started > 1.0:
             said.append(True)
             echo(
-                "cs: indexing new session logs first (`cs index --daemon` keeps the "
+                "cs: indexing new session logs and Claude Code transcripts first (`cs index --daemon` keeps the "
                 "index current in the background)...",
                 err=True,
             )

@@ -67,7 +67,7 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
     else:
         db = open_index(catch_up=False)
         with locks.held(locks.PASS):
-            stats = indexer.index_pass(db)
+            stats = indexer.index_pass(db, transcript_progress=None if quiet else transcript_progress_line())
     report_skipped_files(stats.skipped_files)
     # Encrypted sessions that could not be read are said once (the identity is
     # missing or wrong), not as errors: the others were indexed.
@@ -83,5 +83,37 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
             f"{units.format_size(stats.bytes_read)} of log in {stats.seconds:.2f}s{rate}"
             + (f"; skipped {stats.skipped_lines} bad lines" if stats.skipped_lines else "")
         )
+        if stats.transcript_sessions_found:
+            click.echo(
+                f"found {stats.transcript_sessions_found} Claude Code session(s) cs did not record, among "
+                f"{stats.transcripts_seen} transcripts (`cs list` marks them transcript-only; "
+                "`cs config archive_unrecorded off` takes in only recorded ones)"
+            )
     if stats.errors:
         sys.exit(1)
+
+
+def transcript_progress_line(stream=None, every: float = 0.25):
+    """A progress line on stderr while Claude Code's transcripts are taken in
+    (the first run after install takes in all of them): redrawn in place on a
+    terminal, else said once, when there are many."""
+    import time
+
+    stream = stream or sys.stderr
+    tty = stream.isatty()
+    state = {"shown": 0.0, "said": False}
+
+    def progress(done, total):
+        now = time.monotonic()
+        if tty:
+            if done == total or now - state["shown"] >= every:
+                state["shown"] = now
+                end = "\n" if done == total else ""
+                stream.write(f"\rtaking in Claude Code transcripts: {done}/{total}{end}")
+                stream.flush()
+        elif not state["said"] and total >= 50:
+            state["said"] = True
+            stream.write(f"cs index: taking in {total} Claude Code transcripts...\n")
+            stream.flush()
+
+    return progress

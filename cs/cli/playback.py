@@ -60,6 +60,7 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     previous prompt, q quit. When stdout is not a terminal the bytes are
     written without timing. Secrets are redacted (docs/security.md) unless
     --raw."""
+    from cs.ask import sessions
     from cs.log import paths
     from cs.playback import player, seek
 
@@ -68,6 +69,7 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     target = seek.parse_at(at or from_)
     db = open_index(catch_up=False)
     sid = resolve(db, session_id)
+    sessions.require_recording(db, sid, "replay")
     logs = paths.logs_dir()
     if raw:
         raw_bytes_notice()
@@ -151,6 +153,8 @@ def export_cmd(session_ids, fmt, with_input, output, force, session_prefix, cwd,
 
     db = open_index()
     sids = _selected(db, session_ids, session_prefix, cwd, project, since, until)
+    if fmt not in ("text", "markdown"):
+        sids = _recordings_only(db, sids, fmt)
     if len(sids) > 1 and fmt == "html":
         raise UsageError("--format html takes one session; give one id")
     logs = paths.logs_dir()
@@ -197,6 +201,25 @@ def _export_one(out, logs, sid, fmt, with_input, idle, db):
     else:
         for line in as_lines(story.entries):
             out.write(line + "\n")
+
+
+def _recordings_only(db, sids: list, fmt: str) -> list:
+    """The sessions of `sids` that have a recording to export as `fmt`; one
+    that has none is refused when it is all that was asked for, else left
+    out with a note (cs.ask.sessions.NoRecording says why)."""
+    from cs.ask import sessions
+
+    kept = [sid for sid in sids if not sessions.is_transcript_only(db, sid)]
+    if len(kept) < len(sids):
+        skipped = [sid for sid in sids if sid not in kept]
+        if not kept:
+            raise sessions.NoRecording(skipped[0], f"export as {fmt}")
+        click.echo(
+            f"cs: left out {len(skipped)} session(s) with no recording (Claude Code's transcript only; "
+            f"`--format markdown` exports them): {', '.join(s[:8] for s in skipped[:5])}",
+            err=True,
+        )
+    return kept
 
 
 class _TextOut:
@@ -331,8 +354,11 @@ def tail_cmd(session_id, latest, follow, text, raw, next_):
         paths.ensure_private_dir(logs)
         sid, follow = tail.wait_for_next(logs, time.time()), True
     else:
+        from cs.ask import sessions
+
         db = open_index(catch_up=latest)
         sid = resolve(db, session_id) if session_id else _latest(db)
+        sessions.require_recording(db, sid, "tail")
     out = sys.stdout.buffer
     if raw:
         raw_bytes_notice()
@@ -347,12 +373,14 @@ def tail_cmd(session_id, latest, follow, text, raw, next_):
 
 
 def _latest(db):
-    from cs.ask import sessions
-
-    rows = sessions.list_sessions(db, limit=1)
-    if not rows:
-        raise NotFound("no sessions yet")
-    return rows[0]["id"]
+    """The most recently started recording (a session cs did not record has
+    nothing to tail)."""
+    row = db.execute(
+        "SELECT id FROM sessions WHERE source != 'transcript' ORDER BY started_at DESC, id LIMIT 1"
+    ).fetchone()
+    if row is None:
+        raise NotFound("no recorded sessions yet")
+    return row[0]
 
 
 def _configured_idle_limit():

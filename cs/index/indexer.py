@@ -72,6 +72,8 @@ class PassStats:
         self.errors = []
         self.skipped_files = []  # names in logs/ that are not regular files
         self.incomplete = False  # the time budget ran out before every session was read
+        self.transcripts_seen = 0  # Claude Code transcripts in its projects folders (cs.claude.unrecorded)
+        self.transcript_sessions_found = 0  # sessions made of transcripts no recording holds, this pass
 
     def __repr__(self):
         return f"PassStats({self.__dict__!r})"
@@ -93,6 +95,7 @@ def index_pass(
     budget: float = None,
     step: float = None,
     trust_ended: bool = False,
+    transcript_progress=None,
 ) -> PassStats:
     """Bring the index up to date with the logs. Safe to run at any time, any
     number of times: it only reads what is new and never stores a line twice.
@@ -109,7 +112,11 @@ def index_pass(
     recorder is gone, its logs do not change (retention renames or removes
     them, which the listing shows; `cs index` checks every file); and while
     logs/ is as the last clean pass left it (the watermark, below), the
-    catch-up does not even list it: it reads the sessions indexed as running."""
+    catch-up does not even list it: it reads the sessions indexed as running.
+
+    Then Claude Code's transcripts that no recording holds are taken in
+    (cs.claude.unrecorded, within the same budget; `transcript_progress(done,
+    total)` as they are)."""
     logs_dir = Path(logs_dir) if logs_dir else paths.logs_dir()
     started = time.monotonic()
     pass_deadline = started + budget if budget is not None else math.inf
@@ -194,6 +201,7 @@ def index_pass(
         from cs.claude import index as claude_index
 
         stats.errors.extend(claude_index.update(db, changed))
+    _take_in_transcripts(db, stats, pass_deadline, progress, transcript_progress)
     if not config.settings_cached().index_encrypted:
         drop_encrypted_lines(db)
     note_line_times(db, LINE_TIMES_STEP if budget is not None else None)
@@ -201,6 +209,32 @@ def index_pass(
         _note_watermark(db, logs_dir, dir_state, stats, stored_mark)
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _take_in_transcripts(db, stats: PassStats, deadline: float, progress, transcript_progress) -> None:
+    """Claude Code sessions cs did not record (cs.claude.unrecorded): a
+    recording that now links one takes back its part, then what changed in
+    Claude Code's projects folders is archived and indexed."""
+    from cs.claude import unrecorded
+
+    def on_transcript(done, total):
+        if progress:
+            progress(0)  # a reading command's "this takes a while" notice
+        if transcript_progress:
+            transcript_progress(done, total)
+
+    try:
+        unrecorded.absorb_recorded(db)
+        taken = unrecorded.take_in(db, deadline=deadline, progress=on_transcript)
+    except sqlite3.OperationalError:
+        raise  # the index cannot be written: not a transcript's fault
+    except Exception as e:  # a transcript must never stop the indexer
+        stats.errors.append(f"Claude Code transcripts: {type(e).__name__}: {e}")
+        return
+    stats.transcripts_seen = taken.seen
+    stats.transcript_sessions_found = taken.new_sessions
+    stats.errors.extend(taken.problems)
+    stats.incomplete = stats.incomplete or taken.incomplete
 
 
 # ---------------------------------------------------------------- line times by id

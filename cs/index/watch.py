@@ -231,6 +231,11 @@ def run_watch(
                 for name in set(stats.skipped_files) - skipped_reported:
                     report(f"skipped {name} in logs/: not a regular file")  # once per name
                 skipped_reported.update(stats.skipped_files)
+                if stats.transcript_sessions_found:
+                    report(
+                        f"found {stats.transcript_sessions_found} Claude Code session(s) cs did not record"
+                        " (transcript only; `cs list` marks them)"
+                    )
                 if on_pass:
                     on_pass(stats)
                 if time.monotonic() >= next_maintenance:

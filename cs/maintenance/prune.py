@@ -91,8 +91,14 @@ def _unlink_files(files: list) -> tuple:
 def _remove_sessions(home: Path, logs_dir: Path, db, infos: list) -> list:
     """Steps 1-5 of the module doc; returns [(info, files_removed, bytes_freed)]
     for the sessions this call actually removed files of."""
+    if not infos:
+        return []  # (a cs home with only transcript-only sessions may have no logs/ at all)
     ids = [i.id for i in infos]
     _write_pending(home, ids)
+    if db is not None:
+        from cs.claude import unrecorded
+
+        unrecorded.forget_claude_sessions_of(db, ids)
     done = []
     with locks.indexing_paused() as no_pass_running:
         _delete_rows(db, ids)
@@ -123,12 +129,59 @@ def _finish_pending(home: Path, logs_dir: Path, db) -> list:
     return _remove_sessions(home, logs_dir, db, infos)
 
 
+def _transcript_infos(db=None, db_file: Path = None) -> list:
+    """Sessions cs did not record (cs.claude.unrecorded: Claude Code's
+    transcript is all there is) as retention sees them: finished at their last
+    line, no log bytes (their archived transcript goes with them). Read through
+    the caller's connection, or (dry runs) db_file opened immutable."""
+    from cs.log.timestamps import parse_timestamp
+
+    sql = (
+        "SELECT id, started_at, COALESCE(ended_at, last_event_at, started_at), cwd, project FROM sessions"
+        " WHERE source = 'transcript'"
+    )
+    try:
+        if db is not None:
+            rows = db.execute(sql).fetchall()
+        elif db_file is not None and Path(db_file).exists():
+            import sqlite3
+
+            conn = sqlite3.connect(f"file:{Path(db_file).absolute()}?immutable=1", uri=True)
+            try:
+                rows = conn.execute(sql).fetchall()
+            finally:
+                conn.close()
+        else:
+            rows = []
+    except Exception:  # noqa: BLE001 - an index without the column (not migrated yet): none
+        rows = []
+    out = []
+    for sid, start, end, cwd, project in rows:
+        ended = parse_timestamp(end)
+        info = SessionInfo(sid, "finished", parse_timestamp(start), ended, ended, cwd, project, SessionFiles(sid))
+        out.append(info)
+    return out
+
+
+def _remove_transcript_sessions(db, infos: list) -> list:
+    """Remove sessions cs did not record: named in the forgotten list first
+    (a crash after that leaves them forgotten, never half there), then their
+    rows; their archived transcripts go with archive.remove_unlinked."""
+    from cs.claude import unrecorded
+
+    ids = [i.id for i in infos]
+    if ids and db is not None:
+        unrecorded.forget_claude_sessions_of(db, ids)
+        _delete_rows(db, ids)
+    return [(info, 0, 0) for info in infos]
+
+
 def _orphan_sessions(db, logs_dir: Path) -> list:
     """Index sessions none of whose files exist any more (removed by hand, or
     by a prune killed before this one). The directory is listed *after* the
     query: a session in the index had files when it was indexed, and nothing
     but prune removes them, so one missing from the later listing is gone."""
-    indexed = [sid for (sid,) in db.execute("SELECT id FROM sessions").fetchall()]
+    indexed = [sid for (sid,) in db.execute("SELECT id FROM sessions WHERE source != 'transcript'").fetchall()]
     on_disk = scan_logs(logs_dir)
     return [sid for sid in indexed if sid not in on_disk or not on_disk[sid].segments]
 
@@ -159,6 +212,7 @@ def prune(policy: Policy, dry_run: bool = False, db=None, now: datetime = None, 
     result = _empty_result(policy, dry_run)
     if dry_run:
         infos = read_all(logs_dir, index_hints(db_file=paths.db_path()), now_ts)
+        infos += _transcript_infos(db_file=paths.db_path())
         pending = set(_read_pending(home))
         to_remove, kept, protected = select(infos, policy)
         chosen = {i.id for i, _ in to_remove}
@@ -189,10 +243,15 @@ def _prune_locked(policy: Policy, db, now_ts: float, result: dict) -> dict:
             result["files_removed"] += removed
             result["bytes_freed"] += freed
         infos = read_all(logs_dir, index_hints(db), now_ts)
-        to_remove, kept, protected = select(infos, policy)
+        unrecorded = _transcript_infos(db) if db is not None else []
+        to_remove, kept, protected = select(infos + unrecorded, policy)
         reasons_by_id = {info.id: reasons for info, reasons in to_remove}
+        unrecorded_ids = {i.id for i in unrecorded}
         if to_remove:
-            for info, removed, freed in _remove_sessions(home, logs_dir, db, [i for i, _ in to_remove]):
+            chosen = [i for i, _ in to_remove]
+            done = _remove_transcript_sessions(db, [i for i in chosen if i.id in unrecorded_ids])
+            done += _remove_sessions(home, logs_dir, db, [i for i in chosen if i.id not in unrecorded_ids])
+            for info, removed, freed in done:
                 result["removed"].append(dict(info.as_dict(), reasons=reasons_by_id[info.id], bytes=freed))
                 result["files_removed"] += removed
                 result["bytes_freed"] += freed
@@ -219,7 +278,14 @@ def forget(session_ids: list, db=None) -> dict:
         try:
             on_disk = scan_logs(logs_dir)
             infos = []
+            unrecorded = {i.id: i for i in _transcript_infos(db)} if db is not None else {}
+            for info, _removed, _freed in _remove_transcript_sessions(
+                db, [unrecorded[sid] for sid in session_ids if sid in unrecorded and sid not in on_disk]
+            ):
+                result["removed"].append(info.id)
             for sid in session_ids:
+                if sid in unrecorded and sid not in on_disk:
+                    continue
                 if sid not in on_disk:
                     result["missing"].append(sid)
                     continue

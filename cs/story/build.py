@@ -56,9 +56,12 @@ _TOOL_FIELDS = ("command", "file_path", "path", "pattern", "url", "query", "desc
 
 
 def build_story(logs_dir, session_id: str, db=None, redact: bool = True, transcript_entries=None) -> Story:
-    """The story of one recorded session (see the module doc). `db`: the
-    index, where linked transcripts are found (None: the screen alone);
-    `transcript_entries`: given instead of reading them (tests)."""
+    """The story of one session (see the module doc). `db`: the index, where
+    linked transcripts are found (None: the screen alone); `transcript_entries`:
+    given instead of reading them (tests). A session cs did not record (taken
+    in from its transcript alone) is told from that transcript."""
+    if db is not None and transcript_entries is None and _transcript_only(db, session_id):
+        return transcript_only_story(db, session_id, redact=redact)
     widths = set()
 
     def records():
@@ -117,6 +120,12 @@ def _hide_found(redactor, entries) -> None:
         entry.text = text
         if entry.detail:
             entry.detail = redactor.hide_found([redactor.text(entry.detail)])[0]
+
+
+def _transcript_only(db, session_id) -> bool:
+    from cs.claude.unrecorded import is_transcript_only
+
+    return is_transcript_only(db, session_id)
 
 
 def _transcript_of(db, session_id):
@@ -311,10 +320,11 @@ def _status_line(view):
 
 
 def transcript_story(view, transcript_entries) -> list:
-    """The transcript's entries, each at the moment the screen showed it."""
+    """The transcript's entries, each at the moment the screen showed it (no
+    position without a screen: view None)."""
     marks = _OutputMarks(view)
-    typed = list(view.typed)
-    screen_rows = [(_key(line.text), line.mark) for line in view.lines if line.mark]
+    typed = list(view.typed) if view is not None else []
+    screen_rows = [(_key(line.text), line.mark) for line in view.lines if line.mark] if view is not None else []
     out = []
     for e in transcript_entries:
         ts = _canonical(e.ts)
@@ -392,7 +402,8 @@ class _OutputMarks:
     """The position of the output at a moment (the first chunk at or after it)."""
 
     def __init__(self, view):
-        self.marks = sorted((line.mark for line in view.lines if line.mark), key=lambda m: m[2])
+        lines = view.lines if view is not None else ()
+        self.marks = sorted((line.mark for line in lines if line.mark), key=lambda m: m[2])
         self.times = [m[2] for m in self.marks]
 
     def at(self, ts):
@@ -510,3 +521,21 @@ def _canonical(ts):
 def _ms(ts):
     moment = parse_timestamp(ts)
     return int(moment.timestamp() * 1000) if moment else None
+
+
+def transcript_only_story(db, session_id: str, redact: bool = True) -> Story:
+    """The story of a session cs did not record (cs.claude.unrecorded): the
+    conversation from Claude Code's archived transcript alone, told as
+    transcript_story tells it, with no position (there is no screen). Tests:
+    tests/test_claude_unrecorded.py::test_an_unrecorded_transcript_is_a_session_of_its_own."""
+    from cs.claude import conversation
+
+    items = conversation.entries(db, session_id, redact=False)
+    redactor = _redactor(()) if redact else None
+    if redactor is not None:
+        for item in items:
+            item.text = redactor.text(item.text)
+    entries = transcript_story(None, items)
+    if redactor is not None:
+        _hide_found(redactor, entries)
+    return Story(session_id, entries, claude=True, has_transcript=bool(entries), has_screen=False)
