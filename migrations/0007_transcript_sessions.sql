@@ -9,7 +9,10 @@
 ALTER TABLE sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'recording';
 
 CREATE TABLE claude_sources (
-    path TEXT PRIMARY KEY,                -- <config dir>/projects/<folder>/<id>.jsonl
+    -- blake2b (16 bytes, hex) of <config dir>/projects/<folder>/<id>.jsonl: the
+    -- folder is named after the working directory, which may hold a secret, and
+    -- nothing of a secret goes into the database (tests/test_secrets_everywhere.py)
+    path_hash TEXT PRIMARY KEY,
     claude_session_id TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL

@@ -110,8 +110,9 @@ def take_in(db, deadline: float = math.inf, progress=None) -> TakeIn:
                 if ours:
                     _note_times(db, claude_id)
                 db.execute(
-                    "INSERT OR REPLACE INTO claude_sources (path, claude_session_id, size, mtime_ns) VALUES (?, ?, ?, ?)",
-                    [path, claude_id, size, mtime_ns],
+                    "INSERT OR REPLACE INTO claude_sources (path_hash, claude_session_id, size, mtime_ns)"
+                    " VALUES (?, ?, ?, ?)",
+                    [_path_hash(path), claude_id, size, mtime_ns],
                 )
         except OSError as e:
             result.problems.append(f"{path}: {e.strerror or e}")
@@ -120,20 +121,30 @@ def take_in(db, deadline: float = math.inf, progress=None) -> TakeIn:
     return result
 
 
+def _path_hash(path) -> str:
+    """The watermark's key for a transcript's path (the path itself may hold a
+    secret: its folder is named after the working directory)."""
+    import hashlib
+
+    return hashlib.blake2b(str(path).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
 def _changed(db, result: TakeIn) -> list:
     """(path, claude id, size, mtime_ns, config dir) of the transcripts whose
     (size, mtime) is not the watermark's: in Claude Code's projects folders,
     then archived ones that only the archive still has; oldest first."""
-    marks = {path: (size, mtime) for path, size, mtime in db.execute("SELECT path, size, mtime_ns FROM claude_sources")}
+    marks = {
+        key: (size, mtime) for key, size, mtime in db.execute("SELECT path_hash, size, mtime_ns FROM claude_sources")
+    }
     found, seen_ids = [], set()
     for config_dir in config_dirs():
         for path, claude_id, st in _transcripts_in(Path(config_dir) / "projects"):
             result.seen += 1
             seen_ids.add(claude_id)
-            if marks.get(path) != (st.st_size, st.st_mtime_ns):
+            if marks.get(_path_hash(path)) != (st.st_size, st.st_mtime_ns):
                 found.append((path, claude_id, st.st_size, st.st_mtime_ns, config_dir, st.st_mtime))
     for path, claude_id, st in _transcripts_in(archive.archive_root(), folders=False):
-        if claude_id not in seen_ids and marks.get(path) != (st.st_size, st.st_mtime_ns):
+        if claude_id not in seen_ids and marks.get(_path_hash(path)) != (st.st_size, st.st_mtime_ns):
             found.append((path, claude_id, st.st_size, st.st_mtime_ns, None, st.st_mtime))
     found.sort(key=lambda item: item[5])  # oldest first: line ids follow time (cs.ask.search)
     return [item[:5] for item in found]
