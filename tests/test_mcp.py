@@ -289,14 +289,25 @@ def test_garbage_on_stdin_does_not_stop_the_server(archive, cs_exe):
             }
         ),
     ]
-    proc = subprocess.run([cs_exe, "mcp"], input="\n".join(messages) + "\n", capture_output=True, text=True, timeout=60)
-    answers = {}
-    for line in proc.stdout.splitlines():
-        message = json.loads(line)
-        answers[message.get("id")] = message
+    proc = subprocess.Popen(
+        [cs_exe, "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        proc.stdin.write("\n".join(messages) + "\n")
+        proc.stdin.flush()
+        answers = {}
+        while 3 not in answers:  # (stdin stays open until the last answer: closing it ends the server)
+            line = proc.stdout.readline()
+            assert line, f"the server stopped: {proc.stderr.read() if proc.poll() is not None else ''}"
+            message = json.loads(line)
+            answers[message.get("id")] = message
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     assert answers[2]["result"]["serverInfo"]["name"] == "cs"
     assert "E4711" in answers[3]["result"]["content"][0]["text"]
-    assert proc.returncode == 0, proc.stderr
 
 
 def test_install_without_claude_writes_claude_json(tmp_path, cs_exe):
@@ -319,3 +330,38 @@ def test_install_without_claude_writes_claude_json(tmp_path, cs_exe):
     config = json.loads((home / ".claude.json").read_text())
     assert "cs" not in config["mcpServers"] and config["mcpServers"]["other"] == {}
     assert "not installed" in run_cs(cs_exe, "mcp", "uninstall", env=env).stdout
+
+
+def test_a_long_running_server_reads_what_a_watcher_indexes_and_a_rebuilt_index(archive, logs):
+    """Claude Code keeps `cs mcp` running. With a watcher running (its lock
+    held here; `cs index` does its work), a call reads what the watcher
+    committed, and still does after `cs index --rebuild` put a new index file
+    in place of the one the server opened. Without a watcher, the call's own
+    catch-up finds a new session."""
+    from cs.log import locks
+
+    def record(text, t0):
+        LogWriter(logs, argv=("bash",), t0=t0).output(text + "\r\n").end()
+
+    async def calls(client):
+        out = [await client.call_tool("search_sessions", {"query": "pelican"})]
+        watcher = locks.hold(locks.WATCHER)
+        try:
+            record("the pelican migrates at dawn", 1796378400.0)
+            run_cs(None, "index", "-q")
+            out.append(await client.call_tool("search_sessions", {"query": "pelican"}))
+            run_cs(None, "index", "--rebuild", "-q")
+            record("the pelican returns at dusk", 1796382000.0)
+            run_cs(None, "index", "-q")
+            out.append(await client.call_tool("search_sessions", {"query": "pelican"}))
+        finally:
+            os.close(watcher)
+        record("the pelican sleeps at noon", 1796385600.0)
+        out.append(await client.call_tool("search_sessions", {"query": "pelican"}))
+        return out
+
+    before, watched, rebuilt, alone = (text_of(r) for r in talk(calls))
+    assert before.startswith("Nothing matched")
+    assert "migrates at dawn" in watched
+    assert "migrates at dawn" in rebuilt and "returns at dusk" in rebuilt
+    assert "sleeps at noon" in alone

@@ -76,21 +76,10 @@ def answer(archive, name: str, arguments) -> tuple:
         return _redacted(str(e)), True
     except Exception as e:  # noqa: BLE001 - one call fails, the server goes on
         traceback.print_exc(file=sys.stderr)
-        _forget_connection(archive)
+        archive.forget()  # a transaction left open, a connection in a bad state: start afresh
         return _redacted(
             f"{name} failed: {type(e).__name__}: {e}. The server goes on; try again or other arguments."
         ), True
-
-
-def _forget_connection(archive) -> None:
-    """After an unexpected failure the next call opens the index afresh (a
-    transaction left open, a connection in a bad state)."""
-    db, archive._db = archive._db, None
-    if db is not None:
-        try:
-            db.conn.close()
-        except Exception:  # noqa: BLE001 - it is being dropped anyway
-            pass
 
 
 def _redacted(text: str) -> str:

@@ -253,15 +253,31 @@ class Archive:
     def __init__(self, current: str = None):
         self.current = _session_id_or_none(current)
         self._db = None
+        self._opened = None  # the index file's identity when opened
         self._story = None  # (key, story): pages of one session build it once
 
     def db(self):
+        """The index, opened again when `cs index --rebuild` has put a new
+        file in its place since (the old one is only read by us)."""
+        identity = _identity(paths.db_path())
+        if self._db is not None and identity != self._opened:
+            self.forget()
         if self._db is None:
             try:
                 self._db = indexer.open_index_recovering()
             except OSError as e:
                 raise CsError(f"cannot open the index ({e}); `cs doctor` says what is wrong") from None
+            self._opened = _identity(paths.db_path())
         return self._db
+
+    def forget(self) -> None:
+        """Drop the connection: the next call opens the index afresh."""
+        db, self._db, self._story = self._db, None, None
+        if db is not None:
+            try:
+                db.conn.close()
+            except Exception:  # noqa: BLE001 - it is being dropped anyway
+                pass
 
     def caught_up(self) -> str:
         """Catch the index up (the reading commands' rules); a note for the
@@ -284,6 +300,14 @@ class Archive:
             .fetchall()
         )
         return tuple(sorted({self.current, *(r[0] for r in rows)}))
+
+
+def _identity(path):
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
