@@ -116,6 +116,7 @@ def test_each_tool_answers_and_leaves_the_asking_session_out(archive):
             "search_sessions", {"query": "otter", "include_current_session": True}
         )
         out["typed"] = await client.call_tool("search_sessions", {"query": "otter", "source": "typed"})
+        out["named"] = await client.call_tool("search_sessions", {"query": "otter", "session": ids["asking"][:8]})
         out["list"] = await client.call_tool("list_sessions", {})
         out["stats"] = await client.call_tool("session_stats", {})
         out["stats_all"] = await client.call_tool("session_stats", {"include_current_session": True})
@@ -132,6 +133,7 @@ def test_each_tool_answers_and_leaves_the_asking_session_out(archive):
     assert f"The session you are in, {ids['asking'][:8]}, is left out" in search
     assert "now we ask about the otter" not in search
     assert "now we ask about the otter" in text_of(out["search_all"])
+    assert "now we ask about the otter" in text_of(out["named"])  # asked for by name: searched
     typed = text_of(out["typed"])
     assert "make otter" in typed and "otter build failed" not in typed
 

@@ -339,6 +339,7 @@ def search_sessions(archive: Archive, args: dict) -> str:
     filters.direction, filters.kind = _source_and_kind(args["source"], args["kind"])
     if args["session"]:
         filters.session = _resolve(db, args["session"])
+        filters.exclude = ()  # a session asked for by name is searched, the one asking too
     offset, limit = _cursor(args["cursor"]), args["limit"]
     words = [args["query"]]
     if not args["query"].strip():
