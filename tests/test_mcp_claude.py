@@ -1,5 +1,5 @@
-"""`cs mcp` end to end with the real Claude Code CLI (the pinned release and an
-older 2.x one), against the loopback stand-in of the Anthropic API.
+"""`cs mcp` end to end with the real Claude Code CLI (the pinned release, an
+older 2.x one and the newest), against the loopback stand-in of the Anthropic API.
 
 An earlier session is recorded (`cs record -- claude -p ...`: the model reads
 a notes file holding a phrase and a GitHub token), and Claude Code deletes its
@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 from tests.helpers.cli import run_cs
-from tests.helpers.fake_anthropic import FakeAnthropic, find_claude, find_old_claude
+from tests.helpers.fake_anthropic import FakeAnthropic, find_claude, find_new_claude, find_old_claude
 from tests.helpers.tools import find_cs_exe, missing_tool
 from tests.helpers.transcripts import SECRETS
 from tests.test_claude_e2e_transcripts import world
@@ -32,9 +32,9 @@ NOTE = "the capybara keeps its umbrella under the third stair"
 SEARCH_TOOL = "mcp__cs__search_sessions"
 
 
-@pytest.fixture(params=["pinned", "older"])
+@pytest.fixture(params=["pinned", "older", "newest"])
 def claude_exe(request):
-    path = find_claude() if request.param == "pinned" else find_old_claude()
+    path = {"pinned": find_claude, "older": find_old_claude, "newest": find_new_claude}[request.param]()
     if not path:
         missing_tool(f"the {request.param} Claude Code CLI (.ci/setup installs it)")
     return path
