@@ -245,10 +245,11 @@ def test_hostile_arguments_are_tool_errors(archive, cs_home):
     async def calls(client):
         out = [await client.call_tool(name, args) for name, args, _ in HOSTILE]
         literal_sql = await client.call_tool("search_sessions", {"query": "'; DROP TABLE lines; --"})
+        around = await client.call_tool("read_session", {"session": ids["claude"], "around": "1:2:3; DROP TABLE x"})
         after = await client.call_tool("search_sessions", {"query": "E4711"})
-        return out, literal_sql, after
+        return out, literal_sql, around, after
 
-    out, literal_sql, after = talk(calls)
+    out, literal_sql, around, after = talk(calls)
     for (name, args, expected), result in zip(HOSTILE, out):
         said = text_of(result)
         assert result.is_error, (name, args, said)
@@ -256,6 +257,7 @@ def test_hostile_arguments_are_tool_errors(archive, cs_home):
         assert len(said) < 600 and "Traceback" not in said
     # SQL in a literal query is words to find, and finds nothing; the index is whole.
     assert not literal_sql.is_error and text_of(literal_sql).startswith("Nothing matched")
+    assert around.is_error and "`around` must be a position" in text_of(around)
     assert not after.is_error and ids["shell"][:8] in text_of(after)
     db = sqlite3.connect(cs_home / "index.db")
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 3

@@ -33,7 +33,9 @@ def claude_json() -> Path:
 
 
 def install(cs_path: str, claude: str = None) -> str:
-    """Register `cs_path mcp` as server `cs`; what was done, as a sentence."""
+    """Register `cs_path mcp` as server `cs` (again: nothing to do); what was
+    done, as a sentence. tests/test_mcp.py::test_install_without_claude_writes_claude_json,
+    tests/test_mcp_claude.py (through `claude mcp add`)."""
     if not cs_path or not os.path.isabs(cs_path):
         raise CsError("cannot tell where this cs is installed; run it by its full path: /path/to/cs mcp install")
     claude = claude if claude is not None else shutil.which("claude")

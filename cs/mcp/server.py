@@ -69,7 +69,8 @@ async def _serve(archive) -> None:
 
 
 def answer(archive, name: str, arguments) -> tuple:
-    """(text, is_error) of one tool call; nothing it raises escapes."""
+    """(text, is_error) of one tool call; nothing it raises escapes.
+    tests/test_mcp.py::test_hostile_arguments_are_tool_errors."""
     try:
         return tools.call(archive, name, arguments), False
     except CsError as e:

@@ -258,7 +258,8 @@ class Archive:
 
     def db(self):
         """The index, opened again when `cs index --rebuild` has put a new
-        file in its place since (the old one is only read by us)."""
+        file in its place since (the old one is only read by us).
+        tests/test_mcp.py::test_a_long_running_server_reads_what_a_watcher_indexes_and_a_rebuilt_index."""
         identity = _identity(paths.db_path())
         if self._db is not None and identity != self._opened:
             self.forget()
@@ -287,7 +288,8 @@ class Archive:
 
     def asking(self) -> tuple:
         """The recordings of the conversation asking: CS_SESSION_ID's, and
-        every recording linked to the same Claude Code session (a --resume)."""
+        every recording linked to the same Claude Code session (a --resume).
+        tests/test_mcp_claude.py (set by the recorder, inherited through Claude Code)."""
         if not self.current:
             return ()
         rows = (
@@ -320,7 +322,9 @@ def _session_id_or_none(text):
 
 def call(archive: Archive, name: str, arguments) -> str:
     """The answer of tool `name` to `arguments`, redacted. Raises CsError
-    (the message is the tool error a model reads) for anything it cannot do."""
+    (the message is the tool error a model reads) for anything it cannot do.
+    tests/test_mcp.py::test_each_tool_answers_and_leaves_the_asking_session_out,
+    ::test_hostile_arguments_are_tool_errors."""
     tool = next((t for t in TOOLS if t["name"] == name), None)
     if tool is None:
         raise CsError(f"no tool named {name!r}; the tools are {', '.join(t['name'] for t in TOOLS)}")
@@ -486,7 +490,8 @@ def _nothing_to_read(archive: Archive, sid: str, view: str, story) -> str:
 
 def _entry_at(entries, around: str) -> int:
     """The index of the entry at `around`: a recording position (the last
-    entry at or before it) or a time (the last entry at or before it)."""
+    entry at or before it) or a time (the last entry at or before it).
+    tests/test_mcp.py::test_read_around_a_hit_and_page_on."""
     match = re.fullmatch(r"(?:(\d{1,6}):)?(\d{1,15})", around.strip())
     if match:
         target = (int(match.group(1) or 1), int(match.group(2)))
@@ -633,7 +638,8 @@ def _bounded(head: str, blocks: list, tail: str, max_chars: int, first: int, mor
     """head, as many whole blocks as fit in max_chars, and tail, a blank line
     between each; `{cursor}` in tail is the handle of the first block left
     out (a tail without it is a hint, shown only when nothing is left out).
-    A first block too long alone is cut, and says so."""
+    A first block too long alone is cut, and says so.
+    tests/test_mcp.py::test_read_around_a_hit_and_page_on (every page within its cap)."""
     head, tail = head.strip("\n"), tail.strip("\n")
     out, used, taken = [head], len(head), 0
     reserve = len(tail) + 80  # the tail, its cursor, the blank lines
