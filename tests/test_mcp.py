@@ -117,6 +117,7 @@ def test_each_tool_answers_and_leaves_the_asking_session_out(archive):
         )
         out["typed"] = await client.call_tool("search_sessions", {"query": "otter", "source": "typed"})
         out["named"] = await client.call_tool("search_sessions", {"query": "otter", "session": ids["asking"][:8]})
+        out["secret_query"] = await client.call_tool("search_sessions", {"query": f"zebra {KEY}"})
         out["list"] = await client.call_tool("list_sessions", {})
         out["stats"] = await client.call_tool("session_stats", {})
         out["stats_all"] = await client.call_tool("session_stats", {"include_current_session": True})
@@ -150,6 +151,7 @@ def test_each_tool_answers_and_leaves_the_asking_session_out(archive):
     story = text_of(out["read"])
     assert f"> {PROMPT}" in story and "● " + REPLY in story and "⚙ Bash(cat .env)" in story
 
+    assert text_of(out["secret_query"]).startswith('Nothing matched "zebra [REDACTED:github]"')  # not echoed
     for name, result in out.items():
         assert KEY not in text_of(result), name
     assert "[REDACTED:github]" in text_of(out["search"]) + text_of(out["read"])
