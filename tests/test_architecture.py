@@ -32,6 +32,7 @@ ALLOWED = {
     "ask": {"log", "db", "index", "claude", "units", "config"},
     "playback": {"log", "db", "index", "ask", "claude", "story", "units", "config"},
     "web": {"log", "db", "index", "ask", "claude", "playback", "story", "config", "units"},
+    "mcp": {"log", "db", "index", "ask", "claude", "story", "config", "units"},
     "doctor": {"log", "db", "record", "shell_init"},
     "cli": None,  # the click layer may import any room
     "main": {"cli", "record", "shell_init"},

@@ -6,7 +6,7 @@ Values are as stored: `since`/`until` RFC 3339 UTC strings (cs.log.timestamps),
 ever an SQL wildcard or SQL text: every value is a bound parameter.
 """
 
-FIELDS = ("session", "cwd", "project", "since", "until", "direction", "kind")
+FIELDS = ("session", "cwd", "project", "since", "until", "direction", "kind", "exclude")
 
 
 class Filters:
@@ -15,7 +15,9 @@ class Filters:
 
     __slots__ = FIELDS
 
-    def __init__(self, session=None, cwd=None, project=None, since=None, until=None, direction=None, kind=None):
+    def __init__(
+        self, session=None, cwd=None, project=None, since=None, until=None, direction=None, kind=None, exclude=()
+    ):
         self.session = session  # session id prefix
         self.cwd = cwd  # sessions started in this directory or below
         self.project = project  # the git top level's name (or the directory's)
@@ -23,6 +25,7 @@ class Filters:
         self.until = until  # exclusive
         self.direction = direction  # "input" | "output" | "transcript" (search only: --source)
         self.kind = kind  # transcript lines: "prompt" | "reply" | "tool" | "result" (search only)
+        self.exclude = tuple(exclude)  # full session ids left out (cs mcp: the session asking)
 
     def __eq__(self, other):
         if type(other) is not type(self):
@@ -42,6 +45,8 @@ class Filters:
             _add(where, params, cwd_clause(cwd_column, self.cwd))
         if self.project:
             _add(where, params, (f"{project_column} = ?", [self.project]))
+        if self.exclude:
+            _add(where, params, (f"{id_column} NOT IN ({', '.join('?' * len(self.exclude))})", list(self.exclude)))
         return where, params
 
     def time_where(self, where: list, params: list, since_column: str, until_column: str) -> None:

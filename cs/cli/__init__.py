@@ -35,6 +35,7 @@ COMMANDS = {
     "init": "record_init",
     "web": "web_cmd",
     "doctor": "doctor_cmd",
+    "mcp": "mcp_cmd",
 }
 MODULES = (
     "ask",
@@ -43,6 +44,7 @@ MODULES = (
     "doctor_cmd",
     "index_cmd",
     "maintenance",
+    "mcp_cmd",
     "playback",
     "record_init",
     "web_cmd",
