@@ -161,6 +161,8 @@ def show_cmd(
         from cs.story.text import as_lines
 
         story = build_story(logs, sid, db=None if screen else db)
+        for note in story.notes:
+            echo(f"cs: {note}", err=True)
         lines = as_lines(story.entries, tools=tools)
     if not pattern:
         for line in lines:

@@ -72,9 +72,10 @@ def build_story(logs_dir, session_id: str, db=None, redact: bool = True, transcr
 
     view = screens.watch(records(), session_id)
     claude = _is_claude(view.render)
+    notes = []
     if transcript_entries is None:
-        transcript_entries = _transcript_of(db, session_id) if claude and db is not None else []
-    redactor = _redactor(widths) if redact else None
+        transcript_entries = _transcript_of(db, session_id, notes) if claude and db is not None else []
+    redactor = _redactor() if redact else None
     if redactor is not None:
         _redact_sources(redactor, view, transcript_entries, widths or {80})
     if claude:
@@ -83,10 +84,10 @@ def build_story(logs_dir, session_id: str, db=None, redact: bool = True, transcr
         entries = screen_story(view)
     if redactor is not None:
         _hide_found(redactor, entries)
-    return Story(session_id, entries, claude=claude, has_transcript=bool(transcript_entries))
+    return Story(session_id, entries, claude=claude, has_transcript=bool(transcript_entries), notes=notes)
 
 
-def _redactor(widths):
+def _redactor():
     redactor = config.redactor()
     if not redactor.enabled:
         return None
@@ -128,12 +129,16 @@ def _transcript_only(db, session_id) -> bool:
     return is_transcript_only(db, session_id)
 
 
-def _transcript_of(db, session_id):
+def _transcript_of(db, session_id, notes: list):
+    """The linked transcript's entries; [] with a note when it cannot be read
+    (encrypted without the identity, unreadable): the screen tells the story."""
     from cs.claude import conversation
+    from cs.errors import CsError
 
     try:
         return conversation.entries(db, session_id, redact=False)
-    except Exception:  # noqa: BLE001 - an unreadable archive: the screen still tells the story
+    except (CsError, OSError) as e:
+        notes.append(f"Claude Code's transcript of this session could not be read ({e}); told from the screen alone")
         return []
 
 

@@ -47,8 +47,9 @@ class Story:
     """A session's story: its entries in order, and whether the screen and a
     transcript were there to tell it."""
 
-    __slots__ = ("session_id", "entries", "claude", "has_transcript", "has_screen")
+    __slots__ = ("session_id", "entries", "claude", "has_transcript", "has_screen", "notes")
 
-    def __init__(self, session_id, entries, claude=False, has_transcript=False, has_screen=True):
+    def __init__(self, session_id, entries, claude=False, has_transcript=False, has_screen=True, notes=()):
         self.session_id, self.entries = session_id, entries
         self.claude, self.has_transcript, self.has_screen = claude, has_transcript, has_screen
+        self.notes = list(notes)  # what a reader should say on the side (a transcript that could not be read)
