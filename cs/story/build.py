@@ -536,7 +536,7 @@ def transcript_only_story(db, session_id: str, redact: bool = True) -> Story:
     from cs.claude import conversation
 
     items = conversation.entries(db, session_id, redact=False)
-    redactor = _redactor(()) if redact else None
+    redactor = _redactor() if redact else None
     if redactor is not None:
         for item in items:
             item.text = redactor.text(item.text)
