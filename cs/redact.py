@@ -28,7 +28,11 @@ tests/test_secrets_everywhere.py, tests/test_secrets_claude.py.
 
 import re
 
-_ASSIGN_NAME = r"[A-Za-z0-9_.\-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?)[A-Za-z0-9_.\-]*"
+# The word ends the name or a part of it (API_KEY, SECRET_KEY_BASE, apikey, AUTHTOKEN,
+# DB_PASSWORDS): `KeyError: 'config'` or `tokenizer: "gpt2"` name no secret.
+_ASSIGN_NAME = (
+    r"[A-Za-z0-9_.\-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL)S?(?![A-Za-z0-9])[A-Za-z0-9_.\-]*"
+)
 
 # (kind, keywords, regex). Keywords are matched case-insensitively.
 RULES = [

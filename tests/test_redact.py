@@ -259,3 +259,18 @@ def test_a_streams_column_followed_from_the_last_absolute_move_agrees_with_every
         s.col = rng.randint(0, 79)
         tokens, _ = s._tokens(text)
         assert s._column_after(text) == (tokens[-1][3] if tokens else s.col), (i, text[-80:])
+
+
+def test_a_word_that_only_begins_like_a_secret_name_is_no_assignment():
+    """`KeyError: 'config'` (every Python traceback) and `tokenizer: "gpt2"` name
+    no secret; the word must end the name or a part of it."""
+    r = Redactor()
+    for text in ("KeyError: 'config'", 'tokenizer: "gpt2-large"', "keyboard: us-intl"):
+        assert r.text(text) == text
+    for text in (
+        "API_KEY=abcdef123456",
+        "SECRET_KEY_BASE=abcdef123456",
+        "apikey: abcdef123456",
+        "DB_PASSWORDS=hunter2x",
+    ):
+        assert r.text(text).endswith("[REDACTED:assignment]"), text
