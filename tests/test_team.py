@@ -313,3 +313,15 @@ def test_remove_and_purge(team):
     for table in TABLES:
         assert team.sql(f"SELECT count(*) FROM cs_team.{table} WHERE owner = 'carol'") == [(0,)]
     assert team.sql("SELECT count(*) FROM cs_team.lines WHERE owner <> 'carol'") == others
+
+
+def test_a_connection_without_tls_to_another_host_is_warned_about(tmp_path):
+    """(No server needed: the warning comes before the connection, which fails, saying why.)"""
+    dave = Person(tmp_path, "dave")
+    r = dave.cs("team", "join", "postgresql://dave@team-db.invalid/team", check=False)
+    assert r.returncode == 1
+    assert "warning: the connection to team-db.invalid is not encrypted" in r.stderr
+    assert "sslmode=verify-full" in r.stderr and "cannot connect to the team database" in r.stderr
+    r = dave.cs("team", "join", "postgresql://dave@team-db.invalid/team?sslmode=verify-full", check=False)
+    assert r.returncode == 1 and "warning" not in r.stderr
+    assert not (dave.cs_home / "config.toml").exists()  # nothing kept of a join that failed

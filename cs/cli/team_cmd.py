@@ -1,5 +1,7 @@
 """`cs team` (init, add, remove, join, status), `cs share`, `cs unshare`, and
-what `cs search --team` prints: the team's PostgreSQL (cs/team, docs/team.md)."""
+what `cs search --team` prints: the team's PostgreSQL (cs/team, docs/team.md).
+Each command is run by tests/test_team.py, as the admin, alice, bob or carol,
+against a real PostgreSQL."""
 
 import sys
 

@@ -4,7 +4,9 @@
 search path) or raises TeamError saying what to do; every failure is kept in
 <cs home>/team-state.json for `cs team status`, every success clears it.
 psycopg is imported here, when a team command runs: without the [team] extra
-the error says what to install. Test: tests/test_team.py."""
+the error says what to install. Tests: tests/test_team.py
+(test_status_says_who_i_am_what_is_shared_and_the_last_error,
+test_a_connection_without_tls_to_another_host_is_warned_about)."""
 
 import json
 

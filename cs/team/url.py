@@ -1,7 +1,7 @@
 """Team URLs (postgresql://USER@HOST:PORT/DB?sslmode=...): what is kept of
 them, and whether a connection is protected. Pure functions, no psycopg.
 Tests: tests/test_team.py (test_a_url_with_a_password_is_refused,
-test_urls_are_told_apart)."""
+test_urls_are_told_apart, test_a_connection_without_tls_to_another_host_is_warned_about)."""
 
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
