@@ -101,10 +101,13 @@ def team(tmp_path_factory):
 
 
 def alices_session(team, word, secret=SECRETS["github"]) -> str:
-    """A finished shell session of alice's: a word to find, a secret on the screen and in the command line."""
-    w = LogWriter(team.alice.logs, argv=("bash", "-c", f"deploy --token {secret}"), cwd="/home/alice/proj", lock=False)
+    """A finished shell session of alice's: a word to find, a secret on the screen, typed, in the
+    command line, and one in its working directory."""
+    argv = ("bash", "-c", f"deploy --token {secret}")
+    w = LogWriter(team.alice.logs, argv=argv, cwd=f"/home/alice/{SECRETS['aws']}/proj", lock=False)
     w.output(f"$ deploy --token {secret}\r\n", dt=0.05)
     w.output(f"{word} ledger reconciled, token {secret} accepted\r\n", dt=0.05)
+    w.input(f"export STRIPE={SECRETS['stripe']}\r", dt=0.05)
     w.input("exit\r", dt=0.05)
     w.end()
     return w.sid
@@ -151,10 +154,26 @@ def test_members_are_logins_in_the_group_and_nothing_more(team):
         ("cs_member", False, False, False, False, True),
     ]
     assert f"alice runs:  cs team join '{team.member_url('alice')}'" in team.add_output
+    hashes = team.sql("SELECT rolpassword FROM pg_authid WHERE rolname IN ('alice', 'bob')")
+    assert all(h.startswith("SCRAM-SHA-256$") for (h,) in hashes)  # hashed by cs: the server never saw them
+    for person in (team.alice, team.bob):
+        assert person.password not in team.cluster.log()
+    assert 'CREATE ROLE "alice"' in team.cluster.log()  # (the log holds the statements)
     for person in (team.alice, team.bob):
         config = (person.cs_home / "config.toml").read_text()
         assert f'team_url = "{team.member_url(person.name)}"' in config
         assert person.password not in config
+
+
+def test_a_login_that_is_not_a_member_cannot_join(team):
+    team.sql("CREATE ROLE mallory LOGIN PASSWORD 'mallory-pw'")
+    mallory = Person(team.root, "mallory")
+    mallory.use_pgpassword("mallory-pw")
+    r = mallory.cs("team", "join", team.member_url("mallory"), check=False)
+    assert r.returncode == 1 and "not a member of this team" in r.stderr
+    assert not (mallory.cs_home / "config.toml").exists()
+    # (and without CONNECT on the team's database, the server says so first)
+    assert "permission denied for database" in r.stderr or "cs team add mallory" in r.stderr
 
 
 def test_a_url_with_a_password_is_refused(team):
@@ -203,6 +222,10 @@ def test_no_piece_of_a_secret_reaches_the_team_database(team):
     everything = every_text(team)
     assert "mango ledger reconciled" in everything
     assert "[REDACTED:" in everything  # the secret's lines were shipped, redacted
+    ((cwd, command),) = team.sql("SELECT cwd, command FROM cs_team.sessions WHERE id = %s", [sid])
+    assert "[REDACTED:" in cwd and "[REDACTED:" in command
+    typed = team.sql("SELECT text FROM cs_team.lines WHERE session_id = %s AND direction = 'input'", [sid])
+    assert any(text.startswith("export STRIPE=[REDACTED:") for (text,) in typed), typed
     assert leaks(everything) == []
 
 

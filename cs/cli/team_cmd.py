@@ -123,11 +123,25 @@ def join_cmd(url):
     if urls.has_password(url):
         raise UsageError(f"the URL holds a password: {urls.PASSWORD_HINT}")
     _warn_tls(url)
-    with connect.connect(url) as conn:
-        me = conn.execute("SELECT current_user, pg_has_role(current_user, 'cs_member', 'MEMBER')").fetchone()
-        conn.rollback()
+    try:
+        with connect.connect(url) as conn:
+            me = conn.execute(
+                "SELECT current_user, pg_has_role(current_user, 'cs_member', 'MEMBER'), rolsuper OR rolbypassrls"
+                " FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+            conn.rollback()
+    except connect.TeamError as exc:
+        if "permission denied for database" not in str(exc):
+            raise
+        raise CsError(f"{exc}: not a member of this team (ask the admin: cs team add NAME)") from None
     if not me[1]:
         raise CsError(f"{me[0]} is not a member of this team (ask the admin: cs team add {me[0]})")
+    if me[2]:
+        echo(
+            f"cs: warning: {me[0]} bypasses row-level security (a superuser or BYPASSRLS): a member's login"
+            " (cs team add NAME) is safer",
+            err=True,
+        )
     connect.remember()
     _keep_url(url)
     echo(f"cs: joined as {me[0]}; share a session with `cs share ID`")

@@ -79,10 +79,17 @@ def role(conn, name: str):
     ).fetchone()
 
 
+def hashed(conn, name: str, password: str) -> str:
+    """The password as the server stores it (SCRAM, by libpq on this side, in the
+    server's password_encryption): the plain password never reaches the server,
+    nor a statement log there."""
+    return conn.pgconn.encrypt_password(password.encode(), name.encode()).decode()
+
+
 def add_member(conn, name: str, password: str) -> None:
-    """A LOGIN role in cs_member: no superuser, no BYPASSRLS, nothing else. A
-    name that still owns shared rows (a member removed without --purge) is
-    refused: the new login would own them."""
+    """A LOGIN role in cs_member: no superuser, no BYPASSRLS, nothing else; its
+    password sent hashed. A name that still owns shared rows (a member removed
+    without --purge) is refused: the new login would own them."""
     pg = psycopg()
     from psycopg import sql
 
@@ -98,7 +105,7 @@ def add_member(conn, name: str, password: str) -> None:
             conn.execute(
                 sql.SQL(
                     "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT IN ROLE {} PASSWORD {}"
-                ).format(sql.Identifier(name), sql.Identifier(MEMBER_GROUP), sql.Literal(password))
+                ).format(sql.Identifier(name), sql.Identifier(MEMBER_GROUP), sql.Literal(hashed(conn, name, password)))
             )
     except pg.Error as exc:
         raise failed(exc, f"cannot add {name}") from None

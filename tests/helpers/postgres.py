@@ -76,7 +76,8 @@ class Cluster:
             "--no-locale",
             "--no-sync",
         )
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off"
+        # Every statement in the log: a test can tell what the server was sent (no password).
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off -c log_statement=all"
         try:
             self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-o", options, "-w", "start")
         except subprocess.CalledProcessError as exc:
@@ -90,6 +91,9 @@ class Cluster:
             self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=False)
             self.started = False
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self) -> str:
+        return (self.dir / "log").read_text(errors="replace")
 
     def url(self, user: str, password: str = None, db: str = "postgres") -> str:
         auth = f"{user}:{password}" if password else user
