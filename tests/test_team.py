@@ -78,8 +78,9 @@ class Team:
 def team(tmp_path_factory):
     """The admin's `cs team init`, `cs team add alice` (a generated password)
     and `cs team add bob --password-stdin`; both joined."""
-    cluster = Cluster().start()
+    cluster = Cluster()
     try:
+        cluster.start()
         cluster.sql(f"CREATE ROLE {ADMIN} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}'")
         cluster.sql(f"CREATE DATABASE {DB} OWNER {ADMIN}")
         t = Team(cluster, tmp_path_factory.mktemp("team"))
