@@ -349,3 +349,30 @@ def test_a_connection_without_tls_to_another_host_is_warned_about(tmp_path):
     r = dave.cs("team", "join", "postgresql://dave@team-db.invalid/team?sslmode=verify-full", check=False)
     assert r.returncode == 1 and "warning" not in r.stderr
     assert not (dave.cs_home / "config.toml").exists()  # nothing kept of a join that failed
+
+
+def test_the_shared_story_is_the_story_cs_tells(team, monkeypatch):
+    from cs.db import open_db
+    from cs.story.build import build_story
+
+    sid = alices_session(team, "tamarind")
+    team.alice.cs("share", sid)
+    monkeypatch.setenv("CS_HOME", str(team.alice.cs_home))
+    monkeypatch.setenv("HOME", str(team.alice.home))
+    story = build_story(team.alice.logs, sid, db=open_db(team.alice.cs_home / "index.db"), redact=True)
+    shipped = team.sql(
+        "SELECT kind, source, text, at_segment, at_offset FROM cs_team.entries WHERE session_id = %s ORDER BY seq",
+        [sid],
+    )
+    assert shipped == [(e.kind, e.source, e.text, *(e.at[:2] if e.at else (None, None))) for e in story.entries]
+    assert any("tamarind ledger reconciled" in text for _k, _s, text, _a, _o in shipped)
+
+
+def test_the_trigram_index_serves_a_substring_search(team):
+    """(With so few rows the planner would rather scan: forbidden here, it must find the index usable.)"""
+    from cs.ask.search import like_pattern
+
+    with team.connect_as("bob", team.bob.password) as bob:
+        bob.execute("SET enable_seqscan = off")
+        plan = bob.execute("EXPLAIN SELECT * FROM lines WHERE text ILIKE %s", [like_pattern("eapple ledg")]).fetchall()
+    assert "lines_text_trgm" in "\n".join(row[0] for row in plan)
