@@ -376,3 +376,19 @@ def test_the_trigram_index_serves_a_substring_search(team):
         bob.execute("SET enable_seqscan = off")
         plan = bob.execute("EXPLAIN SELECT * FROM lines WHERE text ILIKE %s", [like_pattern("eapple ledg")]).fetchall()
     assert "lines_text_trgm" in "\n".join(row[0] for row in plan)
+
+
+def test_a_line_redacted_since_it_was_shipped_leaves_the_team_database(team):
+    sid = alices_session(team, "zucchini-code-4242")
+    team.alice.cs("share", sid)
+    assert "zucchini-code-4242" in every_text(team)
+    team.alice.cs("config", "redact_patterns", "zucchini-code-[0-9]+")
+    try:
+        again = team.alice.cs("share", sid).stdout
+    finally:
+        team.alice.cs("config", "--unset", "redact_patterns")
+    assert "0 removed" not in again
+    assert "zucchini-code-4242" not in every_text(team)
+    assert team.sql(
+        "SELECT count(*) FROM cs_team.lines WHERE session_id = %s AND text LIKE %s", [sid, "%[REDACTED:custom]%"]
+    )[0][0]

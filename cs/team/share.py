@@ -15,7 +15,9 @@ fills it in (current_user) and its policies check it.
 
 Tests: tests/test_team.py (test_alice_shares_and_bob_finds_it_attributed_to_her,
 test_no_piece_of_a_secret_reaches_the_team_database, test_shipping_twice_changes_nothing,
-test_alice_unshares_and_it_is_gone_for_bob, test_sharing_with_redaction_off_is_refused)."""
+test_a_line_redacted_since_it_was_shipped_leaves_the_team_database,
+test_the_shared_story_is_the_story_cs_tells, test_alice_unshares_and_it_is_gone_for_bob,
+test_sharing_with_redaction_off_is_refused)."""
 
 from cs import config
 from cs.errors import CsError
