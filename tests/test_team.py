@@ -297,6 +297,8 @@ def test_status_says_who_i_am_what_is_shared_and_the_last_error(team):
     team.alice.cs("share", sid)
     status = json.loads(team.alice.cs("team", "status", "--json").stdout)
     assert status["user"] == "alice" and status["shared"] >= 1 and status["url"] == team.member_url("alice")
+    assert sid in [s["id"] for s in status["sessions"]]
+    assert sid[:8] in team.alice.cs("team", "status").stdout
     broken = dict(team.bob.env, PGPASSWORD="wrong")
     r = run_cs(None, "search", "--team", "guava", env=broken, check=False)
     assert r.returncode == 1 and "password authentication failed" in r.stderr and "PGPASSWORD" in r.stderr

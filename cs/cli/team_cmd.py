@@ -150,15 +150,16 @@ def join_cmd(url):
 @team_cmd.command("status")
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 def status_cmd(as_json):
-    """The team URL, who you are there, how many of your sessions are shared,
+    """The team URL, who you are there, your shared sessions (the newest ten),
     and the last error."""
     from cs.team import connect, share
 
-    status = {"url": connect.team_url(), "user": None, "shared": None, "error": None}
+    status = {"url": connect.team_url(), "user": None, "shared": None, "sessions": [], "error": None}
     try:
         with connect.connect(status["url"]) as conn:
             status["user"] = conn.execute("SELECT current_user").fetchone()[0]
             status["shared"] = share.shared_count(conn)
+            status["sessions"] = share.my_sessions(conn)
             conn.rollback()
         connect.remember()
     except CsError as exc:
@@ -172,6 +173,9 @@ def status_cmd(as_json):
     echo(f"team:    {status['url']}")
     echo(f"you:     {status['user'] or '(not connected)'}")
     echo(f"shared:  {'-' if status['shared'] is None else status['shared']} session(s) of yours")
+    for s in status["sessions"]:
+        when = local_time(s["started_at"], with_seconds=False) if s["started_at"] else "-"
+        echo(f"  {s['id'][:8]}  {when}  {s['project'] or '-'}  {(s['command'] or '-')[:40]}")
     if status["last_error"]:
         echo(f"last error ({local_time(status['last_error_at'])}): {status['last_error']}")
     if status["error"]:

@@ -129,7 +129,7 @@ def remove_member(conn, name: str, purge: bool) -> dict:
             if found is not None:
                 conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
             elif not purge:
-                raise CsError(f"no member {name} here (see `cs team status`)")
+                raise CsError(f"no member {name} here: nothing to remove")
     except pg.Error as exc:
         raise failed(exc, f"cannot remove {name}") from None
     return {"dropped": found is not None, "purged": purged}

@@ -198,7 +198,7 @@ def unship(conn, prefixes) -> list:
                 found = mine(conn, prefix)
                 if len(found) != 1:
                     what = "none of your shared sessions" if not found else f"{len(found)} of your shared sessions"
-                    raise CsError(f"{prefix!r} matches {what} (see `cs team status`)")
+                    raise CsError(f"{prefix!r} matches {what} (`cs team status` lists them)")
                 conn.execute("DELETE FROM sessions WHERE owner = current_user AND id = %s", found)
                 ids.extend(found)
     except pg.Error as exc:
@@ -218,3 +218,13 @@ def mine(conn, prefix: str) -> list:
 
 def shared_count(conn) -> int:
     return conn.execute("SELECT count(*) FROM sessions WHERE owner = current_user").fetchone()[0]
+
+
+def my_sessions(conn, limit: int = 10) -> list:
+    """My shared sessions, newest first: dicts of id, started_at, project, command."""
+    rows = conn.execute(
+        "SELECT id, started_at, project, command FROM sessions WHERE owner = current_user"
+        " ORDER BY started_at DESC NULLS LAST, id LIMIT %s",
+        [int(limit)],
+    ).fetchall()
+    return [{"id": i, "started_at": t.isoformat() if t else None, "project": p, "command": c} for i, t, p, c in rows]
