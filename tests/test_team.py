@@ -8,6 +8,7 @@ secrets is checked as the superuser, over every table."""
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -205,7 +206,12 @@ def test_urls_are_told_apart():
 def test_alice_shares_and_bob_finds_it_attributed_to_her(team):
     sid = alices_session(team, "pineapple")
     shared = team.alice.cs("share", sid[:8]).stdout
-    assert f"shared {sid[:8]}" in shared and "story entries" in shared
+    said = re.search(
+        r"shared (\w+): (\d+) story entries, (\d+) searchable lines \((\d+) rows new or changed, 0 removed", shared
+    )
+    assert said and said[1] == sid[:8], shared
+    entries, lines, written = map(int, said.groups()[1:])
+    assert entries and lines and written == entries + lines  # the first time, every row is new
     hits = json.loads(team_hits(team.bob, "PINEAPPLE", "ledger").stdout)
     assert hits and {h["owner"] for h in hits} == {"alice"}
     assert {h["session_id"] for h in hits} == {sid}
