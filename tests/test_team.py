@@ -400,3 +400,11 @@ def test_a_line_redacted_since_it_was_shipped_leaves_the_team_database(team):
     assert team.sql(
         "SELECT count(*) FROM cs_team.lines WHERE session_id = %s AND text LIKE %s", [sid, "%[REDACTED:custom]%"]
     )[0][0]
+
+
+def test_init_keeps_the_url_without_its_password(team, tmp_path):
+    admin = Person(tmp_path, ADMIN)
+    r = admin.cs("team", "init", team.cluster.url(ADMIN, ADMIN_PASSWORD, DB))
+    assert "already up to date" in r.stdout and "the password was not kept" in r.stderr
+    config = (admin.cs_home / "config.toml").read_text()
+    assert f'team_url = "{team.url}"' in config and ADMIN_PASSWORD not in config
