@@ -11,6 +11,7 @@
     identity_file = "~/.config/cs/age.key"  # the age identity (or SSH key) that reads them
     index_encrypted = "on"   # "off": encrypted sessions' lines leave the index
     archive_unrecorded = "on"  # "off": only the transcripts of recorded sessions are archived
+    team_url = "postgresql://alice@db.example.com/team?sslmode=verify-full"  # docs/team.md
 
 Two ways to read it:
 
@@ -47,6 +48,7 @@ DEFAULTS = {
     "identity_file": None,
     "index_encrypted": "on",
     "archive_unrecorded": "on",
+    "team_url": None,
 }
 
 DESCRIPTIONS = {
@@ -61,6 +63,7 @@ DESCRIPTIONS = {
     "identity_file": "the age identity file (or SSH private key) that reads encrypted sessions",
     "index_encrypted": "keep encrypted sessions' lines in the index (off: remove them)",
     "archive_unrecorded": "archive and index Claude Code transcripts of sessions cs did not record (on/off)",
+    "team_url": "the team's PostgreSQL (postgresql://USER@HOST/DB; the password in ~/.pgpass or PGPASSWORD)",
 }
 
 # Below this, rotation would mostly produce files; a typo such as "256" (bytes)
@@ -186,6 +189,19 @@ def _identity_file(value):
     return value.strip()
 
 
+def _team_url(value):
+    """A postgresql:// URL holding no password (libpq finds it in ~/.pgpass or
+    PGPASSWORD): config.toml is no place for one. Test: tests/test_team.py."""
+    from urllib.parse import parse_qs, urlsplit
+
+    if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"expected a URL such as postgresql://USER@HOST/DB, got {value!r}")
+    parts = urlsplit(value)
+    if parts.password is not None or "password" in parse_qs(parts.query):
+        raise ValueError("the URL holds a password; keep it in ~/.pgpass or PGPASSWORD instead")
+    return value
+
+
 VALIDATORS = {
     "retention": _positive_duration,
     "max_total_size": _positive_size,
@@ -198,6 +214,7 @@ VALIDATORS = {
     "identity_file": _identity_file,
     "index_encrypted": _on_off,
     "archive_unrecorded": _on_off,
+    "team_url": _team_url,
 }
 
 
@@ -342,6 +359,8 @@ def _typed(key: str, value):
         return tuple(p.strip() for p in value.split(",") if p.strip()) or None if value else None
     if key == "identity_file":
         return os.path.expanduser(value) if value else None
+    if key == "team_url":
+        return value
     if value is None or value == "off":
         return None
     return parse_duration(value) if key in DURATIONS else parse_size(value)

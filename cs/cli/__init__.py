@@ -36,6 +36,9 @@ COMMANDS = {
     "web": "web_cmd",
     "doctor": "doctor_cmd",
     "mcp": "mcp_cmd",
+    "team": "team_cmd",
+    "share": "team_cmd",
+    "unshare": "team_cmd",
 }
 MODULES = (
     "ask",
@@ -47,6 +50,7 @@ MODULES = (
     "mcp_cmd",
     "playback",
     "record_init",
+    "team_cmd",
     "web_cmd",
 )
 

@@ -33,12 +33,21 @@ def search_cmd(
     limit=20,
     as_json=False,
     as_jsonl=False,
+    team=False,
 ):
 
     from cs.ask import search
 
     if not query:
         raise CsError("nothing to search for: cs search WORDS...")
+    if team:
+        return _search_team(
+            query,
+            limit,
+            as_json,
+            as_jsonl,
+            locally_only=(session_prefix, cwd, since, until, source, kind, direction, fts, regex, rank, project),
+        )
     if fts and regex:
         raise UsageError("--fts and --regex cannot be used together (choose one query syntax)")
     if rank and regex:
@@ -80,6 +89,17 @@ def search_cmd(
         echo(head)
         echo("  " + snippet(hit.text, hit.spans, width, color))
         echo("  " + replay)
+
+
+def _search_team(query, limit, as_json, as_jsonl, locally_only) -> None:
+    """`cs search --team WORDS`: literal words only, in the team's database."""
+    if any(locally_only):
+        raise UsageError(
+            "--team searches literal words (with -n, --json, --jsonl); the other options are for the local index"
+        )
+    from cs.cli import team_cmd
+
+    team_cmd.search_team(query, limit, as_json, as_jsonl)
 
 
 def list_cmd(

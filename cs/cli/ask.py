@@ -28,6 +28,7 @@ MAX_LIMIT = 1_000_000  # --limit, -C: beyond this a number is a typo (and would 
 @click.option("--fts", is_flag=True, help="QUERY is raw SQLite FTS5 syntax.")
 @click.option("--regex", is_flag=True, help="QUERY is a Python regular expression.")
 @click.option("--rank", is_flag=True, help="Most relevant first (default: newest first).")
+@click.option("--team", is_flag=True, help="Search what the team shared (the team's PostgreSQL; docs/team.md).")
 @click.option(
     "-n", "--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT), help="At most this many hits."
 )

@@ -1,0 +1,243 @@
+"""`cs team` (init, add, remove, join, status), `cs share`, `cs unshare`, and
+what `cs search --team` prints: the team's PostgreSQL (cs/team, docs/team.md).
+Each command is run by tests/test_team.py, as the admin, alice, bob or carol,
+against a real PostgreSQL."""
+
+import sys
+
+import click
+
+from cs.cli import cli
+from cs.cli.common import CsError, UsageError, open_index, resolve
+from cs.cli.output import echo, local_time, print_json
+
+
+@cli.group("team")
+def team_cmd():
+    """Share sessions through the team's PostgreSQL (docs/team.md)."""
+
+
+def _warn_tls(url: str) -> None:
+    from cs.team import url as urls
+
+    warning = urls.tls_warning(url)
+    if warning:
+        echo(f"cs: warning: {warning}", err=True)
+
+
+def _keep_url(url: str) -> str:
+    """Store the URL (no password) as this user's team URL; the stored URL."""
+    from cs import config
+    from cs.team import url as urls
+
+    kept = urls.without_password(url)
+    config.set_value("team_url", kept)
+    return kept
+
+
+@team_cmd.command("init")
+@click.argument("url")
+def init_cmd(url):
+    """Make the database at URL the team's (run once, by the admin: a login that
+    owns the database and may create roles). Creates the schema, the group role
+    cs_member and the row-level security policies; keeps URL (without its
+    password) as your team URL."""
+    from cs.team import connect, schema
+    from cs.team import url as urls
+
+    _warn_tls(url)
+    with connect.connect(url) as conn:
+        applied = schema.migrate(conn)
+        me = conn.execute("SELECT current_user, current_database()").fetchone()
+    connect.remember()
+    kept = _keep_url(url)
+    echo(f"cs: team database {me[1]} ready ({', '.join(applied) or 'already up to date'}); you ({me[0]}) are its admin")
+    if urls.has_password(url):
+        echo("cs: the password was not kept: libpq reads it from ~/.pgpass or PGPASSWORD", err=True)
+    echo(f"cs: team_url = {kept}")
+    echo("cs: next, for each member: cs team add NAME")
+
+
+@team_cmd.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the member's password from standard input.")
+def add_cmd(name, password_stdin):
+    """Make a member's login NAME (in the group cs_member: not a superuser, no
+    BYPASSRLS). Its password is generated and printed once, or read with
+    --password-stdin; then prints what the member runs."""
+    from cs.team import connect, schema
+    from cs.team import url as urls
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: standard input held no password")
+    else:
+        password = schema.generate_password()
+    with connect.connect() as conn:
+        schema.add_member(conn, name, password)
+    connect.remember()
+    member_url = urls.with_user(connect.team_url(), name)
+    echo(f"cs: {name} added to the team")
+    if not password_stdin:
+        echo(f"password (shown once): {password}")
+    echo(f"{name} runs:  cs team join '{member_url}'")
+    echo(f"with the password in ~/.pgpass ({_pgpass_line(member_url)}, mode 0600) or in PGPASSWORD")
+
+
+def _pgpass_line(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}:{parts.path.lstrip('/') or '*'}:{parts.username}:PASSWORD"
+
+
+@team_cmd.command("remove")
+@click.argument("name")
+@click.option("--purge", is_flag=True, help="Delete the sessions NAME shared, too.")
+def remove_cmd(name, purge):
+    """Remove member NAME's login. Their shared sessions stay (attributed to
+    them) unless --purge."""
+    from cs.team import connect, schema
+
+    with connect.connect() as conn:
+        done = schema.remove_member(conn, name, purge)
+    connect.remember()
+    said = [f"login {name} dropped"] if done["dropped"] else [f"no login {name}"]
+    if purge:
+        said.append(f"{done['purged']} shared session(s) deleted")
+    else:
+        said.append("the sessions they shared stay (cs team remove NAME --purge deletes them)")
+    echo("cs: " + "; ".join(said))
+
+
+@team_cmd.command("join")
+@click.argument("url")
+def join_cmd(url):
+    """Join the team database at URL (no password in it: libpq reads it from
+    ~/.pgpass or PGPASSWORD). Checks the connection, then keeps URL as your
+    team URL."""
+    from cs.team import connect
+    from cs.team import url as urls
+
+    if urls.has_password(url):
+        raise UsageError(f"the URL holds a password: {urls.PASSWORD_HINT}")
+    _warn_tls(url)
+    try:
+        with connect.connect(url) as conn:
+            me = conn.execute(
+                "SELECT current_user, pg_has_role(current_user, 'cs_member', 'MEMBER'), rolsuper OR rolbypassrls"
+                " FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+            conn.rollback()
+    except connect.TeamError as exc:
+        if "permission denied for database" not in str(exc):
+            raise
+        raise CsError(f"{exc}: not a member of this team (ask the admin: cs team add NAME)") from None
+    if not me[1]:
+        raise CsError(f"{me[0]} is not a member of this team (ask the admin: cs team add {me[0]})")
+    if me[2]:
+        echo(
+            f"cs: warning: {me[0]} bypasses row-level security (a superuser or BYPASSRLS): a member's login"
+            " (cs team add NAME) is safer",
+            err=True,
+        )
+    connect.remember()
+    _keep_url(url)
+    echo(f"cs: joined as {me[0]}; share a session with `cs share ID`")
+
+
+@team_cmd.command("status")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+def status_cmd(as_json):
+    """The team URL, who you are there, your shared sessions (the newest ten),
+    and the last error."""
+    from cs.team import connect, share
+
+    status = {"url": connect.team_url(), "user": None, "shared": None, "sessions": [], "error": None}
+    try:
+        with connect.connect(status["url"]) as conn:
+            status["user"] = conn.execute("SELECT current_user").fetchone()[0]
+            status["shared"] = share.shared_count(conn)
+            status["sessions"] = share.my_sessions(conn)
+            conn.rollback()
+        connect.remember()
+    except CsError as exc:
+        status["error"] = str(exc)
+    last = connect.state()
+    status["last_error"] = last.get("last_error")
+    status["last_error_at"] = last.get("at")
+    if as_json:
+        print_json(status)
+        return
+    echo(f"team:    {status['url']}")
+    echo(f"you:     {status['user'] or '(not connected)'}")
+    echo(f"shared:  {'-' if status['shared'] is None else status['shared']} session(s) of yours")
+    for s in status["sessions"]:
+        when = local_time(s["started_at"], with_seconds=False) if s["started_at"] else "-"
+        echo(f"  {s['id'][:8]}  {when}  {s['project'] or '-'}  {(s['command'] or '-')[:40]}")
+    if status["last_error"]:
+        echo(f"last error ({local_time(status['last_error_at'])}): {status['last_error']}")
+    if status["error"]:
+        return 1
+
+
+@cli.command("share")
+@click.argument("session_ids", nargs=-1, required=True)
+def share_cmd(session_ids):
+    """Ship sessions to the team database: metadata, story and searchable lines,
+    redacted before they leave. Shipping again sends only what changed."""
+    from cs.log import paths
+    from cs.team import connect, share
+
+    url = connect.team_url()
+    _warn_tls(url)
+    db = open_index()
+    ids = list(dict.fromkeys(resolve(db, prefix) for prefix in session_ids))
+    shipments = [share.shipment(db, paths.logs_dir(), sid) for sid in ids]
+    with connect.connect(url) as conn:
+        for s in shipments:
+            done = share.ship(conn, s)
+            echo(
+                f"cs: shared {s.session_id[:8]}: {len(s.entries)} story entries, {len(s.lines)} searchable lines"
+                f" ({done['entries'] + done['lines']} rows new or changed, {done['removed']} removed"
+                f"{', metadata updated' if done['session'] else ''})"
+            )
+    connect.remember()
+
+
+@cli.command("unshare")
+@click.argument("session_ids", nargs=-1, required=True)
+def unshare_cmd(session_ids):
+    """Take your sessions back out of the team database (any unique id prefix)."""
+    from cs.team import connect, share
+
+    with connect.connect() as conn:
+        removed = share.unship(conn, session_ids)
+    connect.remember()
+    for sid in removed:
+        echo(f"cs: unshared {sid[:8]}")
+
+
+def search_team(query, limit: int, as_json: bool, as_jsonl: bool) -> None:
+    """`cs search --team`: what the team shared, each hit with its owner."""
+    from cs.cli.output import emit_json
+    from cs.errors import NoMatches
+    from cs.team import connect
+    from cs.team import search as team_search
+
+    with connect.connect() as conn:
+        hits = team_search.search(conn, query, limit=limit)
+    connect.remember()
+    if as_json or as_jsonl:
+        emit_json(hits, lines=as_jsonl)
+    if not hits:
+        raise NoMatches("no matches in the team database")
+    if as_json or as_jsonl:
+        return
+    for hit in hits:
+        label = hit["kind"] or {"input": "in", "output": "out"}.get(hit["direction"], hit["direction"])
+        echo(
+            f"{local_time(hit['ts']) if hit['ts'] else '-'}  {hit['owner']}  {hit['session_id'][:8]}  {hit['project'] or '-'}  {label}"
+        )
+        echo("  " + hit["text"].replace("\n", " ")[:300])

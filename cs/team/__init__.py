@@ -1,0 +1,22 @@
+"""Teams: sessions shared through the team's PostgreSQL (docs/team.md).
+
+`cs team init URL` makes a database the team's: the schema (the append-only
+migrations in migrations/team/, shipped as cs.migrations.team), a NOLOGIN
+group role `cs_member`, row-level security ENABLED and FORCED on every table
+(members read everything shared; insert, change and delete only rows whose
+`owner` is their own login, `current_user`: the database's word, never the
+client's); `cs team add NAME` makes a member's login. `cs share ID...`
+ships a session's metadata, story entries and searchable lines, redacted
+before they leave the machine, idempotently; `cs unshare ID...` takes them
+back out; `cs search --team` searches what the team shared (pg_trgm serves the
+substring search).
+
+Modules: url.py (team URLs: no password kept, TLS or not), connect.py
+(opening a connection, psycopg's errors turned into cs errors, the last error
+kept for `cs team status`), schema.py (migrations, the admin's roles),
+share.py (what is shipped, shipping it, taking it back), search.py (reading).
+
+May import: cs.log, cs.db, cs.config, cs.units, cs.story, cs.ask, cs.claude,
+cs.errors. psycopg is imported only here, and only when a team command runs
+(the [team] extra).
+"""
