@@ -21,7 +21,9 @@ Code releases at 80 and 120 columns), tests/test_story_real.py (live).
 """
 
 import bisect
+import functools
 import json
+import re
 
 from cs import config
 from cs.claude import transcript as claude_transcript
@@ -167,14 +169,19 @@ def _told(rows) -> set:
     return {key for key in map(_words, rows) if key}
 
 
-def _is_told(words: str, told: set) -> bool:
+def _is_told(words: str, told: set, all_told: str) -> bool:
     """Told already: the same words, or a piece of a told row (the row drawn
-    again narrower after a resize, wrapped in two)."""
-    return words in told or (len(words) >= 8 and any(words in row for row in told))
+    again narrower after a resize, wrapped in two); `all_told`: the told rows
+    joined by newlines (one search instead of one per row)."""
+    return words in told or (len(words) >= 8 and words in all_told)
+
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> str:
-    return " ".join("".join(c if c.isalnum() else " " for c in text).split())
+    """A row's letters and digits, words apart by single spaces."""
+    return " ".join(_WORD.findall(text))
 
 
 def _when(entry):
@@ -428,6 +435,7 @@ def screen_claude_story(view, told) -> list:
     out = [Entry(m[2] if m else None, PROMPT, FROM_SCREEN, t.strip(), at=m) for t, m in view.typed if t.strip()]
     typed_keys = {_key(t) for t, _m in view.typed}
     typing = _TypingTimes(view)
+    all_told = "\n".join(told)
     seen, rows = set(), []
     for line in sorted(view.lines, key=lambda line: line.mark[:2] if line.mark else (float("inf"), 0)):
         if line.how == screens.REPLACED and not line.alt and line.batch < max(6, view.rows // 4):
@@ -435,7 +443,8 @@ def screen_claude_story(view, told) -> list:
         if line.how in (screens.REPLACED, screens.LEFT) and typing.drawn_while_typing(line):
             continue  # a menu or picker that popped up while typing, and went
         key = _key(line.text)
-        if not _words(key) or _is_told(_words(key), told):
+        words = _words(key)
+        if not words or _is_told(words, told, all_told):
             continue  # nothing but drawing, or told already (the header, a question, the exit)
         if is_chrome(line.text, view.cols) or _is_echo(line.text, view, typed_keys):
             continue
@@ -523,7 +532,10 @@ def _canonical(ts):
     return format_timestamp(moment) if moment else ts
 
 
+@functools.lru_cache(maxsize=4096)
 def _ms(ts):
+    """Milliseconds since the epoch of a timestamp (the lines of one chunk share
+    theirs: cached)."""
     moment = parse_timestamp(ts)
     return int(moment.timestamp() * 1000) if moment else None
 

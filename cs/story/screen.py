@@ -29,7 +29,6 @@ SCROLLED, REPLACED, CLEARED, LEFT, FINAL = "scrolled", "replaced", "cleared", "l
 # Erasing the whole screen (ESC[2J, ESC[3J): what it takes away was not a live
 # region's frame. Its rows are judged at the next settles (an erased row waits
 # one settle for a redraw).
-_CLEAR_SCREEN = (b"\x1b[2J", b"\x1b[3J")
 _CLEARED_SETTLES = 2
 FEED_PIECE = 64 * 1024
 # The alternate screen on and off (xterm's three spellings).
@@ -90,8 +89,9 @@ class ScreenView:
         return self.render.screen.rows
 
     def _collect(self, lines, how, ts) -> None:
-        alt, batch = self.alt, len(lines)
-        self.lines.extend(ScreenLine(text, mark, ts, how, alt, batch) for text, mark in lines if text.strip())
+        if lines:  # (most calls find none: the hot path stays short)
+            alt, batch = self.alt, len(lines)
+            self.lines.extend(ScreenLine(text, mark, ts, how, alt, batch) for text, mark in lines if text.strip())
 
     def output(self, data: bytes, mark) -> None:
         screen, render = self.render.screen, self.render
@@ -104,14 +104,20 @@ class ScreenView:
         last, render.last_output_ms = render.last_output_ms, now
         if last is None or now is None or abs(now - last) >= SETTLE_GAP_MS:
             self._collect(screen.pop_finished(), CLEARED if self._cleared else REPLACED, ts)
-            self._cleared = max(0, self._cleared - 1)
-        if any(seq in data for seq in _CLEAR_SCREEN):
+            if self._cleared:
+                self._cleared -= 1
+        modes = b"\x1b[?" in data  # (one search first: most chunks switch nothing)
+        if b"\x1b[2J" in data or b"\x1b[3J" in data:
             self._cleared = _CLEARED_SETTLES
-        leaves_alt = self.alt and any(seq in data for seq in _ALT_OFF)
-        for i in range(0, len(data), FEED_PIECE):
-            screen.feed(data[i : i + FEED_PIECE], mark)
+        leaves_alt = modes and self.alt and any(seq in data for seq in _ALT_OFF)
+        if len(data) <= FEED_PIECE:
+            screen.feed(data, mark)
             self._collect(screen.take_retired(), LEFT if leaves_alt else SCROLLED, ts)
-        if b"\x1b[?" in data:
+        else:
+            for i in range(0, len(data), FEED_PIECE):
+                screen.feed(data[i : i + FEED_PIECE], mark)
+                self._collect(screen.take_retired(), LEFT if leaves_alt else SCROLLED, ts)
+        if modes:
             self.alt = _last_alt_switch(data, self.alt)
 
     def keys(self, data: bytes, mark) -> None:
