@@ -396,16 +396,7 @@ def forget_claude_sessions_of(db, session_ids) -> None:
     ids = list(session_ids)
     if db is None or not ids:
         return
-    gone = set()
-    for i in range(0, len(ids), 500):
-        batch = ids[i : i + 500]
-        marks = ",".join("?" * len(batch))
-        gone.update(
-            cid
-            for (cid,) in db.execute(
-                f"SELECT DISTINCT claude_session_id FROM claude_links WHERE session_id IN ({marks})", batch
-            ).fetchall()
-        )
+    gone = set(_each_in(db, "SELECT DISTINCT claude_session_id FROM claude_links WHERE session_id IN ({})", ids))
     removed = set(ids)
     kept = {
         cid
@@ -420,18 +411,17 @@ def forget_claude_sessions_of(db, session_ids) -> None:
 
 def transcript_only(db, session_ids) -> list:
     """Those of these sessions that have no recording (source 'transcript')."""
-    ids = list(session_ids)
-    out = []
+    return list(_each_in(db, "SELECT id FROM sessions WHERE source = ? AND id IN ({})", list(session_ids), [SOURCE]))
+
+
+def _each_in(db, sql: str, ids: list, before=()):
+    """The first column of `sql` run over `ids` in batches of 500 (SQLite's
+    limit on parameters): `{}` in `sql` is the batch's placeholders, `before`
+    the parameters ahead of them."""
     for i in range(0, len(ids), 500):
         batch = ids[i : i + 500]
-        marks = ",".join("?" * len(batch))
-        out.extend(
-            sid
-            for (sid,) in db.execute(
-                f"SELECT id FROM sessions WHERE source = ? AND id IN ({marks})", [SOURCE, *batch]
-            ).fetchall()
-        )
-    return out
+        for (value,) in db.execute(sql.format(",".join("?" * len(batch))), [*before, *batch]).fetchall():
+            yield value
 
 
 def is_transcript_only(db, session_id: str) -> bool:
