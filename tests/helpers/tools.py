@@ -37,6 +37,8 @@ def process_state(pid: int) -> str:
 
 
 def process_args(pid: int) -> str:
-    """A process's command line as ps shows it ("" when there is none)."""
-    r = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
+    """A process's command line as ps shows it, whole ("" when there is none):
+    `-ww`, or ps cuts it at 80 columns when its output is not a terminal (a
+    long virtualenv path then hides the arguments)."""
+    r = subprocess.run(["ps", "-ww", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
     return r.stdout.strip()
