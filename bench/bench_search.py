@@ -50,7 +50,7 @@ def build(root: Path, sessions: int, mb: float, cs: str, env: dict) -> None:
 def editable(cs: str) -> bool:
     """True if `cs` runs from an editable install (a finder .pth in its site-packages)."""
     bindir = Path(cs).resolve().parent
-    return any(bindir.parent.glob("lib/python*/site-packages/__editable__*claude_sessions*"))
+    return any(bindir.parent.glob("lib/python*/site-packages/__editable__*cs_sessions*"))
 
 
 def p50_ms(values) -> float:

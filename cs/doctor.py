@@ -113,7 +113,7 @@ def _round_trip(home: str):
     except OSError as e:
         os.close(master)
         os.close(slave)
-        return f"cannot start `cs record` ({e}): reinstall cs (pip install --force-reinstall claude-sessions)"
+        return f"cannot start `cs record` ({e}): reinstall cs (pip install --force-reinstall cs-sessions)"
     os.close(slave)
     try:
         os.write(master, b"ping\r")
@@ -132,7 +132,7 @@ def _round_trip(home: str):
     if b"cs-doctor:ping" not in screen or proc.returncode != 0:
         return (
             f"a recorded command did not run as it should (exit {proc.returncode}: {said}): "
-            "reinstall cs (pip install --force-reinstall claude-sessions)"
+            "reinstall cs (pip install --force-reinstall cs-sessions)"
         )
     if b"not recorded" in screen or b"recording stopped" in screen:
         return f"the command ran, but {said}: follow what that says, then run `cs doctor` again"
