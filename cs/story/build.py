@@ -221,9 +221,7 @@ def question_entries(view) -> list:
     replaced = [line for line in view.lines if line.how == screens.REPLACED]
     ends = [_ms(line.end_ts) for line in replaced]
     key_times = sorted(t for t in (_ms(ts) for ts, _typing in view.key_times) if t is not None)
-    for key in view.answer_keys:
-        if key.typing:
-            continue
+    for key in view.answer_keys:  # (keys typed into a line are not kept: cs.story.screen)
         at = _ms(key.mark[2])
         if at is None:
             continue

@@ -55,10 +55,10 @@ class ScreenLine:
 class Key:
     """A key press that may answer a question, with the screen it was pressed on."""
 
-    __slots__ = ("data", "mark", "rows", "typing")
+    __slots__ = ("data", "mark", "rows")
 
-    def __init__(self, data, mark, rows, typing):
-        self.data, self.mark, self.rows, self.typing = data, mark, rows, typing
+    def __init__(self, data, mark, rows):
+        self.data, self.mark, self.rows = data, mark, rows
 
 
 class ScreenView:
@@ -125,8 +125,8 @@ class ScreenView:
         self.key_times.append((mark[2], data[:1] >= b" " and data != b"\x7f" and not (b"\r" in data or b"\n" in data)))
         keys = self.render.keys
         typing = bool(keys._buf)  # something typed and not yet submitted
-        if data in _ANSWER_KEYS:
-            self.answer_keys.append(Key(data, mark, self.render.screen.display(), typing))
+        if data in _ANSWER_KEYS and not typing:  # (a key typed into a line answers no question)
+            self.answer_keys.append(Key(data, mark, self.render.screen.display()))
         submitted = keys.feed(data, mark)
         if submitted and self.header is None:
             self.header = (self.render.screen.display(), submitted[0][0])
