@@ -20,7 +20,7 @@ from tests.helpers.postgres import Cluster
 from tests.helpers.transcripts import SECRETS
 
 ADMIN, ADMIN_PASSWORD, DB = "teamadmin", "admin-" + os.urandom(6).hex(), "team"
-TABLES = ("sessions", "entries", "lines")
+TABLES = ("sessions", "entries", "lines", "transcript_lines", "usage", "recording")
 
 
 class Person:
@@ -129,14 +129,14 @@ def team_hits(person, *words, check=True):
 
 
 def test_init_makes_the_schema_with_forced_row_level_security(team):
-    assert "ready (0001_shared_sessions)" in team.init_output
+    assert "ready (0001_shared_sessions, 0002_by_month)" in team.init_output
     rows = team.sql(
-        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
-        " WHERE relnamespace = 'cs_team'::regnamespace AND relkind = 'r' AND relname = ANY(%s)",
+        "SELECT relname, relkind, relrowsecurity, relforcerowsecurity FROM pg_class"
+        " WHERE relnamespace = 'cs_team'::regnamespace AND relname = ANY(%s)",
         [list(TABLES)],
     )
-    assert sorted(rows) == sorted((t, True, True) for t in TABLES)
-    assert team.sql("SELECT name FROM cs_team.cs_team_migrations") == [("0001_shared_sessions",)]
+    assert sorted(rows) == sorted((t, "p", True, True) for t in TABLES)  # partitioned by month
+    assert team.sql("SELECT name FROM cs_team.cs_team_migrations") == [("0001_shared_sessions",), ("0002_by_month",)]
     indexes = team.sql("SELECT indexdef FROM pg_indexes WHERE schemaname = 'cs_team' AND indexname = 'lines_text_trgm'")
     assert "gin_trgm_ops" in indexes[0][0]
     again = team.admin.cs("team", "init", team.url).stdout
@@ -249,6 +249,7 @@ def test_bob_cannot_change_delete_or_forge_alices_rows(team):
     sid = alices_session(team, "kiwi")
     team.alice.cs("share", sid)
     before = every_text(team)
+    ((month,),) = team.sql("SELECT month FROM cs_team.sessions WHERE id = %s", [sid])
     with team.connect_as("bob", team.bob.password) as bob:
         assert bob.execute("SELECT count(*) FROM lines WHERE owner = 'alice' AND session_id = %s", [sid]).fetchone()[0]
         for table in TABLES:
@@ -256,12 +257,16 @@ def test_bob_cannot_change_delete_or_forge_alices_rows(team):
             assert bob.execute(f"DELETE FROM {table} WHERE owner = 'alice'").rowcount == 0
         assert bob.execute("UPDATE lines SET text = 'forged' WHERE session_id = %s", [sid]).rowcount == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            bob.execute("INSERT INTO sessions (owner, id) VALUES ('alice', 'forged-session')")
+            bob.execute("INSERT INTO sessions (owner, id, month) VALUES ('alice', 'forged-session', %s)", [month])
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             bob.execute(
-                "INSERT INTO lines (owner, session_id, direction, text_hash, text) VALUES ('alice', %s, 'output', 1, 'x')",
-                [sid],
+                "INSERT INTO lines (owner, session_id, month, direction, text_hash, text)"
+                " VALUES ('alice', %s, %s, 'output', 1, 'x')",
+                [sid, month],
             )
+        partition = f"sessions_{month:%Y_%m}"
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # a month's partition is no way around the policies
+            bob.execute(f"DELETE FROM {partition} WHERE owner = 'alice'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             bob.execute("SET ROLE alice")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -383,7 +388,11 @@ def test_the_trigram_index_serves_a_substring_search(team):
     with team.connect_as("bob", team.bob.password) as bob:
         bob.execute("SET enable_seqscan = off")
         plan = bob.execute("EXPLAIN SELECT * FROM lines WHERE text ILIKE %s", [like_pattern("eapple ledg")]).fetchall()
-    assert "lines_text_trgm" in "\n".join(row[0] for row in plan)
+    plan = "\n".join(row[0] for row in plan)
+    index = re.search(r"Bitmap Index Scan on (\w+)", plan).group(1)  # the month's copy of lines_text_trgm
+    assert team.sql("SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [f"cs_team.{index}"]) == [
+        ("cs_team.lines_text_trgm",)
+    ]
 
 
 def test_a_line_redacted_since_it_was_shipped_leaves_the_team_database(team):

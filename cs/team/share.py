@@ -46,10 +46,23 @@ class Shipment:
     [(seq, ts, kind, source, text, segment, offset)], `lines`
     [(direction, text_hash, ts, kind, text, segment, offset)]."""
 
-    __slots__ = ("session_id", "session", "entries", "lines")
+    __slots__ = ("session_id", "month", "session", "entries", "lines")
 
     def __init__(self, session_id, session, entries, lines):
         self.session_id, self.session, self.entries, self.lines = session_id, session, entries, lines
+        self.month = month_of(session.get("started_at"))
+
+
+def month_of(started_at):
+    """The partition of a session: the first day of the month it started (UTC;
+    this month when the time is unknown)."""
+    from datetime import UTC, date, datetime
+
+    from cs.log.timestamps import parse_timestamp
+
+    when = parse_timestamp(started_at) if started_at else None
+    when = when.astimezone(UTC) if when is not None else datetime.now(UTC)
+    return date(when.year, when.month, 1)
 
 
 def redactor():
@@ -115,6 +128,7 @@ def ship(conn, s: Shipment) -> dict:
     pg = psycopg()
     try:
         with conn.transaction():
+            conn.execute("SELECT ensure_month(%s)", [s.month])
             counts = {"session": _upsert_session(conn, s)}
             counts["entries"], removed = _upsert_entries(conn, s)
             lines, gone = _upsert_lines(conn, s)
@@ -128,12 +142,12 @@ def _upsert_session(conn, s: Shipment) -> bool:
     from psycopg.types.json import Jsonb
 
     values = dict(s.session, argv=Jsonb(s.session["argv"]) if s.session.get("argv") is not None else None)
-    values.update(id=s.session_id, entries=len(s.entries), lines=len(s.lines))
+    values.update(id=s.session_id, month=s.month, entries=len(s.entries), lines=len(s.lines))
     cols = list(values)
-    changed = [c for c in cols if c != "id"]
+    changed = [c for c in cols if c not in ("id", "month")]
     statement = (
         f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
-        f" ON CONFLICT (owner, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in changed)}, updated_at = now()"
+        f" ON CONFLICT (owner, id, month) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in changed)}, updated_at = now()"
         f" WHERE ({', '.join(f'sessions.{c}' for c in changed)}) IS DISTINCT FROM"
         f" ({', '.join(f'excluded.{c}' for c in changed)})"
     )
@@ -145,34 +159,34 @@ _ENTRY_COLS = ("ts", "kind", "source", "text", "at_segment", "at_offset")
 
 def _upsert_entries(conn, s: Shipment):
     statement = (
-        "INSERT INTO entries (session_id, seq, ts, kind, source, text, at_segment, at_offset)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (owner, session_id, seq) DO UPDATE SET "
+        "INSERT INTO entries (session_id, month, seq, ts, kind, source, text, at_segment, at_offset)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (owner, session_id, month, seq) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in _ENTRY_COLS)
         + f" WHERE ({', '.join(f'entries.{c}' for c in _ENTRY_COLS)}) IS DISTINCT FROM"
         f" ({', '.join(f'excluded.{c}' for c in _ENTRY_COLS)})"
     )
-    written = _many(conn, statement, [(s.session_id, *row) for row in s.entries])
+    written = _many(conn, statement, [(s.session_id, s.month, *row) for row in s.entries])
     removed = conn.execute(
-        "DELETE FROM entries WHERE owner = current_user AND session_id = %s AND seq >= %s",
-        [s.session_id, len(s.entries)],
+        "DELETE FROM entries WHERE owner = current_user AND session_id = %s AND month = %s AND seq >= %s",
+        [s.session_id, s.month, len(s.entries)],
     ).rowcount
     return written, removed
 
 
 def _upsert_lines(conn, s: Shipment):
     statement = (
-        'INSERT INTO lines (session_id, direction, text_hash, ts, kind, text, segment, "offset")'
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        'INSERT INTO lines (session_id, month, direction, text_hash, ts, kind, text, segment, "offset")'
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
     )
-    written = _many(conn, statement, [(s.session_id, *row) for row in s.lines])
+    written = _many(conn, statement, [(s.session_id, s.month, *row) for row in s.lines])
     keep = {}
     for direction, h, *_rest in s.lines:
         keep.setdefault(direction, []).append(h)
     removed = conn.execute(
-        "DELETE FROM lines WHERE owner = current_user AND session_id = %s AND NOT (direction = ANY(%s)"
+        "DELETE FROM lines WHERE owner = current_user AND session_id = %s AND month = %s AND NOT (direction = ANY(%s)"
         " AND text_hash = ANY(CASE direction WHEN 'input' THEN %s::bigint[] WHEN 'output' THEN %s::bigint[]"
         " ELSE %s::bigint[] END))",
-        [s.session_id, list(keep), keep.get("input", []), keep.get("output", []), keep.get("transcript", [])],
+        [s.session_id, s.month, list(keep), keep.get("input", []), keep.get("output", []), keep.get("transcript", [])],
     ).rowcount
     return written, removed
 
