@@ -228,6 +228,10 @@ def _apply_event(render, record, ts) -> None:
                 how if isinstance(how, str) else "running",
                 config_dir if isinstance(config_dir, str) else None,
             )
+    elif kind == "continued":
+        owner, sid = record.get("team_owner"), record.get("team_session_id")
+        if isinstance(owner, str) and isinstance(sid, str) and 0 < len(owner) <= 63 and 0 < len(sid) <= 64:
+            meta["continued_owner"], meta["continued_id"] = owner, sid
     elif kind == "end":
         render.ended = True
         meta["ended_at"] = ts

@@ -20,6 +20,20 @@ COMMAND runs directly, unrecorded a second time.
 """
 
 
+# Set by `cs resume --team` (cs.team.handoff) for the recorder alone: OWNER/SESSION_ID
+# of the team's session this one continues, written as a `continued` event line
+# (docs/log-format.md) and never passed on to the command.
+CONTINUES = "CS_CONTINUES"
+
+
+def _continued(value):
+    """{"team_owner", "team_session_id"} from CS_CONTINUES, or None when unset or not OWNER/ID."""
+    owner, _, sid = (value or "").partition("/")
+    if not owner or not sid or len(owner) > 63 or len(sid) > 64 or "/" in sid:
+        return None
+    return {"team_owner": owner, "team_session_id": sid}
+
+
 def main(argv) -> int:
     reserve_standard_fds()
     # ^C while we start up ends us quietly, as it would end the command, rather
@@ -144,12 +158,16 @@ def _record(executable, argv) -> int:
 
             cli = claude_cli.known(executable, paths.home())
             child_argv, claude_id = claude_link.plan(argv, session_id, cli=cli)
+        continued = _continued(os.environ.get(CONTINUES))
+        if continued:
+            writer.event("continued", continued)
         sink = writer
         if claude_link.is_claude(argv):
             sink = claude_link.SessionTracker(writer, claude_link.claude_config_dir(os.environ), claude_id)
     except Exception as e:  # a broken install or a bug of ours: the session must still run
         return _run_unrecorded(executable, argv, f"{type(e).__name__}: {e}")
     env = dict(os.environ)
+    env.pop(CONTINUES, None)
     env["CS_SESSION_ID"] = session_id
     started = time.monotonic()
     try:
