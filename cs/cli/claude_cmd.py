@@ -13,14 +13,32 @@ from cs.cli.output import print_json
 @cli.command("resume")
 @click.argument("session_id", required=False)
 @click.option("--last", is_flag=True, help="The newest recorded Claude session.")
-def resume_cmd(session_id, last):
+@click.option("--team", is_flag=True, help="A session a teammate shared (docs/team.md): continue it in your checkout.")
+@click.option("--member", metavar="NAME", help="With --team: the teammate who shared it.")
+@click.option(
+    "--cwd",
+    "cwd_option",
+    metavar="DIR",
+    help="With --team: continue in DIR (default: here, a checkout of its repository).",
+)
+def resume_cmd(session_id, last, team, member, cwd_option):
     """Continue a recorded Claude session: `claude --resume` in its directory, recorded.
 
     SESSION_ID is a recording id or a Claude session id (any unique prefix).
-    If Claude Code has deleted the transcript, the copy cs kept is put back first."""
+    If Claude Code has deleted the transcript, the copy cs kept is put back first.
+    With --team, SESSION_ID is a session the team shared (PREFIX or OWNER/PREFIX):
+    its transcript is put where your Claude Code looks for it, and it continues
+    here (a checkout of the same repository) or in --cwd DIR."""
     from cs.ask.sessions import SessionNotFound
     from cs.claude import resume
 
+    if team:
+        if not session_id or last:
+            raise UsageError("--team needs the shared session's id (`cs list --team` lists them), not --last")
+        _resume_team(session_id, member, cwd_option)
+        return
+    if member or cwd_option:
+        raise UsageError("--member and --cwd go with --team")
     if bool(session_id) == bool(last):
         raise UsageError("give a SESSION_ID or --last (not both)")
     db = open_index()
@@ -38,6 +56,33 @@ def resume_cmd(session_id, last):
     sys.stdout.flush()
     os.chdir(cwd)
     os.execv(sys.executable, [sys.executable, "-m", "cs", "record", "--", "claude", "--resume", claude_id])
+
+
+def _resume_team(ref, member, cwd_option) -> None:
+    """`cs resume --team`: cs.team.handoff, then `cs record -- claude --resume`."""
+    from cs.claude import archive
+    from cs.record.command import CONTINUES
+    from cs.team import connect, handoff
+
+    with connect.connect() as conn:
+        shared = handoff.find(conn, ref, member)
+        directory, note = handoff.checkout(shared, os.getcwd(), cwd_option)
+        files = handoff.transcript(conn, shared)
+    connect.remember()
+    if note:
+        click.echo(f"cs: {note}", err=True)
+    target, written = handoff.place(files, shared.claude_session_id, directory, archive.default_config_dir())
+    if written:
+        click.echo(f"cs: {shared.owner}'s conversation is now where your Claude Code looks for it: {target}", err=True)
+    else:
+        click.echo(f"cs: your Claude Code already has this conversation ({target}): resuming it", err=True)
+    click.echo(f"cs: continuing {shared.owner}'s session {shared.id[:8]} in {directory}", err=True)
+    sys.stdout.flush()
+    os.chdir(directory)
+    os.environ[CONTINUES] = shared.ref
+    os.execv(
+        sys.executable, [sys.executable, "-m", "cs", "record", "--", "claude", "--resume", shared.claude_session_id]
+    )
 
 
 @cli.command("stats")
