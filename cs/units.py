@@ -13,7 +13,7 @@ import math
 # a regular expression, so that `re` is compiled for durations only.
 
 _duration_re = None
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
@@ -26,7 +26,7 @@ def _duration_match(text):
     if _duration_re is None:
         import re
 
-        _duration_re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+        _duration_re = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdwy])\s*$")
     return _duration_re.match(str(text))
 
 
@@ -37,12 +37,12 @@ def _shown(text) -> str:
 
 
 def parse_duration(text: str) -> "timedelta":  # noqa: F821
-    """`90s`, `15m`, `12h`, `30d`, `2w` -> timedelta (positive)."""
+    """`90s`, `15m`, `12h`, `30d`, `2w`, `1y` (365 days) -> timedelta (positive)."""
     from datetime import timedelta
 
     m = _duration_match(text)
     if not m:
-        raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 30d)")
+        raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d, w or y (e.g. 30d, 1y)")
     seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
     if not math.isfinite(seconds) or seconds > MAX_DURATION_DAYS * 86400:
         raise ValueError(f"duration {_shown(text)} out of range: at most {MAX_DURATION_DAYS}d (100 years)")

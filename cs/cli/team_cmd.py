@@ -1,4 +1,4 @@
-"""`cs team` (init, add, remove, join, status), `cs share`, `cs unshare`, and
+"""`cs team` (init, add, remove, prune, join, status), `cs share`, `cs unshare`, and
 what `cs search --team` prints: the team's PostgreSQL (cs/team, docs/team.md).
 Each command is run by tests/test_team.py, as the admin, alice, bob or carol,
 against a real PostgreSQL."""
@@ -8,7 +8,7 @@ import sys
 import click
 
 from cs.cli import cli
-from cs.cli.common import CsError, UsageError, open_index, resolve
+from cs.cli.common import CsError, UsageError, duration_or_date, open_index, resolve
 from cs.cli.output import echo, local_time, print_json
 
 
@@ -109,6 +109,31 @@ def remove_cmd(name, purge):
     else:
         said.append("the sessions they shared stay (cs team remove NAME --purge deletes them)")
     echo("cs: " + "; ".join(said))
+
+
+@team_cmd.command("prune")
+@click.option(
+    "--older",
+    required=True,
+    callback=duration_or_date,
+    metavar="AGE|DATE",
+    help="Remove what was shared of sessions started before this: 1y, 26w, 90d, or YYYY-MM-DD.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+def prune_cmd(older, dry_run):
+    """Remove old shared sessions from the team database (the admin): whole
+    months go as partitions, the rest of the oldest month row by row."""
+    from cs.team import connect
+    from cs.team import prune as team_prune
+
+    with connect.connect() as conn:
+        done = team_prune.prune(conn, older, dry_run=dry_run)
+    connect.remember()
+    what = "would remove" if dry_run else "removed"
+    months = (
+        f", {len(done['months'])} whole month(s): {', '.join(m[:7] for m in done['months'])}" if done["months"] else ""
+    )
+    echo(f"cs: {what} {done['sessions']} shared session(s) started before {local_time(done['before'])}{months}")
 
 
 @team_cmd.command("join")
