@@ -451,12 +451,16 @@ def screen_claude_story(view, told) -> list:
         seen.add(key)
         rows.append((line.text, line.mark))
     joiner = Paragraphs()
+    bodies = {}  # id of a screen entry -> its rows (joined once at the end: += on .text would copy it each time)
     for text, mark in joiner.feed(rows, view.cols) + joiner.close():
         kind, body = _screen_kind(text)
         if kind == SCREEN and out and out[-1].kind == SCREEN and out[-1].source == FROM_SCREEN:
-            out[-1].text += "\n" + body  # rows of one screen moment stay together
+            bodies.setdefault(id(out[-1]), [out[-1].text]).append(body)  # rows of one screen moment stay together
             continue
         out.append(Entry(mark[2] if mark else None, kind, FROM_SCREEN, body, at=mark))
+    for entry in out:
+        if id(entry) in bodies:
+            entry.text = "\n".join(bodies[id(entry)])
     return out
 
 
