@@ -261,6 +261,7 @@ def list_team(member, project, since, until, limit, as_json: bool, as_jsonl: boo
     from cs.cli.output import duration, emit_json
     from cs.team import read
 
+    read.check_member(member)
     rows = _read(
         read.list_sessions,
         member=member,
@@ -299,6 +300,7 @@ def team_story(ref: str, member):
     """(the session's cleaned row, its Story) of a shared session."""
     from cs.team import connect, read
 
+    read.parse_ref(ref, member)  # a bad id or member is refused before connecting
     with connect.connect() as conn:
         session = read.resolve(conn, ref, member)
         story = read.story(conn, session)
@@ -323,6 +325,7 @@ def replay_team(ref: str, member, target, options, plain: bool, out_fd: int, key
     from cs.playback import player, seek
     from cs.team import connect, read
 
+    read.parse_ref(ref, member)  # a bad id or member is refused before connecting
     with connect.connect() as conn:
         session = read.resolve(conn, ref, member)
         start, items = read.recording(conn, session)
@@ -342,6 +345,7 @@ def stats_team(member, project, since, until, as_json: bool) -> None:
     from cs.cli.common import utc_bound
     from cs.team import read
 
+    read.check_member(member)
     f = _read(
         read.stats,
         member=member,
