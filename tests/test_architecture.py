@@ -31,7 +31,7 @@ ALLOWED = {
     "story": {"log", "db", "index", "claude", "config", "units"},
     "ask": {"log", "db", "index", "claude", "units", "config"},
     "playback": {"log", "db", "index", "ask", "claude", "story", "units", "config"},
-    "web": {"log", "db", "index", "ask", "claude", "playback", "story", "config", "units"},
+    "web": {"log", "db", "index", "ask", "claude", "playback", "story", "config", "units", "team"},
     "mcp": {"log", "db", "index", "ask", "claude", "story", "config", "units"},
     "team": {"log", "db", "config", "units", "story", "ask", "claude"},
     "doctor": {"log", "db", "record", "shell_init"},

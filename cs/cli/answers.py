@@ -34,19 +34,24 @@ def search_cmd(
     as_json=False,
     as_jsonl=False,
     team=False,
+    member=None,
 ):
 
     from cs.ask import search
 
     if not query:
         raise CsError("nothing to search for: cs search WORDS...")
+    if member and not team:
+        raise UsageError("--member names a member of the team: it goes with --team")
     if team:
         return _search_team(
             query,
             limit,
             as_json,
             as_jsonl,
-            locally_only=(session_prefix, cwd, since, until, source, kind, direction, fts, regex, rank, project),
+            member,
+            fts,
+            locally_only=(session_prefix, cwd, since, until, source, kind, direction, regex, rank, project),
         )
     if fts and regex:
         raise UsageError("--fts and --regex cannot be used together (choose one query syntax)")
@@ -91,25 +96,49 @@ def search_cmd(
         echo("  " + replay)
 
 
-def _search_team(query, limit, as_json, as_jsonl, locally_only) -> None:
-    """`cs search --team WORDS`: literal words only, in the team's database."""
+def _search_team(query, limit, as_json, as_jsonl, member, fts, locally_only) -> None:
+    """`cs search --team WORDS`: literal words (or --fts words), in the team's database."""
     if any(locally_only):
         raise UsageError(
-            "--team searches literal words (with -n, --json, --jsonl); the other options are for the local index"
+            "--team searches literal words, or words with --fts (with --member, -n, --json, --jsonl);"
+            " the other options are for the local index"
         )
     from cs.cli import team_cmd
 
-    team_cmd.search_team(query, limit, as_json, as_jsonl)
+    team_cmd.search_team(query, limit, as_json, as_jsonl, member=member, fts=fts)
+
+
+def _team_only(team, member, unmapped=()) -> None:
+    """--member goes with --team; options of the local index do not."""
+    if member and not team:
+        raise UsageError("--member names a member of the team: it goes with --team")
+    if team and any(value for _name, value in unmapped):
+        names = ", ".join(name for name, value in unmapped if value)
+        raise UsageError(f"{names}: not with --team (these are about the local index and its logs)")
 
 
 def list_cmd(
-    session_prefix=None, cwd=None, project=None, since=None, until=None, limit=None, as_json=False, as_jsonl=False
+    session_prefix=None,
+    cwd=None,
+    project=None,
+    since=None,
+    until=None,
+    limit=None,
+    as_json=False,
+    as_jsonl=False,
+    team=False,
+    member=None,
 ):
 
     from cs import units
     from cs.ask import sessions
     from cs.log import paths
 
+    _team_only(team, member, (("--session", session_prefix), ("--cwd", cwd)))
+    if team:
+        from cs.cli import team_cmd
+
+        return team_cmd.list_team(member, project, since, until, limit, as_json, as_jsonl)
     filters = make_filters(session_prefix, cwd, project, since, until)
     db = open_index()
     rows = sessions.list_sessions(db, filters, limit=limit)
@@ -143,12 +172,21 @@ def list_cmd(
 
 
 def show_cmd(
-    session_id, raw=False, pattern=None, ignore_case=False, context=0, conversation=False, tools=False, screen=False
+    session_id,
+    raw=False,
+    pattern=None,
+    ignore_case=False,
+    context=0,
+    conversation=False,
+    tools=False,
+    screen=False,
+    team=False,
+    member=None,
+    as_json=False,
 ):
     """The story of the session (cs.story), or its screen alone (--screen),
-    Claude Code's transcript alone (--conversation), the bytes (--raw)."""
-    import re
-
+    Claude Code's transcript alone (--conversation), the bytes (--raw); with
+    --team, the story a member shared, rendered the same way (cs.story.text)."""
     from cs.ask import sessions
     from cs.log import paths
 
@@ -157,6 +195,18 @@ def show_cmd(
         raise UsageError(f"{' and '.join(views)} show different things; pick one")
     if raw and (pattern or ignore_case or context or tools):
         raise UsageError("--raw writes the original bytes: it cannot be combined with --grep, -i, -C or --tools")
+    _team_only(team, member, (("--raw", raw), ("--screen", screen), ("--conversation", conversation)))
+    if as_json and not team:
+        raise UsageError("--json goes with --team (locally: cs export --format text, or the web API)")
+    if as_json and pattern:
+        raise UsageError("--json writes the whole story: it cannot be combined with --grep")
+    if team:
+        from cs.cli import team_cmd
+
+        lines = team_cmd.show_team(session_id, member, tools, as_json)
+        if lines is None:
+            return
+        return _print_lines(lines, pattern, ignore_case, context)
     db = open_index()
     sid = resolve(db, session_id)
     logs = paths.logs_dir()
@@ -184,6 +234,15 @@ def show_cmd(
         for note in story.notes:
             echo(f"cs: {note}", err=True)
         lines = as_lines(story.entries, tools=tools)
+    return _print_lines(lines, pattern, ignore_case, context)
+
+
+def _print_lines(lines, pattern, ignore_case, context):
+    """The lines of a story, or with --grep only those matching (and -C around)."""
+    import re
+
+    from cs.ask import sessions
+
     if not pattern:
         for line in lines:
             echo(line)

@@ -89,10 +89,23 @@ def _resume_team(ref, member, cwd_option) -> None:
 @session_filter_options
 @click.option("--prices", metavar="FILE", help="A price table (LiteLLM's model price JSON) to show cost.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
-def stats_cmd(session_prefix, cwd, project, since, until, prices, as_json):
+@click.option("--team", is_flag=True, help="The team's shared sessions: per member, per project, per model.")
+@click.option("--member", metavar="NAME", help="With --team: only member NAME's.")
+def stats_cmd(session_prefix, cwd, project, since, until, prices, as_json, team, member):
     """Sessions per day, durations, busiest hours, projects, exit statuses, and
-    Claude's tokens by model, project and day (each API response counted once)."""
+    Claude's tokens by model, project and day (each API response counted once).
+    With --team: sessions, lines and tokens the team shared, per member,
+    project and model."""
     from cs.claude import stats
+
+    if member and not team:
+        raise UsageError("--member names a member of the team: it goes with --team")
+    if team:
+        if session_prefix or cwd or prices:
+            raise UsageError("--session, --cwd and --prices are for the local index, not with --team")
+        from cs.cli import team_cmd
+
+        return team_cmd.stats_team(member, project, since, until, as_json)
 
     filters = make_filters(session_prefix, cwd, project, since, until)
     table = stats.load_prices(prices) if prices else None

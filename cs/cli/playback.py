@@ -53,13 +53,16 @@ def _idle_limit(value):
 @click.option("-f", "--follow", is_flag=True, help="On a live session, keep playing what is written.")
 @click.option("--no-wait", is_flag=True, help="Write everything at once, without timing.")
 @click.option("--raw", is_flag=True, help="The recorded bytes as they are: secrets not redacted.")
-def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wait, raw):
+@click.option("--team", is_flag=True, help="A recording the team shared: ID, or OWNER/ID (docs/team.md).")
+@click.option("--member", metavar="NAME", help="With --team: the session of member NAME.")
+def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wait, raw, team, member):
     """Play a session back in this terminal with its original timing.
 
     Keys: space pause, . one step while paused, + / - speed, ] / [ next and
     previous prompt, q quit. When stdout is not a terminal the bytes are
     written without timing. Secrets are redacted (docs/security.md) unless
-    --raw."""
+    --raw. With --team, a recording a member shared, played the same way
+    (redacted again with your own patterns)."""
     from cs.ask import sessions
     from cs.log import paths
     from cs.playback import player, seek
@@ -67,6 +70,22 @@ def replay_cmd(session_id, at, from_, speed, idle_limit, max_idle, follow, no_wa
     if at and from_:
         raise UsageError("--at and --from are the same option: give one")
     target = seek.parse_at(at or from_)
+    if member and not team:
+        raise UsageError("--member names a member of the team: it goes with --team")
+    if team:
+        if raw or follow:
+            raise UsageError("--raw and --follow are for local recordings (a shared one is redacted, and finished)")
+        from cs.cli import team_cmd
+
+        plain = no_wait or not os.isatty(sys.stdout.fileno())
+        options = player.Options(speed=speed, idle_limit=_idle_limit(idle_limit if max_idle is None else max_idle))
+        key_fd = None if plain else _keyboard()
+        try:
+            team_cmd.replay_team(session_id, member, target, options, plain, sys.stdout.fileno(), key_fd, _too_small)
+        finally:
+            if key_fd is not None and key_fd != sys.stdin.fileno():
+                os.close(key_fd)
+        return
     db = open_index(catch_up=False)
     sid = resolve(db, session_id)
     sessions.require_recording(db, sid, "replay")

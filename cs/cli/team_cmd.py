@@ -244,15 +244,16 @@ def unshare_cmd(session_ids):
         echo(f"cs: unshared {sid[:8]}")
 
 
-def search_team(query, limit: int, as_json: bool, as_jsonl: bool) -> None:
-    """`cs search --team`: what the team shared, each hit with its owner."""
+def search_team(query, limit: int, as_json: bool, as_jsonl: bool, member=None, fts=False) -> None:
+    """`cs search --team`: what the team shared, each hit with its owner
+    (`--member`: one member's; `--fts`: PostgreSQL full-text words)."""
     from cs.cli.output import emit_json
     from cs.errors import NoMatches
     from cs.team import connect
     from cs.team import search as team_search
 
     with connect.connect() as conn:
-        hits = team_search.search(conn, query, limit=limit)
+        hits = team_search.search(conn, query, limit=limit, member=member, fts=fts)
     connect.remember()
     if as_json or as_jsonl:
         emit_json(hits, lines=as_jsonl)
@@ -266,3 +267,136 @@ def search_team(query, limit: int, as_json: bool, as_jsonl: bool) -> None:
             f"{local_time(hit['ts']) if hit['ts'] else '-'}  {hit['owner']}  {hit['session_id'][:8]}  {hit['project'] or '-'}  {label}"
         )
         echo("  " + hit["text"].replace("\n", " ")[:300])
+
+
+def _read(fn, *args, **kwargs):
+    """One read of the team database (a connection of its own), the last error cleared."""
+    from cs.team import connect
+
+    with connect.connect() as conn:
+        answer = fn(conn, *args, **kwargs)
+    connect.remember()
+    return answer
+
+
+def list_team(member, project, since, until, limit, as_json: bool, as_jsonl: bool) -> None:
+    """`cs list --team`: the team's shared sessions, newest first, each with its owner."""
+    from cs import units
+    from cs.cli.common import utc_bound
+    from cs.cli.output import duration, emit_json
+    from cs.team import read
+
+    read.check_member(member)
+    rows = _read(
+        read.list_sessions,
+        member=member,
+        project=project,
+        since=utc_bound(since, "--since"),
+        until=utc_bound(until, "--until"),
+        limit=limit,
+    )
+    if as_json or as_jsonl:
+        emit_json(rows, lines=as_jsonl)
+        return
+    if not rows:
+        echo("no shared sessions" + (f" of {member}" if member else ""), err=True)
+        return
+    table = [("STARTED", "DURATION", "OWNER", "ID", "PROJECT", "COMMAND", "EXIT", "SIZE", "SHARED")]
+    for r in rows:
+        table.append(
+            (
+                local_time(r["started_at"], with_seconds=False),
+                duration(r["started_at"], r["ended_at"]),
+                r["owner"],
+                r["id"][:8],
+                r["project"] or "-",
+                (r["command"] or "-")[:40],
+                "-" if r["exit_code"] is None else str(r["exit_code"]),
+                units.format_size(r["log_bytes"] or 0) if r["log_bytes"] else "-",
+                "story+recording" if r["recording"] else "story",
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def team_story(ref: str, member):
+    """(the session's cleaned row, its Story) of a shared session."""
+    from cs.team import connect, read
+
+    read.parse_ref(ref, member)  # a bad id or member is refused before connecting
+    with connect.connect() as conn:
+        session = read.resolve(conn, ref, member)
+        story = read.story(conn, session)
+    connect.remember()
+    return read.clean_row(session), story
+
+
+def show_team(ref: str, member, tools: bool, as_json: bool):
+    """`cs show --team`: the shared story, as the same renderer (cs.story.text)
+    prints a local one: its lines (None after --json: the session and its entries)."""
+    from cs.story.text import as_lines
+
+    session, story = team_story(ref, member)
+    if as_json:
+        print_json({"session": session, "entries": [e.as_dict() for e in story.entries]})
+        return None
+    return as_lines(story.entries, tools=tools)
+
+
+def replay_team(ref: str, member, target, options, plain: bool, out_fd: int, key_fd, on_too_small):
+    """`cs replay --team`: the shared recording, played by the local player."""
+    from cs.playback import player, seek
+    from cs.team import connect, read
+
+    read.parse_ref(ref, member)  # a bad id or member is refused before connecting
+    with connect.connect() as conn:
+        session = read.resolve(conn, ref, member)
+        start, items = read.recording(conn, session)
+    connect.remember()
+
+    def seeker(at):
+        return seek.seek_events(start, items, at)
+
+    if plain:
+        player.write_plain(None, session["id"], target, False, sys.stdout.buffer, seeker=seeker)
+        return
+    player.play(None, session["id"], target, options, out_fd, key_fd, on_too_small=on_too_small, seeker=seeker)
+
+
+def stats_team(member, project, since, until, as_json: bool) -> None:
+    """`cs stats --team`: sessions, lines and tokens per member, project and model."""
+    from cs.cli.common import utc_bound
+    from cs.team import read
+
+    read.check_member(member)
+    f = _read(
+        read.stats,
+        member=member,
+        project=project,
+        since=utc_bound(since, "--since"),
+        until=utc_bound(until, "--until"),
+    )
+    if as_json:
+        print_json(f)
+        return
+    t = f["total"]
+    echo(f"team sessions: {t['sessions']}   total time: {t['seconds'] / 3600:.1f} h   searchable lines: {t['lines']}")
+    fields = read.TOKEN_FIELDS
+    echo("\ntokens (input / output / cache read / cache write):")
+    echo("  total  " + " / ".join(str(t[k]) for k in fields))
+    for title, name in (("per member", "by_member"), ("per project", "by_project")):
+        if f[name]:
+            echo(f"\n{title} (sessions, lines, tokens in / out / cache read / cache write):")
+            width = max(len(k) for k in f[name])
+            for key, row in f[name].items():
+                echo(
+                    f"  {key.ljust(width)}  {row['sessions']:>5}  {row['lines']:>7}  "
+                    + " / ".join(str(row[k]) for k in fields)
+                )
+    if f["by_model"]:
+        echo("\nper model (sessions, tokens in / out / cache read / cache write):")
+        width = max(len(k) for k in f["by_model"])
+        for key, row in f["by_model"].items():
+            echo(f"  {key.ljust(width)}  {row['sessions']:>5}  " + " / ".join(str(row[k]) for k in fields))

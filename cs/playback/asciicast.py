@@ -188,16 +188,20 @@ def _chain(first: list, rest):
     yield from rest
 
 
-def write_window(out, logs_dir, session_id, target, seconds: float = 600.0, max_bytes: int = 16 << 20) -> dict:
+def write_window(
+    out, logs_dir, session_id, target, seconds: float = 600.0, max_bytes: int = 16 << 20, seeker=None
+) -> dict:
     """An asciicast v3 of part of a session, for a player opened at a moment
     (`cs web`): the screen at `target` rebuilt as its first frame (the seek's
     repaint, cs.playback.seek), then the events that follow, for at most
     `seconds` of the recording or `max_bytes` of output, so that opening a hit
     in a 200 MB session never hands the browser 200 MB. Returns where it
-    starts (seconds into the session) and whether it was cut short."""
+    starts (seconds into the session) and whether it was cut short.
+    `seeker(target) -> Seeked`: where the events come from (default: the
+    session's log; `cs web --team`: a shared recording, cs.playback.seek.seek_events)."""
     from cs.playback import seek as seeking
 
-    found = seeking.seek(logs_dir, session_id, target)
+    found = seeker(target) if seeker else seeking.seek(logs_dir, session_id, target)
     rest = iter(found.rest)
     pending = []
     # A search hit names the line where its text is on the screen: the first

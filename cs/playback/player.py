@@ -77,10 +77,13 @@ _NOT_KEYS = re.compile(
 
 
 class Player:
-    def __init__(self, out_fd: int, key_fd, logs_dir, session_id, options: Options):
+    def __init__(self, out_fd: int, key_fd, logs_dir, session_id, options: Options, seeker=None):
         self.out_fd, self.key_fd = out_fd, key_fd
         self.logs_dir, self.session_id = logs_dir, session_id
         self.opt = options
+        # Where a `[` jump seeks: the session's log, or (a team member's shared
+        # recording) the events it was given (cs.playback.seek.seek_events).
+        self.seeker = seeker or (lambda target: seeking.seek(logs_dir, session_id, target, options.follow))
         self.modes = ModeTracker()
         self.filter = QueryFilter()
         self.redacted = None  # set by run(), from the session's start line
@@ -248,7 +251,7 @@ class Player:
 
     def _seek_after(self, pos):
         target = seeking.Target(pos=self._after(pos)) if pos else seeking.Target()
-        return seeking.seek(self.logs_dir, self.session_id, target, self.opt.follow)
+        return self.seeker(target)
 
     def _after(self, pos):
         return (pos[0], pos[1] + 1)
@@ -259,18 +262,21 @@ class Player:
         return self._seek_after(earlier[-1].pos if earlier else None)
 
 
-def play(logs_dir, session_id, target, options: Options, out_fd: int, key_fd, on_too_small=None) -> None:
+def play(logs_dir, session_id, target, options: Options, out_fd: int, key_fd, on_too_small=None, seeker=None) -> None:
     """Replay in the terminal at out_fd, reading keys from key_fd (a tty, or
     None for no keys). Raises Interrupted on Ctrl-C; restores the terminal.
     When the terminal is smaller than the recording at the starting point,
-    `on_too_small(needed, have, key_fd)` is asked first; False: do not play."""
-    state = seeking.seek(logs_dir, session_id, target, options.follow)
+    `on_too_small(needed, have, key_fd)` is asked first; False: do not play.
+    `seeker(target) -> Seeked`: where the events come from (default: the
+    session's log; `cs replay --team`: a shared recording's events)."""
+    seeker = seeker or (lambda t: seeking.seek(logs_dir, session_id, t, options.follow))
+    state = seeker(target)
     needed = tuple(state.model.size)
     have = tuple(os.get_terminal_size(out_fd))
     too_small = have[0] < needed[0] or have[1] < needed[1]
     if too_small and on_too_small and not on_too_small(needed, have, key_fd):
         return
-    player = Player(out_fd, key_fd, logs_dir, session_id, options)
+    player = Player(out_fd, key_fd, logs_dir, session_id, options, seeker=seeker)
     saved = termios.tcgetattr(key_fd) if key_fd is not None else None
     previous = {}
 
@@ -316,10 +322,10 @@ def _drain(fd: int) -> None:
     termios.tcflush(fd, termios.TCIFLUSH)
 
 
-def write_plain(logs_dir, session_id, target, follow: bool, out, raw: bool = False) -> None:
+def write_plain(logs_dir, session_id, target, follow: bool, out, raw: bool = False, seeker=None) -> None:
     """Not a terminal: the bytes, without timing (a seek writes the repaint
-    first), redacted unless `raw`."""
-    state = seeking.seek(logs_dir, session_id, target, follow)
+    first), redacted unless `raw`. `seeker` as for `play`."""
+    state = seeker(target) if seeker else seeking.seek(logs_dir, session_id, target, follow)
     shown = RedactedStream(state.start, raw=raw)
     shown.resize(state.model.size[0])
     if not target.is_start:

@@ -346,3 +346,40 @@ def _fraction_moment(logs_dir, session_id, first, fraction: float) -> float:
     if first is None or math.isnan(last):
         raise NotFound(f"session {session_id[:8]} has no timestamps to take a percentage of")
     return first + fraction * (last - first)
+
+
+def seek_events(start: dict, items, target: Target = None) -> Seeked:
+    """`seek` for a recording given as events rather than a log (a team
+    member's shared recording, cs.team.read.recording): `start` a start line
+    (its cols and rows), `items` (kind, RFC 3339 time, data, position) in
+    order: o/i bytes, r {"cols", "rows"}. The terminal just before the first
+    event at or after `target` (a position, seconds into it, a share of its
+    duration, a moment, `end`), and the events from there on; the same
+    Seeked the log's seek gives, so that the same player plays it.
+    Test: tests/test_team_reading.py (test_bob_replays_alices_shared_recording)."""
+    target = target or Target()
+    events = [ev.Event(kind, ts, data, pos) for kind, ts, data, pos in items]
+    first_t = ev.epoch(start["timestamp"]) if start.get("timestamp") else None
+    if first_t is not None and math.isnan(first_t):
+        first_t = None
+    deadline = target.moment
+    if target.seconds is not None and first_t is not None:
+        deadline = first_t + target.seconds
+    elif target.fraction is not None and first_t is not None and events:
+        deadline = first_t + target.fraction * max(0.0, events[-1].t - first_t)
+    model = ScreenModel(*terminal_size(start))
+    keys, markers, t = InputLines(), [], first_t
+    for i, event in enumerate(events):
+        if _reached(event, event.t, target, deadline):
+            return Seeked(model, first_t, t, iter(events[i:]), markers, keys, start)
+        if not math.isnan(event.t):
+            t = event.t
+        if event.kind == "o":
+            model.feed(event.data)
+        elif event.kind == "r":
+            model.resize(event.data["cols"], event.data["rows"])
+        elif event.kind == "i":
+            markers.extend(Marker(t, event.pos, label) for label, _mark in keys.feed(event.data))
+    if not target.is_start and not target.end:
+        raise NotFound("--at is past the end of the shared recording")
+    return Seeked(model, first_t, t, iter(()), markers, keys, start)

@@ -14,7 +14,9 @@ substring search).
 Modules: url.py (team URLs: no password kept, TLS or not), connect.py
 (opening a connection, psycopg's errors turned into cs errors, the last error
 kept for `cs team status`), schema.py (migrations, the admin's roles),
-share.py (what is shipped, shipping it, taking it back), search.py (reading).
+share.py (what is shipped, shipping it, taking it back), search.py (`cs search
+--team`), read.py (`list`, `show`, `replay`, `stats` and `web` with --team: what
+was shared, redacted again with the reader's patterns and made printable).
 
 May import: cs.log, cs.db, cs.config, cs.units, cs.story, cs.ask, cs.claude,
 cs.errors. psycopg is imported only here, and only when a team command runs

@@ -9,6 +9,7 @@ transcripts and is untrusted: templates autoescape, scripts set textContent,
 never innerHTML, and no inline script is allowed by the CSP.
 
 Needs the `web` extra (Starlette, uvicorn, Jinja2): `pip install 'cs-sessions[web]'`.
-May import: cs.log, cs.db, cs.index, cs.ask, cs.claude, cs.playback, cs.config,
-cs.units. Never cs.cli. Tests: tests/test_web.py (a real server, real Chromium).
+`team` is `cs web --team`: the same pages reading the team database.
+May import: cs.log, cs.db, cs.index, cs.ask, cs.claude, cs.playback, cs.story,
+cs.config, cs.units, cs.team (team.py only). Never cs.cli. Tests: tests/test_web.py (a real server, real Chromium).
 """

@@ -380,7 +380,9 @@ def _render(request: Request, name: str, context: dict) -> Response:
 
 
 async def cs_error(request: Request, exc: CsError):
-    status = 404 if "no session" in str(exc) else 400
+    from cs.errors import NotFound
+
+    status = 404 if isinstance(exc, NotFound) or "no session" in str(exc) else 400
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": str(exc)}, status_code=status)
     return PlainTextResponse(f"{exc}\n", status_code=status)

@@ -24,11 +24,12 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def web_server(token: str = "test-token-0123456789abcdef"):
-    """(base URL, token) of a running `cs web`; stopped afterwards."""
-    env = dict(os.environ, CS_WEB_TOKEN=token)
+def web_server(token: str = "test-token-0123456789abcdef", env=None, args=()):
+    """(base URL, token) of a running `cs web ARGS`, as `env` (default: this
+    process's environment) says; stopped afterwards."""
+    env = dict(os.environ if env is None else env, CS_WEB_TOKEN=token)
     proc = subprocess.Popen(
-        [find_cs_exe(), "web", "--port", "0", "--no-open"],
+        [find_cs_exe(), "web", "--port", "0", "--no-open", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -42,15 +42,21 @@ function marked(text, spans) {
   return pre;
 }
 
+// A session's page: OWNER/ID for a session the team shared (cs web --team).
+function sessionPath(hit) {
+  return "/session/" + (hit.owner ? encodeURIComponent(hit.owner) + "/" : "") + encodeURIComponent(hit.session_id);
+}
+
 function hitLink(hit) {
-  const at = hit.direction === "transcript" ? hit.timestamp : (hit.segment === 1 ? "" + hit.offset : hit.segment + ":" + hit.offset);
-  return "/session/" + encodeURIComponent(hit.session_id) + "?at=" + encodeURIComponent(at);
+  const at = hit.direction === "transcript" || hit.owner ? hit.timestamp : (hit.segment === 1 ? "" + hit.offset : hit.segment + ":" + hit.offset);
+  return sessionPath(hit) + "?at=" + encodeURIComponent(at);
 }
 
 function setupSearch() {
   const box = document.getElementById("q");
   if (!box) return;
   const source = document.getElementById("source");
+  const member = document.getElementById("member");
   const status = document.getElementById("status");
   const results = document.getElementById("results");
   let timer = null, seq = 0;
@@ -60,6 +66,7 @@ function setupSearch() {
     if (!q) { results.replaceChildren(); status.textContent = ""; return; }
     status.textContent = "searching…";
     const params = new URLSearchParams({q, source: source.value});
+    if (member && member.value.trim()) params.set("member", member.value.trim());
     const response = await fetch("/api/search?" + params, {credentials: "same-origin"});
     const data = await response.json();
     if (mine !== seq) return;  // a newer query is on its way
@@ -67,8 +74,8 @@ function setupSearch() {
     status.textContent = data.hits.length + " hit" + (data.hits.length === 1 ? "" : "s");
     const groups = data.sessions.map(group => {
       const first = group.hits[0];
-      const title = el("h3", {}, el("a", {href: "/session/" + encodeURIComponent(group.session_id)},
-        (first.project || "-") + " · " + group.session_id.slice(0, 8)));
+      const title = el("h3", {}, el("a", {href: sessionPath(first)},
+        (first.owner ? first.owner + " · " : "") + (first.project || "-") + " · " + first.session_id.slice(0, 8)));
       const items = group.hits.map(hit => {
         const link = el("a", {href: hitLink(hit), class: "hit-link"}, localTime(hit.timestamp) + " · " + (hit.kind || hit.source));
         return el("div", {class: "hit"}, link, marked(hit.text, hit.matches));
@@ -81,6 +88,7 @@ function setupSearch() {
   const later = () => { clearTimeout(timer); timer = setTimeout(run, 200); };
   box.addEventListener("input", later);
   source.addEventListener("change", later);
+  if (member) member.addEventListener("input", later);
   if (box.value) run();
 }
 
@@ -108,13 +116,14 @@ window.csPlayer = function () {
   const box = document.getElementById("player");
   if (!box || !window.AsciinemaPlayer) return;
   const sid = box.dataset.session;
+  const base = box.dataset.base || "/api/session/" + encodeURIComponent(sid);
   let player = null;
   async function open(at) {
     if (player) player.dispose();
     box.replaceChildren();
     if (box.dataset.live && !at) {
       player = AsciinemaPlayer.create(
-        {driver: "eventsource", url: "/api/session/" + encodeURIComponent(sid) + "/live"},
+        {driver: "eventsource", url: base + "/live"},
         box, {autoPlay: true, fit: "width"});
       // When the session ends, the live view becomes the recording.
       player.addEventListener("ended", () => {
@@ -125,7 +134,7 @@ window.csPlayer = function () {
     } else {
       // The cast starts with the screen at that moment (the server's seek):
       // that first frame is also the poster, so the moment shows at once.
-      const url = "/api/session/" + encodeURIComponent(sid) + "/cast" + (at ? "?at=" + encodeURIComponent(at) : "");
+      const url = base + "/cast" + (at ? "?at=" + encodeURIComponent(at) : "");
       const response = await fetch(url, {credentials: "same-origin"});
       if (!response.ok) { box.textContent = (await response.text()).trim(); return; }
       const cast = await response.text();
