@@ -2,7 +2,7 @@
 shared Claude Code conversation in his own checkout of the same repository,
 with the real Claude Code CLI against the loopback API stand-in; the new
 recording says which session it continued. The team database is a real
-PostgreSQL (tests.test_team's fixture: a cluster of this module's own)."""
+PostgreSQL (tests.helpers.team: a cluster of this module's own)."""
 
 import json
 import os
@@ -19,8 +19,15 @@ from tests.helpers.claude import Tmux, input_box_holds
 from tests.helpers.cli import run_cs
 from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
 from tests.helpers.shell import system_path_dirs
+from tests.helpers.team import team_fixture
 from tests.helpers.tools import find_cs_exe, missing_tool
-from tests.test_team import team  # noqa: F401  (the module's own cluster, admin, alice and bob)
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    """The module's own cluster, admin, alice and bob (tests.helpers.team)."""
+    yield from team_fixture(tmp_path_factory)
+
 
 API_KEY = "sk-ant-api03-cs-handoff-test-" + "h" * 20
 ALICE_PROMPT = "where do the herons of the north pond nest"
@@ -115,7 +122,7 @@ def claude_env(person, project, api, claude_path):
 
 
 @pytest.mark.slow
-def test_bob_continues_alices_conversation_with_the_real_claude(team, tmp_path, tmux_bin):  # noqa: F811
+def test_bob_continues_alices_conversation_with_the_real_claude(team, tmp_path, tmux_bin):
     claude_path = find_claude()
     if not claude_path:
         missing_tool("the Claude Code CLI (.ci/setup installs it)")

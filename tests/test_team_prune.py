@@ -1,13 +1,22 @@
 """`cs team prune --older` (cs/team/prune.py) on a real PostgreSQL: whole
 months go as partitions, the boundary month row by row; members may not
-prune; bad ages are refused. The team is tests.test_team's fixture (a
+prune; bad ages are refused. The team is tests.helpers.team's (a
 cluster of this module's own)."""
 
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.helpers.logs import LogWriter
-from tests.test_team import team  # noqa: F401
+from tests.helpers.team import team_fixture
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    """The module's own cluster, admin, alice and bob (tests.helpers.team)."""
+    yield from team_fixture(tmp_path_factory)
+
 
 DAY = 86400
 
@@ -20,7 +29,7 @@ def shared_session(person, started: float, word: str) -> str:
     return w.sid
 
 
-def partitions(team):  # noqa: F811
+def partitions(team):
     return {
         name
         for (name,) in team.sql(
@@ -30,7 +39,7 @@ def partitions(team):  # noqa: F811
     }
 
 
-def test_prune_drops_whole_months_and_the_older_part_of_the_boundary_month(team):  # noqa: F811
+def test_prune_drops_whole_months_and_the_older_part_of_the_boundary_month(team):
     now = time.time()
     old = shared_session(team.alice, now - 800 * DAY, "ancient")  # two years ago: its month goes whole
     boundary_month = datetime.fromtimestamp(now - 400 * DAY, UTC)
@@ -60,7 +69,7 @@ def test_prune_drops_whole_months_and_the_older_part_of_the_boundary_month(team)
     assert "recent was here" in team.bob.cs("search", "--team", "recent was here").stdout
 
 
-def test_prune_needs_a_valid_age(team):  # noqa: F811
+def test_prune_needs_a_valid_age(team):
     for bad in ("1x", "-1y", "yesterday"):
         r = team.admin.cs("team", "prune", "--older", bad, check=False)
         assert r.returncode == 2 and "Traceback" not in r.stderr and "--older" in r.stderr, r.stderr
