@@ -16,7 +16,7 @@ Modules: url.py (team URLs: no password kept, TLS or not), connect.py
 kept for `cs team status`), schema.py (migrations, the admin's roles),
 share.py (what is shipped, shipping it, taking it back), search.py (reading).
 
-May import: cs.log, cs.db, cs.config, cs.units, cs.story, cs.ask, cs.claude,
+May import: cs.log, cs.db, cs.config, cs.units, cs.story, cs.ask, cs.claude, cs.playback,
 cs.errors. psycopg is imported only here, and only when a team command runs
 (the [team] extra).
 """
