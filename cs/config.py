@@ -12,6 +12,8 @@
     index_encrypted = "on"   # "off": encrypted sessions' lines leave the index
     archive_unrecorded = "on"  # "off": only the transcripts of recorded sessions are archived
     team_url = "postgresql://alice@db.example.com/team?sslmode=verify-full"  # docs/team.md
+    team_share = "none"      # ship sessions to the team by themselves: none, all, project:GLOB,...
+    team_share_recording = "off"  # "on": shared sessions carry their (redacted) recording too
 
 Two ways to read it:
 
@@ -49,6 +51,8 @@ DEFAULTS = {
     "index_encrypted": "on",
     "archive_unrecorded": "on",
     "team_url": None,
+    "team_share": "none",
+    "team_share_recording": "off",
 }
 
 DESCRIPTIONS = {
@@ -64,6 +68,8 @@ DESCRIPTIONS = {
     "index_encrypted": "keep encrypted sessions' lines in the index (off: remove them)",
     "archive_unrecorded": "archive and index Claude Code transcripts of sessions cs did not record (on/off)",
     "team_url": "the team's PostgreSQL (postgresql://USER@HOST/DB; the password in ~/.pgpass or PGPASSWORD)",
+    "team_share": "sessions the watcher shares by itself: none, all, or project:GLOB,... (docs/team.md)",
+    "team_share_recording": "shared sessions carry their redacted recording, for replay by the team (on/off)",
 }
 
 # Below this, rotation would mostly produce files; a typo such as "256" (bytes)
@@ -202,6 +208,27 @@ def _team_url(value):
     return value
 
 
+def _team_share(value):
+    """none, all, or project:GLOB,... (each a glob on the session's project
+    name). Test: tests/test_team_shipping.py::test_a_team_share_typo_is_refused."""
+    usage = "expected none, all, or project:GLOB,... (e.g. project:cs,project:web-*)"
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{usage}, got {value!r}")
+    text = value.strip()
+    if text.lower() in ("none", "off", "all"):
+        return "none" if text.lower() != "all" else "all"
+    globs = [part.strip() for part in text.split(",")]
+    for part in globs:
+        if not part.startswith("project:") or not part[len("project:") :].strip():
+            raise ValueError(f"{usage}, got {value!r} ({part!r} is none of these)")
+    return ",".join(globs)
+
+
+def team_share_globs(value) -> tuple:
+    """The project globs of a team_share value (typed: None, "all", or this tuple)."""
+    return tuple(part[len("project:") :].strip() for part in value.split(","))
+
+
 VALIDATORS = {
     "retention": _positive_duration,
     "max_total_size": _positive_size,
@@ -215,6 +242,8 @@ VALIDATORS = {
     "index_encrypted": _on_off,
     "archive_unrecorded": _on_off,
     "team_url": _team_url,
+    "team_share": _team_share,
+    "team_share_recording": _on_off,
 }
 
 
@@ -325,7 +354,8 @@ def load_checked(path=None) -> dict:
 class Settings:
     """The settings, typed: durations as timedelta, sizes as int; None means
     "no limit" (retention, max_total_size) or "off" (compress_after); on/off
-    as bool (redact, index_encrypted, archive_unrecorded); redact_patterns as a tuple of regex
+    as bool (redact, index_encrypted, archive_unrecorded, team_share_recording);
+    team_share as None (none), "all" or a tuple of project globs; redact_patterns as a tuple of regex
     strings, encrypt_recipients as a tuple of recipient strings (None: do not
     encrypt), identity_file as an expanded path (None: unset). A plain class,
     not a dataclass: the recorder reads it at start-up."""
@@ -343,7 +373,7 @@ class Settings:
 DURATIONS = ("retention", "compress_after", "idle_time_limit")  # timedelta; the others are sizes (bytes)
 
 
-BOOLEANS = ("redact", "index_encrypted", "archive_unrecorded")
+BOOLEANS = ("redact", "index_encrypted", "archive_unrecorded", "team_share_recording")
 
 
 def _typed(key: str, value):
@@ -361,6 +391,8 @@ def _typed(key: str, value):
         return os.path.expanduser(value) if value else None
     if key == "team_url":
         return value
+    if key == "team_share":
+        return None if value == "none" else "all" if value == "all" else team_share_globs(value)
     if value is None or value == "off":
         return None
     return parse_duration(value) if key in DURATIONS else parse_size(value)

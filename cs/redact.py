@@ -660,6 +660,28 @@ class StreamRedactor:
         if isinstance(width, int) and width > 0:
             self.width = width
 
+    def snapshot(self) -> dict:
+        """What this stream has seen that shapes what comes next -- the text
+        held back, the cursor's column, the width, the last run a secret may go
+        on from, a private key block under way -- as JSON data: a new
+        StreamRedactor given it by `restore` goes on exactly as this one would
+        (cs.team ships a live recording in pieces, one process after another).
+        Test: tests/test_team_shipping.py::test_a_recording_shipped_in_pieces_equals_the_one_shipped_at_once."""
+        before = list(self._before) if self._before is not None else None
+        return {
+            "carry": self.carry,
+            "col": self.col,
+            "width": self.width,
+            "before": before,
+            "in_key": self.redactor._in_key,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Go on from a `snapshot` (see there)."""
+        self.carry, self.col, self.width = state["carry"], state["col"], state["width"]
+        self._before = tuple(state["before"]) if state.get("before") is not None else None
+        self.redactor._in_key = int(state.get("in_key") or 0)
+
     def reset(self, col: int = 0) -> str:
         """Drop what is held (a seek repaints the screen); returns it."""
         held, self.carry, self.col, self._before = self.carry, "", col, None

@@ -33,7 +33,7 @@ ALLOWED = {
     "playback": {"log", "db", "index", "ask", "claude", "story", "units", "config"},
     "web": {"log", "db", "index", "ask", "claude", "playback", "story", "config", "units", "team"},
     "mcp": {"log", "db", "index", "ask", "claude", "story", "config", "units"},
-    "team": {"log", "db", "config", "units", "story", "ask", "claude"},
+    "team": {"log", "db", "config", "units", "story", "ask", "claude", "playback"},
     "doctor": {"log", "db", "record", "shell_init"},
     "cli": None,  # the click layer may import any room
     "main": {"cli", "record", "shell_init"},

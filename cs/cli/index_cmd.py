@@ -17,6 +17,15 @@ from cs.cli.common import (
 )
 
 
+def _team_shipper(report=None):
+    """The team's shipper for the watcher (cs.team.follow): it ships followed
+    sessions after the passes, in its own thread; without a team URL or
+    psycopg it does nothing (psycopg is not imported)."""
+    from cs.team import follow
+
+    return follow.watcher_hook(report)
+
+
 @cli.command("index")
 @click.option("--watch", is_flag=True, help="Keep running; index new output as it is written.")
 @click.option("--daemon", is_flag=True, help="Watch in the background (no-op if a watcher runs).")
@@ -42,14 +51,15 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
         return
     if daemon:
         try:
-            started = watchmod.start_daemon()
+            started = watchmod.start_daemon(on_pass=_team_shipper())
         except OSError as e:
             raise CsError(f"cannot start the indexer: {e}") from None
         if not quiet:
             click.echo("indexer started" if started else "indexer already running")
         return
     if watch:
-        sys.exit(watchmod.run_watch())
+        shipper = _team_shipper(lambda message: click.echo(f"cs index: {message}", err=True))
+        sys.exit(watchmod.run_watch(on_pass=shipper))
     skip_numpy()
     from cs import units
     from cs.index import indexer
@@ -89,8 +99,25 @@ def index_cmd(watch, daemon, rebuild, stop, quiet):
                 f"{stats.transcripts_seen} transcripts (`cs list` marks them transcript-only; "
                 "`cs config archive_unrecorded off` takes in only recorded ones)"
             )
+    if not rebuild:
+        _ship_once(db, quiet)
     if stats.errors:
         sys.exit(1)
+
+
+def _ship_once(db, quiet: bool) -> None:
+    """After a one-shot pass, one round of the team's shipping, as the watcher
+    does (bounded; a failure is said, kept for `cs team status`, and is no
+    failure of the indexing)."""
+    from cs.team import follow
+
+    if not follow.team_ready():
+        return
+    result = follow.ship_round(db)
+    if result["error"]:
+        click.echo(f"cs index: team: {result['error']} (shipped later; `cs team status`)", err=True)
+    elif result["shipped"] and not quiet:
+        click.echo(f"shipped {result['shipped']} session(s) to the team ({result['rows']} rows)")
 
 
 def transcript_progress_line(stream=None, every: float = 0.25):

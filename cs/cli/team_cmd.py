@@ -10,6 +10,7 @@ import click
 from cs.cli import cli
 from cs.cli.common import CsError, UsageError, duration_or_date, open_index, resolve
 from cs.cli.output import echo, local_time, print_json
+from cs.units import format_size
 
 
 @cli.group("team")
@@ -192,6 +193,7 @@ def status_cmd(as_json):
     last = connect.state()
     status["last_error"] = last.get("last_error")
     status["last_error_at"] = last.get("at")
+    status["waiting"] = _waiting()
     if as_json:
         print_json(status)
         return
@@ -201,44 +203,94 @@ def status_cmd(as_json):
     for s in status["sessions"]:
         when = local_time(s["started_at"], with_seconds=False) if s["started_at"] else "-"
         echo(f"  {s['id'][:8]}  {when}  {s['project'] or '-'}  {(s['command'] or '-')[:40]}")
+    waits = status["waiting"]
+    if waits and waits["sessions"]:
+        echo(
+            f"waiting: {len(waits['sessions'])} session(s) to ship: {format_size(waits['log_bytes'])} of log,"
+            f" {waits['lines']} searchable line(s) not shipped yet"
+            + (f" (next try {local_time(_iso(waits['next_try']))})" if waits.get("next_try") else "")
+        )
+        for w in waits["sessions"][:10]:
+            echo(f"  {w['id'][:8]}  {format_size(w['log_bytes'])}  {w['lines']} line(s)")
+    elif waits is not None:
+        echo("waiting: nothing, every shared session is shipped")
     if status["last_error"]:
         echo(f"last error ({local_time(status['last_error_at'])}): {status['last_error']}")
     if status["error"]:
         return 1
 
 
+def _waiting():
+    """What waits to be shipped (cs.team.follow.waiting), None when the index cannot tell."""
+    from cs.team import follow
+
+    try:
+        return follow.waiting(open_index())
+    except CsError:
+        return None
+
+
+def _iso(epoch):
+    from datetime import UTC, datetime
+
+    from cs.log.timestamps import format_timestamp
+
+    return format_timestamp(datetime.fromtimestamp(epoch, UTC))
+
+
 @cli.command("share")
 @click.argument("session_ids", nargs=-1, required=True)
 def share_cmd(session_ids):
-    """Ship sessions to the team database: metadata, story and searchable lines,
-    redacted before they leave. Shipping again sends only what changed."""
-    from cs.log import paths
-    from cs.team import connect, share
+    """Ship sessions to the team database: metadata, story, searchable lines,
+    Claude transcript and token usage (and the recording, with
+    team_share_recording on), redacted before they leave. Shipping again sends
+    only what is new; a live session is followed by the watcher as it grows."""
+    from cs.log import locks
+    from cs.team import connect, follow, marks
 
     url = connect.team_url()
     _warn_tls(url)
     db = open_index()
     ids = list(dict.fromkeys(resolve(db, prefix) for prefix in session_ids))
-    shipments = [share.shipment(db, paths.logs_dir(), sid) for sid in ids]
-    with connect.connect(url) as conn:
-        for s in shipments:
-            done = share.ship(conn, s)
-            echo(
-                f"cs: shared {s.session_id[:8]}: {len(s.entries)} story entries, {len(s.lines)} searchable lines"
-                f" ({done['entries'] + done['lines']} rows new or changed, {done['removed']} removed"
-                f"{', metadata updated' if done['session'] else ''})"
-            )
+    marks.mark_sessions(ids, "shared")  # followed from now on, shipped by the watcher if this fails
+    box = [None]
+    try:
+        with locks.held(marks.LOCK):
+            for sid in ids:
+                s, done = follow.ship_session(db, box, sid, url)
+                done = done or dict.fromkeys(("entries", "lines", "transcript", "usage", "recording", "removed"), 0)
+                extra = [
+                    f"{done[k]} {what}"
+                    for k, what in (
+                        ("transcript", "transcript lines"),
+                        ("usage", "usage rows"),
+                        ("recording", "recording events"),
+                    )
+                    if done[k]
+                ]
+                echo(
+                    f"cs: shared {s.session_id[:8]}: {s.n_entries} story entries, {s.mark.get('lines', 0)} searchable lines"
+                    f" ({done['entries'] + done['lines']} rows new or changed, {done['removed']} removed"
+                    f"{', metadata updated' if done.get('session') else ''}{''.join(', ' + e for e in extra)})"
+                )
+    finally:
+        if box[0] is not None:
+            box[0].close()
     connect.remember()
 
 
 @cli.command("unshare")
 @click.argument("session_ids", nargs=-1, required=True)
 def unshare_cmd(session_ids):
-    """Take your sessions back out of the team database (any unique id prefix)."""
-    from cs.team import connect, share
+    """Take your sessions back out of the team database (any unique id prefix);
+    the watcher ships them no more."""
+    from cs.team import connect, marks, share
 
+    local = [sid for sid in marks.state()["sessions"] if any(sid.startswith(p.strip().lower()) for p in session_ids)]
+    marks.mark_sessions(local, "unshared")  # before: a watcher must not ship them again meanwhile
     with connect.connect() as conn:
         removed = share.unship(conn, session_ids)
+    marks.mark_sessions(removed, "unshared")
     connect.remember()
     for sid in removed:
         echo(f"cs: unshared {sid[:8]}")

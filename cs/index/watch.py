@@ -89,9 +89,9 @@ def _home_identity(home: Path):
     return st.st_dev, st.st_ino
 
 
-def start_daemon() -> bool:
+def start_daemon(on_pass=None) -> bool:
     """Fork a background watcher unless one runs. Returns at once: True if one
-    was started, False if one was already running."""
+    was started, False if one was already running. `on_pass`: as for run_watch."""
     fd = try_lock_watcher()
     if fd is None:
         return False
@@ -112,7 +112,9 @@ def start_daemon() -> bool:
         for std in (0, 1, 2):
             os.dup2(null, std)
         os.close(null)
-        code = run_watch(lock_fd=fd, log_errors=True)
+        if on_pass is not None and hasattr(on_pass, "report"):
+            on_pass.report = _log  # (the team's shipper: its errors in indexer.log)
+        code = run_watch(lock_fd=fd, log_errors=True, on_pass=on_pass)
     except BaseException:
         code = 1
     os._exit(code)
@@ -155,7 +157,11 @@ def run_watch(
     on_pass=None,
 ) -> int:
     """Watch until SIGTERM/SIGINT (or `stop` is set). Returns an exit status:
-    0 also when another watcher already runs (nothing to do)."""
+    0 also when another watcher already runs (nothing to do). `on_pass(stats)`
+    is called after each pass, in the watcher's thread: it must return at once
+    (the team's shipper, cs.team.follow.Shipper, only pokes its own thread;
+    `cs index --watch/--daemon` gives it, so this room never imports cs.team);
+    its `close()`, if it has one, is called on the way out."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -246,6 +252,8 @@ def run_watch(
                 report(traceback.format_exc())
                 time.sleep(1)
     finally:
+        if on_pass is not None and hasattr(on_pass, "close"):
+            on_pass.close()
         observer.stop()
         observer.join(timeout=2)
         if db is not None:

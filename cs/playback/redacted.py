@@ -49,6 +49,15 @@ class RedactedStream:
     def resize(self, cols) -> None:
         self.redactor.resize(cols)
 
+    def snapshot(self) -> dict:
+        """What comes next depends on, as JSON data (cs.redact.StreamRedactor.snapshot,
+        and a UTF-8 character cut between two chunks)."""
+        return {"stream": self.redactor.snapshot(), "carry": self._carry.hex()}
+
+    def restore(self, state: dict) -> None:
+        self.redactor.restore(state["stream"])
+        self._carry = bytes.fromhex(state["carry"])
+
     def repaint(self, paint: bytes, cols: int) -> bytes:
         """A seek's repaint (a whole screen, from nothing): what was held for
         the old position is dropped; the repaint is redacted whole."""

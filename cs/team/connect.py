@@ -45,13 +45,25 @@ def team_url() -> str:
     return url
 
 
-def connect(url: str = None):
-    """A connection to the team database (autocommit off: each change is one transaction)."""
+def connect(url: str = None, timeout: int = CONNECT_TIMEOUT_S, statement_timeout_ms: int = None):
+    """A connection to the team database (autocommit off: each change is one
+    transaction); the watcher's shipper gives a shorter `timeout` and bounds
+    each statement (cs.team.follow), and TCP keepalives find a dead server."""
     pg = psycopg()
     url = url or team_url()
     try:
-        conn = pg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="cs")
+        conn = pg.connect(
+            url,
+            connect_timeout=timeout,
+            application_name="cs",
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+        )
         conn.execute("SET search_path TO cs_team, public")
+        if statement_timeout_ms:
+            conn.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
         conn.commit()
     except pg.Error as exc:
         raise failed(exc, "cannot connect to the team database") from None

@@ -77,14 +77,23 @@ class Cluster:
             "--no-sync",
         )
         # Every statement in the log: a test can tell what the server was sent (no password).
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off -c log_statement=all"
+        self.options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off -c log_statement=all"
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the server (again, after `pause`: same data, same port)."""
         try:
-            self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-o", options, "-w", "start")
+            self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-o", self.options, "-w", "start")
         except subprocess.CalledProcessError as exc:
             log = (self.dir / "log").read_text() if (self.dir / "log").exists() else ""
             raise RuntimeError(f"postgres did not start: {exc.stderr}\n{log}") from None
         self.started = True
-        return self
+
+    def pause(self) -> None:
+        """Stop the server (fast: clients are cut off), keeping its data: `resume` starts it again."""
+        self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        self.started = False
 
     def stop(self) -> None:
         if self.started:
