@@ -16,8 +16,8 @@ import pytest
 from tests.helpers.leaks import leaks
 from tests.helpers.logs import LogWriter
 from tests.helpers.postgres import Cluster
+from tests.helpers.team import ADMIN, ADMIN_PASSWORD, DB, TABLES, Team
 from tests.helpers.transcripts import SECRETS, assistant, user, write
-from tests.test_team import ADMIN, ADMIN_PASSWORD, DB, TABLES, Team
 
 pytestmark = pytest.mark.slow
 

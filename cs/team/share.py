@@ -5,8 +5,10 @@ configured (`cs.config.redactor()`, the user's redact_patterns included; with
 `redact = off` nothing is shipped):
 
 - `sessions`: its metadata (its index row, `Redactor.session`), with
-  `git_remote` (origin's URL of its cwd as host/path, computed at ship time
-  when the cwd still exists, else NULL), `cols`, `rows`, `log_bytes`;
+  `git_remote` (origin's URL of its cwd as host/path, cs.team.remote,
+  computed at ship time when the cwd still exists, else NULL), `cols`, `rows`,
+  `log_bytes`, and, for a hand-off, the team session it continued
+  (`continued_owner`, `continued_id`: cs.team.handoff);
 - `entries`: its story (cs.story.build.build_story);
 - `lines`: its searchable lines (the index's, without the screen's chrome and
   without what is still provisional on a live screen);
@@ -78,6 +80,8 @@ SESSION_FIELDS = (
     "cols",
     "rows",
     "log_bytes",
+    "continued_owner",
+    "continued_id",
 )
 RECORDING_BATCH_BYTES = 8 << 20  # of log read for the recording per shipment; the rest next time
 # Values of a transcript line that are its structure, not its text: kept as they are.
@@ -259,42 +263,15 @@ def local_key(db, session_id: str) -> list:
 
 
 def git_remote(cwd, r):
-    """origin's URL of the git checkout at `cwd` as host/path (no scheme, no
-    user or password, no .git), redacted; None when cwd is gone or has none."""
-    import subprocess
+    """origin's URL of the git checkout at `cwd` as host/path
+    (cs.team.remote.normalized: no scheme, no user or password, no .git),
+    redacted; None when cwd is gone or has none."""
+    from cs.team import remote
 
     if not cwd or not os.path.isdir(cwd):
         return None
-    try:
-        out = subprocess.run(
-            ["git", "-C", cwd, "config", "--get", "remote.origin.url"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    url = out.stdout.strip() if out.returncode == 0 else ""
-    return r.text(remote_path(url)) if url else None
-
-
-def remote_path(url: str):
-    """A git remote URL as host/path: https://u:p@github.com/o/r.git, ssh://git@github.com:22/o/r and
-    git@github.com:o/r.git all give github.com/o/r (a port is dropped); a local path stays a path."""
-    from urllib.parse import urlsplit
-
-    url = url.strip()
-    if "://" in url:
-        parts = urlsplit(url)
-        host, path = parts.hostname or "", parts.path
-    elif ":" in url.split("/", 1)[0]:  # scp-like: [user@]host:path
-        head, path = url.split(":", 1)
-        host = head.rsplit("@", 1)[-1]
-    else:
-        host, path = "", url
-    path = path.strip("/").removesuffix(".git").rstrip("/")
-    return f"{host}/{path}" if host else path or None
+    found = remote.of_checkout(cwd)
+    return r.text(found) if found else None
 
 
 def story_rows(db, logs_dir, session_id: str) -> list:
