@@ -15,9 +15,9 @@ import pytest
 
 from cs.errors import CsError
 from cs.team import handoff, remote
-from tests.helpers.claude import Tmux, input_box_holds
+from tests.helpers.claude import Tmux
 from tests.helpers.cli import run_cs
-from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude
+from tests.helpers.fake_anthropic import FakeAnthropic, claude_home, find_claude, find_new_claude, find_old_claude
 from tests.helpers.shell import system_path_dirs
 from tests.helpers.team import team_fixture
 from tests.helpers.tools import find_cs_exe, missing_tool
@@ -108,6 +108,12 @@ def test_the_recorder_says_what_it_continued_and_the_command_never_sees_it(tmp_p
     assert proc.returncode == 0 and "CS_CONTINUES" not in proc.stdout
 
 
+def box_holds(text):
+    """The input row holds text: `❯ text`, or `> text` in the 2.0 releases."""
+    want = {(glyph + " " + text).rstrip() for glyph in ("❯", ">")}
+    return lambda screen: any(line.replace("\u00a0", " ").rstrip() in want for line in screen.splitlines())
+
+
 def claude_env(person, project, api, claude_path):
     """The person's environment for running the real claude in project (their
     cs home, their team login; HOME prepared for claude)."""
@@ -122,10 +128,11 @@ def claude_env(person, project, api, claude_path):
 
 
 @pytest.mark.slow
-def test_bob_continues_alices_conversation_with_the_real_claude(team, tmp_path, tmux_bin):
-    claude_path = find_claude()
+@pytest.mark.parametrize("release", ["pinned", "older", "newest"])
+def test_bob_continues_alices_conversation_with_the_real_claude(team, tmp_path, tmux_bin, release):
+    claude_path = {"pinned": find_claude, "older": find_old_claude, "newest": find_new_claude}[release]()
     if not claude_path:
-        missing_tool("the Claude Code CLI (.ci/setup installs it)")
+        missing_tool(f"the {release} Claude Code CLI (.ci/setup installs it)")
     alice_dir = checkout(tmp_path / "alice" / "app", "git@github.com:acme/app.git")
     bob_dir = checkout(tmp_path / "bob" / "app", "https://github.com/acme/app")
     with FakeAnthropic("Herons nest in the tallest alders by the north pond.") as api:
@@ -146,20 +153,22 @@ def test_bob_continues_alices_conversation_with_the_real_claude(team, tmp_path, 
         asked_before = len(api.message_requests())
         tmux = Tmux(tmux_bin, b_env, bob_dir, f"{find_cs_exe()} resume --team alice/{sid[:8]}; echo rc=$?; sleep 60")
         try:
-            tmux.wait(lambda s: "north pond" in s and input_box_holds("")(s), what="alice's conversation", timeout=40)
+            tmux.wait(lambda s: "north pond" in s and box_holds("")(s), what="alice's conversation", timeout=40)
             tmux.type(BOB_PROMPT)
-            tmux.wait(input_box_holds(BOB_PROMPT), what="bob's prompt typed")
+            tmux.wait(box_holds(BOB_PROMPT), what="bob's prompt typed")
             tmux.keys("Enter")
             tmux.wait(lambda s: s.count("tallest alders") >= 2, what="the reply to bob", timeout=40)
-            tmux.wait(input_box_holds(""), what="an empty input box")
+            tmux.wait(box_holds(""), what="an empty input box")
             tmux.type("/exit")
-            tmux.wait(input_box_holds("/exit"), what="/exit typed")
+            tmux.wait(box_holds("/exit"), what="/exit typed")
             tmux.keys("Enter")
             tmux.wait(lambda s: "rc=0" in s, what="claude to exit")
         finally:
             tmux.kill()
-        bobs = [r for r in api.message_requests()[asked_before:] if BOB_PROMPT in json.dumps(r.get("messages"))]
-    # Bob's first request carries alice's conversation before his prompt.
+        asked = api.message_requests()[asked_before:]
+        # (The conversation's requests carry the tools; a side request, a title, may carry the prompt alone.)
+        bobs = [r for r in asked if r.get("tools") and BOB_PROMPT in json.dumps(r.get("messages"))]
+    # Bob's first request of the conversation carries alice's conversation before his prompt.
     assert bobs, "bob's prompt never reached the API"
     earlier = json.dumps(bobs[0]["messages"][:-1])
     assert ALICE_PROMPT in earlier and "tallest alders" in earlier
