@@ -324,3 +324,29 @@ def test_init_keeps_the_url_without_its_password(team, tmp_path):
     assert "already up to date" in r.stdout and "the password was not kept" in r.stderr
     config = (admin.cs_home / "config.toml").read_text()
     assert f'team_url = "{team.url}"' in config and ADMIN_PASSWORD not in config
+
+
+def test_share_takes_the_filters_of_cs_list(team):
+    def session_in(project, word):
+        w = LogWriter(team.alice.logs, argv=("make",), cwd=f"/home/alice/{project}", lock=False)
+        w.output(f"{word} built\r\n", dt=0.05)
+        w.end()
+        return w.sid
+
+    mine = [session_in("kumquat", "first-kumquat"), session_in("kumquat", "second-kumquat")]
+    other = session_in("persimmon", "persimmon")
+    said = team.alice.cs("share", "--project", "kumquat").stdout
+    assert all(f"shared {sid[:8]}" in said for sid in mine) and other[:8] not in said
+    shared = {i for (i,) in team.sql("SELECT id FROM cs_team.sessions WHERE project = 'kumquat'")}
+    assert shared == set(mine)
+    assert team.sql("SELECT count(*) FROM cs_team.sessions WHERE id = %s", [other]) == [(0,)]
+    newest = team.alice.cs("share", "--project", "kumquat", "-n", "1").stdout
+    assert newest.count("cs: shared ") == 1 and mine[1][:8] in newest
+    for args, message in (
+        ((), "give session ids, or choose sessions"),
+        ((other[:8], "--project", "kumquat"), "not both"),
+    ):
+        r = team.alice.cs("share", *args, check=False)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+    r = team.alice.cs("share", "--project", "no-such-project", check=False)
+    assert r.returncode == 1 and "no session of yours matches" in r.stderr

@@ -239,19 +239,35 @@ def _iso(epoch):
 
 
 @cli.command("share")
-@click.argument("session_ids", nargs=-1, required=True)
-def share_cmd(session_ids):
+@click.argument("session_ids", nargs=-1)
+@click.option("--project", metavar="NAME", help="The sessions of this project (as `cs list --project`).")
+@click.option("--cwd", metavar="DIR", help="The sessions started in DIR or below.")
+@click.option("--since", metavar="WHEN", help="The sessions newer than WHEN: 7d, 12h, or a date.")
+@click.option("--until", metavar="WHEN", help="The sessions older than WHEN.")
+@click.option("-n", "--limit", type=click.IntRange(min=1), metavar="N", help="At most the newest N of them.")
+def share_cmd(session_ids, project, cwd, since, until, limit):
     """Ship sessions to the team database: metadata, story, searchable lines,
     Claude transcript and token usage (and the recording, with
     team_share_recording on), redacted before they leave. Shipping again sends
-    only what is new; a live session is followed by the watcher as it grows."""
+    only what is new; a live session is followed by the watcher as it grows.
+
+    SESSION_IDS are id prefixes; or choose sessions with the filters of `cs
+    list` (--project, --cwd, --since, --until, -n): `cs share --project app --since 7d`."""
     from cs.log import locks
     from cs.team import connect, follow, marks
 
+    chosen = any(v is not None for v in (project, cwd, since, until, limit))
+    if bool(session_ids) == chosen:
+        raise UsageError("give session ids, or choose sessions with --project/--cwd/--since/--until/-n (not both)")
     url = connect.team_url()
     _warn_tls(url)
     db = open_index()
-    ids = list(dict.fromkeys(resolve(db, prefix) for prefix in session_ids))
+    if chosen:
+        ids = _listed(db, project, cwd, since, until, limit)
+        if not ids:
+            raise CsError("no session of yours matches those filters (`cs list` with the same filters shows them)")
+    else:
+        ids = list(dict.fromkeys(resolve(db, prefix) for prefix in session_ids))
     marks.mark_sessions(ids, "shared")  # followed from now on, shipped by the watcher if this fails
     box = [None]
     try:
@@ -277,6 +293,15 @@ def share_cmd(session_ids):
         if box[0] is not None:
             box[0].close()
     connect.remember()
+
+
+def _listed(db, project, cwd, since, until, limit) -> list:
+    """The ids `cs list` shows with these filters, newest first."""
+    from cs.ask import sessions
+    from cs.cli.common import make_filters
+
+    rows = sessions.list_sessions(db, make_filters(None, cwd, project, since, until), limit=limit)
+    return [row["id"] for row in rows]
 
 
 @cli.command("unshare")
