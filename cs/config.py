@@ -12,6 +12,7 @@
     index_encrypted = "on"   # "off": encrypted sessions' lines leave the index
     archive_unrecorded = "on"  # "off": only the transcripts of recorded sessions are archived
     team_url = "postgresql://alice@db.example.com/team?sslmode=verify-full"  # docs/team.md
+    team_read_url = "postgresql://alice@replica.example.com/team?sslmode=verify-full"  # readers only (optional)
     team_share = "none"      # ship sessions to the team by themselves: none, all, project:GLOB,...
     team_share_recording = "off"  # "on": shared sessions carry their (redacted) recording too
 
@@ -51,6 +52,7 @@ DEFAULTS = {
     "index_encrypted": "on",
     "archive_unrecorded": "on",
     "team_url": None,
+    "team_read_url": None,
     "team_share": "none",
     "team_share_recording": "off",
 }
@@ -68,6 +70,7 @@ DESCRIPTIONS = {
     "index_encrypted": "keep encrypted sessions' lines in the index (off: remove them)",
     "archive_unrecorded": "archive and index Claude Code transcripts of sessions cs did not record (on/off)",
     "team_url": "the team's PostgreSQL (postgresql://USER@HOST/DB; the password in ~/.pgpass or PGPASSWORD)",
+    "team_read_url": "a read replica of the team's database for --team readers (unset: team_url)",
     "team_share": "sessions the watcher shares by itself: none, all, or project:GLOB,... (docs/team.md)",
     "team_share_recording": "shared sessions carry their redacted recording, for replay by the team (on/off)",
 }
@@ -242,6 +245,7 @@ VALIDATORS = {
     "index_encrypted": _on_off,
     "archive_unrecorded": _on_off,
     "team_url": _team_url,
+    "team_read_url": _team_url,
     "team_share": _team_share,
     "team_share_recording": _on_off,
 }
@@ -389,7 +393,7 @@ def _typed(key: str, value):
         return tuple(p.strip() for p in value.split(",") if p.strip()) or None if value else None
     if key == "identity_file":
         return os.path.expanduser(value) if value else None
-    if key == "team_url":
+    if key in ("team_url", "team_read_url"):
         return value
     if key == "team_share":
         return None if value == "none" else "all" if value == "all" else team_share_globs(value)

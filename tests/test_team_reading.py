@@ -267,3 +267,33 @@ def test_cs_web_team_in_a_real_browser(team):
         # A session that is not there: a clear 404.
         response = page.goto(f"{base}/session/alice/ffffffff")
         assert response.status == 404 and "no shared session" in page.content()
+
+
+def test_readers_use_the_read_url_when_set(team):
+    """A real streaming replica (pg_basebackup -R) as bob's team_read_url:
+    every reader answers from it, row-level security included, even with the
+    primary stopped; shipping goes to the team URL only, and says so when it
+    is down."""
+    sid = alices_session(team, "tamarind")
+    team.alice.cs("share", sid)
+    replica = team.cluster.replica()
+    try:
+        team.cluster.caught_up(replica)
+        team.bob.cs("config", "team_read_url", replica.url("bob", db="team"))
+        team.cluster.pause()
+        try:
+            listed = json.loads(team.bob.cs("list", "--team", "--json").stdout)
+            assert any(r["id"] == sid and r["owner"] == "alice" for r in listed)
+            assert "tamarind ledger reconciled" in team.bob.cs("search", "--team", "tamarind").stdout
+            assert "tamarind ledger reconciled" in team.bob.cs("show", "--team", sid[:8]).stdout
+            r = team.bob.cs("share", sid[:8], check=False)  # not his, and the primary is down: refused either way
+            assert r.returncode != 0 and "Traceback" not in r.stderr
+            down = team.alice.cs("share", alices_session(team, "tamarind-later"), check=False)
+            assert down.returncode == 1 and "cannot connect to the team database" in down.stderr
+        finally:
+            team.cluster.resume()
+        with team.connect_as("bob", team.bob.password) as bob:  # on the primary: the same rows, bob can't change them
+            assert bob.execute("DELETE FROM sessions WHERE owner = 'alice'").rowcount == 0
+    finally:
+        team.bob.cs("config", "--unset", "team_read_url")
+        replica.stop()

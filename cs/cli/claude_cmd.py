@@ -64,7 +64,7 @@ def _resume_team(ref, member, cwd_option) -> None:
     from cs.record.command import CONTINUES
     from cs.team import connect, handoff
 
-    with connect.connect() as conn:
+    with connect.connect(read=True) as conn:
         shared = handoff.find(conn, ref, member)
         directory, note = handoff.checkout(shared, os.getcwd(), cwd_option)
         files = handoff.transcript(conn, shared)

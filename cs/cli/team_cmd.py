@@ -329,7 +329,7 @@ def search_team(query, limit: int, as_json: bool, as_jsonl: bool, member=None, f
     from cs.team import connect
     from cs.team import search as team_search
 
-    with connect.connect() as conn:
+    with connect.connect(read=True) as conn:
         hits = team_search.search(conn, query, limit=limit, member=member, fts=fts)
     connect.remember()
     if as_json or as_jsonl:
@@ -350,7 +350,7 @@ def _read(fn, *args, **kwargs):
     """One read of the team database (a connection of its own), the last error cleared."""
     from cs.team import connect
 
-    with connect.connect() as conn:
+    with connect.connect(read=True) as conn:
         answer = fn(conn, *args, **kwargs)
     connect.remember()
     return answer
@@ -403,7 +403,7 @@ def team_story(ref: str, member):
     from cs.team import connect, read
 
     read.parse_ref(ref, member)  # a bad id or member is refused before connecting
-    with connect.connect() as conn:
+    with connect.connect(read=True) as conn:
         session = read.resolve(conn, ref, member)
         story = read.story(conn, session)
     connect.remember()
@@ -428,7 +428,7 @@ def replay_team(ref: str, member, target, options, plain: bool, out_fd: int, key
     from cs.team import connect, read
 
     read.parse_ref(ref, member)  # a bad id or member is refused before connecting
-    with connect.connect() as conn:
+    with connect.connect(read=True) as conn:
         session = read.resolve(conn, ref, member)
         start, items = read.recording(conn, session)
     connect.remember()

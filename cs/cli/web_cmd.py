@@ -41,7 +41,7 @@ def web_cmd(port, host, no_open, team):
     if team:
         from cs.team import connect
 
-        connect.connect().close()  # the database is there, and lets me in: say so now, not on the first page
+        connect.connect(read=True).close()  # the database is there, and lets me in: say so now, not on the first page
         connect.remember()
 
     token = os.environ.get("CS_WEB_TOKEN") or secrets.token_urlsafe(24)

@@ -45,12 +45,21 @@ def team_url() -> str:
     return url
 
 
-def connect(url: str = None, timeout: int = CONNECT_TIMEOUT_S, statement_timeout_ms: int = None):
+def read_url() -> str:
+    """Where readers (`--team` on search, list, show, replay, stats, resume, and
+    `cs web --team`) connect: `team_read_url` (a read replica) when set, else
+    the team URL. Shipping always goes to the team URL.
+    Test: tests/test_team_reading.py::test_readers_use_the_read_url_when_set."""
+    return config.settings().team_read_url or team_url()
+
+
+def connect(url: str = None, timeout: int = CONNECT_TIMEOUT_S, statement_timeout_ms: int = None, read=False):
     """A connection to the team database (autocommit off: each change is one
     transaction); the watcher's shipper gives a shorter `timeout` and bounds
-    each statement (cs.team.follow), and TCP keepalives find a dead server."""
+    each statement (cs.team.follow), and TCP keepalives find a dead server.
+    `read`: for a reader (`read_url`)."""
     pg = psycopg()
-    url = url or team_url()
+    url = url or (read_url() if read else team_url())
     try:
         conn = pg.connect(
             url,

@@ -30,7 +30,7 @@ from cs.web.guard import Guard
 def _read(fn, *args, **kwargs):
     from cs.team import connect
 
-    with connect.connect() as conn:
+    with connect.connect(read=True) as conn:
         return fn(conn, *args, **kwargs)
 
 

@@ -95,6 +95,48 @@ class Cluster:
         self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
         self.started = False
 
+    def replica(self) -> "Cluster":
+        """A streaming replica of this server (pg_basebackup -R: a standby that
+        follows it, read-only), started on a port of its own; stop it with `stop`."""
+        standby = Cluster.__new__(Cluster)
+        standby.bin, standby.as_root, standby.password = self.bin, self.as_root, self.password
+        standby.dir = Path(tempfile.mkdtemp(prefix="cs-pg-replica-"))
+        standby.data, standby.port, standby.started = standby.dir / "data", free_port(), False
+        if self.as_root:
+            shutil.chown(standby.dir, "postgres", "postgres")
+        conninfo = f"host=127.0.0.1 port={self.port} user={SUPERUSER} password={self.password}"
+        standby._run(
+            self.bin / "pg_basebackup",
+            "-d",
+            conninfo,
+            "-D",
+            standby.data,
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        )
+        standby.options = self.options.replace(f"-p {self.port}", f"-p {standby.port}").replace(
+            f"-k {self.dir}", f"-k {standby.dir}"
+        )
+        standby.resume()
+        return standby
+
+    def caught_up(self, replica: "Cluster", timeout: float = 30) -> None:
+        """Wait until the replica has replayed everything this server wrote so far."""
+        import time
+
+        (lsn,) = self.sql("SELECT pg_current_wal_lsn()::text")[0]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            (done,) = replica.sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])[0]
+            if done:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the replica did not replay up to {lsn} in {timeout} s")
+
     def stop(self) -> None:
         if self.started:
             self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=False)
