@@ -187,7 +187,7 @@ def generate(cluster, names, months: int, total_lines: int, seed=7) -> dict:
         t = time.perf_counter()
         conn.execute("CREATE INDEX lines_text_words ON lines USING gin (to_tsvector('simple', text))")
         words_s = time.perf_counter() - t
-        conn.execute("CREATE INDEX lines_ts ON lines (ts)")
+        conn.execute("CREATE INDEX lines_ts ON lines (ts DESC NULLS LAST)")
         conn.execute("ANALYZE")
         index_s = time.perf_counter() - t + trgm_s
     return {

@@ -231,6 +231,40 @@ def test_the_full_text_index_serves_a_word_search(team, shared):
     ) == [("cs_team.lines_text_words",)]
 
 
+def test_a_common_word_is_answered_from_the_newest_lines_a_rare_one_by_the_index(team, monkeypatch):
+    """cs.team.search reads the newest lines first (the ts index, newest first:
+    no sort of the table) and goes to the trigram index only when they hold too
+    few hits; either way the answer is the newest hits of all, as a plain
+    ORDER BY over every line gives them. (A window of 30 lines stands in for
+    20,000.)"""
+    from cs.team import connect
+    from cs.team import search as team_search
+
+    w = LogWriter(team.alice.logs, argv=("bash",), lock=False)
+    for i in range(60):
+        w.output(f"starfruit line {i:02d}{' rare-guava' if i == 3 else ''}\r\n", dt=0.05)
+    w.end()
+    team.alice.cs("share", w.sid)
+    monkeypatch.setenv("CS_HOME", str(team.bob.cs_home))
+    monkeypatch.setattr(team_search, "RECENT_WINDOW", 30)
+    with connect.connect(team.cluster.url("bob", team.bob.password, "team")) as conn:
+        common = [h["text"] for h in team_search.search(conn, ["starfruit"], limit=5)]
+        rare = [h["text"] for h in team_search.search(conn, ["rare-guava"], limit=5)]
+        conn.execute("SET enable_seqscan = off")
+        recent, _indexed = team_search.statements(["l.text ILIKE %s"], member=False)
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + recent, [30, "%x%", 5]).fetchall())
+    assert common == [f"starfruit line {i:02d}" for i in range(59, 54, -1)]  # the newest five, from the window
+    assert rare == ["starfruit line 03 rare-guava"]  # older than the window: found by the index
+    indexes = re.findall(r"Index Scan using (\w+) on lines_", plan)
+    assert indexes and {
+        parent
+        for i in indexes
+        for (parent,) in team.sql(
+            "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [f"cs_team.{i}"]
+        )
+    } == {"cs_team.lines_ts"}, plan
+
+
 @pytest.mark.slow
 def test_cs_web_team_in_a_real_browser(team):
     from playwright.sync_api import expect

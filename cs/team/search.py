@@ -21,9 +21,41 @@ from cs.team.connect import failed, psycopg
 FTS_CONDITION = "to_tsvector('simple', l.text) @@ websearch_to_tsquery('simple', %s)"
 
 
+# Lines looked at first, newest first, before the indexes are asked (see `search`).
+RECENT_WINDOW = 20_000
+_COLUMNS = "l.owner, l.session_id, l.ts, l.direction, l.kind, l.text, s.project, s.command"
+_SESSION = "JOIN sessions s ON s.owner = l.owner AND s.id = l.session_id AND s.month = l.month"
+
+
+def statements(where: list, member: bool) -> tuple:
+    """(the recent window's statement, the indexed statement) for these conditions.
+
+    A common word would make the trigram (or full-text) index hand over
+    every line holding it -- at a team's scale, millions -- only for the
+    newest 20 to be kept. So the newest RECENT_WINDOW lines are read first
+    (the ts index, newest first, no sort) and filtered: when they hold
+    `limit` hits, those are the newest of all. Only a rarer query -- fewer
+    hits than that among them, so few in all that the index's answer is
+    small -- goes to the indexes. Test: tests/test_team_reading.py
+    (test_a_common_word_is_answered_from_the_newest_lines_a_rare_one_by_the_index)."""
+    cond = " AND ".join(where)
+    recent = (
+        f"SELECT {_COLUMNS} FROM (SELECT owner, session_id, month, ts, direction, kind, text FROM lines"
+        + (" WHERE owner = %s" if member else "")
+        + f" ORDER BY ts DESC NULLS LAST LIMIT %s) l {_SESSION}"
+        f" WHERE {cond} ORDER BY l.ts DESC NULLS LAST, l.session_id LIMIT %s"
+    )
+    indexed = (
+        f"SELECT {_COLUMNS} FROM lines l {_SESSION} WHERE {cond}"
+        + (" AND l.owner = %s" if member else "")
+        + " ORDER BY l.ts DESC NULLS LAST, l.session_id LIMIT %s"
+    )
+    return recent, indexed
+
+
 def search(conn, words, limit: int = 20, member=None, fts: bool = False) -> list:
     """Hits, newest first: dicts of owner, session_id, ts, direction, kind,
-    text, project, command."""
+    text, project, command (see `statements` for how they are found)."""
     from cs.team.read import check_member, printable
 
     pg = psycopg()
@@ -33,16 +65,13 @@ def search(conn, words, limit: int = 20, member=None, fts: bool = False) -> list
     else:
         terms = split_terms(words)
         where, params = ["l.text ILIKE %s"] * len(terms), [*map(like_pattern, terms)]
-    if member:
-        where.append("l.owner = %s")
-        params.append(member)
-    statement = (
-        "SELECT l.owner, l.session_id, l.ts, l.direction, l.kind, l.text, s.project, s.command"
-        " FROM lines l JOIN sessions s ON s.owner = l.owner AND s.id = l.session_id AND s.month = l.month"
-        f" WHERE {' AND '.join(where)} ORDER BY l.ts DESC NULLS LAST, l.session_id LIMIT %s"
-    )
+    recent, indexed = statements(where, bool(member))
+    limit = int(limit)
+    mine = [member] if member else []
     try:
-        rows = conn.execute(statement, [*params, int(limit)]).fetchall()
+        rows = conn.execute(recent, [*mine, RECENT_WINDOW, *params, limit]).fetchall()
+        if len(rows) < limit:
+            rows = conn.execute(indexed, [*params, *mine, limit]).fetchall()
         conn.rollback()
     except pg.Error as exc:
         raise failed(exc, "cannot search the team database") from None

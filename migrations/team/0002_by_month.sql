@@ -89,7 +89,7 @@ CREATE TABLE lines (
 ) PARTITION BY RANGE (month);
 CREATE INDEX lines_text_trgm ON lines USING gin (text gin_trgm_ops);
 CREATE INDEX lines_text_words ON lines USING gin (to_tsvector('simple', text));
-CREATE INDEX lines_ts ON lines (ts);
+CREATE INDEX lines_ts ON lines (ts DESC NULLS LAST);  -- newest first: `cs search --team` reads the newest lines first
 
 -- The archived Claude Code transcript, line by line, each line redacted as
 -- JSON (a valid transcript line still): what `cs resume --team` writes where
