@@ -42,7 +42,9 @@ def parse_duration(text: str) -> "timedelta":  # noqa: F821
 
     m = _duration_match(text)
     if not m:
-        raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d, w or y (e.g. 30d, 1y)")
+        raise ValueError(
+            f"invalid duration {text!r}: use a positive number and a unit s, m, h, d, w or y (e.g. 30d, 1y)"
+        )
     seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
     if not math.isfinite(seconds) or seconds > MAX_DURATION_DAYS * 86400:
         raise ValueError(f"duration {_shown(text)} out of range: at most {MAX_DURATION_DAYS}d (100 years)")

@@ -327,13 +327,15 @@ def test_init_keeps_the_url_without_its_password(team, tmp_path):
 
 
 def test_share_takes_the_filters_of_cs_list(team):
-    def session_in(project, word):
-        w = LogWriter(team.alice.logs, argv=("make",), cwd=f"/home/alice/{project}", lock=False)
+    import time
+
+    def session_in(project, word, ago=0):
+        w = LogWriter(team.alice.logs, argv=("make",), cwd=f"/home/alice/{project}", lock=False, t0=time.time() - ago)
         w.output(f"{word} built\r\n", dt=0.05)
         w.end()
         return w.sid
 
-    mine = [session_in("kumquat", "first-kumquat"), session_in("kumquat", "second-kumquat")]
+    mine = [session_in("kumquat", "first-kumquat", ago=60), session_in("kumquat", "second-kumquat")]
     other = session_in("persimmon", "persimmon")
     said = team.alice.cs("share", "--project", "kumquat").stdout
     assert all(f"shared {sid[:8]}" in said for sid in mine) and other[:8] not in said

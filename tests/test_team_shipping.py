@@ -251,6 +251,19 @@ def test_a_recording_shipped_in_pieces_equals_the_one_shipped_at_once(team):
     assert leaks("".join(r[3] for r in shipped)) == []
 
 
+def lines_sent(log: str) -> int:
+    """How many lines the `INSERT INTO lines` statements in the server's log
+    carried: one statement holds many (cs.team.share._bulk), its third
+    parameter the array of their directions."""
+    import re
+
+    sent = 0
+    for statement in re.finditer(r"INSERT INTO lines .*?\n.*?parameters: (.*)", log, re.IGNORECASE):
+        directions = re.search(r"\$3 = '\{([^}]*)\}'", statement.group(1))
+        sent += len(directions.group(1).split(",")) if directions else 0
+    return sent
+
+
 def test_incremental_shipping_sends_only_what_is_new(team):
     a = team.alice
     w, _cid = claude_session(team, "numbat", live=True)
@@ -268,7 +281,7 @@ def test_incremental_shipping_sends_only_what_is_new(team):
     sent = team.cluster.log()[log_at:]
     assert "INSERT INTO transcript_lines" not in sent and "INSERT INTO usage" not in sent
     assert "INSERT INTO recording" not in sent  # (team_share_recording is off)
-    inserts = sent.count("INSERT INTO lines")
+    inserts = lines_sent(sent)
     assert 16 <= inserts <= 40 + 24, inserts  # the new lines, and those still on the live screen before
     assert (
         sum(

@@ -537,14 +537,17 @@ _ENTRY_COLS = ("ts", "kind", "source", "text", "at_segment", "at_offset")
 
 
 def _upsert_entries(conn, s: Shipment):
-    statement = (
-        "INSERT INTO entries (session_id, month, seq, ts, kind, source, text, at_segment, at_offset)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (owner, session_id, month, seq) DO UPDATE SET "
+    written = _bulk(
+        conn,
+        s,
+        "INSERT INTO entries (session_id, month, seq, ts, kind, source, text, at_segment, at_offset)",
+        ("int4", "timestamptz", "text", "text", "text", "int4", "int8"),
+        s.entries,
+        " ON CONFLICT (owner, session_id, month, seq) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in _ENTRY_COLS)
         + f" WHERE ({', '.join(f'entries.{c}' for c in _ENTRY_COLS)}) IS DISTINCT FROM"
-        f" ({', '.join(f'excluded.{c}' for c in _ENTRY_COLS)})"
+        f" ({', '.join(f'excluded.{c}' for c in _ENTRY_COLS)})",
     )
-    written = _many(conn, statement, [(s.session_id, s.month, *row) for row in s.entries])
     removed = conn.execute(
         "DELETE FROM entries WHERE owner = current_user AND session_id = %s AND month = %s AND seq >= %s",
         [s.session_id, s.month, s.n_entries],
@@ -553,59 +556,76 @@ def _upsert_entries(conn, s: Shipment):
 
 
 def _upsert_lines(conn, s: Shipment):
-    statement = (
-        'INSERT INTO lines (session_id, month, direction, text_hash, ts, kind, text, segment, "offset")'
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    written = _bulk(
+        conn,
+        s,
+        'INSERT INTO lines (session_id, month, direction, text_hash, ts, kind, text, segment, "offset")',
+        ("text", "int8", "timestamptz", "text", "text", "int4", "int8"),
+        s.lines,
+        " ON CONFLICT DO NOTHING",
     )
-    written = _many(conn, statement, [(s.session_id, s.month, *row) for row in s.lines])
     if not s.full:
         return written, 0
-    keep = {}
-    for direction, h, *_rest in s.lines:
-        keep.setdefault(direction, []).append(h)
     removed = conn.execute(
-        "DELETE FROM lines WHERE owner = current_user AND session_id = %s AND month = %s AND NOT (direction = ANY(%s)"
-        " AND text_hash = ANY(CASE direction WHEN 'input' THEN %s::bigint[] WHEN 'output' THEN %s::bigint[]"
-        " ELSE %s::bigint[] END))",
-        [s.session_id, s.month, list(keep), keep.get("input", []), keep.get("output", []), keep.get("transcript", [])],
+        "DELETE FROM lines l WHERE owner = current_user AND session_id = %s AND month = %s AND NOT EXISTS"
+        " (SELECT 1 FROM unnest(%s::text[], %s::int8[]) AS k(direction, text_hash)"
+        " WHERE k.direction = l.direction AND k.text_hash = l.text_hash)",
+        [s.session_id, s.month, [row[0] for row in s.lines], [row[1] for row in s.lines]],
     ).rowcount
     return written, removed
 
 
 def _upsert_transcript(conn, s: Shipment) -> int:
-    statement = (
-        "INSERT INTO transcript_lines (session_id, month, claude_session_id, line_no, ts, line)"
-        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (owner, session_id, month, claude_session_id, line_no)"
+    return _bulk(
+        conn,
+        s,
+        "INSERT INTO transcript_lines (session_id, month, claude_session_id, line_no, ts, line)",
+        ("text", "int4", "timestamptz", "text"),
+        s.transcript,
+        " ON CONFLICT (owner, session_id, month, claude_session_id, line_no)"
         " DO UPDATE SET ts = excluded.ts, line = excluded.line"
-        " WHERE (transcript_lines.ts, transcript_lines.line) IS DISTINCT FROM (excluded.ts, excluded.line)"
+        " WHERE (transcript_lines.ts, transcript_lines.line) IS DISTINCT FROM (excluded.ts, excluded.line)",
     )
-    return _many(conn, statement, [(s.session_id, s.month, *row) for row in s.transcript])
 
 
 def _insert_usage(conn, s: Shipment) -> int:
-    statement = (
+    return _bulk(
+        conn,
+        s,
         "INSERT INTO usage (session_id, month, message_id, request_id, claude_session_id, ts, model, input_tokens,"
-        " output_tokens, cache_read_tokens, cache_write_tokens, sidechain)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        " output_tokens, cache_read_tokens, cache_write_tokens, sidechain)",
+        ("text", "text", "text", "timestamptz", "text", "int8", "int8", "int8", "int8", "bool"),
+        s.usage,
+        " ON CONFLICT DO NOTHING",
     )
-    return _many(conn, statement, [(s.session_id, s.month, *row) for row in s.usage])
 
 
 def _insert_recording(conn, s: Shipment) -> int:
-    statement = (
-        "INSERT INTO recording (session_id, month, seq, elapsed, kind, data, at_segment, at_offset)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    return _bulk(
+        conn,
+        s,
+        "INSERT INTO recording (session_id, month, seq, elapsed, kind, data, at_segment, at_offset)",
+        ("int4", "float8", "text", "text", "int4", "int8"),
+        s.recording,
+        " ON CONFLICT DO NOTHING",
     )
-    return _many(conn, statement, [(s.session_id, s.month, *row) for row in s.recording])
 
 
-def _many(conn, statement: str, rows: list) -> int:
-    """executemany, the rows it changed (psycopg pipelines the statements)."""
-    if not rows:
-        return 0
-    with conn.cursor() as cur:
-        cur.executemany(statement, rows)
-        return max(cur.rowcount, 0)
+BULK_ROWS = 5000  # rows per statement: a few MB of parameters at most
+
+
+def _bulk(conn, s: Shipment, insert: str, types: tuple, rows: list, tail: str) -> int:
+    """Many rows of this session in one statement each BULK_ROWS (`insert`
+    ... SELECT the session, its month and unnest(one array per column of
+    `types`) `tail`): the server parses one statement, not one per row; the
+    rows it inserted or changed."""
+    written = 0
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    statement = f"{insert} SELECT %s, %s, u.* FROM unnest({arrays}) AS u{tail}"
+    for at in range(0, len(rows), BULK_ROWS):
+        columns = [list(c) for c in zip(*rows[at : at + BULK_ROWS])]
+        written += max(conn.execute(statement, [s.session_id, s.month, *columns]).rowcount, 0)
+    return written
 
 
 def unship(conn, prefixes) -> list:
