@@ -102,6 +102,15 @@ def ship(cluster, cs, corpus: Path, member: str, sessions: int) -> dict:
         raise SystemExit(proc.stderr)
     cluster.sql("CHECKPOINT")
     grown = db_bytes(cluster) - before
+    parts = {
+        table: cluster.sql(
+            "SELECT coalesce(sum(pg_table_size(inhrelid)), 0)::bigint, coalesce(sum(pg_indexes_size(inhrelid)), 0)::bigint"
+            " FROM pg_inherits WHERE inhparent = %s::regclass",
+            [f"cs_team.{table}"],
+            db=DB,
+        )[0]
+        for table in ("sessions", "entries", "lines", "transcript_lines", "usage", "recording")
+    }
     # The anchor: indexing the same sessions locally, from scratch, in a copy of their logs.
     anchor_home = corpus / "anchor-home"
     subprocess.run(["rm", "-rf", str(anchor_home)], check=True)
@@ -119,6 +128,9 @@ def ship(cluster, cs, corpus: Path, member: str, sessions: int) -> dict:
         "index_mb_s": round(mb / index_took, 2),
         "db_growth_mb": round(grown / 1e6, 1),
         "db_mb_per_gb_of_log": round(grown / 1e6 / (mb / 1000), 0),
+        "mb_per_gb_by_table": {
+            t: [round(data / 1e6 / (mb / 1000)), round(index / 1e6 / (mb / 1000))] for t, (data, index) in parts.items()
+        },
     }
 
 

@@ -269,29 +269,26 @@ def share_cmd(session_ids, project, cwd, since, until, limit):
     else:
         ids = list(dict.fromkeys(resolve(db, prefix) for prefix in session_ids))
     marks.mark_sessions(ids, "shared")  # followed from now on, shipped by the watcher if this fails
-    box = [None]
-    try:
-        with locks.held(marks.LOCK):
-            for sid in ids:
-                s, done = follow.ship_session(db, box, sid, url)
-                done = done or dict.fromkeys(("entries", "lines", "transcript", "usage", "recording", "removed"), 0)
-                extra = [
-                    f"{done[k]} {what}"
-                    for k, what in (
-                        ("transcript", "transcript lines"),
-                        ("usage", "usage rows"),
-                        ("recording", "recording events"),
-                    )
-                    if done[k]
-                ]
-                echo(
-                    f"cs: shared {s.session_id[:8]}: {s.n_entries} story entries, {s.mark.get('lines', 0)} searchable lines"
-                    f" ({done['entries'] + done['lines']} rows new or changed, {done['removed']} removed"
-                    f"{', metadata updated' if done.get('session') else ''}{''.join(', ' + e for e in extra)})"
-                )
-    finally:
-        if box[0] is not None:
-            box[0].close()
+
+    def said(s, done):
+        done = done or dict.fromkeys(("entries", "lines", "transcript", "usage", "recording", "removed"), 0)
+        extra = [
+            f"{done[k]} {what}"
+            for k, what in (
+                ("transcript", "transcript lines"),
+                ("usage", "usage rows"),
+                ("recording", "recording events"),
+            )
+            if done[k]
+        ]
+        echo(
+            f"cs: shared {s.session_id[:8]}: {s.n_entries} story entries, {s.mark.get('lines', 0)} searchable lines"
+            f" ({done['entries'] + done['lines']} rows new or changed, {done['removed']} removed"
+            f"{', metadata updated' if done.get('session') else ''}{''.join(', ' + e for e in extra)})"
+        )
+
+    with locks.held(marks.LOCK):
+        follow.ship_sessions(db, ids, url, said)
     connect.remember()
 
 

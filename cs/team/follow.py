@@ -110,6 +110,58 @@ def ship_session(db, conn_box: list, sid: str, url: str) -> tuple:
     return s, counts
 
 
+def ship_sessions(db, ids: list, url: str, report) -> None:
+    """Ship what is new in each session (`cs share`), building the next
+    shipment here while a thread of its own has the database write the one
+    before (the client's work and the server's overlap); `report(shipment,
+    counts)` after each, in order (counts None: nothing was new). The first
+    failure stops it and is raised; what was shipped before it is kept.
+    Test: tests/test_team.py (every `cs share`)."""
+    import queue
+    import threading
+
+    from cs.team import share
+
+    todo, failure, box = queue.Queue(maxsize=1), [], [None]
+
+    def shipper():
+        while (s := todo.get()) is not None:
+            if failure:
+                continue
+            try:
+                if s.empty():
+                    marks.put(s.session_id, s.mark)
+                    report(s, None)
+                    continue
+                if box[0] is None:
+                    box[0] = connect(url)
+                try:
+                    counts = share.ship(box[0], s)
+                except CsError:
+                    if not s.mark:  # the session went from the team database: shipped whole next time
+                        marks.drop(s.session_id)
+                    raise
+                marks.put(s.session_id, s.mark)
+                report(s, counts)
+            except BaseException as exc:  # raised again by the caller's thread
+                failure.append(exc)
+
+    thread = threading.Thread(target=shipper, name="cs-share", daemon=True)
+    thread.start()
+    try:
+        for sid in ids:
+            if failure:
+                break
+            todo.put(share.shipment(db, paths.logs_dir(), sid, mark=marks.get(sid), url=url))
+    finally:
+        todo.put(None)
+        thread.join()
+        if box[0] is not None:
+            box[0].close()
+    if failure:
+        raise failure[0]
+
+
 def ship_round(db, force: bool = False, deadline: float = None) -> dict:
     """One round (see the module doc): {"shipped": sessions, "rows": rows
     written, "left": sessions not reached, "error": message or None,

@@ -566,12 +566,22 @@ def _upsert_lines(conn, s: Shipment):
     )
     if not s.full:
         return written, 0
-    removed = conn.execute(
-        "DELETE FROM lines l WHERE owner = current_user AND session_id = %s AND month = %s AND NOT EXISTS"
-        " (SELECT 1 FROM unnest(%s::text[], %s::int8[]) AS k(direction, text_hash)"
-        " WHERE k.direction = l.direction AND k.text_hash = l.text_hash)",
-        [s.session_id, s.month, [row[0] for row in s.lines], [row[1] for row in s.lines]],
-    ).rowcount
+    # What the team holds and the session no longer does (a line redacted since): read the keys
+    # and delete the few that went, by key (an anti-join against the parameters would be planned
+    # as a loop over every row).
+    held = {(row[0], row[1]) for row in s.lines}
+    there = conn.execute(
+        "SELECT direction, text_hash FROM lines WHERE owner = current_user AND session_id = %s AND month = %s",
+        [s.session_id, s.month],
+    ).fetchall()
+    gone = [key for key in there if tuple(key) not in held]
+    removed = 0
+    for direction in {d for d, _h in gone}:
+        removed += conn.execute(
+            "DELETE FROM lines WHERE owner = current_user AND session_id = %s AND month = %s AND direction = %s"
+            " AND text_hash = ANY(%s::int8[])",
+            [s.session_id, s.month, direction, [h for d, h in gone if d == direction]],
+        ).rowcount
     return written, removed
 
 
