@@ -368,3 +368,48 @@ def test_marks_are_private_and_losing_them_duplicates_nothing(team):
     said = a.cs("share", w.sid).stdout
     assert "(0 rows new or changed, 0 removed)" in said
     assert {t: rows(team, t, w.sid) for t in counts} == counts
+
+
+def test_bob_follows_alices_live_session(team):
+    """`cs tail --team -f`: bob sees alice's live session's story arrive as
+    her shipments do, each line once, and his tail ends with her session,
+    with its exit status."""
+    import select
+
+    a = team.alice
+    w = LogWriter(a.logs, argv=("bash",), cwd="/home/u/proj", lock=True)
+    w.output("wombat warm-up\r\n", dt=0.05)
+    a.cs("share", w.sid)
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "cs", "tail", "--team", f"alice/{w.sid[:8]}", "-f"],
+        env=team.bob.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out = b""
+
+    def read_until(text, timeout=20):
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while text.encode() not in out:
+            left = deadline - time.monotonic()
+            assert left > 0, f"bob's tail never showed {text!r}: {out!r}"
+            if select.select([tail.stdout], [], [], left)[0]:
+                chunk = os.read(tail.stdout.fileno(), 65536)  # (not readline: select knows nothing of its buffer)
+                assert chunk, f"bob's tail ended early: {tail.stderr.read().decode()}"
+                out += chunk
+
+    try:
+        for step in range(3):
+            for i in range(5):
+                w.output(f"wombat step {step} line {i}\r\n", dt=0.05)
+            a.cs("share", w.sid)
+            read_until(f"wombat step {step} line 3")  # (the newest line waits until the story goes on)
+        w.end(exit_code=3)
+        a.cs("share", w.sid)
+        assert tail.wait(timeout=30) == 3
+        out += tail.stdout.read()
+    finally:
+        tail.kill()
+    told = [line.strip() for line in out.decode().splitlines() if "wombat step" in line]
+    assert told == [f"wombat step {s} line {i}" for s in range(3) for i in range(5)]

@@ -353,17 +353,35 @@ def import_cmd(files):
 @click.option("--text", is_flag=True, help="Finished lines of text instead of the terminal's bytes.")
 @click.option("--raw", is_flag=True, help="The recorded bytes as they are: secrets not redacted.")
 @click.option("--next", "next_", is_flag=True, help="Wait for the next session to start, and follow it.")
-def tail_cmd(session_id, latest, follow, text, raw, next_):
+@click.option("--team", is_flag=True, help="A session the team shared: its story as it arrives (docs/team.md).")
+@click.option("--member", metavar="NAME", help="With --team: the teammate who shared it.")
+def tail_cmd(session_id, latest, follow, text, raw, next_, team, member):
     """Print a session's output as it is written, from the current screen on.
 
     The terminal's bytes by default (a terminal of the recorded size shows
     the live screen), secrets redacted unless --raw; --text prints the
-    finished lines."""
+    finished lines. With --team, a teammate's shared session (ID or
+    OWNER/ID): its story as their watcher ships it (-f: until it ends)."""
     import time
 
     from cs.log import paths
     from cs.playback import tail
 
+    if team or member:
+        if not team or not session_id or latest or next_ or raw:
+            raise UsageError("--team takes a shared session's ID or OWNER/ID (with -f, --text, --member)")
+        from cs.cli import team_cmd
+
+        out = sys.stdout.buffer
+
+        def write_team(data):
+            out.write(data)
+            out.flush()
+
+        status = team_cmd.tail_team(session_id, member, follow, write_team)
+        if follow and status:
+            sys.exit(status)
+        return
     if sum(map(bool, (session_id, latest, next_))) != 1:
         raise UsageError("give a session id, --latest or --next")
     if text and raw:

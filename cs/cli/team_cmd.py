@@ -419,6 +419,40 @@ def show_team(ref: str, member, tools: bool, as_json: bool):
     return as_lines(story.entries, tools=tools)
 
 
+TAIL_POLL_S = 1.0
+
+
+def tail_team(ref: str, member, follow: bool, write) -> int:
+    """`cs tail --team`: a shared session's story as it arrives in the team
+    database (cs.playback.tail.StoryTeller, the lines `cs tail --text` prints):
+    its last entries, then each new line once; with `follow`, until its owner's
+    watcher ships its end. The session's exit status (0 while it runs).
+    Test: tests/test_team_shipping.py::test_bob_follows_alices_live_session."""
+    import time
+
+    from cs.playback.tail import StoryTeller
+    from cs.team import connect, read
+
+    read.parse_ref(ref, member)  # a bad id or member is refused before connecting
+    with connect.connect(read=True) as conn:
+        session = read.resolve(conn, ref, member)
+        here = f"{session['owner']}/{session['id']}"
+        teller = StoryTeller(lambda: read.story(conn, session).entries, write)
+
+        def ended(row) -> bool:
+            return row.get("status") in ("finished", "cut_off")
+
+        teller.tell(final=not follow or ended(session), first=True)
+        while follow and not ended(session):
+            time.sleep(TAIL_POLL_S)
+            session = read.resolve(conn, here)
+            if ended(session) or teller.due():
+                teller.tell(final=ended(session))
+    connect.remember()
+    code = session.get("exit_code")
+    return code if isinstance(code, int) and ended(session) else 0
+
+
 def replay_team(ref: str, member, target, options, plain: bool, out_fd: int, key_fd, on_too_small):
     """`cs replay --team`: the shared recording, played by the local player."""
     from cs.playback import player, seek

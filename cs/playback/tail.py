@@ -58,7 +58,10 @@ STORY_LAST = 10  # entries of the story so far that --text begins with
 
 def _tail_story(logs_dir: Path, session_id: str, write, state):
     """`--text`: the story (see the module doc); the session's exit status."""
-    teller = _StoryTeller(logs_dir, session_id, write)
+    from cs.story.build import build_story
+
+    db = _index_or_none()
+    teller = StoryTeller(lambda: build_story(logs_dir, session_id, db=db).entries, write)
     teller.tell(final=False, first=True)
     status, changed = _exit_status(state.end), False
     for event in state.rest:
@@ -74,13 +77,14 @@ def _tail_story(logs_dir: Path, session_id: str, write, state):
     return status
 
 
-class _StoryTeller:
+class StoryTeller:
     """Tells a growing session's story (cs.story) line by line: each line of
-    it once, the last one held back until the story goes on (it may grow)."""
+    it once, the last one held back until the story goes on (it may grow).
+    `entries()` gives the story so far: built from the log here, read from the
+    team database by `cs tail --team` (cs.cli.team_cmd.tail_team)."""
 
-    def __init__(self, logs_dir, session_id, write):
-        self.logs_dir, self.session_id, self.write = logs_dir, session_id, write
-        self.db = _index_or_none()
+    def __init__(self, entries, write):
+        self.entries, self.write = entries, write
         self.told = Counter()
         self.cost = 0.0
         self.last = 0.0
@@ -90,11 +94,10 @@ class _StoryTeller:
         return time.monotonic() - self.last >= max(1.0, 4 * self.cost)
 
     def tell(self, final: bool, first: bool = False) -> None:
-        from cs.story.build import build_story
         from cs.story.text import as_lines
 
         started = time.monotonic()
-        entries = build_story(self.logs_dir, self.session_id, db=self.db).entries
+        entries = self.entries()
         self.last, self.cost = time.monotonic(), time.monotonic() - started
         lines = as_lines(entries)
         ready = lines if final else lines[:-1]
