@@ -176,3 +176,10 @@ def test_bob_continues_alices_conversation_with_the_real_claude(team, tmp_path, 
     newest = json.loads(run_cs(None, "list", "--jsonl", "-n", "1", env=b_env).stdout.splitlines()[0])
     assert newest["cwd"] == str(bob_dir) and (newest["continued_owner"], newest["continued_id"]) == ("alice", sid)
     assert "--resume" in newest["argv"]
+    # Shared, it tells the team whose session it continued.
+    run_cs(None, "share", newest["id"], env=b_env)
+    (row,) = [
+        r for r in json.loads(run_cs(None, "list", "--team", "--json", env=a_env).stdout) if r["id"] == newest["id"]
+    ]
+    assert (row["owner"], row["continued_owner"], row["continued_id"]) == ("bob", "alice", sid)
+    assert row["git_remote"] == "github.com/acme/app"

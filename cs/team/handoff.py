@@ -23,7 +23,7 @@ import os
 import re
 from pathlib import Path
 
-from cs.errors import CsError, NotFound
+from cs.errors import CsError
 from cs.team.connect import failed, psycopg
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -45,32 +45,14 @@ class Shared:
 
 
 def find(conn, ref: str, member: str = None) -> Shared:
-    """The one shared session `ref` names (PREFIX or OWNER/PREFIX; --member
-    narrows to one owner). NotFound, or CsError listing the candidates."""
-    owner, _, prefix = ref.rpartition("/")
-    owner = owner or member
-    prefix = prefix.strip().lower()
-    if not prefix:
-        raise CsError("give a shared session's id (any unique prefix; `cs list --team` lists them)")
-    where, params = "starts_with(id, %s)", [prefix]
-    if owner:
-        where, params = where + " AND owner = %s", params + [owner]
-    try:
-        rows = conn.execute(
-            "SELECT owner, id, month, claude_session_id, git_remote, cwd FROM sessions"
-            f" WHERE {where} ORDER BY started_at DESC NULLS LAST LIMIT 6",
-            params,
-        ).fetchall()
-        conn.rollback()
-    except psycopg().Error as exc:
-        raise failed(exc, "cannot read the team database") from None
-    if not rows:
-        whose = f" by {owner}" if owner else ""
-        raise NotFound(f"no session shared{whose} with an id starting {prefix!r} (`cs list --team` lists them)")
-    if len(rows) > 1:
-        names = ", ".join(f"{r[0]}/{r[1][:8]}" for r in rows[:5])
-        raise CsError(f"{ref!r} names more than one shared session ({names}): give more of the id, or OWNER/ID")
-    shared = Shared(*rows[0])
+    """The one shared session `ref` names (cs.team.read.resolve: PREFIX or
+    OWNER/PREFIX, --member); CsError when it is not a Claude Code session."""
+    from cs.team import read
+
+    row = read.resolve(conn, ref, member)
+    shared = Shared(
+        row["owner"], row["id"], row["month"], row.get("claude_session_id"), row.get("git_remote"), row.get("cwd")
+    )
     if not shared.claude_session_id:
         raise CsError(f"{shared.owner}'s session {shared.id[:8]} is not a Claude Code session: nothing to resume")
     return shared
