@@ -15,8 +15,7 @@ import pytest
 
 from tests.helpers.leaks import leaks
 from tests.helpers.logs import LogWriter
-from tests.helpers.postgres import Cluster
-from tests.helpers.team import ADMIN, ADMIN_PASSWORD, DB, TABLES, Team
+from tests.helpers.team import TABLES, team_fixture
 from tests.helpers.transcripts import SECRETS, assistant, user, write
 
 pytestmark = pytest.mark.slow
@@ -24,25 +23,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
-    cluster = Cluster()
-    try:
-        cluster.start()
-        cluster.sql(f"CREATE ROLE {ADMIN} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}'")
-        cluster.sql(f"CREATE DATABASE {DB} OWNER {ADMIN}")
-        t = Team(cluster, tmp_path_factory.mktemp("team"))
-        t.admin.cs("team", "init", t.url)
-        t.bob.password = "bob-" + os.urandom(8).hex()
-        t.alice.password = "alice-" + os.urandom(8).hex()
-        for p in (t.alice, t.bob):
-            t.admin.cs("team", "add", p.name, "--password-stdin", input=p.password + "\n")
-        t.alice.use_pgpass(cluster.port, t.alice.password)
-        t.bob.use_pgpassword(t.bob.password)
-        t.alice.cs("team", "join", t.member_url("alice"))
-        t.bob.cs("team", "join", t.member_url("bob"))
+    """A cluster of this module's own (it is stopped and started again), its admin, alice and bob;
+    alice's Claude Code keeps its transcripts in her ~/.claude."""
+    for t in team_fixture(tmp_path_factory):
         t.alice.env["CLAUDE_CONFIG_DIR"] = str(t.alice.home / ".claude")
         yield t
-    finally:
-        cluster.stop()
 
 
 def claude_session(team, word: str, live: bool = False):

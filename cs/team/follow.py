@@ -93,21 +93,27 @@ def ship_session(db, conn_box: list, sid: str, url: str) -> tuple:
     when first needed); (shipment, counts), counts None when nothing was sent."""
     from cs.team import share
 
-    mark = marks.get(sid)
-    s = share.shipment(db, paths.logs_dir(), sid, mark=mark, url=url)
+    s = share.shipment(db, paths.logs_dir(), sid, mark=marks.get(sid), url=url)
+    return s, _send(conn_box, s, url)
+
+
+def _send(conn_box: list, s, url: str):
+    """Ship a shipment and keep its watermark; the counts, None when it was empty."""
+    from cs.team import share
+
     if s.empty():
-        marks.put(sid, s.mark)
-        return s, None
+        marks.put(s.session_id, s.mark)
+        return None
     if conn_box[0] is None:
         conn_box[0] = connect(url)
     try:
         counts = share.ship(conn_box[0], s)
     except CsError:
         if not s.mark:  # the session went from the team database: shipped whole next time
-            marks.drop(sid)
+            marks.drop(s.session_id)
         raise
-    marks.put(sid, s.mark)
-    return s, counts
+    marks.put(s.session_id, s.mark)
+    return counts
 
 
 def ship_sessions(db, ids: list, url: str, report) -> None:
@@ -129,20 +135,7 @@ def ship_sessions(db, ids: list, url: str, report) -> None:
             if failure:
                 continue
             try:
-                if s.empty():
-                    marks.put(s.session_id, s.mark)
-                    report(s, None)
-                    continue
-                if box[0] is None:
-                    box[0] = connect(url)
-                try:
-                    counts = share.ship(box[0], s)
-                except CsError:
-                    if not s.mark:  # the session went from the team database: shipped whole next time
-                        marks.drop(s.session_id)
-                    raise
-                marks.put(s.session_id, s.mark)
-                report(s, counts)
+                report(s, _send(box, s, url))
             except BaseException as exc:  # raised again by the caller's thread
                 failure.append(exc)
 

@@ -406,7 +406,6 @@ TEMPLATES.env.filters["urlencode_args"] = _urlencode_args
 
 
 def create_app(token: str, allow_any_host: bool = False) -> Starlette:
-    static = str(resources.files("cs.web") / "static")
     routes = [
         Route("/", page_sessions),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
@@ -423,7 +422,15 @@ def create_app(token: str, allow_any_host: bool = False) -> Starlette:
         Route("/api/session/{sid}/live", api_live),
         Route("/api/session/{sid}/download/{fmt}", download),
         Route("/api/stats", api_stats),
-        Mount("/static", StaticFiles(directory=static), name="static"),
+    ]
+    return guarded(routes, token, allow_any_host)
+
+
+def guarded(routes: list, token: str, allow_any_host: bool) -> Starlette:
+    """The viewer's app (local or --team): its routes, the static files, and
+    the one guard (cs.web.guard: loopback, token, CSRF, CSP) before all of them."""
+    routes = routes + [
+        Mount("/static", StaticFiles(directory=str(resources.files("cs.web") / "static")), name="static"),
         Mount("/vendor", StaticFiles(directory=str(resources.files("cs.playback") / "assets")), name="vendor"),
     ]
     return Starlette(

@@ -12,19 +12,13 @@ Each request opens its own connection (psycopg, imported only here, when
 `--team` is given). Test: tests/test_team_reading.py
 (test_cs_web_team_in_a_real_browser)."""
 
-from importlib import resources
-
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
-from cs.errors import CsError
 from cs.units import format_size
-from cs.web.app import PAGE_SIZE, _moment, _page, _render, cs_error
-from cs.web.guard import Guard
+from cs.web.app import PAGE_SIZE, _moment, _page, _render, guarded
 
 
 def _read(fn, *args, **kwargs):
@@ -191,7 +185,6 @@ def _spans(text: str, terms) -> list:
 
 
 def create_team_app(token: str, allow_any_host: bool = False) -> Starlette:
-    static = str(resources.files("cs.web") / "static")
     routes = [
         Route("/", page_sessions),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
@@ -201,11 +194,5 @@ def create_team_app(token: str, allow_any_host: bool = False) -> Starlette:
         Route("/api/search", api_search),
         Route("/api/session/{owner}/{sid}/story", api_story),
         Route("/api/session/{owner}/{sid}/cast", api_cast),
-        Mount("/static", StaticFiles(directory=static), name="static"),
-        Mount("/vendor", StaticFiles(directory=str(resources.files("cs.playback") / "assets")), name="vendor"),
     ]
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(Guard, token=token, allow_any_host=allow_any_host)],
-        exception_handlers={CsError: cs_error},
-    )
+    return guarded(routes, token, allow_any_host)
