@@ -124,7 +124,6 @@ def ship_sessions(db, ids: list, url: str, report) -> None:
     failure stops it and is raised; what was shipped before it is kept.
     Test: tests/test_team.py (every `cs share`)."""
     import queue
-    import threading
 
     from cs.team import share
 
