@@ -55,7 +55,9 @@ QUICK_FORMS = [
     ["search", "ab"],
     ["search", ""],
     ["search", "bold"],
+    ["search", "--team", "findable"],  # (no team database here: the same message either way)
     ["list"],
+    ["list", "--team", "-n", "1"],
     ["list", "-n", "1"],
     ["list", "--json"],
     ["list", "--jsonl", "--limit", "2"],
@@ -91,6 +93,8 @@ def test_quick_forms_answer_as_click_does(form, sessions, capsys, monkeypatch):
         ["search", "-", "x"],
         ["search", "-h"],
         ["search", "--lim", "2", "x"],
+        ["search", "--team", "--team", "x"],
+        ["search", "--team", "--fts", "x"],
         ["list", "extra"],
         ["list", "--limit"],
         ["list", "--project", "p"],

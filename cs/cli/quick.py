@@ -1,7 +1,7 @@
 """The common forms of the reading commands, without click.
 
 `cs search WORDS...`, `cs list` and `cs show ID`, with at most `-n/--limit N`,
-`--json` and `--jsonl` (search, list), are parsed here and run through the same
+`--json`, `--jsonl` and `--team` (search, list), are parsed here and run through the same
 functions as the click commands (cs.cli.answers): importing click and what it
 imports (inspect, typing, uuid, datetime, ...) is about a third of such a
 command's time. Anything else -- another option, `--`, a word starting with
@@ -35,6 +35,8 @@ def parse(argv):
             words.append(arg)
         elif arg in JSON and JSON[arg] not in options:
             options[JSON[arg]] = True
+        elif arg == "--team" and "team" not in options:
+            options["team"] = True  # what the team shared: psycopg's import is most of it, click need not add to it
         elif arg in LIMIT or arg.startswith("--limit="):
             if "limit" in options:
                 return None
