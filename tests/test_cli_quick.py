@@ -142,7 +142,8 @@ def test_search_list_show_do_not_import_click(sessions):
     """The common forms in a fresh process: no click, no sqlite-utils, no
     watchdog, no dataclasses (inspect), no shutil."""
     a, _b, _live = sessions
-    for argv in (["search", "findable"], ["list"], ["show", a.sid[:8]], ["search", "-n", "3", "--jsonl", "x"]):
+    forms = (["search", "findable"], ["list"], ["show", a.sid[:8]], ["search", "-n", "3", "--jsonl", "x"])
+    for argv in (*forms, ["search", "--team", "x"]):  # (no team database: cs says so, without click)
         probe = (
             "import sys\n"
             "from cs.main import main\n"

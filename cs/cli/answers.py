@@ -103,9 +103,9 @@ def _search_team(query, limit, as_json, as_jsonl, member, fts, locally_only) -> 
             "--team searches literal words, or words with --fts (with --member, -n, --json, --jsonl);"
             " the other options are for the local index"
         )
-    from cs.cli import team_cmd
+    from cs.cli import team_answers
 
-    team_cmd.search_team(query, limit, as_json, as_jsonl, member=member, fts=fts)
+    team_answers.search_team(query, limit, as_json, as_jsonl, member=member, fts=fts)
 
 
 def _team_only(team, member, unmapped=()) -> None:
@@ -136,9 +136,9 @@ def list_cmd(
 
     _team_only(team, member, (("--session", session_prefix), ("--cwd", cwd)))
     if team:
-        from cs.cli import team_cmd
+        from cs.cli import team_answers
 
-        return team_cmd.list_team(member, project, since, until, limit, as_json, as_jsonl)
+        return team_answers.list_team(member, project, since, until, limit, as_json, as_jsonl)
     filters = make_filters(session_prefix, cwd, project, since, until)
     db = open_index()
     rows = sessions.list_sessions(db, filters, limit=limit)
