@@ -103,6 +103,11 @@ def test_the_recorder_says_what_it_continued_and_the_command_never_sees_it(tmp_p
     assert [(e["team_owner"], e["team_session_id"]) for e in events] == [("alice", "f" * 36)]
     (listed,) = [json.loads(x) for x in run_cs(None, "list", "--jsonl", env=env).stdout.splitlines()]
     assert (listed["continued_owner"], listed["continued_id"]) == ("alice", "f" * 36)
+    nested = dict(env, CS_SESSION_ID="f" * 36)  # inside a recorded session: run directly, still not passed on
+    proc = subprocess.run(
+        [find_cs_exe(), "record", "--", "env"], env=nested, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and "CS_CONTINUES" not in proc.stdout
     env["CS_CONTINUES"] = "no-slash"  # not OWNER/ID: no event, and still not passed on
     proc = subprocess.run([find_cs_exe(), "record", "--", "env"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "CS_CONTINUES" not in proc.stdout

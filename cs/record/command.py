@@ -44,6 +44,7 @@ def main(argv) -> int:
     if isinstance(command, int):
         return command
     if os.environ.get("CS_SESSION_ID") or os.environ.get("CS_DISABLE"):
+        os.environ.pop(CONTINUES, None)  # (a hand-off unrecorded here: the command never sees it either)
         return _exec_directly(command)
     found = resolve_command(command[0], os.environ.get("PATH", os.defpath))
     if isinstance(found, tuple):
