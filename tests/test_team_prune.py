@@ -75,3 +75,14 @@ def test_prune_needs_a_valid_age(team):
         assert r.returncode == 2 and "Traceback" not in r.stderr and "--older" in r.stderr, r.stderr
     r = team.admin.cs("team", "prune", check=False)
     assert r.returncode == 2 and "--older" in r.stderr
+
+
+def test_no_partition_for_a_month_no_session_can_have(team):
+    """ensure_month runs as the schema's owner for any member: a start time
+    from a broken log (the year 9999) gets a clear refusal, not a table."""
+    w = LogWriter(team.alice.logs, argv=("bash",), t0=253370764800.0, lock=False)  # 9999-01-01
+    w.output("from the far future\r\n", dt=0.05)
+    w.end()
+    r = team.alice.cs("share", w.sid, check=False)
+    assert r.returncode == 1 and "its start time is wrong" in r.stderr, r.stderr
+    assert partitions(team) and "sessions_9999_01" not in partitions(team)

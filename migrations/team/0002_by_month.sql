@@ -145,8 +145,8 @@ CREATE TABLE recording (
 ) PARTITION BY RANGE (month);
 
 -- A month's partitions of every table, made once (by the schema's owner, for
--- whoever ships first into that month). Two members racing are serialised by
--- an advisory lock.
+-- whoever ships first into that month), for months from 2000 to a year ahead.
+-- Two members racing are serialised by an advisory lock.
 CREATE FUNCTION ensure_month(m date) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = cs_team, pg_temp AS $$
 DECLARE
@@ -156,6 +156,10 @@ DECLARE
 BEGIN
     IF to_regclass(format('cs_team.%I', 'sessions_' || to_char(first, 'YYYY_MM'))) IS NOT NULL THEN
         RETURN;
+    END IF;
+    -- A session's start comes from its log, untrusted: no table for a month no session can have.
+    IF first < DATE '2000-01-01' OR first > now() + interval '1 year' THEN
+        RAISE EXCEPTION 'a session that started in % cannot be shared: its start time is wrong', to_char(first, 'YYYY-MM');
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext('cs_team.ensure_month'));
     FOREACH t IN ARRAY ARRAY['sessions', 'entries', 'lines', 'transcript_lines', 'usage', 'recording'] LOOP
