@@ -64,11 +64,10 @@ def _resume_team(ref, member, cwd_option) -> None:
     from cs.record.command import CONTINUES
     from cs.team import connect, handoff
 
-    with connect.connect(read=True) as conn:
+    with connect.used(read=True) as conn:
         shared = handoff.find(conn, ref, member)
         directory, note = handoff.checkout(shared, os.getcwd(), cwd_option)
         files = handoff.transcript(conn, shared)
-    connect.remember()
     if note:
         click.echo(f"cs: {note}", err=True)
     target, written = handoff.place(files, shared.claude_session_id, directory, archive.default_config_dir())

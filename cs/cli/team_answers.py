@@ -16,9 +16,8 @@ def search_team(query, limit: int, as_json: bool, as_jsonl: bool, member=None, f
     from cs.team import connect
     from cs.team import search as team_search
 
-    with connect.connect(read=True) as conn:
+    with connect.used(read=True) as conn:
         hits = team_search.search(conn, query, limit=limit, member=member, fts=fts)
-    connect.remember()
     if as_json or as_jsonl:
         emit_json(hits, lines=as_jsonl)
     if not hits:
@@ -37,9 +36,8 @@ def read_once(fn, *args, **kwargs):
     """One read of the team database (a connection of its own), the last error cleared."""
     from cs.team import connect
 
-    with connect.connect(read=True) as conn:
+    with connect.used(read=True) as conn:
         answer = fn(conn, *args, **kwargs)
-    connect.remember()
     return answer
 
 

@@ -47,10 +47,9 @@ def init_cmd(url):
     from cs.team import url as urls
 
     _warn_tls(url)
-    with connect.connect(url) as conn:
+    with connect.used(url) as conn:
         applied = schema.migrate(conn)
         me = conn.execute("SELECT current_user, current_database()").fetchone()
-    connect.remember()
     kept = _keep_url(url)
     echo(f"cs: team database {me[1]} ready ({', '.join(applied) or 'already up to date'}); you ({me[0]}) are its admin")
     if urls.has_password(url):
@@ -75,9 +74,8 @@ def add_cmd(name, password_stdin):
             raise UsageError("--password-stdin: standard input held no password")
     else:
         password = schema.generate_password()
-    with connect.connect() as conn:
+    with connect.used() as conn:
         schema.add_member(conn, name, password)
-    connect.remember()
     member_url = urls.with_user(connect.team_url(), name)
     echo(f"cs: {name} added to the team")
     if not password_stdin:
@@ -101,9 +99,8 @@ def remove_cmd(name, purge):
     them) unless --purge."""
     from cs.team import connect, schema
 
-    with connect.connect() as conn:
+    with connect.used() as conn:
         done = schema.remove_member(conn, name, purge)
-    connect.remember()
     said = [f"login {name} dropped"] if done["dropped"] else [f"no login {name}"]
     if purge:
         said.append(f"{done['purged']} shared session(s) deleted")
@@ -127,9 +124,8 @@ def prune_cmd(older, dry_run):
     from cs.team import connect
     from cs.team import prune as team_prune
 
-    with connect.connect() as conn:
+    with connect.used() as conn:
         done = team_prune.prune(conn, older, dry_run=dry_run)
-    connect.remember()
     what = "would remove" if dry_run else "removed"
     months = (
         f", {len(done['months'])} whole month(s): {', '.join(m[:7] for m in done['months'])}" if done["months"] else ""
@@ -182,12 +178,11 @@ def status_cmd(as_json):
 
     status = {"url": connect.team_url(), "user": None, "shared": None, "sessions": [], "error": None}
     try:
-        with connect.connect(status["url"]) as conn:
+        with connect.used(status["url"]) as conn:
             status["user"] = conn.execute("SELECT current_user").fetchone()[0]
             status["shared"] = share.shared_count(conn)
             status["sessions"] = share.my_sessions(conn)
             conn.rollback()
-        connect.remember()
     except CsError as exc:
         status["error"] = str(exc)
     last = connect.state()
@@ -310,10 +305,9 @@ def unshare_cmd(session_ids):
 
     local = [sid for sid in marks.state()["sessions"] if any(sid.startswith(p.strip().lower()) for p in session_ids)]
     marks.mark_sessions(local, "unshared")  # before: a watcher must not ship them again meanwhile
-    with connect.connect() as conn:
+    with connect.used() as conn:
         removed = share.unship(conn, session_ids)
     marks.mark_sessions(removed, "unshared")
-    connect.remember()
     for sid in removed:
         echo(f"cs: unshared {sid[:8]}")
 
@@ -323,10 +317,9 @@ def team_story(ref: str, member):
     from cs.team import connect, read
 
     read.parse_ref(ref, member)  # a bad id or member is refused before connecting
-    with connect.connect(read=True) as conn:
+    with connect.used(read=True) as conn:
         session = read.resolve(conn, ref, member)
         story = read.story(conn, session)
-    connect.remember()
     return read.clean_row(session), story
 
 
@@ -357,7 +350,7 @@ def tail_team(ref: str, member, follow: bool, write) -> int:
     from cs.team import connect, read
 
     read.parse_ref(ref, member)  # a bad id or member is refused before connecting
-    with connect.connect(read=True) as conn:
+    with connect.used(read=True) as conn:
         session = read.resolve(conn, ref, member)
         here = f"{session['owner']}/{session['id']}"
         teller = StoryTeller(lambda: read.story(conn, session).entries, write)
@@ -371,7 +364,6 @@ def tail_team(ref: str, member, follow: bool, write) -> int:
             session = read.resolve(conn, here)
             if ended(session) or teller.due():
                 teller.tell(final=ended(session))
-    connect.remember()
     code = session.get("exit_code")
     return code if isinstance(code, int) and ended(session) else 0
 
@@ -382,10 +374,9 @@ def replay_team(ref: str, member, target, options, plain: bool, out_fd: int, key
     from cs.team import connect, read
 
     read.parse_ref(ref, member)  # a bad id or member is refused before connecting
-    with connect.connect(read=True) as conn:
+    with connect.used(read=True) as conn:
         session = read.resolve(conn, ref, member)
         start, items = read.recording(conn, session)
-    connect.remember()
 
     def seeker(at):
         return seek.seek_events(start, items, at)

@@ -9,6 +9,7 @@ the error says what to install. Tests: tests/test_team.py
 test_a_connection_without_tls_to_another_host_is_warned_about)."""
 
 import json
+from contextlib import contextmanager
 
 from cs import config
 from cs.errors import CsError
@@ -77,6 +78,15 @@ def connect(url: str = None, timeout: int = CONNECT_TIMEOUT_S, statement_timeout
     except pg.Error as exc:
         raise failed(exc, "cannot connect to the team database") from None
     return conn
+
+
+@contextmanager
+def used(url: str = None, read: bool = False):
+    """A connection for one command's work (`connect`), closed after it; when
+    the work went through, the last error kept for `cs team status` is cleared."""
+    with connect(url, read=read) as conn:
+        yield conn
+    remember()
 
 
 def failed(exc, doing: str) -> TeamError:
