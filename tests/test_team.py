@@ -352,3 +352,43 @@ def test_share_takes_the_filters_of_cs_list(team):
         assert r.returncode == 2 and message in r.stderr, r.stderr
     r = team.alice.cs("share", "--project", "no-such-project", check=False)
     assert r.returncode == 1 and "no session of yours matches" in r.stderr
+
+
+def test_bob_cannot_forge_rows_of_the_newer_tables_nor_shape_the_schema(team):
+    """Tried with SQL in bob's own login: a transcript line, usage, a recording
+    event or a story entry in alice's name; his own row hung on her session;
+    a truncate; a partition for a month no session can have; the schema."""
+    import psycopg
+
+    sid = alices_session(team, "medlar")
+    team.alice.cs("share", sid)
+    ((month,),) = team.sql("SELECT month FROM cs_team.sessions WHERE id = %s", [sid])
+    forged = (
+        "INSERT INTO transcript_lines (owner, session_id, month, claude_session_id, line_no, line)"
+        " VALUES ('alice', %s, %s, 'x', 0, '{}')",
+        "INSERT INTO usage (owner, session_id, month, message_id, request_id) VALUES ('alice', %s, %s, 'm', 'r')",
+        "INSERT INTO recording (owner, session_id, month, seq, elapsed, kind, data)"
+        " VALUES ('alice', %s, %s, 999, 0, 'o', 'x')",
+        "INSERT INTO entries (owner, session_id, month, seq, kind, source, text)"
+        " VALUES ('alice', %s, %s, 999, 'output', 'screen', 'x')",
+    )
+    before = every_text(team)
+    with team.connect_as("bob", team.bob.password) as bob:
+        for statement in forged:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+                bob.execute(statement, [sid, month])
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):  # his row needs a session of his
+            bob.execute(
+                "INSERT INTO entries (session_id, month, seq, kind, source, text)"
+                " VALUES (%s, %s, 0, 'output', 'screen', 'forged')",
+                [sid, month],
+            )
+        for statement in (
+            "TRUNCATE lines",
+            "SELECT ensure_month('1990-01-01')",
+            "ALTER FUNCTION ensure_month(date) OWNER TO bob",
+            "CREATE TABLE cs_team.mine (x int)",
+        ):
+            with pytest.raises(psycopg.Error):
+                bob.execute(statement)
+    assert every_text(team) == before
